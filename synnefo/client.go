@@ -1,0 +1,398 @@
+package synnefo
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// DefaultUserAgent is sent when Options.UserAgent is empty.
+const DefaultUserAgent = "pithosfs-synnefo-go/1"
+
+// DefaultMaxRetries is used when Options.MaxRetries is 0.
+const DefaultMaxRetries = 5
+
+// maxErrorBody bounds how much of an error reply is read into ClientError.Details.
+const maxErrorBody = 64 << 10
+
+// Options configures a Client. The zero value is usable.
+type Options struct {
+	// HTTPClient is used as is when set (CAFile and Insecure must then be empty). nil → a pooled client
+	// with sane timeouts (dial 10s, TLS 10s, response header 60s, idle 30s, 32 idle conns per host).
+	HTTPClient *http.Client
+	// CAFile is an extra CA bundle (PEM) added to the system pool.
+	CAFile string
+	// Insecure skips TLS verification (explicit opt-in).
+	Insecure bool
+	// MaxRetries is how many times a failed idempotent request is retried: 0 → DefaultMaxRetries,
+	// negative → never.
+	MaxRetries int
+	// RetryBase and RetryMax bound the exponential backoff (0 → 200ms and 10s). The n-th retry waits a
+	// random duration in [d/2, d] with d = min(RetryMax, RetryBase·2ⁿ), or the server's Retry-After
+	// (capped at RetryMax) when it gave one.
+	RetryBase time.Duration
+	RetryMax  time.Duration
+	// Logger receives debug lines about retries (never tokens). nil → no logging.
+	Logger *zap.Logger
+	// UserAgent is sent as User-Agent; "" → DefaultUserAgent.
+	UserAgent string
+}
+
+// Client is one service endpoint (e.g. "http://127.0.0.1:8080/pithos/object-store/v1") with a token.
+// It is safe for concurrent use.
+type Client struct {
+	endpoint string
+	token    string
+	hc       *http.Client
+	log      *zap.Logger
+	ua       string
+	retry    retryPolicy
+	opts     Options
+}
+
+// NewHTTPClient builds the pooled *http.Client described by opts (opts.HTTPClient itself when set). Sharing
+// one between several Clients (Options.HTTPClient) shares its connection pool.
+func NewHTTPClient(opts Options) (*http.Client, error) {
+	if opts.HTTPClient != nil {
+		if opts.CAFile != "" || opts.Insecure {
+			return nil, errors.New("synnefo: CAFile and Insecure apply only when Options.HTTPClient is nil")
+		}
+		return opts.HTTPClient, nil
+	}
+	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
+	if opts.CAFile != "" {
+		pem, err := os.ReadFile(opts.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("synnefo: reading CA file: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("synnefo: CA file %s holds no PEM certificate", opts.CAFile)
+		}
+		tlsConf.RootCAs = pool
+	}
+	if opts.Insecure {
+		tlsConf.InsecureSkipVerify = true
+	}
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	tr := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dialer.DialContext,
+		TLSClientConfig:       tlsConf,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 60 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		IdleConnTimeout:       30 * time.Second,
+		MaxIdleConns:          256,
+		MaxIdleConnsPerHost:   32,
+		ForceAttemptHTTP2:     true,
+	}
+	return &http.Client{Transport: tr}, nil
+}
+
+// NewClient returns a client for endpoint (an absolute http(s) URL; a trailing "/" is dropped) that sends
+// token as X-Auth-Token ("" → no token header).
+func NewClient(endpoint, token string, opts Options) (*Client, error) {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("synnefo: endpoint %q: %w", endpoint, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("synnefo: endpoint %q is not an absolute http(s) URL", endpoint)
+	}
+	hc, err := NewHTTPClient(opts)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{
+		endpoint: strings.TrimRight(endpoint, "/"),
+		token:    token,
+		hc:       hc,
+		log:      opts.Logger,
+		ua:       opts.UserAgent,
+		retry:    newRetryPolicy(opts),
+		opts:     opts,
+	}
+	if c.log == nil {
+		c.log = zap.NewNop()
+	}
+	if c.ua == "" {
+		c.ua = DefaultUserAgent
+	}
+	c.opts.HTTPClient = hc
+	c.opts.CAFile, c.opts.Insecure = "", false
+	return c, nil
+}
+
+// Endpoint returns the endpoint URL without a trailing "/".
+func (c *Client) Endpoint() string { return c.endpoint }
+
+// Token returns the token sent as X-Auth-Token.
+func (c *Client) Token() string { return c.token }
+
+// HTTPClient returns the underlying *http.Client (shared by clients made with WithEndpoint).
+func (c *Client) HTTPClient() *http.Client { return c.hc }
+
+// Logger returns the client's logger (never nil).
+func (c *Client) Logger() *zap.Logger { return c.log }
+
+// Options returns options that build clients sharing this one's http.Client, retry policy and logger.
+func (c *Client) Options() Options { return c.opts }
+
+// WithEndpoint returns a client for another endpoint with the same token, http.Client and options.
+func (c *Client) WithEndpoint(endpoint string) (*Client, error) {
+	return NewClient(endpoint, c.token, c.opts)
+}
+
+// Request describes one call.
+type Request struct {
+	Method string
+	// Path is UNESCAPED and relative to the endpoint ("/uuid/container/dir/a b.txt"); it is escaped
+	// segment-wise (keeping '/'), so names with spaces, '%', '?', '#' and unicode work. A missing leading
+	// '/' is added; "" addresses the endpoint itself.
+	Path string
+	// Query is encoded sorted by key; a flag like "hashmap" with an empty value is sent as "hashmap=".
+	Query  url.Values
+	Header http.Header
+	// Body is nil for none.
+	Body io.Reader
+	// GetBody replays Body on retry. It is set automatically for *bytes.Reader, *bytes.Buffer and
+	// *strings.Reader bodies (from their current position). Without it a request with a body is not retried
+	// once the body may have been sent.
+	GetBody func() (io.ReadCloser, error)
+	// ContentLength is sent as Content-Length; -1 → chunked. For the body types above a 0 means "their
+	// length"; for another non-nil Body a 0 means unknown (chunked). PUT/POST/PATCH without a body send
+	// an explicit "Content-Length: 0".
+	ContentLength int64
+	// Idempotent forces retries for a method other than GET/HEAD/PUT/DELETE/OPTIONS that is safe to repeat.
+	Idempotent bool
+	// Success lists accepted statuses; empty → any 2xx. Other statuses → *ClientError.
+	Success []int
+}
+
+// URL returns the absolute URL req addresses on c's endpoint.
+func (c *Client) URL(req *Request) string {
+	u := c.endpoint + EscapePath(req.Path)
+	if len(req.Query) > 0 {
+		u += "?" + req.Query.Encode()
+	}
+	return u
+}
+
+// EscapePath escapes an unescaped path segment by segment, keeping '/', and adds a leading '/' when the path is
+// not empty and lacks one.
+func EscapePath(p string) string {
+	if p == "" {
+		return ""
+	}
+	segs := strings.Split(strings.TrimPrefix(p, "/"), "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return "/" + strings.Join(segs, "/")
+}
+
+func (req *Request) idempotent() bool {
+	if req.Idempotent {
+		return true
+	}
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions, "":
+		return true
+	}
+	return false
+}
+
+func (req *Request) accepts(code int) bool {
+	if len(req.Success) == 0 {
+		return code >= 200 && code < 300
+	}
+	for _, s := range req.Success {
+		if s == code {
+			return true
+		}
+	}
+	return false
+}
+
+// prepareBody resolves GetBody and the content length for the known replayable body types.
+func prepareBody(req *Request) (getBody func() (io.ReadCloser, error), length int64) {
+	length = req.ContentLength
+	if req.Body == nil {
+		return nil, 0
+	}
+	if req.GetBody != nil {
+		if length == 0 {
+			length = -1
+		}
+		return req.GetBody, length
+	}
+	var ra io.ReaderAt
+	var off, n int64
+	switch b := req.Body.(type) {
+	case *bytes.Reader:
+		ra, n = b, int64(b.Len())
+		off = b.Size() - n
+	case *strings.Reader:
+		ra, n = b, int64(b.Len())
+		off = b.Size() - n
+	case *bytes.Buffer:
+		data := b.Bytes()
+		ra, n = bytes.NewReader(data), int64(len(data))
+	default:
+		if length == 0 {
+			length = -1
+		}
+		return nil, length
+	}
+	if length <= 0 {
+		length = n
+	}
+	return func() (io.ReadCloser, error) { return io.NopCloser(io.NewSectionReader(ra, off, n)), nil }, length
+}
+
+// Do sends the request with X-Auth-Token and returns the response for an accepted status (the caller closes
+// its Body), or a *ClientError. Idempotent requests are retried on transport errors, 5xx, 408 and 429 with
+// exponential backoff and jitter until MaxRetries or ctx ends; a non-idempotent request is retried only when
+// the error proves it never reached the server (a failed dial).
+func (c *Client) Do(ctx context.Context, req *Request) (*http.Response, error) {
+	method := req.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	fullURL := c.URL(req)
+	getBody, length := prepareBody(req)
+	replayable := req.Body == nil || getBody != nil
+	idem := req.idempotent()
+
+	for attempt := 0; ; attempt++ {
+		var body io.Reader
+		switch {
+		case getBody != nil:
+			rc, err := getBody()
+			if err != nil {
+				return nil, transportError(method, fullURL, fmt.Errorf("replaying body: %w", err))
+			}
+			body = rc
+		case req.Body != nil:
+			body = req.Body
+		}
+		hreq, err := http.NewRequestWithContext(ctx, method, fullURL, body)
+		if err != nil {
+			return nil, transportError(method, fullURL, err)
+		}
+		for k, vs := range req.Header {
+			hreq.Header[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
+		}
+		if c.token != "" {
+			hreq.Header.Set("X-Auth-Token", c.token)
+		}
+		if hreq.Header.Get("User-Agent") == "" {
+			hreq.Header.Set("User-Agent", c.ua)
+		}
+		switch {
+		case req.Body == nil:
+			hreq.Body, hreq.ContentLength = http.NoBody, 0
+		default:
+			hreq.ContentLength = length
+		}
+		if getBody != nil {
+			hreq.GetBody = getBody
+		}
+
+		resp, err := c.hc.Do(hreq)
+		if err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return nil, transportError(method, fullURL, ctxErr)
+			}
+			retry := replayable && (idem || neverSent(err))
+			if !retry || attempt >= c.retry.max {
+				return nil, transportError(method, fullURL, err)
+			}
+			c.log.Debug("synnefo: retrying after transport error", zap.String("method", method),
+				zap.String("url", fullURL), zap.Int("attempt", attempt+1), zap.Error(err))
+			if werr := c.retry.wait(ctx, attempt, 0); werr != nil {
+				return nil, transportError(method, fullURL, werr)
+			}
+			continue
+		}
+		if req.accepts(resp.StatusCode) {
+			return resp, nil
+		}
+		data, rerr := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		_ = resp.Body.Close()
+		cerr := NewHTTPError(resp.Status, resp.StatusCode, data)
+		cerr.Method, cerr.URL = method, fullURL
+		if rerr != nil {
+			cerr.Err = rerr
+		}
+		if idem && replayable && retryableStatus(resp.StatusCode) && attempt < c.retry.max {
+			c.log.Debug("synnefo: retrying after status", zap.String("method", method),
+				zap.String("url", fullURL), zap.Int("attempt", attempt+1), zap.Int("status", resp.StatusCode))
+			if werr := c.retry.wait(ctx, attempt, retryAfter(resp.Header)); werr != nil {
+				return nil, transportError(method, fullURL, werr)
+			}
+			continue
+		}
+		return nil, cerr
+	}
+}
+
+// DoJSON marshals in (if not nil) as the JSON body with Content-Type application/json, sends, and decodes an
+// accepted reply into out (if not nil; an empty reply leaves out untouched). The returned response's Body is
+// already closed.
+func (c *Client) DoJSON(ctx context.Context, req *Request, in, out any) (*http.Response, error) {
+	r := *req
+	r.Header = req.Header.Clone()
+	if r.Header == nil {
+		r.Header = http.Header{}
+	}
+	if in != nil {
+		data, err := json.Marshal(in)
+		if err != nil {
+			return nil, fmt.Errorf("synnefo: encoding request body: %w", err)
+		}
+		r.Body, r.GetBody, r.ContentLength = bytes.NewReader(data), nil, int64(len(data))
+		if r.Header.Get("Content-Type") == "" {
+			r.Header.Set("Content-Type", "application/json")
+		}
+	}
+	if out != nil && r.Header.Get("Accept") == "" {
+		r.Header.Set("Accept", "application/json")
+	}
+	resp, err := c.Do(ctx, &r)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		data, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return resp, decodeError(r.Method, c.URL(&r), resp.StatusCode, err)
+		}
+		if len(bytes.TrimSpace(data)) > 0 {
+			if err := json.Unmarshal(data, out); err != nil {
+				return resp, decodeError(r.Method, c.URL(&r), resp.StatusCode, err)
+			}
+		}
+	} else {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	}
+	return resp, nil
+}
