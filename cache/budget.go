@@ -1,0 +1,119 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// Budget is one byte budget shared by the memory tier's cached blocks, the
+// buffers of blocks being prefetched, and (for the write path) dirty blocks.
+//
+// Cached blocks are the elastic part: when a reservation does not fit, the
+// Budget asks its reclaimer (the memory tier) to evict least recently used
+// blocks before it refuses or waits. Reservations made with Reserve or
+// TryReserve are firm until released.
+type Budget struct {
+	mu      sync.Mutex
+	limit   int64
+	used    int64
+	wake    chan struct{} // closed and replaced on every Release
+	reclaim func(need int64) int64
+}
+
+// ErrOverBudget is returned for a reservation larger than the whole budget.
+var ErrOverBudget = errors.New("cache: reservation larger than the memory budget")
+
+// NewBudget returns a budget of limit bytes.
+func NewBudget(limit int64) *Budget {
+	return &Budget{limit: limit, wake: make(chan struct{})}
+}
+
+// setReclaimer installs the function called, without the Budget's lock
+// held, to free at least need bytes; it returns how many it freed.
+func (b *Budget) setReclaimer(fn func(need int64) int64) {
+	b.mu.Lock()
+	b.reclaim = fn
+	b.mu.Unlock()
+}
+
+// Limit is the budget's size in bytes.
+func (b *Budget) Limit() int64 { return b.limit }
+
+// Used is the number of bytes reserved now (cached blocks included).
+func (b *Budget) Used() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.used
+}
+
+// tryTake reserves n bytes if they fit, or returns the shortfall and the
+// channel closed at the next Release.
+func (b *Budget) tryTake(n int64) (short int64, wake <-chan struct{}, reclaim func(int64) int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.used+n <= b.limit {
+		b.used += n
+		return 0, nil, nil
+	}
+	return b.used + n - b.limit, b.wake, b.reclaim
+}
+
+// TryReserve reserves n bytes, evicting cached blocks if needed, and reports
+// whether it succeeded. It never waits.
+func (b *Budget) TryReserve(n int64) bool {
+	if n < 0 || n > b.limit {
+		return false
+	}
+	for {
+		short, _, reclaim := b.tryTake(n)
+		if short == 0 {
+			return true
+		}
+		if reclaim == nil || reclaim(short) <= 0 {
+			return false
+		}
+	}
+}
+
+// Reserve reserves n bytes, evicting cached blocks if needed and otherwise
+// waiting for other reservations to be released, until ctx is done.
+func (b *Budget) Reserve(ctx context.Context, n int64) error {
+	if n < 0 {
+		return fmt.Errorf("cache: negative reservation %d", n)
+	}
+	if n > b.limit {
+		return fmt.Errorf("%w: %d > %d", ErrOverBudget, n, b.limit)
+	}
+	for {
+		short, wake, reclaim := b.tryTake(n)
+		if short == 0 {
+			return nil
+		}
+		if reclaim != nil && reclaim(short) > 0 {
+			continue
+		}
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Release returns n bytes to the budget and wakes waiting reservations.
+func (b *Budget) Release(n int64) {
+	if n == 0 {
+		return
+	}
+	b.mu.Lock()
+	b.used -= n
+	if b.used < 0 {
+		b.mu.Unlock()
+		panic(fmt.Sprintf("cache: budget released more than reserved (%d)", b.used))
+	}
+	close(b.wake)
+	b.wake = make(chan struct{})
+	b.mu.Unlock()
+}

@@ -1,0 +1,367 @@
+package cache
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"go.uber.org/zap"
+	"golang.org/x/sync/semaphore"
+)
+
+// Defaults for Config fields left at zero.
+const (
+	DefaultMemBytes            = 256 << 20
+	DefaultDiskBytes           = 10 << 30
+	DefaultPrefetchConcurrency = 8
+)
+
+// Config configures a Cache.
+type Config struct {
+	// MemBytes is the memory budget shared by cached blocks, prefetch
+	// buffers and whoever else charges Budget() (default 256 MiB).
+	MemBytes int64
+	// Dir holds the disk tier (in its "blocks" subdirectory); empty means
+	// memory only.
+	Dir string
+	// DiskBytes bounds the disk tier's total file size (default 10 GiB).
+	DiskBytes int64
+	// PrefetchConcurrency bounds background prefetches across all files
+	// (default 8).
+	PrefetchConcurrency int
+	// Logger receives warnings (corrupt blocks, full disk); nil is silent.
+	Logger *zap.Logger
+}
+
+// FetchFunc fetches one block from the network. It may return the block
+// with or without its trailing zeros; the cache keeps the returned slice,
+// so it must not be reused by the caller.
+type FetchFunc func(ctx context.Context) ([]byte, error)
+
+// Cache is the two-tier block cache. Its methods are safe for concurrent
+// use. Slices it returns are shared and must not be modified.
+type Cache struct {
+	log    *zap.Logger
+	budget *Budget
+	mem    *memTier
+	disk   *diskTier // nil without Dir
+	stats  counters
+	pfSem  *semaphore.Weighted
+
+	ctx    context.Context // cancelled by Close; parent of every fetch
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	flights map[string]*flight
+	closed  bool
+	wg      sync.WaitGroup // flight goroutines
+}
+
+// ErrClosed is returned by a Cache after Close.
+var ErrClosed = errors.New("cache: closed")
+
+// ErrSize is returned when a block is longer than the size asked for.
+var ErrSize = errors.New("cache: block longer than its size")
+
+// Open returns a cache configured by cfg, rebuilding the disk tier's index
+// from cfg.Dir.
+func Open(cfg Config) (*Cache, error) {
+	if cfg.MemBytes <= 0 {
+		cfg.MemBytes = DefaultMemBytes
+	}
+	if cfg.DiskBytes <= 0 {
+		cfg.DiskBytes = DefaultDiskBytes
+	}
+	if cfg.PrefetchConcurrency <= 0 {
+		cfg.PrefetchConcurrency = DefaultPrefetchConcurrency
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = zap.NewNop()
+	}
+	c := &Cache{
+		log:     log,
+		budget:  NewBudget(cfg.MemBytes),
+		pfSem:   semaphore.NewWeighted(int64(cfg.PrefetchConcurrency)),
+		flights: make(map[string]*flight),
+	}
+	c.mem = newMemTier(c.budget, &c.stats)
+	if cfg.Dir != "" {
+		d, err := openDisk(cfg.Dir, cfg.DiskBytes, log, &c.stats)
+		if err != nil {
+			return nil, err
+		}
+		c.disk = d
+	}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	return c, nil
+}
+
+// Close cancels fetches in progress, writes the blocks queued for the disk
+// tier, and releases the memory. Gets after Close fail with ErrClosed.
+func (c *Cache) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	c.mu.Unlock()
+	c.cancel()
+	c.wg.Wait()
+	if c.disk != nil {
+		c.disk.close()
+	}
+	c.mem.purge()
+	return nil
+}
+
+// Budget is the memory budget the cache charges for its blocks; the write
+// path reserves dirty blocks from it so one limit covers both.
+func (c *Cache) Budget() *Budget { return c.budget }
+
+// flight is one load of a missing block (from disk, else from the
+// network), shared by every Get waiting for it.
+type flight struct {
+	done     chan struct{}
+	cancel   context.CancelFunc
+	waiters  int
+	prefetch bool // only prefetches wait for it (guarded by Cache.mu)
+	// Results, set before done is closed.
+	data     []byte // stripped
+	fromDisk bool
+	err      error
+}
+
+// Get returns the block named by key, zero-extended to size bytes: from
+// memory, else from the disk tier, else by calling fetch. However many
+// goroutines ask for a missing block at once, fetch is called once; its
+// context is cancelled only when every waiter has given up (or at Close),
+// so one reader's cancelled ctx never fails the others. Data from disk or
+// fetch is verified against a hash key; a fetch whose data does not match
+// returns a *VerifyError and nothing is cached.
+func (c *Cache) Get(ctx context.Context, key Key, size int, fetch FetchFunc) ([]byte, error) {
+	return c.get(ctx, key, size, fetch, false)
+}
+
+func (c *Cache) get(ctx context.Context, key Key, size int, fetch FetchFunc, prefetch bool) ([]byte, error) {
+	if err := key.validate(); err != nil {
+		return nil, err
+	}
+	if size < 0 {
+		return nil, fmt.Errorf("cache: negative size %d", size)
+	}
+	id := key.memID()
+	if data, first, ok := c.mem.get(id, prefetch); ok {
+		out, err := extend(key, data, size)
+		if err == nil {
+			c.stats.memHits.Add(1)
+			c.stats.bytesFromMem.Add(int64(size))
+			if first {
+				c.stats.readaheadHits.Add(1)
+			}
+		}
+		return out, err
+	}
+
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil, ErrClosed
+	}
+	f := c.flights[id]
+	if f == nil {
+		fctx, cancel := context.WithCancel(c.ctx)
+		f = &flight{done: make(chan struct{}), cancel: cancel, prefetch: prefetch}
+		c.flights[id] = f
+		c.wg.Add(1)
+		go c.load(fctx, id, key, f, fetch)
+	}
+	f.waiters++
+	if !prefetch && f.prefetch {
+		// A reader caught up with a prefetch still in progress.
+		f.prefetch = false
+		c.stats.readaheadHits.Add(1)
+	}
+	c.mu.Unlock()
+
+	select {
+	case <-f.done:
+	case <-ctx.Done():
+		c.mu.Lock()
+		f.waiters--
+		if f.waiters == 0 {
+			select {
+			case <-f.done:
+			default:
+				// Nobody wants it any more: stop the fetch, and let the
+				// next Get start afresh rather than join a cancelled one.
+				f.cancel()
+				if c.flights[id] == f {
+					delete(c.flights, id)
+				}
+			}
+		}
+		c.mu.Unlock()
+		return nil, ctx.Err()
+	}
+	if f.err != nil {
+		return nil, f.err
+	}
+	out, err := extend(key, f.data, size)
+	if err != nil {
+		return nil, err
+	}
+	if f.fromDisk {
+		c.stats.diskHits.Add(1)
+		c.stats.bytesFromDisk.Add(int64(size))
+	} else {
+		c.stats.misses.Add(1)
+	}
+	return out, nil
+}
+
+// load runs one flight: disk tier, then fetch, then fills both tiers.
+func (c *Cache) load(ctx context.Context, id string, key Key, f *flight, fetch FetchFunc) {
+	defer c.wg.Done()
+	defer func() {
+		c.mu.Lock()
+		if c.flights[id] == f {
+			delete(c.flights, id)
+		}
+		c.mu.Unlock()
+		f.cancel()
+		close(f.done)
+	}()
+	if c.disk != nil {
+		if data, ok := c.disk.read(key); ok {
+			c.mem.add(id, data, c.prefetched(f))
+			f.data, f.fromDisk = data, true
+			return
+		}
+	}
+	c.stats.fetches.Add(1)
+	raw, err := fetch(ctx)
+	if err != nil {
+		c.stats.fetchErrors.Add(1)
+		f.err = fmt.Errorf("cache: fetch block %s: %w", key.id, err)
+		return
+	}
+	c.stats.bytesFetched.Add(int64(len(raw)))
+	if err := verify(key, raw, "fetch"); err != nil {
+		c.stats.fetchErrors.Add(1)
+		c.stats.badFetches.Add(1)
+		f.err = err
+		return
+	}
+	data := strip(raw)
+	c.mem.add(id, data, c.prefetched(f))
+	if c.disk != nil {
+		c.disk.write(key, data)
+	}
+	f.data = data
+}
+
+// prefetched reports whether only prefetches have asked for f's block.
+func (c *Cache) prefetched(f *flight) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return f.prefetch
+}
+
+// Put stores a block the caller already holds (one the write path has just
+// committed). A hash key is verified first. data is copied.
+func (c *Cache) Put(key Key, data []byte) error {
+	if err := key.validate(); err != nil {
+		return err
+	}
+	if err := verify(key, data, "put"); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	s := bytes.Clone(bytes.TrimRight(data, "\x00"))
+	if s == nil {
+		s = []byte{}
+	}
+	c.mem.add(key.memID(), s, false)
+	if c.disk != nil {
+		c.disk.write(key, s)
+	}
+	return nil
+}
+
+// Contains reports whether a block is in memory or on disk (without
+// verifying it or changing its recency).
+func (c *Cache) Contains(key Key) bool {
+	if key.validate() != nil {
+		return false
+	}
+	if c.mem.contains(key.memID()) {
+		return true
+	}
+	return c.disk != nil && c.disk.contains(key)
+}
+
+// Stats returns a snapshot of the counters and current occupancy.
+func (c *Cache) Stats() Stats {
+	s := Stats{
+		MemHits:           c.stats.memHits.Load(),
+		DiskHits:          c.stats.diskHits.Load(),
+		Misses:            c.stats.misses.Load(),
+		Fetches:           c.stats.fetches.Load(),
+		FetchErrors:       c.stats.fetchErrors.Load(),
+		BytesFetched:      c.stats.bytesFetched.Load(),
+		BytesFromMem:      c.stats.bytesFromMem.Load(),
+		BytesFromDisk:     c.stats.bytesFromDisk.Load(),
+		MemEvictions:      c.stats.memEvictions.Load(),
+		DiskEvictions:     c.stats.diskEvictions.Load(),
+		CorruptDiskBlocks: c.stats.corruptDisk.Load(),
+		BadFetches:        c.stats.badFetches.Load(),
+		DiskWriteErrors:   c.stats.diskWriteErrors.Load(),
+		Prefetches:        c.stats.prefetches.Load(),
+		PrefetchesDropped: c.stats.prefetchesDropped.Load(),
+		ReadaheadHits:     c.stats.readaheadHits.Load(),
+		BudgetUsed:        c.budget.Used(),
+		BudgetLimit:       c.budget.Limit(),
+	}
+	s.MemBlocks, s.MemBytes = c.mem.usage()
+	if c.disk != nil {
+		s.DiskBlocks, s.DiskBytes, s.DiskWritesOff = c.disk.usage()
+		s.DiskLimit = c.disk.limit
+	}
+	return s
+}
+
+// strip returns data without its trailing zeros, copied into a right-sized
+// slice when that frees a significant part of the original array.
+func strip(data []byte) []byte {
+	s := bytes.TrimRight(data, "\x00")
+	if cap(data)-len(s) > 64<<10 {
+		s = bytes.Clone(s)
+	}
+	if s == nil {
+		s = []byte{}
+	}
+	return s
+}
+
+// extend returns a stripped block as size bytes: the shared slice itself
+// when it is already that long, otherwise a zero-extended copy.
+func extend(key Key, data []byte, size int) ([]byte, error) {
+	if len(data) > size {
+		return nil, fmt.Errorf("%w: block %s has %d bytes, %d asked for", ErrSize, key.id, len(data), size)
+	}
+	if len(data) == size {
+		return data, nil
+	}
+	out := make([]byte, size)
+	copy(out, data)
+	return out, nil
+}

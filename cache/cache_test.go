@@ -1,0 +1,792 @@
+package cache
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pithosfs/pithosfs/pithos"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+)
+
+// block returns n pseudo-random bytes without trailing zeros, seeded.
+func block(seed uint64, n int) []byte {
+	r := rand.New(rand.NewPCG(seed, 1))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.IntN(255) + 1)
+	}
+	return b
+}
+
+func hashKey(data []byte) Key { return HashKey(pithos.BlockHashHex(data)) }
+
+// countingFetch returns data and counts its calls.
+func countingFetch(data []byte, calls *atomic.Int64) FetchFunc {
+	return func(context.Context) ([]byte, error) {
+		calls.Add(1)
+		return bytes.Clone(data), nil
+	}
+}
+
+func failFetch(t *testing.T) FetchFunc {
+	return func(context.Context) ([]byte, error) {
+		t.Helper()
+		t.Error("unexpected fetch")
+		return nil, errors.New("unexpected fetch")
+	}
+}
+
+func openCache(t *testing.T, cfg Config) *Cache {
+	t.Helper()
+	c, err := Open(cfg)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func TestGetSingleflight(t *testing.T) {
+	c := openCache(t, Config{Dir: t.TempDir()})
+	data := block(1, 4096)
+	key := hashKey(data)
+	var calls atomic.Int64
+	release := make(chan struct{})
+	fetch := func(ctx context.Context) ([]byte, error) {
+		calls.Add(1)
+		<-release
+		return bytes.Clone(data), nil
+	}
+	const readers = 100
+	var wg sync.WaitGroup
+	errs := make(chan error, readers)
+	for range readers {
+		wg.Go(func() {
+			got, err := c.Get(context.Background(), key, len(data), fetch)
+			if err == nil && !bytes.Equal(got, data) {
+				err = errors.New("wrong data")
+			}
+			errs <- err
+		})
+	}
+	// Let every reader join the flight before the fetch returns.
+	deadline := time.Now().Add(5 * time.Second)
+	for c.waiters(key) < readers && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("fetch called %d times, want 1", n)
+	}
+	st := c.Stats()
+	if st.Fetches != 1 || st.Misses != readers || st.BytesFetched != int64(len(data)) {
+		t.Fatalf("stats = %+v", st)
+	}
+	if _, err := c.Get(context.Background(), key, len(data), failFetch(t)); err != nil {
+		t.Fatal(err)
+	}
+	if st := c.Stats(); st.MemHits != 1 {
+		t.Fatalf("MemHits = %d, want 1", st.MemHits)
+	}
+}
+
+// waiters is the number of Gets waiting for key's flight (test helper).
+func (c *Cache) waiters(k Key) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if f := c.flights[k.memID()]; f != nil {
+		return f.waiters
+	}
+	return 0
+}
+
+func TestCancelledWaiterKeepsSharedFetch(t *testing.T) {
+	c := openCache(t, Config{})
+	data := block(2, 1000)
+	key := hashKey(data)
+	release := make(chan struct{})
+	fetchErr := make(chan error, 1)
+	fetch := func(ctx context.Context) ([]byte, error) {
+		<-release
+		fetchErr <- ctx.Err()
+		return bytes.Clone(data), nil
+	}
+	ctxA, cancelA := context.WithCancel(context.Background())
+	doneA := make(chan error, 1)
+	go func() {
+		_, err := c.Get(ctxA, key, len(data), fetch)
+		doneA <- err
+	}()
+	doneB := make(chan error, 1)
+	go func() {
+		got, err := c.Get(context.Background(), key, len(data), fetch)
+		if err == nil && !bytes.Equal(got, data) {
+			err = errors.New("wrong data")
+		}
+		doneB <- err
+	}()
+	for c.waiters(key) < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	cancelA()
+	if err := <-doneA; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled waiter got %v", err)
+	}
+	close(release)
+	if err := <-fetchErr; err != nil {
+		t.Fatalf("shared fetch saw a cancelled context: %v", err)
+	}
+	if err := <-doneB; err != nil {
+		t.Fatalf("other waiter: %v", err)
+	}
+}
+
+func TestLastWaiterGoneCancelsFetch(t *testing.T) {
+	c := openCache(t, Config{})
+	data := block(3, 1000)
+	key := hashKey(data)
+	cancelled := make(chan struct{})
+	fetch := func(ctx context.Context) ([]byte, error) {
+		<-ctx.Done()
+		close(cancelled)
+		return nil, ctx.Err()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Get(ctx, key, len(data), fetch)
+		done <- err
+	}()
+	for c.waiters(key) < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v", err)
+	}
+	select {
+	case <-cancelled:
+	case <-time.After(5 * time.Second):
+		t.Fatal("fetch not cancelled after its only waiter left")
+	}
+	// A new Get starts a fresh fetch instead of joining the cancelled one.
+	var calls atomic.Int64
+	got, err := c.Get(context.Background(), key, len(data), countingFetch(data, &calls))
+	if err != nil || !bytes.Equal(got, data) || calls.Load() != 1 {
+		t.Fatalf("refetch: err=%v calls=%d", err, calls.Load())
+	}
+}
+
+func TestZeroStripExtend(t *testing.T) {
+	body := block(4, 3000)
+	cases := []struct {
+		name   string
+		data   []byte // what the server returns
+		size   int    // logical length the caller asks for
+		stored int    // bytes kept
+	}{
+		{"no zeros", body, 3000, 3000},
+		{"trailing zeros", append(bytes.Clone(body), make([]byte, 1096)...), 4096, 3000},
+		{"server stripped", body, 4096, 3000},
+		{"all zeros", make([]byte, 4096), 4096, 0},
+		{"empty", nil, 0, 0},
+		{"inner zeros kept", append(append([]byte{0, 0, 7}, make([]byte, 5)...), 9), 9, 9},
+	}
+	for _, tc := range cases {
+		for _, opaque := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/opaque=%v", tc.name, opaque), func(t *testing.T) {
+				dir := t.TempDir()
+				key := hashKey(tc.data)
+				if opaque {
+					key = OpaqueKey("swift:/a/c/o@etag#" + tc.name)
+				}
+				want := make([]byte, tc.size)
+				copy(want, tc.data)
+				c := openCache(t, Config{Dir: dir})
+				var calls atomic.Int64
+				got, err := c.Get(context.Background(), key, tc.size, countingFetch(tc.data, &calls))
+				if err != nil || !bytes.Equal(got, want) {
+					t.Fatalf("Get = %d bytes, %v; want %d bytes", len(got), err, len(want))
+				}
+				if st := c.Stats(); st.MemBytes != int64(tc.stored) {
+					t.Fatalf("memory holds %d bytes, want %d", st.MemBytes, tc.stored)
+				}
+				if _, err := c.Get(context.Background(), key, tc.stored-1, failFetch(t)); tc.stored > 0 && !errors.Is(err, ErrSize) {
+					t.Fatalf("size too small: got %v, want ErrSize", err)
+				}
+				_ = c.Close()
+
+				shard, name := key.fileName()
+				fi, err := os.Stat(filepath.Join(dir, blocksDir, shard, name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantFile := int64(tc.stored)
+				if opaque {
+					wantFile += trailerLen
+				}
+				if fi.Size() != wantFile {
+					t.Fatalf("disk file has %d bytes, want %d", fi.Size(), wantFile)
+				}
+				c2 := openCache(t, Config{Dir: dir})
+				got, err = c2.Get(context.Background(), key, tc.size, failFetch(t))
+				if err != nil || !bytes.Equal(got, want) {
+					t.Fatalf("Get from disk = %d bytes, %v", len(got), err)
+				}
+				if st := c2.Stats(); st.DiskHits != 1 || st.Fetches != 0 {
+					t.Fatalf("stats after reopen = %+v", st)
+				}
+			})
+		}
+	}
+}
+
+func TestBadFetchRejected(t *testing.T) {
+	c := openCache(t, Config{Dir: t.TempDir()})
+	data := block(5, 2048)
+	key := hashKey(data)
+	bad := bytes.Clone(data)
+	bad[100] ^= 1
+	_, err := c.Get(context.Background(), key, len(data), func(context.Context) ([]byte, error) { return bad, nil })
+	var ve *VerifyError
+	if !errors.As(err, &ve) || ve.From != "fetch" || ve.Got != pithos.BlockHashHex(bad) {
+		t.Fatalf("got %v, want a VerifyError from fetch", err)
+	}
+	c.disk.flush()
+	if c.Contains(key) {
+		t.Fatal("bad data was cached")
+	}
+	var calls atomic.Int64
+	got, err := c.Get(context.Background(), key, len(data), countingFetch(data, &calls))
+	if err != nil || !bytes.Equal(got, data) || calls.Load() != 1 {
+		t.Fatalf("good fetch after bad: err=%v calls=%d", err, calls.Load())
+	}
+	if st := c.Stats(); st.BadFetches != 1 || st.FetchErrors != 1 || st.Fetches != 2 {
+		t.Fatalf("stats = %+v", st)
+	}
+}
+
+func TestFetchErrorWrapped(t *testing.T) {
+	c := openCache(t, Config{})
+	sentinel := errors.New("server down")
+	_, err := c.Get(context.Background(), OpaqueKey("x"), 10, func(context.Context) ([]byte, error) { return nil, sentinel })
+	if !errors.Is(err, sentinel) {
+		t.Fatalf("got %v", err)
+	}
+	if c.Contains(OpaqueKey("x")) {
+		t.Fatal("failed fetch cached")
+	}
+}
+
+func TestInvalidKeys(t *testing.T) {
+	c := openCache(t, Config{})
+	for _, k := range []Key{{}, HashKey("abc"), HashKey("../../etc/passwd"), OpaqueKey("")} {
+		if _, err := c.Get(context.Background(), k, 1, failFetch(t)); !errors.Is(err, ErrInvalidKey) {
+			t.Errorf("%v: got %v, want ErrInvalidKey", k, err)
+		}
+	}
+	if HashKey(pithos.EmptyHash).Verifiable() != true || OpaqueKey(pithos.EmptyHash).Verifiable() {
+		t.Fatal("Verifiable")
+	}
+	// An opaque key equal to a hash is a different block, never verified.
+	if _, err := c.Get(context.Background(), OpaqueKey(pithos.EmptyHash), 3, func(context.Context) ([]byte, error) { return []byte("abc"), nil }); err != nil {
+		t.Fatal(err)
+	}
+	if c.Contains(HashKey(pithos.EmptyHash)) {
+		t.Fatal("opaque key collided with hash key")
+	}
+}
+
+func TestPut(t *testing.T) {
+	dir := t.TempDir()
+	c := openCache(t, Config{Dir: dir})
+	data := append(block(6, 500), 0, 0, 0)
+	key := hashKey(data)
+	if err := c.Put(HashKey(pithos.EmptyHash), data); err == nil {
+		t.Fatal("Put with the wrong hash succeeded")
+	}
+	buf := bytes.Clone(data)
+	if err := c.Put(key, buf); err != nil {
+		t.Fatal(err)
+	}
+	buf[0] ^= 0xff // the caller reuses its buffer
+	got, err := c.Get(context.Background(), key, len(data), failFetch(t))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("Get after Put: %v", err)
+	}
+	_ = c.Close()
+	c2 := openCache(t, Config{Dir: dir})
+	if got, err := c2.Get(context.Background(), key, len(data), failFetch(t)); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("Get after reopen: %v", err)
+	}
+}
+
+func TestCorruptDiskBlockRefetched(t *testing.T) {
+	cases := []struct {
+		name    string
+		opaque  bool
+		corrupt func(t *testing.T, path string)
+	}{
+		{"flipped byte", false, flipByte},
+		{"truncated", false, truncate},
+		{"opaque flipped byte", true, flipByte},
+		{"opaque truncated", true, truncate},
+		{"opaque emptied", true, func(t *testing.T, p string) {
+			if err := os.WriteFile(p, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			data := block(7, 5000)
+			key := hashKey(data)
+			if tc.opaque {
+				key = OpaqueKey("swift:/a/c/o@1#0")
+			}
+			c := openCache(t, Config{Dir: dir})
+			var calls atomic.Int64
+			if _, err := c.Get(context.Background(), key, len(data), countingFetch(data, &calls)); err != nil {
+				t.Fatal(err)
+			}
+			_ = c.Close()
+			shard, name := key.fileName()
+			path := filepath.Join(dir, blocksDir, shard, name)
+			tc.corrupt(t, path)
+
+			core, logs := observer.New(zap.WarnLevel)
+			c2 := openCache(t, Config{Dir: dir, Logger: zap.New(core)})
+			// Several readers at once: one detection, one log line, one refetch.
+			var wg sync.WaitGroup
+			for range 5 {
+				wg.Go(func() {
+					got, err := c2.Get(context.Background(), key, len(data), countingFetch(data, &calls))
+					if err != nil || !bytes.Equal(got, data) {
+						t.Errorf("Get: %v", err)
+					}
+				})
+			}
+			wg.Wait()
+			if n := calls.Load(); n != 2 {
+				t.Fatalf("fetches = %d, want 2 (initial + refetch)", n)
+			}
+			if st := c2.Stats(); st.CorruptDiskBlocks != 1 {
+				t.Fatalf("CorruptDiskBlocks = %d", st.CorruptDiskBlocks)
+			}
+			if n := logs.FilterMessageSnippet("corrupt").Len(); n != 1 {
+				t.Fatalf("%d corrupt log lines, want 1", n)
+			}
+			// The refetched block replaced the bad file.
+			c2.disk.flush()
+			_ = c2.Close()
+			c3 := openCache(t, Config{Dir: dir})
+			if got, err := c3.Get(context.Background(), key, len(data), failFetch(t)); err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("after repair: %v", err)
+			}
+		})
+	}
+}
+
+func flipByte(t *testing.T, p string) {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0x55
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func truncate(t *testing.T, p string) {
+	if err := os.Truncate(p, 100); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDiskIndexRebuiltAfterReopen(t *testing.T) {
+	dir := t.TempDir()
+	c := openCache(t, Config{Dir: dir})
+	var keys []Key
+	var blocks [][]byte
+	for i := range 20 {
+		data := block(uint64(100+i), 1000+i)
+		k := hashKey(data)
+		if _, err := c.Get(context.Background(), k, len(data), func(context.Context) ([]byte, error) { return data, nil }); err != nil {
+			t.Fatal(err)
+		}
+		keys, blocks = append(keys, k), append(blocks, data)
+	}
+	if _, err := c.Get(context.Background(), OpaqueKey("swift:o@e#1"), 3, func(context.Context) ([]byte, error) { return []byte("xyz"), nil }); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Close()
+	// Leftovers a crash could leave, and stray files, must not confuse the scan.
+	tmp := filepath.Join(dir, blocksDir, tmpDir, "blk-123")
+	if err := os.WriteFile(tmp, []byte("partial"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, blocksDir, "README"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	c2 := openCache(t, Config{Dir: dir})
+	st := c2.Stats()
+	if st.DiskBlocks != 21 {
+		t.Fatalf("index has %d blocks, want 21", st.DiskBlocks)
+	}
+	if _, err := os.Stat(tmp); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("temporary file survived Open: %v", err)
+	}
+	for i, k := range keys {
+		if !c2.Contains(k) {
+			t.Fatalf("block %d not in rebuilt index", i)
+		}
+		got, err := c2.Get(context.Background(), k, len(blocks[i]), failFetch(t))
+		if err != nil || !bytes.Equal(got, blocks[i]) {
+			t.Fatalf("block %d: %v", i, err)
+		}
+	}
+	if got, err := c2.Get(context.Background(), OpaqueKey("swift:o@e#1"), 3, failFetch(t)); err != nil || string(got) != "xyz" {
+		t.Fatalf("opaque block: %q %v", got, err)
+	}
+	if st := c2.Stats(); st.DiskHits != 21 || st.Fetches != 0 {
+		t.Fatalf("stats = %+v", st)
+	}
+}
+
+func TestDiskPermissions(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cache")
+	c := openCache(t, Config{Dir: dir})
+	data := block(8, 100)
+	if err := c.Put(hashKey(data), data); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Close()
+	err := filepath.Walk(filepath.Join(dir, blocksDir), func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		want := os.FileMode(0o600)
+		if fi.IsDir() {
+			want = 0o700
+		}
+		if fi.Mode().Perm() != want {
+			t.Errorf("%s: mode %v, want %v", p, fi.Mode().Perm(), want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMemoryBudgetEviction(t *testing.T) {
+	const bs = 1000
+	limit := int64(10 * (bs + entryOverhead))
+	c := openCache(t, Config{MemBytes: limit})
+	var keys []Key
+	for i := range 50 {
+		data := block(uint64(200+i), bs)
+		k := hashKey(data)
+		keys = append(keys, k)
+		if _, err := c.Get(context.Background(), k, bs, func(context.Context) ([]byte, error) { return data, nil }); err != nil {
+			t.Fatal(err)
+		}
+		if used := c.Budget().Used(); used > limit {
+			t.Fatalf("budget used %d > limit %d", used, limit)
+		}
+	}
+	st := c.Stats()
+	if st.MemBlocks != 10 || st.MemEvictions != 40 || st.MemBytes != 10*bs {
+		t.Fatalf("stats = %+v", st)
+	}
+	for i, k := range keys {
+		if c.Contains(k) != (i >= 40) {
+			t.Fatalf("block %d: Contains = %v", i, c.Contains(k))
+		}
+	}
+	// A firm reservation (readahead, dirty data) evicts cached blocks.
+	if !c.Budget().TryReserve(5 * (bs + entryOverhead)) {
+		t.Fatal("reservation did not evict cached blocks")
+	}
+	if st := c.Stats(); st.MemBlocks != 5 {
+		t.Fatalf("%d blocks after reservation, want 5", st.MemBlocks)
+	}
+	c.Budget().Release(5 * (bs + entryOverhead))
+	// A block larger than the whole budget is served but not kept.
+	big := block(300, int(limit)+1)
+	if got, err := c.Get(context.Background(), hashKey(big), len(big), func(context.Context) ([]byte, error) { return big, nil }); err != nil || !bytes.Equal(got, big) {
+		t.Fatalf("big block: %v", err)
+	}
+	if c.Contains(hashKey(big)) || c.Budget().Used() > limit {
+		t.Fatal("block larger than the budget was cached")
+	}
+}
+
+func TestDiskEvictionLRU(t *testing.T) {
+	const bs = 1000
+	dir := t.TempDir()
+	// A memory tier too small for one block forces reads through the disk.
+	c := openCache(t, Config{Dir: dir, DiskBytes: 5 * bs, MemBytes: 100})
+	var keys []Key
+	var blocks [][]byte
+	add := func(i int) {
+		data := block(uint64(400+i), bs)
+		k := hashKey(data)
+		keys, blocks = append(keys, k), append(blocks, data)
+		if _, err := c.Get(context.Background(), k, bs, func(context.Context) ([]byte, error) { return data, nil }); err != nil {
+			t.Fatal(err)
+		}
+		c.disk.flush()
+	}
+	for i := range 5 {
+		add(i)
+	}
+	// Reading block 0 from disk makes it the most recent: block 1 goes next.
+	if _, err := c.Get(context.Background(), keys[0], bs, failFetch(t)); err != nil {
+		t.Fatal(err)
+	}
+	add(5)
+	for i, want := range []bool{true, false, true, true, true, true} {
+		if c.Contains(keys[i]) != want {
+			t.Fatalf("block %d: Contains = %v, want %v", i, !want, want)
+		}
+	}
+	for i := 6; i < 30; i++ {
+		add(i)
+	}
+	st := c.Stats()
+	if st.DiskBytes > 5*bs || st.DiskBlocks != 5 || st.DiskEvictions != 25 {
+		t.Fatalf("stats = %+v", st)
+	}
+	if n := countFiles(t, dir); n != 5 {
+		t.Fatalf("%d files on disk, want 5", n)
+	}
+	_ = c.Close()
+
+	// The order survives a remount (file mtimes): make block 25 the oldest
+	// and reopen with room for three blocks.
+	old := time.Now().Add(-time.Hour)
+	shard, name := keys[25].fileName()
+	if err := os.Chtimes(filepath.Join(dir, blocksDir, shard, name), old, old); err != nil {
+		t.Fatal(err)
+	}
+	for i := 26; i < 30; i++ {
+		ts := time.Now().Add(time.Duration(i-30) * time.Minute)
+		shard, name := keys[i].fileName()
+		if err := os.Chtimes(filepath.Join(dir, blocksDir, shard, name), ts, ts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c2 := openCache(t, Config{Dir: dir, DiskBytes: 3 * bs})
+	for i := 25; i < 30; i++ {
+		if want := i >= 27; c2.Contains(keys[i]) != want {
+			t.Fatalf("after reopen, block %d: Contains = %v, want %v", i, !want, want)
+		}
+	}
+	if n := countFiles(t, dir); n != 3 {
+		t.Fatalf("%d files on disk, want 3", n)
+	}
+}
+
+func countFiles(t *testing.T, dir string) int {
+	t.Helper()
+	n := 0
+	err := filepath.Walk(filepath.Join(dir, blocksDir), func(p string, fi os.FileInfo, err error) error {
+		if err == nil && fi.Mode().IsRegular() {
+			n++
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// failingFile is a tempFile whose writes fail, as on a full disk.
+type failingFile struct {
+	*os.File
+	err error
+}
+
+func (f failingFile) Write([]byte) (int, error) {
+	return 0, &os.PathError{Op: "write", Path: f.Name(), Err: f.err}
+}
+
+func TestDiskWriteFailures(t *testing.T) {
+	cases := []struct {
+		err      syscall.Errno
+		disables bool
+	}{
+		{syscall.ENOSPC, true},
+		{syscall.EDQUOT, true},
+		{syscall.EIO, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.err.Error(), func(t *testing.T) {
+			dir := t.TempDir()
+			core, logs := observer.New(zap.WarnLevel)
+			c := openCache(t, Config{Dir: dir, Logger: zap.New(core)})
+			var creates atomic.Int64
+			c.disk.createTemp = func(dir string) (tempFile, error) {
+				creates.Add(1)
+				f, err := os.CreateTemp(dir, "blk-*")
+				if err != nil {
+					return nil, err
+				}
+				return failingFile{f, tc.err}, nil
+			}
+			var keys []Key
+			for i := range 5 {
+				data := block(uint64(500+i), 700)
+				k := hashKey(data)
+				keys = append(keys, k)
+				got, err := c.Get(context.Background(), k, len(data), func(context.Context) ([]byte, error) { return data, nil })
+				if err != nil || !bytes.Equal(got, data) {
+					t.Fatalf("Get with a failing disk: %v", err)
+				}
+				c.disk.flush()
+			}
+			st := c.Stats()
+			wantErrs, wantCreates := int64(5), int64(5)
+			if tc.disables {
+				wantErrs, wantCreates = 1, 1
+			}
+			if st.DiskWritesOff != tc.disables || st.DiskWriteErrors != wantErrs || creates.Load() != wantCreates {
+				t.Fatalf("stats = %+v, creates = %d", st, creates.Load())
+			}
+			if logs.Len() != 1 {
+				t.Fatalf("%d log lines, want 1: %v", logs.Len(), logs.All())
+			}
+			for _, k := range keys {
+				if _, err := c.Get(context.Background(), k, 700, failFetch(t)); err != nil {
+					t.Fatalf("memory tier lost a block: %v", err)
+				}
+			}
+			if n := countFiles(t, dir); n != 0 {
+				t.Fatalf("%d files left on disk, want 0", n)
+			}
+		})
+	}
+}
+
+func TestBudgetReserveWaits(t *testing.T) {
+	b := NewBudget(100)
+	if err := b.Reserve(context.Background(), 101); !errors.Is(err, ErrOverBudget) {
+		t.Fatalf("got %v", err)
+	}
+	if err := b.Reserve(context.Background(), 80); err != nil {
+		t.Fatal(err)
+	}
+	if b.TryReserve(30) {
+		t.Fatal("TryReserve over the limit succeeded")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := b.Reserve(ctx, 30); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- b.Reserve(context.Background(), 30) }()
+	time.Sleep(10 * time.Millisecond)
+	b.Release(50)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if b.Used() != 60 {
+		t.Fatalf("used = %d", b.Used())
+	}
+}
+
+func TestConcurrentMixedUse(t *testing.T) {
+	const nblocks = 40
+	dir := t.TempDir()
+	limit := int64(8 * (2048 + entryOverhead))
+	c := openCache(t, Config{Dir: dir, MemBytes: limit, DiskBytes: 20 * 2048, PrefetchConcurrency: 3})
+	var blocks [][]byte
+	var keys []Key
+	for i := range nblocks {
+		data := block(uint64(600+i), 1024+i*25)
+		if i%5 == 0 {
+			data = append(data, make([]byte, 300)...) // trailing zeros
+		}
+		blocks, keys = append(blocks, data), append(keys, hashKey(data))
+	}
+	var fetches atomic.Int64
+	fetch := func(i int) FetchFunc {
+		return func(context.Context) ([]byte, error) {
+			fetches.Add(1)
+			return bytes.Clone(blocks[i]), nil
+		}
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(g), 2))
+			pf := c.NewPrefetcher(context.Background())
+			defer pf.Close()
+			for range 300 {
+				i := r.IntN(nblocks)
+				switch r.IntN(10) {
+				case 0:
+					pf.Prefetch(keys[i], len(blocks[i]), fetch(i))
+				case 1:
+					if err := c.Put(keys[i], blocks[i]); err != nil {
+						t.Error(err)
+						return
+					}
+				default:
+					ctx, cancel := context.WithCancel(context.Background())
+					if r.IntN(20) == 0 {
+						cancel()
+					}
+					got, err := c.Get(ctx, keys[i], len(blocks[i]), fetch(i))
+					cancel()
+					if err != nil && !errors.Is(err, context.Canceled) {
+						t.Error(err)
+						return
+					}
+					if err == nil && !bytes.Equal(got, blocks[i]) {
+						t.Errorf("block %d: wrong data", i)
+						return
+					}
+				}
+				if used := c.Budget().Used(); used > limit {
+					t.Errorf("budget used %d > %d", used, limit)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	st := c.Stats()
+	t.Logf("stats: %+v", st)
+	if st.MemHits == 0 || st.DiskHits == 0 || st.Fetches == 0 {
+		t.Fatalf("a tier was never used: %+v", st)
+	}
+	c.disk.flush()
+	if st := c.Stats(); st.DiskBytes > 20*2048 {
+		t.Fatalf("disk over its limit: %d", st.DiskBytes)
+	}
+}

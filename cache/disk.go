@@ -1,0 +1,430 @@
+package cache
+
+import (
+	"bytes"
+	"container/list"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// The disk tier keeps one file per block under <Dir>/blocks/<xx>/<name>,
+// where <name> is the block's hex hash (or "o" + SHA-256 of an opaque key)
+// and <xx> its first two hex digits. Files are written to <Dir>/blocks/.tmp
+// and renamed into place, so a reader never sees a partial block. A hash
+// key's file holds the block stripped of trailing zeros; an opaque key's
+// file holds the same followed by a SHA-256 trailer over the key and the
+// data, which is how its corruption is detected.
+//
+// LRU order is kept in memory while mounted and persisted through each
+// file's mtime, which is set when the block is written and on every disk
+// hit: at Open the directory is scanned and the index rebuilt oldest-first
+// by mtime (atime is not used: relatime/noatime mounts do not keep it).
+const (
+	blocksDir    = "blocks"
+	tmpDir       = ".tmp"
+	diskQueueLen = 8 // blocks waiting to be written (bounds the memory they pin)
+	trailerLen   = sha256.Size
+)
+
+// tempFile is what the disk tier writes a block into; a seam so tests can
+// simulate a full disk.
+type tempFile interface {
+	io.Writer
+	Close() error
+	Name() string
+}
+
+type diskEntry struct {
+	shard, name string
+	size        int64
+}
+
+type diskJob struct {
+	key     Key
+	data    []byte        // stripped
+	flushed chan struct{} // set for a flush marker instead of a block
+}
+
+type diskTier struct {
+	dir   string // <Dir>/blocks
+	tmp   string
+	limit int64
+	log   *zap.Logger
+	stats *counters
+
+	createTemp func(dir string) (tempFile, error)
+
+	mu       sync.Mutex
+	index    map[string]*list.Element // name → *diskEntry
+	order    *list.List               // front is most recently used
+	bytes    int64
+	pending  map[string][]byte // queued for writing, readable meanwhile
+	disabled bool              // writes stopped (disk full or read-only)
+	closed   bool
+	errorLog bool // a write error other than "full" was logged
+
+	senders sync.WaitGroup
+	queue   chan diskJob
+	done    chan struct{}
+}
+
+func openDisk(dir string, limit int64, log *zap.Logger, st *counters) (*diskTier, error) {
+	d := &diskTier{
+		dir:     filepath.Join(dir, blocksDir),
+		limit:   limit,
+		log:     log,
+		stats:   st,
+		index:   make(map[string]*list.Element),
+		order:   list.New(),
+		pending: make(map[string][]byte),
+		queue:   make(chan diskJob, diskQueueLen),
+		done:    make(chan struct{}),
+	}
+	d.tmp = filepath.Join(d.dir, tmpDir)
+	d.createTemp = func(dir string) (tempFile, error) { return os.CreateTemp(dir, "blk-*") }
+	if err := os.MkdirAll(d.dir, 0o700); err != nil {
+		return nil, fmt.Errorf("cache: create disk cache: %w", err)
+	}
+	if err := os.Chmod(d.dir, 0o700); err != nil {
+		return nil, fmt.Errorf("cache: disk cache permissions: %w", err)
+	}
+	// Temporary files left by a crash are partial blocks: drop them.
+	if err := os.RemoveAll(d.tmp); err != nil {
+		return nil, fmt.Errorf("cache: clean temporary files: %w", err)
+	}
+	if err := os.Mkdir(d.tmp, 0o700); err != nil {
+		return nil, fmt.Errorf("cache: create disk cache: %w", err)
+	}
+	if err := d.scan(); err != nil {
+		return nil, err
+	}
+	d.evictOver()
+	go d.writer()
+	return d, nil
+}
+
+// validName reports whether name is a block file name that belongs in
+// shard.
+func validName(shard, name string) bool {
+	hexPart := name
+	if len(name) == 65 && name[0] == 'o' {
+		hexPart = name[1:]
+	}
+	if len(hexPart) != 64 || hexPart[:2] != shard {
+		return false
+	}
+	for i := 0; i < len(hexPart); i++ {
+		c := hexPart[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// scan rebuilds the index from the files under d.dir, oldest first.
+func (d *diskTier) scan() error {
+	shards, err := os.ReadDir(d.dir)
+	if err != nil {
+		return fmt.Errorf("cache: scan disk cache: %w", err)
+	}
+	type found struct {
+		e     *diskEntry
+		mtime time.Time
+	}
+	var all []found
+	for _, s := range shards {
+		if !s.IsDir() || len(s.Name()) != 2 {
+			continue
+		}
+		files, err := os.ReadDir(filepath.Join(d.dir, s.Name()))
+		if err != nil {
+			return fmt.Errorf("cache: scan disk cache: %w", err)
+		}
+		for _, f := range files {
+			if !f.Type().IsRegular() || !validName(s.Name(), f.Name()) {
+				continue
+			}
+			info, err := f.Info()
+			if err != nil {
+				continue // removed meanwhile
+			}
+			all = append(all, found{&diskEntry{shard: s.Name(), name: f.Name(), size: info.Size()}, info.ModTime()})
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].mtime.Before(all[j].mtime) })
+	for _, f := range all {
+		d.index[f.e.name] = d.order.PushFront(f.e)
+		d.bytes += f.e.size
+	}
+	return nil
+}
+
+func (d *diskTier) path(shard, name string) string { return filepath.Join(d.dir, shard, name) }
+
+// encode returns the bytes stored on disk for a block.
+func encode(k Key, data []byte) [][]byte {
+	if k.hash {
+		return [][]byte{data}
+	}
+	t := opaqueTrailer(k, data)
+	return [][]byte{data, t[:]}
+}
+
+func opaqueTrailer(k Key, data []byte) [trailerLen]byte {
+	h := sha256.New()
+	var n [binary.MaxVarintLen64]byte
+	h.Write(n[:binary.PutUvarint(n[:], uint64(len(k.id)))])
+	h.Write([]byte(k.id))
+	h.Write(data)
+	var out [trailerLen]byte
+	h.Sum(out[:0])
+	return out
+}
+
+// decode checks a file's content against the key and returns the block.
+func decode(k Key, raw []byte) ([]byte, error) {
+	if k.hash {
+		return raw, verify(k, raw, "disk")
+	}
+	if len(raw) < trailerLen {
+		return nil, errors.New("cache: opaque block file too short")
+	}
+	data := raw[:len(raw)-trailerLen]
+	want := opaqueTrailer(k, data)
+	if !bytes.Equal(raw[len(raw)-trailerLen:], want[:]) {
+		return nil, fmt.Errorf("cache: opaque block %q fails its checksum", k.id)
+	}
+	return data, nil
+}
+
+// read returns a block from the disk tier. A file that fails verification
+// is removed and reported as absent.
+func (d *diskTier) read(k Key) ([]byte, bool) {
+	shard, name := k.fileName()
+	d.mu.Lock()
+	if p, ok := d.pending[name]; ok {
+		d.mu.Unlock()
+		return p, true
+	}
+	el, ok := d.index[name]
+	if ok {
+		d.order.MoveToFront(el)
+	}
+	d.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	p := d.path(shard, name)
+	raw, err := os.ReadFile(p)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			d.log.Warn("cache: read disk block", zap.String("path", p), zap.Error(err))
+		}
+		d.drop(name, false)
+		return nil, false
+	}
+	data, err := decode(k, raw)
+	if err != nil {
+		d.stats.corruptDisk.Add(1)
+		d.log.Warn("cache: corrupt block in disk cache, discarding it and fetching again",
+			zap.String("path", p), zap.Error(err))
+		d.drop(name, true)
+		return nil, false
+	}
+	now := time.Now()
+	_ = os.Chtimes(p, now, now) // LRU order for the next Open; best effort
+	return data, true
+}
+
+// drop forgets a block and, if remove, deletes its file.
+func (d *diskTier) drop(name string, remove bool) {
+	d.mu.Lock()
+	el, ok := d.index[name]
+	if ok {
+		e := d.order.Remove(el).(*diskEntry)
+		delete(d.index, name)
+		d.bytes -= e.size
+		if remove {
+			_ = os.Remove(d.path(e.shard, e.name))
+		}
+	}
+	d.mu.Unlock()
+}
+
+func (d *diskTier) contains(k Key) bool {
+	_, name := k.fileName()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, ok := d.index[name]
+	if !ok {
+		_, ok = d.pending[name]
+	}
+	return ok
+}
+
+// write queues a block for writing; it waits while the queue is full.
+func (d *diskTier) write(k Key, data []byte) {
+	_, name := k.fileName()
+	d.mu.Lock()
+	_, have := d.index[name]
+	_, queued := d.pending[name]
+	if d.closed || d.disabled || have || queued {
+		d.mu.Unlock()
+		return
+	}
+	d.pending[name] = data
+	d.senders.Add(1)
+	d.mu.Unlock()
+	d.queue <- diskJob{key: k, data: data}
+	d.senders.Done()
+}
+
+func (d *diskTier) writer() {
+	defer close(d.done)
+	for job := range d.queue {
+		if job.flushed != nil {
+			close(job.flushed)
+			continue
+		}
+		d.store(job)
+	}
+}
+
+// isFull reports errors after which writing more blocks is pointless.
+func isFull(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EROFS)
+}
+
+func (d *diskTier) store(job diskJob) {
+	shard, name := job.key.fileName()
+	d.mu.Lock()
+	disabled := d.disabled
+	d.mu.Unlock()
+	var size int64
+	err := errors.New("disk writes disabled")
+	if !disabled {
+		size, err = d.writeFile(job.key, shard, name, job.data)
+	}
+	d.mu.Lock()
+	delete(d.pending, name)
+	if err == nil {
+		if el, ok := d.index[name]; ok { // replaced an existing file
+			d.bytes -= d.order.Remove(el).(*diskEntry).size
+		}
+		d.index[name] = d.order.PushFront(&diskEntry{shard: shard, name: name, size: size})
+		d.bytes += size
+	} else if !disabled {
+		switch {
+		case isFull(err):
+			d.disabled = true
+			d.log.Warn("cache: disk cache is full or read-only; no more blocks will be written to it until the next mount (reads continue from memory and the network)",
+				zap.String("dir", d.dir), zap.Error(err))
+		case !d.errorLog:
+			d.errorLog = true
+			d.log.Warn("cache: writing a block to the disk cache failed (further failures are counted in stats, not logged)",
+				zap.String("dir", d.dir), zap.Error(err))
+		}
+		d.stats.diskWriteErrors.Add(1)
+	}
+	d.mu.Unlock()
+	if err == nil {
+		d.evictOver()
+	}
+}
+
+func (d *diskTier) writeFile(k Key, shard, name string, data []byte) (int64, error) {
+	if err := os.MkdirAll(filepath.Join(d.dir, shard), 0o700); err != nil {
+		return 0, err
+	}
+	f, err := d.createTemp(d.tmp)
+	if err != nil {
+		return 0, err
+	}
+	var size int64
+	for _, part := range encode(k, data) {
+		n, werr := f.Write(part)
+		size += int64(n)
+		if werr != nil {
+			err = werr
+			break
+		}
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), d.path(shard, name))
+	}
+	if err != nil {
+		_ = os.Remove(f.Name())
+		return 0, err
+	}
+	return size, nil
+}
+
+// evictOver removes least recently used files until the tier fits its
+// limit.
+func (d *diskTier) evictOver() {
+	var victims []string
+	d.mu.Lock()
+	for d.bytes > d.limit && d.order.Len() > 0 {
+		e := d.order.Remove(d.order.Back()).(*diskEntry)
+		delete(d.index, e.name)
+		d.bytes -= e.size
+		victims = append(victims, d.path(e.shard, e.name))
+		d.stats.diskEvictions.Add(1)
+	}
+	d.mu.Unlock()
+	for _, p := range victims {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			d.log.Warn("cache: evict disk block", zap.String("path", p), zap.Error(err))
+		}
+	}
+}
+
+func (d *diskTier) usage() (blocks int, bytes int64, disabled bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.order.Len(), d.bytes, d.disabled
+}
+
+// flush waits until every block queued before it is written.
+func (d *diskTier) flush() {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return
+	}
+	d.senders.Add(1)
+	d.mu.Unlock()
+	ch := make(chan struct{})
+	d.queue <- diskJob{flushed: ch}
+	d.senders.Done()
+	<-ch
+}
+
+// close writes every queued block and stops the writer.
+func (d *diskTier) close() {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return
+	}
+	d.closed = true
+	d.mu.Unlock()
+	d.senders.Wait()
+	close(d.queue)
+	<-d.done
+}

@@ -1,0 +1,122 @@
+package cache
+
+import (
+	"math"
+	"sync"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+)
+
+// entryOverhead is what one memory entry costs beyond its data (map slot,
+// list element, key string), charged so that many tiny or all-zero blocks
+// cannot grow the cache without bound.
+const entryOverhead = 256
+
+type memEntry struct {
+	data       []byte // stripped of trailing zeros; never modified
+	prefetched bool   // inserted by a prefetch and not read since
+}
+
+func (e *memEntry) charge() int64 { return int64(len(e.data)) + entryOverhead }
+
+// memTier is an LRU of blocks whose total charge is reserved from the
+// shared Budget. Lock order: memTier.mu before Budget.mu.
+type memTier struct {
+	budget *Budget
+	stats  *counters
+
+	mu    sync.Mutex
+	lru   *simplelru.LRU[string, *memEntry]
+	bytes int64
+}
+
+func newMemTier(b *Budget, st *counters) *memTier {
+	m := &memTier{budget: b, stats: st}
+	// The LRU's own count limit is never reached: the byte budget decides.
+	l, err := simplelru.NewLRU[string, *memEntry](math.MaxInt32, m.onEvict)
+	if err != nil {
+		panic(err) // only for a non-positive size
+	}
+	m.lru = l
+	b.setReclaimer(m.reclaim)
+	return m
+}
+
+// onEvict runs under m.mu for every entry leaving the LRU.
+func (m *memTier) onEvict(_ string, e *memEntry) {
+	m.bytes -= int64(len(e.data))
+	m.budget.Release(e.charge())
+}
+
+// get returns a block's stripped data and whether it was a prefetched block
+// read for the first time (only when !prefetch).
+func (m *memTier) get(id string, prefetch bool) (data []byte, firstReadahead, ok bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.lru.Get(id)
+	if !ok {
+		return nil, false, false
+	}
+	if !prefetch && e.prefetched {
+		e.prefetched = false
+		firstReadahead = true
+	}
+	return e.data, firstReadahead, true
+}
+
+func (m *memTier) contains(id string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.lru.Contains(id)
+}
+
+// add caches a block if the budget allows it (evicting older blocks as
+// needed) and reports whether it did.
+func (m *memTier) add(id string, data []byte, prefetched bool) bool {
+	e := &memEntry{data: data, prefetched: prefetched}
+	if m.contains(id) {
+		return true
+	}
+	if !m.budget.TryReserve(e.charge()) {
+		return false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.lru.Contains(id) { // raced with another add
+		m.budget.Release(e.charge())
+		return true
+	}
+	m.lru.Add(id, e)
+	m.bytes += int64(len(data))
+	return true
+}
+
+// reclaim evicts least recently used blocks until need bytes are freed or
+// the tier is empty; it returns the bytes freed.
+func (m *memTier) reclaim(need int64) int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var freed int64
+	for freed < need {
+		_, e, ok := m.lru.RemoveOldest()
+		if !ok {
+			break
+		}
+		freed += e.charge()
+		m.stats.memEvictions.Add(1)
+	}
+	return freed
+}
+
+func (m *memTier) usage() (entries int, bytes int64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.lru.Len(), m.bytes
+}
+
+// purge drops every block, releasing the budget.
+func (m *memTier) purge() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.lru.Purge()
+}

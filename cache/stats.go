@@ -1,0 +1,53 @@
+package cache
+
+import "sync/atomic"
+
+// Stats is a snapshot of the cache's counters, shaped for
+// .pithosfs/stats.json.
+type Stats struct {
+	// Outcome of each Get (prefetches included): served from memory, from
+	// the disk tier, or neither (it waited for a network fetch).
+	MemHits  int64 `json:"mem_hits"`
+	DiskHits int64 `json:"disk_hits"`
+	Misses   int64 `json:"misses"`
+	// Fetches is the number of fetch calls made (one per missing block
+	// however many Gets waited for it); FetchErrors those that failed or
+	// returned data that did not match the key.
+	Fetches      int64 `json:"fetches"`
+	FetchErrors  int64 `json:"fetch_errors"`
+	BytesFetched int64 `json:"bytes_fetched"`
+	// Logical bytes returned by Gets served from memory or disk.
+	BytesFromMem  int64 `json:"bytes_from_mem"`
+	BytesFromDisk int64 `json:"bytes_from_disk"`
+	// Blocks evicted from each tier to respect its byte limit.
+	MemEvictions  int64 `json:"mem_evictions"`
+	DiskEvictions int64 `json:"disk_evictions"`
+	// Disk blocks that failed verification and were discarded, and fetched
+	// blocks rejected because their data did not match the key.
+	CorruptDiskBlocks int64 `json:"corrupt_disk_blocks"`
+	BadFetches        int64 `json:"bad_fetches"`
+	DiskWriteErrors   int64 `json:"disk_write_errors"`
+	DiskWritesOff     bool  `json:"disk_writes_disabled"`
+	// Readahead: blocks whose prefetch was started, skipped for lack of
+	// budget, and prefetched blocks later read from memory.
+	Prefetches        int64 `json:"prefetches"`
+	PrefetchesDropped int64 `json:"prefetches_dropped"`
+	ReadaheadHits     int64 `json:"readahead_hits"`
+	// Current occupancy.
+	MemBlocks   int   `json:"mem_blocks"`
+	MemBytes    int64 `json:"mem_bytes"`
+	BudgetUsed  int64 `json:"budget_used"`
+	BudgetLimit int64 `json:"budget_limit"`
+	DiskBlocks  int   `json:"disk_blocks"`
+	DiskBytes   int64 `json:"disk_bytes"`
+	DiskLimit   int64 `json:"disk_limit"`
+}
+
+type counters struct {
+	memHits, diskHits, misses                    atomic.Int64
+	fetches, fetchErrors, bytesFetched           atomic.Int64
+	bytesFromMem, bytesFromDisk                  atomic.Int64
+	memEvictions, diskEvictions                  atomic.Int64
+	corruptDisk, badFetches, diskWriteErrors     atomic.Int64
+	prefetches, prefetchesDropped, readaheadHits atomic.Int64
+}
