@@ -1,0 +1,209 @@
+package pithos
+
+import (
+	"context"
+	"iter"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/pithosfs/pithosfs/synnefo"
+)
+
+// ListOptions filter an object listing (GET /{account}/{container}).
+type ListOptions struct {
+	Prefix    string // names starting with Prefix (Pithos+ strips a leading '/')
+	Delimiter string // roll names up into Subdirs at the first Delimiter after Prefix
+	Path      string // Pithos+: objects directly under Path/ only, no subdirs
+	Marker    string // start strictly after this name
+	Limit     int    // page size (default and maximum 10000); pages are followed until exhausted
+	Meta      string // Pithos+ meta filter, e.g. "Mode,!Xattr-Foo,Owner=bob"
+	Shared    bool   // Pithos+: only shared objects
+	Public    bool   // Pithos+: only public objects
+	Until     int64  // Pithos+: listing as of this Unix time
+}
+
+// Listing is the result of a listing: objects and virtual directories ("subdir" entries, which end
+// with the delimiter). An object and a subdir may share a name (an "a/b/" marker object); both appear.
+type Listing struct {
+	Objects []ObjectInfo
+	Subdirs []string
+}
+
+type listEntryJSON struct {
+	Subdir           *string    `json:"subdir"`
+	Name             string     `json:"name"`
+	Bytes            flexInt    `json:"bytes"`
+	ContentType      string     `json:"content_type"`
+	Hash             string     `json:"hash"`
+	XObjectHash      string     `json:"x_object_hash"`
+	LastModified     string     `json:"last_modified"`
+	UUID             string     `json:"x_object_uuid"`
+	Version          flexInt    `json:"x_object_version"`
+	VersionTimestamp flexString `json:"x_object_version_timestamp"`
+	ModifiedBy       string     `json:"x_object_modified_by"`
+	Sharing          string     `json:"x_object_sharing"`
+	SharedBy         string     `json:"x_object_shared_by"`
+	AllowedTo        string     `json:"x_object_allowed_to"`
+	Public           string     `json:"x_object_public"`
+}
+
+func (e *listEntryJSON) info() ObjectInfo {
+	o := ObjectInfo{
+		Name: e.Name, Bytes: int64(e.Bytes), ContentType: e.ContentType, Hash: e.XObjectHash, MD5: e.Hash,
+		ETag: e.XObjectHash, LastModified: parseListingTime(e.LastModified), UUID: e.UUID, Version: int64(e.Version),
+		VersionTimestamp: parseUnixDecimal(string(e.VersionTimestamp)), ModifiedBy: e.ModifiedBy,
+		SharedBy: e.SharedBy, AllowedTo: e.AllowedTo, Public: e.Public,
+	}
+	if o.ETag == "" {
+		o.ETag = e.Hash
+	}
+	o.Sharing, _ = ParseSharing(e.Sharing)
+	return o
+}
+
+func (c *Client) pageSize(opts ListOptions) int {
+	if opts.Limit > 0 && opts.Limit <= 10000 {
+		return opts.Limit
+	}
+	return c.cfg.PageSize
+}
+
+// listPage fetches one page after marker and returns it with the name of its last entry ("" when empty).
+func (c *Client) listPage(ctx context.Context, container string, opts ListOptions, marker string) (Listing, string, int, error) {
+	q := jsonQuery()
+	limit := c.pageSize(opts)
+	q.Set("limit", strconv.Itoa(limit))
+	for k, v := range map[string]string{"prefix": opts.Prefix, "delimiter": opts.Delimiter, "path": opts.Path,
+		"marker": marker, "meta": opts.Meta} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if opts.Shared {
+		q.Set("shared", "")
+	}
+	if opts.Public {
+		q.Set("public", "")
+	}
+	if opts.Until > 0 {
+		q.Set("until", strconv.FormatInt(opts.Until, 10))
+	}
+	var page []listEntryJSON
+	if _, err := c.http.DoJSON(ctx, &synnefo.Request{Method: http.MethodGet, Path: c.containerPath(container), Query: q,
+		Success: []int{http.StatusOK, http.StatusNoContent}}, nil, &page); err != nil {
+		return Listing{}, "", 0, err
+	}
+	var l Listing
+	last := ""
+	for i := range page {
+		e := &page[i]
+		if e.Subdir != nil {
+			last = *e.Subdir
+			// A subdir equal to the marker repeats the previous page's last entry (§7).
+			if marker == "" || *e.Subdir > marker {
+				l.Subdirs = append(l.Subdirs, *e.Subdir)
+			}
+			continue
+		}
+		last = e.Name
+		l.Objects = append(l.Objects, e.info())
+	}
+	return l, last, len(page), nil
+}
+
+// ObjectPages iterates over a listing one server page at a time, following markers until a page comes
+// back short. Subdirs repeated at page boundaries are dropped. Iteration stops at the first error,
+// which is yielded.
+func (c *Client) ObjectPages(ctx context.Context, container string, opts ListOptions) iter.Seq2[Listing, error] {
+	return func(yield func(Listing, error) bool) {
+		marker := opts.Marker
+		limit := c.pageSize(opts)
+		for {
+			page, last, n, err := c.listPage(ctx, container, opts, marker)
+			if err != nil {
+				yield(Listing{}, err)
+				return
+			}
+			if (len(page.Objects) > 0 || len(page.Subdirs) > 0) && !yield(page, nil) {
+				return
+			}
+			if n < limit || last == "" || last <= marker {
+				return
+			}
+			marker = last
+		}
+	}
+}
+
+// ListObjects returns the whole listing, de-duplicated, following markers across pages.
+func (c *Client) ListObjects(ctx context.Context, container string, opts ListOptions) (*Listing, error) {
+	out := &Listing{}
+	seenObj := map[string]bool{}
+	seenDir := map[string]bool{}
+	for page, err := range c.ObjectPages(ctx, container, opts) {
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range page.Objects {
+			if !seenObj[o.Name] {
+				seenObj[o.Name] = true
+				out.Objects = append(out.Objects, o)
+			}
+		}
+		for _, d := range page.Subdirs {
+			if !seenDir[d] {
+				seenDir[d] = true
+				out.Subdirs = append(out.Subdirs, d)
+			}
+		}
+	}
+	return out, nil
+}
+
+// DirEntry is one entry of a directory view: an object, a virtual directory, or both merged (a marker
+// object named "x" or "x/" plus the "x/" subdir).
+type DirEntry struct {
+	Name   string      // relative to the listed prefix, without trailing delimiter
+	IsDir  bool        // a subdir, a marker object, or both
+	Object *ObjectInfo // nil for a purely virtual directory
+}
+
+// ListDir lists the direct children of prefix (a directory path without trailing '/', "" for the
+// container root), merging directory markers with their subdirs (§16.3).
+func (c *Client) ListDir(ctx context.Context, container, prefix string) ([]DirEntry, error) {
+	p := prefix
+	if p != "" && !strings.HasSuffix(p, "/") {
+		p += "/"
+	}
+	l, err := c.ListObjects(ctx, container, ListOptions{Prefix: p, Delimiter: "/"})
+	if err != nil {
+		return nil, err
+	}
+	index := map[string]int{}
+	var out []DirEntry
+	add := func(name string, dir bool, obj *ObjectInfo) {
+		if name == "" {
+			return
+		}
+		if i, ok := index[name]; ok {
+			out[i].IsDir = out[i].IsDir || dir
+			if obj != nil && (out[i].Object == nil || !strings.HasSuffix(obj.Name, "/")) {
+				out[i].Object = obj
+			}
+			return
+		}
+		index[name] = len(out)
+		out = append(out, DirEntry{Name: name, IsDir: dir, Object: obj})
+	}
+	for i := range l.Objects {
+		o := &l.Objects[i]
+		rel := strings.TrimPrefix(o.Name, p)
+		trailing := strings.HasSuffix(rel, "/")
+		add(strings.TrimSuffix(rel, "/"), o.IsDir() || trailing, o)
+	}
+	for _, d := range l.Subdirs {
+		add(strings.TrimSuffix(strings.TrimPrefix(d, p), "/"), true, nil)
+	}
+	return out, nil
+}

@@ -1,0 +1,338 @@
+package pithos
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"time"
+
+	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/pithosfs/pithosfs/synnefo"
+)
+
+// UploadOptions are the settings of UploadObject.
+type UploadOptions struct {
+	PutOptions
+	// Size of src when it is an io.ReaderAt whose size cannot be discovered (a *bytes.Reader,
+	// *io.SectionReader, *strings.Reader or regular *os.File reports its own). 0 = discover/unknown.
+	Size int64
+	// Concurrency bounds parallel block uploads (0 = the client's Config.Concurrency).
+	Concurrency int
+}
+
+// BlockSource returns the bytes of the block with the given hex hash (a short last block may be
+// returned short). It must be safe for concurrent calls.
+type BlockSource func(ctx context.Context, hash string) ([]byte, error)
+
+// spoolMemory is how much of a plain io.Reader is kept in memory before spooling to a temp file.
+const spoolMemory = 8 << 20
+
+// UploadObject stores src as container/name. On Pithos+ it hashes src into a hashmap, PUTs the
+// hashmap, uploads exactly the blocks the server reports missing (in parallel, retried), and PUTs it
+// again; blocks the server already has are never sent. An io.ReaderAt of known size is re-read per
+// block; any other reader is spooled (to memory up to 8 MiB, then to a temp file). On plain Swift
+// it streams the data (as segments plus a manifest above Config.LargeObjectThreshold).
+func (c *Client) UploadObject(ctx context.Context, container, name string, src io.Reader, opts UploadOptions) (*PutResult, error) {
+	caps, err := c.Capabilities(ctx, container)
+	if err != nil {
+		return nil, err
+	}
+	if !caps.Hashmaps {
+		return c.swiftUpload(ctx, container, name, src, opts)
+	}
+	ra, size, cleanup, err := spool(src, opts.Size)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	if size == 0 {
+		return c.PutObject(ctx, container, name, nil, 0, opts.PutOptions)
+	}
+	if _, err := NewHasher(caps.BlockHash); err != nil {
+		return nil, err
+	}
+	bs := caps.BlockSize
+	first := map[string]int64{} // hash → index of its first block
+	hm, err := HashReader(io.NewSectionReader(ra, 0, size), bs, func(i int, h string, _ []byte) error {
+		if _, ok := first[h]; !ok {
+			first[h] = int64(i)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pithos: hashing %s: %w", name, err)
+	}
+	hm.BlockHash = caps.BlockHash
+	if hm.Bytes != size {
+		return nil, fmt.Errorf("pithos: %s: read %d bytes, expected %d", name, hm.Bytes, size)
+	}
+	source := func(_ context.Context, h string) ([]byte, error) {
+		i, ok := first[h]
+		if !ok {
+			return nil, fmt.Errorf("pithos: server asked for block %s not in %s", h, name)
+		}
+		off := i * bs
+		buf := make([]byte, min(bs, size-off))
+		if _, err := ra.ReadAt(buf, off); err != nil && !(errors.Is(err, io.EOF) && len(buf) > 0) {
+			return nil, fmt.Errorf("pithos: re-reading block %d of %s: %w", i, name, err)
+		}
+		return buf, nil
+	}
+	return c.CommitHashmap(ctx, container, name, hm, source, CommitOptions{PutOptions: opts.PutOptions, Concurrency: opts.Concurrency})
+}
+
+// sizedReaderAt returns src as an io.ReaderAt with its size when both are known (size > 0 given, or
+// src reports it: *bytes.Reader, *strings.Reader, *io.SectionReader, a regular *os.File); else nil, -1.
+func sizedReaderAt(src io.Reader, size int64) (io.ReaderAt, int64) {
+	ra, ok := src.(io.ReaderAt)
+	if !ok {
+		return nil, -1
+	}
+	if size > 0 {
+		return ra, size
+	}
+	switch s := src.(type) {
+	case interface{ Size() int64 }:
+		return ra, s.Size()
+	case *os.File:
+		if st, err := s.Stat(); err == nil && st.Mode().IsRegular() {
+			return ra, st.Size()
+		}
+	}
+	return nil, -1
+}
+
+// spool turns src into an io.ReaderAt of known size.
+func spool(src io.Reader, size int64) (io.ReaderAt, int64, func(), error) {
+	noop := func() {}
+	if ra, n := sizedReaderAt(src, size); ra != nil {
+		return ra, n, noop, nil
+	}
+	if src == nil {
+		return bytes.NewReader(nil), 0, noop, nil
+	}
+	head, err := io.ReadAll(io.LimitReader(src, spoolMemory+1))
+	if err != nil {
+		return nil, 0, noop, fmt.Errorf("pithos: reading upload data: %w", err)
+	}
+	if len(head) <= spoolMemory {
+		return bytes.NewReader(head), int64(len(head)), noop, nil
+	}
+	f, err := os.CreateTemp("", "pithos-upload-*")
+	if err != nil {
+		return nil, 0, noop, fmt.Errorf("pithos: spooling upload: %w", err)
+	}
+	cleanup := func() { _ = f.Close(); _ = os.Remove(f.Name()) }
+	_, err = f.Write(head)
+	if err == nil {
+		var n int64
+		n, err = io.Copy(f, src)
+		size = int64(len(head)) + n
+	}
+	if err != nil {
+		cleanup()
+		return nil, 0, noop, fmt.Errorf("pithos: spooling upload: %w", err)
+	}
+	return f, size, cleanup, nil
+}
+
+// CommitOptions are the settings of CommitHashmap.
+type CommitOptions struct {
+	PutOptions
+	Concurrency int // parallel block uploads (0 = Config.Concurrency)
+}
+
+// CommitHashmap makes container/name the object described by hm: it PUTs the hashmap and, while the
+// server answers 409 with missing blocks, uploads exactly those (read from blocks) and PUTs again, at
+// most Config.MaxHashmapRounds times. Preconditions in opts (If-Match: the ETag the edit started
+// from; If-None-Match: "*") are checked by the server on every PUT (412 *synnefo.ClientError).
+func (c *Client) CommitHashmap(ctx context.Context, container, name string, hm *Hashmap, blocks BlockSource, opts CommitOptions) (*PutResult, error) {
+	for round := 0; round < c.cfg.MaxHashmapRounds; round++ {
+		res, missing, err := c.PutHashmap(ctx, container, name, hm, opts.PutOptions)
+		if err != nil {
+			return nil, err
+		}
+		if len(missing) == 0 {
+			return res, nil
+		}
+		c.log.Debug("pithos: uploading missing blocks", zap.String("object", name), zap.Int("blocks", len(missing)), zap.Int("round", round))
+		if err := c.UploadBlocks(ctx, container, missing, blocks, opts.Concurrency); err != nil {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("pithos: %s/%s: server still missing blocks after %d hashmap PUTs", container, name, c.cfg.MaxHashmapRounds)
+}
+
+// PutHashmap sends PUT ?hashmap with hm. It returns the result on 201, or the missing block hashes
+// the server listed in its 409 reply (result nil).
+func (c *Client) PutHashmap(ctx context.Context, container, name string, hm *Hashmap, opts PutOptions) (*PutResult, []string, error) {
+	hashes := hm.Hashes
+	if hashes == nil {
+		hashes = []string{}
+	}
+	body, err := json.Marshal(struct {
+		Bytes  int64    `json:"bytes"`
+		Hashes []string `json:"hashes"`
+	}{hm.Bytes, hashes})
+	if err != nil {
+		return nil, nil, err
+	}
+	h := http.Header{}
+	opts.apply(h, "application/octet-stream")
+	resp, err := c.http.Do(ctx, &synnefo.Request{Method: http.MethodPut, Path: c.objectPath(container, name),
+		Query: jsonQuery("hashmap"), Header: h, Body: bytes.NewReader(body), ContentLength: int64(len(body)),
+		Success: []int{http.StatusCreated, http.StatusConflict}})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusCreated {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+		return putResult(resp.Header), nil, nil
+	}
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, nil, &synnefo.ClientError{Status: resp.StatusCode, Message: "reading 409 reply", Err: err}
+	}
+	var missing []string
+	if err := json.Unmarshal(data, &missing); err != nil || len(missing) == 0 {
+		// A 409 that is not a missing-block list is a real conflict.
+		e := synnefo.NewHTTPError(resp.Status, resp.StatusCode, data)
+		e.Method, e.URL = http.MethodPut, c.http.URL(&synnefo.Request{Path: c.objectPath(container, name)})
+		return nil, nil, e
+	}
+	return nil, missing, nil
+}
+
+// UploadBlocks uploads the blocks with the given hashes to the container's block store, concurrency
+// at a time (0 = Config.Concurrency). Each block is retried by the HTTP layer; blocks that still fail
+// are retried in further rounds with backoff while rounds make progress (at most 3 rounds without
+// progress). Client errors other than 408/429 (403, 413 quota, …) stop at once.
+func (c *Client) UploadBlocks(ctx context.Context, container string, hashes []string, blocks BlockSource, concurrency int) error {
+	if concurrency <= 0 {
+		concurrency = c.cfg.Concurrency
+	}
+	pending := dedupe(hashes)
+	stalled := 0
+	for round := 0; len(pending) > 0; round++ {
+		failed, err := c.uploadRound(ctx, container, pending, blocks, concurrency)
+		if err != nil {
+			return err
+		}
+		if len(failed) == 0 {
+			return nil
+		}
+		if len(failed) == len(pending) {
+			stalled++
+		} else {
+			stalled = 0
+		}
+		if stalled >= 3 {
+			return fmt.Errorf("pithos: %d blocks failed to upload: %w", len(failed), failed[0].err)
+		}
+		c.log.Debug("pithos: retrying failed blocks", zap.Int("failed", len(failed)), zap.Int("round", round))
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(200<<min(round, 5)) * time.Millisecond):
+		}
+		pending = pending[:0]
+		for _, f := range failed {
+			pending = append(pending, f.hash)
+		}
+	}
+	return nil
+}
+
+type blockFailure struct {
+	hash string
+	err  error
+}
+
+func (c *Client) uploadRound(ctx context.Context, container string, hashes []string, blocks BlockSource, concurrency int) ([]blockFailure, error) {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(concurrency)
+	failures := make([]error, len(hashes))
+	for i, h := range hashes {
+		g.Go(func() error {
+			data, err := blocks(gctx, h)
+			if err != nil {
+				return err
+			}
+			got, err := c.UploadBlock(gctx, container, data)
+			switch {
+			case err == nil && got != h:
+				return fmt.Errorf("pithos: block source returned data hashing to %s for block %s", got, h)
+			case err == nil:
+				return nil
+			case permanent(err):
+				return err
+			}
+			failures[i] = err
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var failed []blockFailure
+	for i, err := range failures {
+		if err != nil {
+			failed = append(failed, blockFailure{hashes[i], err})
+		}
+	}
+	return failed, nil
+}
+
+// permanent reports whether retrying cannot help: a context end, a hash mismatch or a 4xx reply other
+// than 408/429.
+func permanent(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errHashMismatch) {
+		return true
+	}
+	s := synnefo.StatusOf(err)
+	return s >= 400 && s < 500 && s != http.StatusRequestTimeout && s != http.StatusTooManyRequests
+}
+
+var errHashMismatch = errors.New("pithos: server stored a different block hash")
+
+// UploadBlock stores one block in the container's block store (POST ?update, Content-Type
+// application/octet-stream) and returns its hash after checking the server's reply against it. An
+// empty block is sent as one zero byte, which hashes the same.
+func (c *Client) UploadBlock(ctx context.Context, container string, data []byte) (string, error) {
+	if len(data) == 0 {
+		data = []byte{0}
+	}
+	want := BlockHashHex(data)
+	h := http.Header{}
+	h.Set("Content-Type", "application/octet-stream")
+	var reply []string
+	if _, err := c.http.DoJSON(ctx, &synnefo.Request{Method: http.MethodPost, Path: c.containerPath(container),
+		Query: jsonQuery("update"), Header: h, Body: bytes.NewReader(data), ContentLength: int64(len(data)),
+		Idempotent: true, Success: []int{http.StatusAccepted, http.StatusOK, http.StatusCreated}}, nil, &reply); err != nil {
+		return "", err
+	}
+	if len(reply) == 0 || reply[0] != want {
+		return "", fmt.Errorf("%w: sent %s, server replied %v", errHashMismatch, want, reply)
+	}
+	return want, nil
+}
+
+func dedupe(in []string) []string {
+	seen := make(map[string]bool, len(in))
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
