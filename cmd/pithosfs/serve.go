@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/pithosfs/pithosfs/synnefo/localcloud"
+)
+
+func defaultDataDir() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "pithosfs", "local")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ".pithosfs-local"
+	}
+	return filepath.Join(home, ".local", "share", "pithosfs", "local")
+}
+
+func runServe(args []string, lo logOptions) error {
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	logs := lo.register(fs)
+	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on")
+	data := fs.String("data", defaultDataDir(), "directory for the cloud's state (database and blocks)")
+	users := fs.String("users", "", "JSON file of users [{name, uuid, token, quota}] (default: one user demo@localhost)")
+	blockSize := fs.Int64("block-size", 4<<20, "Pithos block size in bytes")
+	publicURL := fs.String("public-url", "", "base URL for the service catalog (default: from each request's Host)")
+	buildDelay := fs.Duration("build-delay", 2*time.Second, "how long new servers stay in BUILD")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	log, err := logs.logger()
+	if err != nil {
+		return err
+	}
+	defer log.Sync()
+	cfg := localcloud.Config{Dir: *data, BlockSize: *blockSize, PublicURL: *publicURL, BuildDelay: *buildDelay, Logger: log}
+	if *users != "" {
+		if cfg.Users, err = localcloud.LoadUsers(*users); err != nil {
+			return err
+		}
+	}
+	srv, err := localcloud.Listen(*listen, cfg)
+	if err != nil {
+		return err
+	}
+	base := srv.URL
+	if *publicURL != "" {
+		base = *publicURL
+	}
+	fmt.Printf("pithosfs local cloud serving %s on %s\n", *data, srv.URL)
+	fmt.Printf("  identity URL: %s/astakos/identity/v2.0\n", base)
+	for _, u := range srv.Cloud.Users() {
+		fmt.Printf("  user %s  uuid %s  token %s\n", u.Name, u.UUID, u.Token)
+	}
+	fmt.Printf("  try: curl -H 'X-Auth-Token: %s' %s/pithos/object-store/v1/%s?format=json\n", srv.Cloud.Users()[0].Token, base, srv.Cloud.Users()[0].UUID)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	fmt.Println("pithosfs: shutting down")
+	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shut); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

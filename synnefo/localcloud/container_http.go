@@ -1,0 +1,410 @@
+package localcloud
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// parsePolicy reads X-Container-Policy-* headers (§7): keys lowercased,
+// spaces removed, values validated. sent is false when no policy header came.
+func parsePolicy(h http.Header) (pol map[string]string, sent bool, f *fault) {
+	pol = map[string]string{}
+	for name, vals := range h {
+		k, ok := strings.CutPrefix(strings.ToLower(name), "x-container-policy-")
+		if !ok {
+			continue
+		}
+		sent = true
+		v := strings.ReplaceAll(strings.Join(vals, ","), " ", "")
+		switch k {
+		case "quota":
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				return nil, true, badRequest("The quota policy value should be a positive integer.")
+			}
+		case "versioning":
+			if v != "auto" && v != "none" {
+				return nil, true, badRequest("The versioning policy value should be either 'auto' or 'none'.")
+			}
+		case "project":
+			if v == "" {
+				return nil, true, badRequest("Invalid project")
+			}
+		default:
+			return nil, true, badRequest("The only allowed policies are 'quota' or 'versioning'.")
+		}
+		pol[k] = v
+	}
+	return pol, sent, nil
+}
+
+func applyPolicy(c *containerRec, pol map[string]string) {
+	if v, ok := pol["quota"]; ok {
+		c.Quota, _ = strconv.ParseInt(v, 10, 64)
+	}
+	if v, ok := pol["versioning"]; ok {
+		c.Versioning = v
+	}
+	if v, ok := pol["project"]; ok {
+		c.Project = v
+	}
+}
+
+func (c *Cloud) serveContainer(p *preq) error {
+	switch p.r.Method {
+	case http.MethodPut:
+		return c.putContainer(p)
+	case http.MethodPost:
+		return c.postContainer(p)
+	case http.MethodDelete:
+		return c.deleteContainer(p)
+	}
+	return c.getContainer(p)
+}
+
+func (c *Cloud) putContainer(p *preq) error {
+	if !p.owner() {
+		return forbidden("Not allowed")
+	}
+	pol, _, f := parsePolicy(p.h)
+	if f != nil {
+		return f
+	}
+	meta, f := metaFromHeaders(p.h, "X-Container-Meta-")
+	if f != nil {
+		return f
+	}
+	status := 201
+	err := c.store.update(func(t *txn) error {
+		if _, err := t.ensureAccount(p.acct); err != nil {
+			return err
+		}
+		rec, exists := t.container(p.acct, p.cont)
+		if exists {
+			status = 202
+		} else {
+			rec = &containerRec{Versioning: "auto", Project: p.acct}
+		}
+		applyPolicy(rec, pol)
+		rec.Meta = mergeMeta(rec.Meta, meta, false)
+		if len(rec.Meta) > 32 {
+			return badRequest("Pithos+ resources cannot have more than 32 metadata items per domain")
+		}
+		return t.touch(p.acct, p.cont, rec, time.Now().UnixNano())
+	})
+	if err != nil {
+		return err
+	}
+	p.w.WriteHeader(status)
+	return nil
+}
+
+func (c *Cloud) postContainer(p *preq) error {
+	if !p.owner() {
+		return forbidden("Not allowed")
+	}
+	pol, polSent, f := parsePolicy(p.h)
+	if f != nil {
+		return f
+	}
+	meta, f := metaFromHeaders(p.h, "X-Container-Meta-")
+	if f != nil {
+		return f
+	}
+	update := flag(p.q, "update")
+	// Block upload: exactly application/octet-stream with a body.
+	isBlocks := p.r.Header.Get("Content-Type") == "application/octet-stream" && (p.r.ContentLength > 0 || p.r.ContentLength == -1)
+	err := c.store.update(func(t *txn) error {
+		rec, ok := t.container(p.acct, p.cont)
+		if !ok {
+			return notFound("Container does not exist")
+		}
+		if polSent {
+			if !update {
+				rec.Quota, rec.Versioning, rec.Project = 0, "auto", p.acct
+			}
+			applyPolicy(rec, pol)
+		}
+		rec.Meta = mergeMeta(rec.Meta, meta, !update)
+		if len(rec.Meta) > 32 {
+			return badRequest("Pithos+ resources cannot have more than 32 metadata items per domain")
+		}
+		return t.putContainer(p.acct, p.cont, rec)
+	})
+	if err != nil {
+		return err
+	}
+	if !isBlocks {
+		p.w.WriteHeader(202)
+		return nil
+	}
+	if p.r.ContentLength > 5<<30 {
+		return badRequest("Maximum size is reached")
+	}
+	var hashes []string
+	buf := make([]byte, c.store.blockSize)
+	for {
+		n, err := io.ReadFull(p.r.Body, buf)
+		if n > 0 {
+			h, perr := c.store.blocks.put(buf[:n])
+			if perr != nil {
+				return perr
+			}
+			hashes = append(hashes, h)
+		}
+		if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
+			if p.r.ContentLength > 0 && errors.Is(err, io.ErrUnexpectedEOF) && int64(len(hashes)-1)*c.store.blockSize+int64(n) < p.r.ContentLength {
+				return badRequest("Incomplete request body")
+			}
+			break
+		}
+		if err != nil {
+			return badRequest("Incomplete request body")
+		}
+	}
+	rows := make([]map[string]any, 0, len(hashes))
+	for _, h := range hashes {
+		rows = append(rows, map[string]any{"hash": h})
+	}
+	if requestFormat(p.r, "json") == "xml" {
+		var b strings.Builder
+		b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n<items>")
+		for _, h := range hashes {
+			b.WriteString("<item>" + h + "</item>")
+		}
+		b.WriteString("</items>")
+		p.w.Header().Set("Content-Type", "application/xml; charset=UTF-8")
+		p.w.WriteHeader(202)
+		io.WriteString(p.w, b.String())
+		return nil
+	}
+	writeJSON(p.w, 202, hashes)
+	return nil
+}
+
+func (c *Cloud) deleteContainer(p *preq) error {
+	if !p.owner() {
+		return forbidden("Not allowed")
+	}
+	until := untilParam(p.q)
+	_, all := p.q["delimiter"]
+	err := c.store.update(func(t *txn) error {
+		rec, ok := t.container(p.acct, p.cont)
+		if !ok {
+			return notFound("Container does not exist")
+		}
+		if until != 0 {
+			return t.purgeHistory([]byte(p.acct+"\x00"+p.cont+"\x00"), until)
+		}
+		if all {
+			var names []string
+			it := t.iterAt(p.acct, p.cont, 0)
+			for name, r := it.seek(""); r != nil; name, r = it.next() {
+				names = append(names, name)
+			}
+			for _, n := range names {
+				if err := t.deleteObject(p.acct, p.cont, n, p.user.UUID, rec); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		if rec.Count > 0 {
+			return errf(409, "Container is not empty")
+		}
+		prefix := []byte(p.acct + "\x00" + p.cont + "\x00")
+		if err := t.purgeHistory(prefix, 1<<62); err != nil {
+			return err
+		}
+		// Delete markers and history go with the container.
+		b := t.tx.Bucket(bVersions)
+		cur := b.Cursor()
+		var dead [][]byte
+		for k, _ := cur.Seek(prefix); k != nil && strings.HasPrefix(string(k), string(prefix)); k, _ = cur.Next() {
+			dead = append(dead, append([]byte{}, k...))
+		}
+		for _, k := range dead {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		if err := t.tx.Bucket(bContainers).Delete(ckey(p.acct, p.cont)); err != nil {
+			return err
+		}
+		a, _ := t.account(p.acct)
+		a.Mtime = time.Now().UnixNano()
+		return t.putAccount(p.acct, a)
+	})
+	if err != nil {
+		return err
+	}
+	p.w.WriteHeader(204)
+	return nil
+}
+
+func (c *Cloud) getContainer(p *preq) error {
+	until := untilParam(p.q)
+	listing := p.r.Method == http.MethodGet
+	if !p.owner() && (until != 0 || flag(p.q, "public")) {
+		return forbidden("Not allowed")
+	}
+	var (
+		rec   *containerRec
+		names []string
+		rows  []map[string]any
+		mkeys []string
+	)
+	err := c.store.view(func(t *txn) error {
+		var ok bool
+		if rec, ok = t.container(p.acct, p.cont); !ok {
+			if !p.owner() {
+				return forbidden("Not allowed")
+			}
+			return notFound("Container does not exist")
+		}
+		var readable func(string) bool
+		if !p.owner() {
+			readable = func(name string) bool { return t.accessFor(p.acct, p.cont, name, p.user.UUID).read }
+			any := false
+			t.sharedWith([]byte(p.acct+"\x00"+p.cont+"\x00"), p.user.UUID, func([]byte, *objectRec) bool { any = true; return false })
+			if !any {
+				return forbidden("Not allowed")
+			}
+		}
+		if f := checkTimePreconditions(p.h, rec.Mtime); f != nil {
+			return f
+		}
+		mkeys = t.objectMetaKeys(p.acct, p.cont)
+		if !listing {
+			return nil
+		}
+		o := listOpts{
+			prefix:    strings.TrimPrefix(p.q.Get("prefix"), "/"),
+			delimiter: p.q.Get("delimiter"),
+			marker:    p.q.Get("marker"),
+			limit:     limitParam(p.q),
+			meta:      parseMetaQuery(p.q.Get("meta")),
+			shared:    flag(p.q, "shared"),
+			public:    flag(p.q, "public"),
+			until:     until,
+			readable:  readable,
+		}
+		if path, ok := p.q["path"]; ok {
+			o.prefix, o.delimiter, o.noSubdirs = strings.TrimPrefix(path[0], "/"), "/", true
+			if o.prefix != "" && !strings.HasSuffix(o.prefix, "/") {
+				o.prefix += "/"
+			}
+		} else if o.prefix != "" && o.delimiter != "" && !strings.HasSuffix(o.prefix, o.delimiter) {
+			o.prefix += o.delimiter
+		}
+		if o.shared {
+			o.sharedUnder = func(name string) bool {
+				for n := name; ; {
+					i := strings.LastIndexByte(n, '/')
+					if i <= 0 {
+						return false
+					}
+					n = n[:i]
+					if r, ok := t.object(p.acct, p.cont, n); ok && r.Sharing != nil && isDirType(r.Type) {
+						return true
+					}
+				}
+			}
+		}
+		for _, e := range t.listObjects(p.acct, p.cont, o) {
+			names = append(names, e.name)
+			if e.subdir {
+				rows = append(rows, map[string]any{"subdir": e.name})
+				continue
+			}
+			rows = append(rows, c.objectRow(p, t, e.name, e.rec, until != 0))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	h := p.w.Header()
+	h.Set("Last-Modified", httpDate(rec.Mtime))
+	h.Set("X-Container-Block-Size", itoa(c.store.blockSize))
+	h.Set("X-Container-Block-Hash", "sha256")
+	setHeader(h, "X-Container-Object-Meta", strings.Join(mkeys, ","))
+	if p.owner() {
+		h.Set("X-Container-Object-Count", itoa(rec.Count))
+		h.Set("X-Container-Bytes-Used", itoa(rec.Bytes))
+		h.Set("X-Container-Policy-Quota", itoa(rec.Quota))
+		h.Set("X-Container-Policy-Versioning", rec.Versioning)
+		h.Set("X-Container-Policy-Project", rec.Project)
+		for k, v := range rec.Meta {
+			setHeader(h, k, v)
+		}
+		if until != 0 {
+			h.Set("X-Container-Until-Timestamp", httpDate(until))
+		}
+	}
+	if !listing {
+		p.w.WriteHeader(204)
+		return nil
+	}
+	writeListing(p, names, rows, "container", [2]string{"name", p.cont})
+	return nil
+}
+
+// objectRow is an object's JSON listing entry.
+func (c *Cloud) objectRow(p *preq, t *txn, name string, rec *objectRec, historic bool) map[string]any {
+	top, _ := topHash(rec.Hashes)
+	row := map[string]any{
+		"name":                       name,
+		"bytes":                      rec.Bytes,
+		"content_type":               rec.Type,
+		"hash":                       rec.MD5,
+		"x_object_hash":              top,
+		"x_object_uuid":              rec.UUID,
+		"x_object_version":           rec.ID,
+		"x_object_version_timestamp": versionTimestamp(rec.Mtime),
+		"x_object_modified_by":       rec.ModifiedBy,
+		"available":                  1,
+		"map_check_timestamp":        nil,
+	}
+	if !historic {
+		row["last_modified"] = isoDate(rec.Mtime)
+	}
+	if p.owner() {
+		if rec.Sharing != nil {
+			row["x_object_sharing"] = rec.Sharing.String()
+		}
+		if rec.Public != "" {
+			row["x_object_public"] = c.baseURL(p.r) + "/pithos/public/" + rec.Public
+		}
+	} else {
+		a := t.accessFor(p.acct, p.cont, name, p.user.UUID)
+		if a.sharedBy != "" {
+			row["x_object_shared_by"] = a.sharedBy
+		}
+		if a.write {
+			row["x_object_allowed_to"] = "write"
+		} else {
+			row["x_object_allowed_to"] = "read"
+		}
+	}
+	return row
+}
+
+// objectMetaKeys lists the user meta keys (without X-Object-Meta-) that
+// current objects of the container use.
+func (t *txn) objectMetaKeys(acct, cont string) []string {
+	rec, _ := t.container(acct, cont)
+	keys := make([]string, 0, len(rec.MetaKeys))
+	for k, n := range rec.MetaKeys {
+		if n > 0 {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}

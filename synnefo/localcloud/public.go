@@ -1,0 +1,94 @@
+package localcloud
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// servePublic serves HEAD/GET /pithos/public/<id> without a token (§8.9).
+func (c *Cloud) servePublic(w http.ResponseWriter, r *http.Request) {
+	id := strings.TrimPrefix(r.URL.Path, "/pithos/public/")
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "HEAD,GET")
+		writeFault(w, r, errf(405, "Method not allowed"))
+		return
+	}
+	p := &preq{w: w, r: r, q: r.URL.Query(), start: time.Now()}
+	h, f := requestHeaders(r)
+	if f != nil {
+		writeFault(w, r, f)
+		return
+	}
+	p.h = h
+	var rec *objectRec
+	var name string
+	err := c.store.view(func(t *txn) error {
+		key := t.tx.Bucket(bPublic).Get([]byte(id))
+		if key == nil {
+			return notFound("Object does not exist")
+		}
+		var ok bool
+		if rec, ok = getObjectRec(t, key); !ok {
+			return notFound("Object does not exist")
+		}
+		_, _, name = splitKey(key)
+		return nil
+	})
+	if err != nil {
+		c.fail(p, err)
+		return
+	}
+	etag, _ := topHash(rec.Hashes)
+	ct := content{bs: c.store.blockSize, parts: []part{{rec.Hashes, rec.Bytes}}}
+	hdr := w.Header()
+	hdr.Set("ETag", etag)
+	hdr.Set("Content-Length", itoa(rec.Bytes))
+	setHeader(hdr, "Content-Type", rec.Type)
+	hdr.Set("Last-Modified", httpDate(rec.Mtime))
+	if v, ok := rec.Meta["Content-Encoding"]; ok {
+		setHeader(hdr, "Content-Encoding", v)
+	}
+	if r.Method == http.MethodHead {
+		w.WriteHeader(200)
+		return
+	}
+	if f := checkTimePreconditions(h, rec.Mtime); f != nil {
+		writeFault(w, r, f)
+		return
+	}
+	if v := h.Get("If-Match"); v != "" && !etagMatches(v, etag) {
+		writeFault(w, r, errf(412, "Resource ETag does not match"))
+		return
+	}
+	if v := h.Get("If-None-Match"); v != "" && etagMatches(v, etag) {
+		w.WriteHeader(304)
+		return
+	}
+	p.obj = name
+	c.setDisposition(p, hdr, &rec.version)
+	if rv := r.Header.Get("Range"); rv != "" && r.Header.Get("If-Range") == "" {
+		ranges, f := parseRange(rv, rec.Bytes)
+		if f != nil {
+			writeFault(w, r, f)
+			return
+		}
+		if len(ranges) == 1 {
+			rg := ranges[0]
+			hdr.Set("Content-Length", itoa(rg.n))
+			hdr.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", rg.off, rg.off+rg.n-1, rec.Bytes))
+			w.WriteHeader(206)
+			c.stream(p, ct, rg.off, rg.n)
+			return
+		}
+	}
+	w.WriteHeader(200)
+	c.stream(p, ct, 0, rec.Bytes)
+}
+
+func getObjectRec(t *txn, key []byte) (*objectRec, bool) {
+	var rec objectRec
+	ok := getJSON(t.tx.Bucket(bObjects), key, &rec)
+	return &rec, ok
+}
