@@ -88,6 +88,13 @@ pid_alive() {
 	tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$DIR" || return 1
 }
 
+# running PID: the process exists and is not a zombie (our servers are reaped by whoever adopted them).
+running() {
+	local state
+	state="$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" || return 1
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+
 # listening PORT: something accepts TCP connections on 127.0.0.1:PORT.
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -112,9 +119,9 @@ stop_all() {
 		fi
 	done
 	for pid in "${pids[@]}"; do
-		for ((i = 0; i < 50; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
+		for ((i = 0; i < 100; i++)); do
+			running "$pid" || break
+			sleep 0.05
 		done
 		kill -KILL "$pid" 2>/dev/null || true
 	done
