@@ -1,0 +1,188 @@
+package cache
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestReadaheadWindow(t *testing.T) {
+	type step struct {
+		idx, n   int64
+		from, to int64
+		window   int
+	}
+	cases := []struct {
+		name  string
+		max   int
+		steps []step
+	}{
+		{"grows and resets", 8, []step{
+			{0, 100, 1, 2, 1},
+			{1, 100, 2, 4, 2},
+			{1, 100, 4, 4, 2},  // same block again: nothing new
+			{0, 100, 0, 0, 2},  // slightly out of order: ignored
+			{2, 100, 4, 7, 4},  // window always reaches idx+window
+			{3, 100, 7, 12, 8}, // capped at max
+			{4, 100, 12, 13, 8},
+			{6, 100, 13, 15, 8},  // skipping inside the window is sequential
+			{50, 100, 50, 50, 0}, // random seek resets
+			{51, 100, 52, 53, 1},
+			{52, 100, 53, 55, 2},
+			{10, 100, 10, 10, 0}, // backwards seek resets
+			{11, 100, 12, 13, 1},
+		}},
+		{"first read not at start", 8, []step{
+			{5, 100, 5, 5, 0},
+			{6, 100, 7, 8, 1},
+		}},
+		{"clipped at the end of the file", 8, []step{
+			{0, 3, 1, 2, 1},
+			{1, 3, 2, 3, 2},
+			{2, 3, 3, 3, 4},
+		}},
+		{"small max", 2, []step{
+			{0, 100, 1, 2, 1},
+			{1, 100, 2, 4, 2},
+			{2, 100, 4, 5, 2},
+			{3, 100, 5, 6, 2},
+		}},
+		{"default max", 0, []step{
+			{0, 100, 1, 2, 1}, {1, 100, 2, 4, 2}, {2, 100, 4, 7, 4}, {3, 100, 7, 12, 8}, {4, 100, 12, 13, 8},
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := NewReadahead(tc.max)
+			for i, s := range tc.steps {
+				from, to := r.Access(s.idx, s.n)
+				if from != s.from || to != s.to || r.Window() != s.window {
+					t.Fatalf("step %d: Access(%d) = [%d,%d) window %d, want [%d,%d) window %d",
+						i, s.idx, from, to, r.Window(), s.from, s.to, s.window)
+				}
+			}
+		})
+	}
+}
+
+func TestPrefetcherFillsCache(t *testing.T) {
+	c := openCache(t, Config{})
+	pf := c.NewPrefetcher(context.Background())
+	defer pf.Close()
+	var calls atomic.Int64
+	var keys []Key
+	var blocks [][]byte
+	release := make(chan struct{})
+	for i := range 3 {
+		data := block(uint64(700+i), 3000)
+		keys, blocks = append(keys, hashKey(data)), append(blocks, data)
+		fetch := func(context.Context) ([]byte, error) {
+			calls.Add(1)
+			<-release
+			return bytes.Clone(data), nil
+		}
+		if !pf.Prefetch(keys[i], len(data), fetch) {
+			t.Fatalf("prefetch %d not started", i)
+		}
+		if pf.Prefetch(keys[i], len(data), fetch) {
+			t.Fatalf("prefetch %d started twice", i)
+		}
+	}
+	if used := c.Budget().Used(); used < 3*3000 {
+		t.Fatalf("prefetches in flight reserve %d bytes, want ≥ %d", used, 3*3000)
+	}
+	// A reader catching up with block 0's prefetch waits for it instead of fetching.
+	done := make(chan error, 1)
+	go func() {
+		got, err := c.Get(context.Background(), keys[0], len(blocks[0]), failFetch(t))
+		if err == nil && !bytes.Equal(got, blocks[0]) {
+			err = fmt.Errorf("wrong data")
+		}
+		done <- err
+	}()
+	for c.waiters(keys[0]) < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	pf.wg.Wait()
+	for i := 1; i < 3; i++ {
+		if _, err := c.Get(context.Background(), keys[i], len(blocks[i]), failFetch(t)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Get(context.Background(), keys[i], len(blocks[i]), failFetch(t)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := c.Stats()
+	if calls.Load() != 3 || st.Prefetches != 3 || st.ReadaheadHits != 3 {
+		t.Fatalf("calls = %d, stats = %+v", calls.Load(), st)
+	}
+	if want := int64(3 * (3000 + entryOverhead)); st.BudgetUsed != want {
+		t.Fatalf("budget used %d after prefetches ended, want %d (cached blocks only)", st.BudgetUsed, want)
+	}
+	if pf.Prefetch(keys[1], len(blocks[1]), failFetch(t)) {
+		t.Fatal("prefetch of a cached block started")
+	}
+}
+
+func TestPrefetcherCloseCancels(t *testing.T) {
+	c := openCache(t, Config{PrefetchConcurrency: 2})
+	pf := c.NewPrefetcher(context.Background())
+	var running, peak atomic.Int64
+	for i := range 6 {
+		fetch := func(ctx context.Context) ([]byte, error) {
+			n := running.Add(1)
+			defer running.Add(-1)
+			for {
+				p := peak.Load()
+				if n <= p || peak.CompareAndSwap(p, n) {
+					break
+				}
+			}
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
+		if !pf.Prefetch(OpaqueKey(fmt.Sprint("blk", i)), 1000, fetch) {
+			t.Fatalf("prefetch %d not started", i)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for running.Load() < 2 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond) // give a third fetch the chance to (wrongly) start
+	closed := make(chan struct{})
+	go func() { pf.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not cancel the prefetches")
+	}
+	if peak.Load() != 2 {
+		t.Fatalf("%d fetches ran at once, want the limit 2", peak.Load())
+	}
+	if used := c.Budget().Used(); used != 0 {
+		t.Fatalf("budget still holds %d bytes", used)
+	}
+	if pf.Prefetch(OpaqueKey("after"), 10, failFetch(t)) {
+		t.Fatal("prefetch after Close started")
+	}
+}
+
+func TestPrefetchOverBudgetDropped(t *testing.T) {
+	c := openCache(t, Config{MemBytes: 1000})
+	pf := c.NewPrefetcher(context.Background())
+	defer pf.Close()
+	if pf.Prefetch(OpaqueKey("big"), 2000, failFetch(t)) {
+		t.Fatal("prefetch over the budget started")
+	}
+	if st := c.Stats(); st.PrefetchesDropped != 1 || st.Prefetches != 0 {
+		t.Fatalf("stats = %+v", st)
+	}
+}
