@@ -69,8 +69,19 @@ func (c *Client) pageSize(opts ListOptions) int {
 	return c.cfg.PageSize
 }
 
-// listPage fetches one page after marker and returns it with the name of its last entry ("" when empty).
-func (c *Client) listPage(ctx context.Context, container string, opts ListOptions, marker string) (Listing, string, int, error) {
+// pageEnd is where a page stopped: the name of its last entry and whether that was a subdir.
+type pageEnd struct {
+	name   string
+	subdir bool
+}
+
+// afterSubdir is appended to a subdir to form the next marker: it sorts after every name under the
+// subdir, so the next page neither repeats it nor can get stuck on it (a Pithos+ page of limit 1 could
+// otherwise return the same subdir forever, §7).
+const afterSubdir = "\U0010FFFF"
+
+// listPage fetches one page after marker and returns it, where it ended and its raw entry count.
+func (c *Client) listPage(ctx context.Context, container string, opts ListOptions, marker string) (Listing, pageEnd, int, error) {
 	q := jsonQuery()
 	limit := c.pageSize(opts)
 	q.Set("limit", strconv.Itoa(limit))
@@ -92,35 +103,34 @@ func (c *Client) listPage(ctx context.Context, container string, opts ListOption
 	var page []listEntryJSON
 	if _, err := c.http.DoJSON(ctx, &synnefo.Request{Method: http.MethodGet, Path: c.containerPath(container), Query: q,
 		Success: []int{http.StatusOK, http.StatusNoContent}}, nil, &page); err != nil {
-		return Listing{}, "", 0, err
+		return Listing{}, pageEnd{}, 0, err
 	}
 	var l Listing
-	last := ""
+	var end pageEnd
 	for i := range page {
 		e := &page[i]
 		if e.Subdir != nil {
-			last = *e.Subdir
-			// A subdir equal to the marker repeats the previous page's last entry (§7).
-			if marker == "" || *e.Subdir > marker {
+			end = pageEnd{*e.Subdir, true}
+			if *e.Subdir+afterSubdir != marker { // a repeat of the previous page's last subdir
 				l.Subdirs = append(l.Subdirs, *e.Subdir)
 			}
 			continue
 		}
-		last = e.Name
+		end = pageEnd{e.Name, false}
 		l.Objects = append(l.Objects, e.info())
 	}
-	return l, last, len(page), nil
+	return l, end, len(page), nil
 }
 
 // ObjectPages iterates over a listing one server page at a time, following markers until a page comes
-// back short. Subdirs repeated at page boundaries are dropped. Iteration stops at the first error,
-// which is yielded.
+// back short. Iteration stops at the first error, which is yielded.
 func (c *Client) ObjectPages(ctx context.Context, container string, opts ListOptions) iter.Seq2[Listing, error] {
 	return func(yield func(Listing, error) bool) {
 		marker := opts.Marker
 		limit := c.pageSize(opts)
+		var prev pageEnd
 		for {
-			page, last, n, err := c.listPage(ctx, container, opts, marker)
+			page, end, n, err := c.listPage(ctx, container, opts, marker)
 			if err != nil {
 				yield(Listing{}, err)
 				return
@@ -128,10 +138,14 @@ func (c *Client) ObjectPages(ctx context.Context, container string, opts ListOpt
 			if (len(page.Objects) > 0 || len(page.Subdirs) > 0) && !yield(page, nil) {
 				return
 			}
-			if n < limit || last == "" || last <= marker {
+			if n < limit || end.name == "" || end == prev {
 				return
 			}
-			marker = last
+			prev = end
+			marker = end.name
+			if end.subdir {
+				marker += afterSubdir
+			}
 		}
 	}
 }
