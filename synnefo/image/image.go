@@ -146,7 +146,7 @@ func (c *Client) Register(ctx context.Context, name string, location Location, o
 }
 
 // setProperties adds one X-Image-Meta-Property-<key> header per property, key and value percent-encoded.
-// Keys are stored as given (not canonicalised) so the header carries the caller's spelling.
+// The header name's case does not matter: the server lower-cases property names.
 func setProperties(h http.Header, props map[string]string) {
 	for k, v := range props {
 		h[propertyPrefix+quote(k)] = []string{quote(v)}
