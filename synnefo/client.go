@@ -284,6 +284,8 @@ func (c *Client) Do(ctx context.Context, req *Request) (*http.Response, error) {
 	for attempt := 0; ; attempt++ {
 		var body io.Reader
 		switch {
+		case attempt == 0 && req.Body != nil && req.GetBody != nil:
+			body = req.Body // the caller's GetBody replays it on retries
 		case getBody != nil:
 			rc, err := getBody()
 			if err != nil {

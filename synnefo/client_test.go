@@ -443,3 +443,36 @@ func TestBackoffBounds(t *testing.T) {
 		t.Fatalf("Retry-After not capped: %v", d)
 	}
 }
+
+func TestCallerGetBodyUsedOnlyForRetries(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if n := hits.Add(1); n == 1 {
+			if string(b) != "first" {
+				t.Errorf("first attempt body %q", b)
+			}
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		if string(b) != "again" {
+			t.Errorf("retry body %q", b)
+		}
+	}))
+	defer srv.Close()
+	var replays atomic.Int32
+	pr, pw := io.Pipe()
+	go func() { io.WriteString(pw, "first"); pw.Close() }()
+	resp, err := newTestClient(t, srv.URL, fastOpts()).Do(context.Background(), &Request{Method: http.MethodPut, Path: "/o",
+		Body: pr, ContentLength: 5, GetBody: func() (io.ReadCloser, error) {
+			replays.Add(1)
+			return io.NopCloser(strings.NewReader("again")), nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if hits.Load() != 2 || replays.Load() != 1 {
+		t.Fatalf("hits %d replays %d", hits.Load(), replays.Load())
+	}
+}
