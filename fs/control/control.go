@@ -1,0 +1,414 @@
+package control
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+	"go.uber.org/zap"
+
+	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/synnefo"
+	"github.com/pithosfs/pithosfs/synnefo/cyclades"
+	"github.com/pithosfs/pithosfs/synnefo/image"
+)
+
+// Config says which services the control trees use; a nil client leaves its
+// directories out.
+type Config struct {
+	Compute *cyclades.ComputeClient // servers/, flavors/
+	Network *cyclades.NetworkClient // networks/
+	Images  *image.Client           // images/
+	// Pithos is the user's own object store (Account set): files copied into
+	// images/ are uploaded to its "images" container.
+	Pithos *pithos.Client
+	// Account is the user's uuid (the owner of "/CONTAINER/PATH" locations).
+	Account string
+	// ResolvePath maps a path inside the mount (as a user writes it in an
+	// image's "location") to a Pithos location; nil accepts only
+	// pithos:// and /CONTAINER/PATH locations.
+	ResolvePath func(path string) (image.Location, bool)
+	// AllowDeleteServers lets rm servers/NAME.json delete the server.
+	AllowDeleteServers bool
+	// TTL bounds how stale a listing or a file's size may be (default 1s).
+	TTL time.Duration
+	// TempDir holds files being copied into images/ until they are uploaded.
+	TempDir string
+	Logger  *zap.Logger
+}
+
+// Add creates the control directories under root. Call it from the root
+// node's OnAdd.
+func Add(ctx context.Context, root *gofs.Inode, cfg Config) {
+	if cfg.TTL <= 0 {
+		cfg.TTL = time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	add := func(name string, k kind) {
+		d := &dirNode{cfg: &cfg, name: name, kind: k, adminPass: map[string]string{}}
+		child := root.NewPersistentInode(ctx, d, gofs.StableAttr{Mode: fuse.S_IFDIR, Ino: inode("dir", name)})
+		root.AddChild(name, child, true)
+	}
+	if cfg.Compute != nil {
+		add("servers", &servers{cfg: &cfg})
+		add("flavors", &flavors{cfg: &cfg})
+	}
+	if cfg.Images != nil {
+		add("images", &images{cfg: &cfg})
+	}
+	if cfg.Network != nil {
+		add("networks", &networks{cfg: &cfg})
+	}
+}
+
+// Names lists the directories Add creates for cfg (for callers that must
+// keep those names free of other entries).
+func Names(cfg Config) []string {
+	var out []string
+	if cfg.Compute != nil {
+		out = append(out, "servers", "flavors")
+	}
+	if cfg.Images != nil {
+		out = append(out, "images")
+	}
+	if cfg.Network != nil {
+		out = append(out, "networks")
+	}
+	return out
+}
+
+// entry is one file of a control directory.
+type entry struct {
+	name string // file name, "<name>.json"
+	id   string
+	mine bool // writable by the user
+}
+
+// kind is what differs between control directories.
+type kind interface {
+	list(ctx context.Context) ([]entry, error)
+	render(ctx context.Context, id string) ([]byte, error)
+	// create makes a new resource from a file written to name; it returns
+	// the new id and, for servers, the one-time admin password.
+	create(ctx context.Context, name string, data []byte) (id, adminPass string, err error)
+	// check validates a complete JSON document at write time (new: a
+	// create; else an update of id).
+	check(ctx context.Context, name, id string, data []byte) error
+	update(ctx context.Context, id string, data []byte) error
+	remove(ctx context.Context, id string) error
+	// upload reports whether a non-JSON file may be created (images/).
+	uploads() bool
+	uploadAndRegister(ctx context.Context, name string, r io.ReaderAt, size int64) (id string, err error)
+}
+
+// userError is a rejection with the errno a caller sees and the reason
+// written to .last-error.
+type userError struct {
+	errno syscall.Errno
+	msg   string
+}
+
+func (e *userError) Error() string { return e.msg }
+
+func invalid(format string, args ...any) error {
+	return &userError{errno: syscall.EINVAL, msg: fmt.Sprintf(format, args...)}
+}
+
+// errnoOf maps a failure to the errno the user sees: EINVAL for input the
+// cloud rejects (400, 404 of a referenced flavor/image), EACCES for 401/403,
+// EDQUOT for quota (413), EBUSY for a conflicting state (409), EIO otherwise.
+func errnoOf(err error) syscall.Errno {
+	var ue *userError
+	if errors.As(err, &ue) {
+		return ue.errno
+	}
+	switch s := synnefo.StatusOf(err); {
+	case s == 400 || s == 404:
+		return syscall.EINVAL
+	case s == 401 || s == 403:
+		return syscall.EACCES
+	case s == 409:
+		return syscall.EBUSY
+	case s == 413:
+		return syscall.EDQUOT
+	default:
+		return syscall.EIO
+	}
+}
+
+// inode derives a stable inode number for a control node.
+func inode(parts ...string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte("pithosfs-control"))
+	for _, p := range parts {
+		h.Write([]byte{0})
+		h.Write([]byte(p))
+	}
+	return h.Sum64() | 1<<63
+}
+
+// fileName turns a resource name into a file name ("/" is not allowed in one).
+func fileName(name string) string {
+	name = strings.ReplaceAll(name, "/", "_")
+	if name == "" || name == "." || name == ".." {
+		name = "_" + name
+	}
+	return name + ".json"
+}
+
+// nameEntries names each resource "<name>.json", or "<name>~<id>.json" when
+// several share a name, sorted by name.
+func nameEntries(items []entry) []entry {
+	count := map[string]int{}
+	for _, it := range items {
+		count[it.name]++
+	}
+	out := make([]entry, 0, len(items))
+	for _, it := range items {
+		n := it.name
+		if count[n] > 1 {
+			n = n + "~" + it.id
+		}
+		it.name = fileName(n)
+		out = append(out, it)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
+
+// decodeStrict decodes a complete JSON document, refusing unknown fields.
+// complete is false (and err nil) while the document is still a prefix.
+func decodeStrict(data []byte, v any) (complete bool, err error) {
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 {
+		return false, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			return false, nil
+		}
+		return false, invalid("bad JSON: %v", err)
+	}
+	if dec.More() {
+		return false, invalid("bad JSON: more than one document")
+	}
+	return true, nil
+}
+
+func pretty(v any) []byte {
+	b, _ := json.MarshalIndent(v, "", "  ")
+	return append(b, '\n')
+}
+
+// dirNode is one control directory.
+type dirNode struct {
+	gofs.Inode
+	cfg  *Config
+	name string
+	kind kind
+
+	mu        sync.Mutex
+	cached    []entry
+	cachedAt  time.Time
+	lastErr   string
+	adminPass map[string]string // server id -> password, shown once
+}
+
+var (
+	_ gofs.NodeReaddirer = (*dirNode)(nil)
+	_ gofs.NodeLookuper  = (*dirNode)(nil)
+	_ gofs.NodeCreater   = (*dirNode)(nil)
+	_ gofs.NodeUnlinker  = (*dirNode)(nil)
+	_ gofs.NodeGetattrer = (*dirNode)(nil)
+)
+
+const lastErrorName = ".last-error"
+
+func (d *dirNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	out.Mode = fuse.S_IFDIR | 0o755
+	out.SetTimeout(d.cfg.TTL)
+	return 0
+}
+
+// entries returns the directory's files, listing the cloud at most once per TTL.
+func (d *dirNode) entries(ctx context.Context, fresh bool) ([]entry, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !fresh && d.cached != nil && time.Since(d.cachedAt) < d.cfg.TTL {
+		return d.cached, nil
+	}
+	items, err := d.kind.list(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d.cached, d.cachedAt = nameEntries(items), time.Now()
+	return d.cached, nil
+}
+
+func (d *dirNode) invalidate() {
+	d.mu.Lock()
+	d.cached = nil
+	d.mu.Unlock()
+}
+
+// fail records a rejected request in .last-error and the log, and returns
+// its errno.
+func (d *dirNode) fail(op, name string, err error) syscall.Errno {
+	errno := errnoOf(err)
+	msg := fmt.Sprintf("%s %s %s/%s: %v (%s)\n", time.Now().UTC().Format(time.RFC3339), op, d.name, name, err, errno)
+	d.mu.Lock()
+	d.lastErr = msg
+	d.mu.Unlock()
+	d.cfg.Logger.Warn("control request rejected", zap.String("op", op), zap.String("path", d.name+"/"+name),
+		zap.Int("status", synnefo.StatusOf(err)), zap.Error(err))
+	return errno
+}
+
+func (d *dirNode) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
+	es, err := d.entries(ctx, true)
+	if err != nil {
+		return nil, d.fail("list", "", err)
+	}
+	out := []fuse.DirEntry{{Name: lastErrorName, Mode: fuse.S_IFREG, Ino: inode(d.name, lastErrorName)}}
+	for _, e := range es {
+		out = append(out, fuse.DirEntry{Name: e.name, Mode: fuse.S_IFREG, Ino: inode(d.name, e.id)})
+	}
+	return gofs.NewListDirStream(out), 0
+}
+
+// find resolves a file name: "<name>.json", "<name>~<id>.json" or "<id>.json".
+func (d *dirNode) find(ctx context.Context, name string) (entry, bool, error) {
+	for _, fresh := range []bool{false, true} {
+		es, err := d.entries(ctx, fresh)
+		if err != nil {
+			return entry{}, false, err
+		}
+		for _, e := range es {
+			if e.name == name {
+				return e, true, nil
+			}
+		}
+		for _, e := range es {
+			if name == e.id+".json" {
+				return e, true, nil
+			}
+		}
+	}
+	return entry{}, false, nil
+}
+
+func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	out.SetEntryTimeout(d.cfg.TTL)
+	out.SetAttrTimeout(d.cfg.TTL)
+	if name == lastErrorName {
+		n := &lastErrorNode{dir: d}
+		out.Mode = fuse.S_IFREG | 0o444
+		return d.NewInode(ctx, n, gofs.StableAttr{Mode: fuse.S_IFREG, Ino: inode(d.name, lastErrorName)}), 0
+	}
+	e, ok, err := d.find(ctx, name)
+	if err != nil {
+		return nil, d.fail("lookup", name, err)
+	}
+	if !ok {
+		return nil, syscall.ENOENT
+	}
+	n := &fileNode{dir: d, name: e.name, id: e.id, mine: e.mine}
+	n.fillAttr(ctx, &out.Attr)
+	return d.NewInode(ctx, n, gofs.StableAttr{Mode: fuse.S_IFREG, Ino: inode(d.name, e.id)}), 0
+}
+
+func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*gofs.Inode, gofs.FileHandle, uint32, syscall.Errno) {
+	if name == lastErrorName {
+		return nil, nil, 0, syscall.EACCES
+	}
+	if e, ok, err := d.find(ctx, name); err == nil && ok {
+		// An existing resource: open it for writing (an update).
+		n := &fileNode{dir: d, name: e.name, id: e.id, mine: e.mine}
+		if !n.mine {
+			return nil, nil, 0, syscall.EACCES
+		}
+		ino := d.NewInode(ctx, n, gofs.StableAttr{Mode: fuse.S_IFREG, Ino: inode(d.name, e.id)})
+		n.fillAttr(ctx, &out.Attr)
+		return ino, &handle{node: n}, fuse.FOPEN_DIRECT_IO, 0
+	}
+	if !strings.HasSuffix(name, ".json") {
+		if !d.kind.uploads() {
+			return nil, nil, 0, d.fail("create", name, invalid("only NAME.json files can be created here"))
+		}
+		u, err := newUpload(d, name)
+		if err != nil {
+			return nil, nil, 0, d.fail("create", name, err)
+		}
+		out.Mode = fuse.S_IFREG | 0o644
+		ino := d.NewInode(ctx, u, gofs.StableAttr{Mode: fuse.S_IFREG, Ino: inode(d.name, "upload", name, time.Now().String())})
+		return ino, u, 0, 0
+	}
+	n := &fileNode{dir: d, name: name, mine: true}
+	out.Mode = fuse.S_IFREG | 0o644
+	out.SetEntryTimeout(0)
+	ino := d.NewInode(ctx, n, gofs.StableAttr{Mode: fuse.S_IFREG, Ino: inode(d.name, "new", name, time.Now().String())})
+	return ino, &handle{node: n}, fuse.FOPEN_DIRECT_IO, 0
+}
+
+func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
+	if name == lastErrorName {
+		return syscall.EPERM
+	}
+	e, ok, err := d.find(ctx, name)
+	if err != nil {
+		return d.fail("rm", name, err)
+	}
+	if !ok {
+		return syscall.ENOENT
+	}
+	if err := d.kind.remove(context.WithoutCancel(ctx), e.id); err != nil {
+		return d.fail("rm", name, err)
+	}
+	d.invalidate()
+	return 0
+}
+
+// lastErrorNode is <dir>/.last-error.
+type lastErrorNode struct {
+	gofs.Inode
+	dir *dirNode
+}
+
+func (n *lastErrorNode) text() []byte {
+	n.dir.mu.Lock()
+	defer n.dir.mu.Unlock()
+	return []byte(n.dir.lastErr)
+}
+
+func (n *lastErrorNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	out.Mode = fuse.S_IFREG | 0o444
+	out.Size = uint64(len(n.text()))
+	out.SetTimeout(0)
+	return 0
+}
+
+func (n *lastErrorNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
+	if flags&(syscall.O_WRONLY|syscall.O_RDWR) != 0 {
+		return nil, 0, syscall.EACCES
+	}
+	return &handle{content: n.text()}, fuse.FOPEN_DIRECT_IO, 0
+}
+
+func (n *lastErrorNode) Read(ctx context.Context, f gofs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	return f.(*handle).Read(ctx, dest, off)
+}
