@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -128,6 +129,7 @@ func (c *Client) fetchBlocks(ctx context.Context, container, name string, hm *Ha
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(conc)
 	fetched := make([]int64, len(order))
+	pool := sync.Pool{New: func() any { b := make([]byte, bs); return &b }}
 	for k, h := range order {
 		us := uses[h]
 		// Fetch the longest use: a short last block is a prefix of the same hash's full block.
@@ -138,7 +140,9 @@ func (c *Client) fetchBlocks(ctx context.Context, container, name string, hm *Ha
 			}
 		}
 		g.Go(func() error {
-			data, err := c.ReadRange(gctx, container, name, int64(src.index)*bs, src.length, hm.Bytes, get)
+			bp := pool.Get().(*[]byte)
+			defer pool.Put(bp)
+			data, err := c.readRangeInto(gctx, container, name, int64(src.index)*bs, (*bp)[:src.length], get)
 			if err != nil {
 				return err
 			}

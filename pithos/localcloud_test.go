@@ -19,6 +19,7 @@ import (
 
 // countingTransport counts requests by method+kind and request body bytes.
 type countingTransport struct {
+	next       http.RoundTripper // nil → http.DefaultTransport
 	mu         sync.Mutex
 	blockPosts int
 	hashmapPut int
@@ -40,6 +41,9 @@ func (ct *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) 
 		ct.bodyBytes += r.ContentLength
 	}
 	ct.mu.Unlock()
+	if ct.next != nil {
+		return ct.next.RoundTrip(r)
+	}
 	return http.DefaultTransport.RoundTrip(r)
 }
 

@@ -142,6 +142,12 @@ func (c *Client) ReadRange(ctx context.Context, container, name string, offset, 
 	if length == 0 {
 		return nil, nil
 	}
+	return c.readRangeInto(ctx, container, name, offset, make([]byte, length), opts)
+}
+
+// readRangeInto fills buf from offset (the range must lie inside the object) and returns the bytes read.
+func (c *Client) readRangeInto(ctx context.Context, container, name string, offset int64, buf []byte, opts GetOptions) ([]byte, error) {
+	length := int64(len(buf))
 	h := http.Header{}
 	opts.apply(h)
 	h.Set("Range", fmt.Sprintf("bytes=%d-%d", offset, offset+length-1))
@@ -157,7 +163,6 @@ func (c *Client) ReadRange(ctx context.Context, container, name string, offset, 
 			return nil, fmt.Errorf("pithos: reading %s/%s: %w", container, name, err)
 		}
 	}
-	buf := make([]byte, length)
 	n, err := io.ReadFull(resp.Body, buf)
 	if err != nil && err != io.ErrUnexpectedEOF {
 		return nil, fmt.Errorf("pithos: reading %s/%s: %w", container, name, err)

@@ -266,10 +266,8 @@ func (c *Client) uploadRound(ctx context.Context, container string, hashes []str
 			if err != nil {
 				return err
 			}
-			got, err := c.UploadBlock(gctx, container, data)
+			err = c.uploadBlock(gctx, container, data, h)
 			switch {
-			case err == nil && got != h:
-				return fmt.Errorf("pithos: block source returned data hashing to %s for block %s", got, h)
 			case err == nil:
 				return nil
 			case permanent(err):
@@ -307,22 +305,31 @@ var errHashMismatch = errors.New("pithos: server stored a different block hash")
 // application/octet-stream) and returns its hash after checking the server's reply against it. An
 // empty block is sent as one zero byte, which hashes the same.
 func (c *Client) UploadBlock(ctx context.Context, container string, data []byte) (string, error) {
+	want := BlockHashHex(data)
+	if err := c.uploadBlock(ctx, container, data, want); err != nil {
+		return "", err
+	}
+	return want, nil
+}
+
+// uploadBlock sends data and checks that the server stored it under want (so data that does not match
+// its hash, e.g. a block source changed under us, is caught without hashing it again here).
+func (c *Client) uploadBlock(ctx context.Context, container string, data []byte, want string) error {
 	if len(data) == 0 {
 		data = []byte{0}
 	}
-	want := BlockHashHex(data)
 	h := http.Header{}
 	h.Set("Content-Type", "application/octet-stream")
 	var reply []string
 	if _, err := c.http.DoJSON(ctx, &synnefo.Request{Method: http.MethodPost, Path: c.containerPath(container),
 		Query: jsonQuery("update"), Header: h, Body: bytes.NewReader(data), ContentLength: int64(len(data)),
 		Idempotent: true, Success: []int{http.StatusAccepted, http.StatusOK, http.StatusCreated}}, nil, &reply); err != nil {
-		return "", err
+		return err
 	}
 	if len(reply) == 0 || reply[0] != want {
-		return "", fmt.Errorf("%w: sent %s, server replied %v", errHashMismatch, want, reply)
+		return fmt.Errorf("%w: expected %s, server replied %v", errHashMismatch, want, reply)
 	}
-	return want, nil
+	return nil
 }
 
 func dedupe(in []string) []string {
