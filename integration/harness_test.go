@@ -283,7 +283,7 @@ func runClient(t testing.TB, dir, name string, args ...string) clientResult {
 	if err != nil {
 		t.Fatalf("%s not found: %v (the Debian package python3-swiftclient provides `swift`)", name, err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Dir = dir
