@@ -1,0 +1,44 @@
+package pithos
+
+import (
+	"context"
+	"net/url"
+	"reflect"
+	"testing"
+)
+
+func TestListingPagesAndMarkers(t *testing.T) {
+	c, rec := newRecorded(t,
+		reply{status: 200, body: `[{"name":"a","bytes":1,"x_object_hash":"h1","x_object_version":3,"last_modified":"2011-12-02T08:10:41.565891+00:00","x_object_version_timestamp":"1322813441.565891"},{"subdir":"b/"}]`},
+		reply{status: 200, body: `[{"name":"b/","bytes":0,"content_type":"application/directory"},{"subdir":"c/"}]`},
+		reply{status: 200, body: `[{"name":"d"}]`})
+	l, err := c.ListObjects(context.Background(), "cont", ListOptions{Prefix: "p", Delimiter: "/", Limit: 2, Shared: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, o := range l.Objects {
+		names = append(names, o.Name)
+	}
+	if !reflect.DeepEqual(names, []string{"a", "b/", "d"}) || !reflect.DeepEqual(l.Subdirs, []string{"b/", "c/"}) {
+		t.Fatalf("objects %v subdirs %v", names, l.Subdirs)
+	}
+	if o := l.Objects[0]; o.Hash != "h1" || o.Version != 3 || o.LastModified.IsZero() || o.VersionTimestamp.Unix() != 1322813441 {
+		t.Fatalf("entry %+v", o)
+	}
+	if !l.Objects[1].IsDir() {
+		t.Fatal("marker not a directory")
+	}
+	var markers []string
+	for _, r := range rec.reqs {
+		q, _ := url.ParseQuery(r.Query)
+		if q.Get("format") != "json" || q.Get("limit") != "2" || q.Get("prefix") != "p" || q.Get("delimiter") != "/" || !q.Has("shared") {
+			t.Errorf("query %s", r.Query)
+		}
+		markers = append(markers, q.Get("marker"))
+	}
+	// After a page ending in a subdir the marker skips past everything under it.
+	if want := []string{"", "b/\U0010FFFF", "c/\U0010FFFF"}; !reflect.DeepEqual(markers, want) {
+		t.Fatalf("markers %q, want %q", markers, want)
+	}
+}
