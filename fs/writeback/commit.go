@@ -1,0 +1,373 @@
+package writeback
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/pithosfs/pithosfs/cache"
+	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/synnefo"
+)
+
+// Commit makes the file's changes a new version on the server and returns nil
+// once they are there. Otherwise it returns a *QuotaError (413) or a
+// *CommitError — the data stays in the journal and, unless the server refused
+// it outright, is retried in the background —, a *ConflictError when the
+// object changed on the server (the user's version was saved beside it), or a
+// journal error from the local disk. The commit ignores ctx's cancellation
+// (a FUSE interrupt must not abort it); Config.CommitTimeout bounds it.
+// Commit is also the fsync barrier: the journal record is written first.
+func (f *File) Commit(ctx context.Context) error {
+	return f.commit(context.WithoutCancel(ctx), nil)
+}
+
+func (f *File) commit(ctx context.Context, hook func(int64)) error {
+	f.cmu.Lock()
+	defer f.cmu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, f.m.cfg.CommitTimeout)
+	defer cancel()
+
+	// Freeze the dirty layer: writes from now on go to a new one.
+	f.wmu.Lock()
+	f.mu.Lock()
+	if f.gone || !f.pendingLocked() {
+		f.mu.Unlock()
+		f.wmu.Unlock()
+		return nil
+	}
+	snap := &snapshot{blocks: f.dirty, size: f.size, clip: f.clip}
+	for _, b := range snap.blocks {
+		b.frozen = true
+	}
+	f.dirty, f.clip, f.touched = map[int64]*block{}, noClip, false
+	f.frozen, f.committing = snap, true
+	base, create := f.base, f.create
+	f.mu.Unlock()
+	f.wmu.Unlock()
+
+	var res *pithos.PutResult
+	rec, err := f.persist(snap, base, create)
+	if err == nil {
+		res, err = f.m.run(ctx, f.dir, rec, f.snapshotContent(snap, base), hook)
+	}
+
+	f.wmu.Lock()
+	f.mu.Lock()
+	f.committing, f.frozen = false, nil
+	if err == nil {
+		f.base.ETag, f.base.Version = res.ETag, res.Version
+		if !base.Swift {
+			f.base.Hashes = rec.Hashes
+		}
+		f.base.Size = snap.size
+		f.create, f.failures, f.lastErr = false, 0, nil
+		for i, b := range snap.blocks {
+			if f.m.cfg.Cache != nil && b.data != nil && b.hash != "" {
+				_ = f.m.cfg.Cache.Put(cache.HashKey(b.hash), b.data[:min(base.BlockSize, max(0, snap.size-i*base.BlockSize))])
+			}
+			b.frozen = false
+			f.drop(b)
+		}
+		_ = os.Remove(filepath.Join(f.dir, recordName))
+		keep := map[string]bool{}
+		for _, b := range f.dirty {
+			keep[b.file] = true
+		}
+		if len(f.dirty) == 0 {
+			_ = os.RemoveAll(f.dir)
+		} else {
+			gcDir(f.dir, keep)
+		}
+	} else {
+		// Keep everything: the snapshot goes back under the newer writes.
+		for i, b := range snap.blocks {
+			if i*base.BlockSize >= f.clip || f.dirty[i] != nil {
+				b.frozen = false
+				if rec == nil || rec.Blocks[i] != b.file {
+					f.drop(b)
+				} else if b.data != nil {
+					f.m.release(base.BlockSize)
+					b.data = nil
+				}
+				continue
+			}
+			f.dirty[i] = b
+		}
+		f.clip = min(f.clip, snap.clip)
+		f.touched = true
+		f.failures++
+		f.lastErr = err
+	}
+	f.mu.Unlock()
+	f.wmu.Unlock()
+
+	if err != nil {
+		f.m.stats.failures.Add(1)
+		f.m.log.Warn("writeback: commit failed; data kept in the journal", zap.String("container", base.Container),
+			zap.String("name", base.Name), zap.Error(err))
+		if rec != nil {
+			rec.Attempts++
+			rec.LastError = err.Error()
+			_ = writeRecord(f.dir, rec)
+		}
+		if retryable(err) {
+			f.m.scheduleRetry(f)
+		}
+		return err
+	}
+	if rec.ConflictOf != "" {
+		f.m.retarget(f, rec.Container, rec.Name)
+		f.m.maybeForget(f)
+		return &ConflictError{Container: rec.Container, Name: rec.ConflictOf, ConflictName: rec.Name, ETag: res.ETag}
+	}
+	f.m.maybeForget(f)
+	return nil
+}
+
+// persist writes the snapshot's blocks (fsynced) and its record to the
+// journal and returns the record.
+func (f *File) persist(snap *snapshot, base Base, create bool) (*record, error) {
+	bs := base.BlockSize
+	if err := os.MkdirAll(f.dir, 0o700); err != nil {
+		return nil, fmt.Errorf("writeback: journal: %w", err)
+	}
+	f.mu.Lock()
+	since := f.since
+	f.mu.Unlock()
+	rec := &record{ID: f.id, Container: base.Container, Name: base.Name, ContentType: base.ContentType, Meta: base.Meta,
+		Swift: base.Swift, BlockSize: bs, BlockHash: base.BlockHash, Size: snap.size, Blocks: map[int64]string{},
+		Clip: snap.clip, BaseETag: base.ETag, BaseVersion: base.Version, BaseSize: base.Size, Created: since}
+	if create {
+		rec.IfNoneMatch = "*"
+	} else {
+		rec.IfMatch = base.ETag
+	}
+	for i, b := range snap.blocks {
+		f.mu.Lock()
+		data, file, synced := b.data, b.file, b.synced
+		f.mu.Unlock()
+		if file == "" {
+			name, err := f.newFileName()
+			if err != nil {
+				return nil, err
+			}
+			if err := writeBlockFile(filepath.Join(f.dir, name), data, true); err != nil {
+				return nil, err
+			}
+			file = name
+		} else if !synced {
+			if err := syncFile(filepath.Join(f.dir, file)); err != nil {
+				return nil, err
+			}
+		}
+		h := ""
+		if !base.Swift {
+			if data == nil {
+				var err error
+				if data, err = readBlockFile(filepath.Join(f.dir, file), bs); err != nil {
+					return nil, err
+				}
+			}
+			h = pithos.BlockHashHex(data)
+		}
+		f.mu.Lock()
+		b.file, b.synced, b.hash = file, true, h
+		f.mu.Unlock()
+		rec.Blocks[i] = file
+	}
+	if err := syncDir(f.dir); err != nil {
+		return nil, err
+	}
+	if !base.Swift && snap.size > 0 {
+		n := pithos.NumBlocks(snap.size, bs)
+		rec.Hashes = make([]string, n)
+		for i := range n {
+			switch b := snap.blocks[i]; {
+			case b != nil:
+				rec.Hashes[i] = b.hash
+			case i*bs >= snap.clip || i*bs >= base.Size || i >= int64(len(base.Hashes)):
+				rec.Hashes[i] = pithos.EmptyHash
+			default:
+				rec.Hashes[i] = base.Hashes[i]
+			}
+		}
+	}
+	if err := writeRecord(f.dir, rec); err != nil {
+		return nil, err
+	}
+	keep := map[string]bool{}
+	f.mu.Lock()
+	for _, b := range f.dirty {
+		keep[b.file] = true
+	}
+	f.mu.Unlock()
+	gcDir(f.dir, keep)
+	return rec, nil
+}
+
+// blockSource returns the full content (BlockSize bytes) of block i of the
+// version being committed.
+type blockSource func(ctx context.Context, i int64) ([]byte, error)
+
+func (f *File) snapshotContent(snap *snapshot, base Base) blockSource {
+	bs := base.BlockSize
+	return func(ctx context.Context, i int64) ([]byte, error) {
+		f.mu.Lock()
+		b := snap.blocks[i]
+		var data []byte
+		var file string
+		if b != nil {
+			data, file = b.data, b.file
+		}
+		f.mu.Unlock()
+		switch {
+		case data != nil:
+			return data, nil
+		case b != nil:
+			return readBlockFile(filepath.Join(f.dir, file), bs)
+		case i*bs >= snap.clip || i*bs >= base.Size:
+			return make([]byte, bs), nil
+		}
+		h := ""
+		if i < int64(len(base.Hashes)) {
+			h = base.Hashes[i]
+		}
+		got, err := f.read(ctx, i, h, int(min(bs, base.Size-i*bs)))
+		if err != nil {
+			return nil, err
+		}
+		buf := make([]byte, bs)
+		copyZeroExtended(buf, got, 0)
+		return buf, nil
+	}
+}
+
+// run carries out the commit rec describes. When the precondition fails
+// (the object changed on the server), the version is saved beside it as a
+// conflict copy: rec is retargeted (and rewritten in dir) and run again.
+func (m *Manager) run(ctx context.Context, dir string, rec *record, src blockSource, hook func(int64)) (*pithos.PutResult, error) {
+	for {
+		res, err := m.put(ctx, rec, src, hook)
+		if err == nil {
+			m.stats.commits.Add(1)
+			if rec.ConflictOf != "" {
+				m.stats.conflicts.Add(1)
+			}
+			return res, nil
+		}
+		if synnefo.StatusOf(err) == http.StatusPreconditionFailed && rec.ConflictOf == "" {
+			rec.ConflictOf = rec.Name
+			rec.Name = conflictName(rec.Name, m.cfg.Now())
+			rec.IfMatch, rec.IfNoneMatch = "", "*"
+			if err := writeRecord(dir, rec); err != nil {
+				return nil, err
+			}
+			m.log.Warn("writeback: object changed on the server since it was opened; saving this version beside it",
+				zap.String("container", rec.Container), zap.String("name", rec.ConflictOf), zap.String("conflict_copy", rec.Name))
+			continue
+		}
+		return nil, classify(rec.Container, rec.Name, err)
+	}
+}
+
+// conflictName is name.conflict-<UTC timestamp>.
+func conflictName(name string, t time.Time) string {
+	return name + ".conflict-" + t.UTC().Format("20060102T150405.000Z")
+}
+
+// put sends one commit: a hashmap PUT (missing blocks uploaded in between) on
+// Pithos+, a streamed whole-object upload on Swift.
+func (m *Manager) put(ctx context.Context, rec *record, src blockSource, hook func(int64)) (*pithos.PutResult, error) {
+	bs, c := rec.BlockSize, m.cfg.Client
+	logical := func(ctx context.Context, i int64) ([]byte, error) {
+		data, err := src(ctx, i)
+		if err != nil {
+			return nil, err
+		}
+		return data[:min(bs, rec.Size-i*bs)], nil
+	}
+	opts := pithos.PutOptions{ContentType: rec.ContentType, Meta: rec.Meta,
+		Conditions: pithos.Conditions{IfMatch: rec.IfMatch, IfNoneMatch: rec.IfNoneMatch}}
+	if rec.Swift {
+		if rec.IfMatch != "" {
+			// Swift ignores If-Match on PUT: check first (a race window remains).
+			if _, err := c.ObjectInfo(ctx, rec.Container, rec.Name, pithos.GetOptions{Conditions: pithos.Conditions{IfMatch: rec.IfMatch}}); err != nil {
+				return nil, err
+			}
+			opts.IfMatch = ""
+		}
+		ra := &contentReader{ctx: ctx, src: logical, bs: bs, size: rec.Size}
+		res, err := c.UploadObject(ctx, rec.Container, rec.Name, io.NewSectionReader(ra, 0, rec.Size),
+			pithos.UploadOptions{PutOptions: opts, Size: rec.Size, Concurrency: m.cfg.Concurrency})
+		if err == nil {
+			m.stats.bytesUploaded.Add(rec.Size)
+			if hook != nil {
+				hook(rec.Size)
+			}
+		}
+		return res, err
+	}
+	if rec.Size == 0 {
+		return c.PutObject(ctx, rec.Container, rec.Name, nil, 0, opts)
+	}
+	first := make(map[string]int64, len(rec.Hashes))
+	for i, h := range rec.Hashes {
+		if _, ok := first[h]; !ok {
+			first[h] = int64(i)
+		}
+	}
+	source := func(ctx context.Context, h string) ([]byte, error) {
+		i, ok := first[strings.ToLower(h)]
+		if !ok {
+			return nil, fmt.Errorf("writeback: server asked for block %s, not part of %s", h, rec.Name)
+		}
+		data, err := logical(ctx, i)
+		if err != nil {
+			return nil, err
+		}
+		m.stats.blocksUploaded.Add(1)
+		m.stats.bytesUploaded.Add(int64(len(data)))
+		if hook != nil {
+			hook(int64(len(data)))
+		}
+		return data, nil
+	}
+	bh := rec.BlockHash
+	if bh == "" {
+		bh = pithos.DefaultBlockHash
+	}
+	hm := &pithos.Hashmap{BlockSize: bs, BlockHash: bh, Bytes: rec.Size, Hashes: rec.Hashes}
+	return c.CommitHashmap(ctx, rec.Container, rec.Name, hm, source, pithos.CommitOptions{PutOptions: opts, Concurrency: m.cfg.Concurrency})
+}
+
+// contentReader is an io.ReaderAt over a version given block by block.
+type contentReader struct {
+	ctx  context.Context
+	src  func(ctx context.Context, i int64) ([]byte, error)
+	bs   int64
+	size int64
+}
+
+func (r *contentReader) ReadAt(p []byte, off int64) (int, error) {
+	n := 0
+	for n < len(p) {
+		pos := off + int64(n)
+		if pos >= r.size {
+			return n, io.EOF
+		}
+		data, err := r.src(r.ctx, pos/r.bs)
+		if err != nil {
+			return n, err
+		}
+		n += copy(p[n:], data[pos%r.bs:])
+	}
+	return n, nil
+}

@@ -1,0 +1,459 @@
+package writeback
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/pithosfs/pithosfs/pithos"
+)
+
+// Base is the committed version a File is written over.
+type Base struct {
+	Container, Name string
+	// ETag is the ETag the file was opened at; "" for a file that does not
+	// exist on the server yet (committed with If-None-Match: *).
+	ETag string
+	// Version is the version id the file was opened at (0 = unknown). When
+	// set, clean blocks are read from that version, so they stay readable
+	// after someone else replaces the object.
+	Version   int64
+	BlockSize int64    // the container's block size (on Swift: the staging block size)
+	BlockHash string   // the container's block hash ("" = sha256)
+	Hashes    []string // the version's hashmap (Pithos+); nil on Swift
+	Size      int64
+	// ContentType and Meta are re-sent with every commit (a hashmap PUT
+	// replaces the object's metadata).
+	ContentType string
+	Meta        map[string]string
+	// Swift selects whole-object uploads (plain Swift, no hashmaps).
+	Swift bool
+}
+
+// BlockReader returns block index of the base version, whose hash is hash
+// ("" on Swift) and whose logical size is size bytes. It may return the block
+// short (trailing zeros stripped); the rest reads as zeros. The cache's Get
+// with a fetch through pithos.Client.ReadBlock is the usual implementation.
+type BlockReader func(ctx context.Context, index int64, hash string, size int) ([]byte, error)
+
+// block is one dirty block: in memory (data, BlockSize bytes, charged to the
+// budget) or in a journal file (file), never both while it is writable.
+// A frozen block belongs to a commit snapshot and is immutable: a write to it
+// copies it first.
+type block struct {
+	data   []byte
+	file   string // journal file name in the File's dir
+	synced bool   // file is fsynced
+	frozen bool
+	hash   string // set when frozen and hashed
+}
+
+// snapshot is the layer being committed: the dirty blocks, size and clip of
+// the moment Commit froze them.
+type snapshot struct {
+	blocks map[int64]*block
+	size   int64
+	clip   int64
+}
+
+// File is the dirty state of one file, shared by all its open handles.
+// Reads see unflushed writes; Commit makes them a new version on the server.
+// Its methods are safe for concurrent use.
+type File struct {
+	m    *Manager
+	id   string
+	dir  string
+	read BlockReader
+
+	cmu sync.Mutex // serialises commits
+	wmu sync.Mutex // serialises writes, truncates and the commit's layer swaps
+	mu  sync.Mutex // guards the fields below
+
+	base    Base
+	create  bool // the object does not exist yet
+	size    int64
+	dirty   map[int64]*block
+	clip    int64 // blocks below dirty at or past this offset read as zeros
+	frozen  *snapshot
+	touched bool // written or truncated since the last freeze
+	seq     int64
+	refs    int
+
+	committing bool
+	failures   int
+	lastErr    error
+	since      time.Time // when the oldest unflushed change was made
+	timer      *time.Timer
+	gone       bool // discarded or forgotten by the manager
+}
+
+func (f *File) bs() int64 { return f.base.BlockSize }
+
+// Size is the file's current size, unflushed writes and truncates included.
+func (f *File) Size() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.size
+}
+
+// Dirty reports whether the file has changes not yet on the server (being
+// committed, failed or not yet flushed).
+func (f *File) Dirty() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.pendingLocked()
+}
+
+func (f *File) pendingLocked() bool {
+	return f.touched || f.create || f.frozen != nil || len(f.dirty) > 0
+}
+
+// Base returns the committed version the file is written over: after a
+// successful commit, the new version (its ETag, hashes and size).
+func (f *File) Base() Base {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b := f.base
+	b.Hashes = append([]string(nil), b.Hashes...)
+	return b
+}
+
+// ReadAt reads len(p) bytes at off, seeing unflushed writes; clean blocks come
+// from the BlockReader. It returns io.EOF when fewer bytes remain.
+func (f *File) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("writeback: negative offset %d", off)
+	}
+	type fetch struct {
+		index int64
+		hash  string
+		size  int
+		boff  int64
+		dst   []byte
+	}
+	var fetches []fetch
+	f.mu.Lock()
+	size, bs := f.size, f.bs()
+	if off >= size {
+		f.mu.Unlock()
+		return 0, io.EOF
+	}
+	end := min(off+int64(len(p)), size)
+	for pos := off; pos < end; {
+		i, boff := pos/bs, pos%bs
+		n := min(bs-boff, end-pos)
+		dst := p[pos-off : pos-off+n]
+		pos += n
+		if b := f.dirty[i]; b != nil {
+			if err := f.readBlock(b, dst, boff); err != nil {
+				f.mu.Unlock()
+				return 0, err
+			}
+			continue
+		}
+		src := f.lower(i)
+		switch {
+		case src.blk != nil:
+			if err := f.readBlock(src.blk, dst, boff); err != nil {
+				f.mu.Unlock()
+				return 0, err
+			}
+		case src.zero:
+			clear(dst)
+		default:
+			fetches = append(fetches, fetch{i, src.hash, src.size, boff, dst})
+		}
+	}
+	f.mu.Unlock()
+	for _, fe := range fetches {
+		data, err := f.read(ctx, fe.index, fe.hash, fe.size)
+		if err != nil {
+			return 0, fmt.Errorf("writeback: reading block %d of %s: %w", fe.index, f.base.Name, err)
+		}
+		copyZeroExtended(fe.dst, data, fe.boff)
+	}
+	n := int(end - off)
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// copyZeroExtended fills dst with data[off:], zeros past data's end.
+func copyZeroExtended(dst, data []byte, off int64) {
+	n := 0
+	if off < int64(len(data)) {
+		n = copy(dst, data[off:])
+	}
+	clear(dst[n:])
+}
+
+// source says where block i's content comes from below the dirty layer.
+type source struct {
+	blk  *block // a frozen snapshot block
+	zero bool
+	hash string // a base block: its hash and logical size
+	size int
+}
+
+// lower resolves block i below the dirty layer (f.mu held).
+func (f *File) lower(i int64) source {
+	bs := f.bs()
+	start := i * bs
+	if start >= f.clip {
+		return source{zero: true}
+	}
+	if s := f.frozen; s != nil {
+		if b := s.blocks[i]; b != nil {
+			return source{blk: b}
+		}
+		if start >= s.clip {
+			return source{zero: true}
+		}
+	}
+	if start >= f.base.Size {
+		return source{zero: true}
+	}
+	h := ""
+	if i < int64(len(f.base.Hashes)) {
+		h = f.base.Hashes[i]
+	}
+	if h == pithos.EmptyHash {
+		return source{zero: true}
+	}
+	return source{hash: h, size: int(min(bs, f.base.Size-start))}
+}
+
+// readBlock copies block b from boff into dst (f.mu held).
+func (f *File) readBlock(b *block, dst []byte, boff int64) error {
+	if b.data != nil {
+		copy(dst, b.data[boff:])
+		return nil
+	}
+	return preadFile(filepath.Join(f.dir, b.file), dst, boff)
+}
+
+// load returns the full content (BlockSize bytes) of block i below the dirty
+// layer as resolved by src.
+func (f *File) load(ctx context.Context, i int64, src source) ([]byte, error) {
+	buf := make([]byte, f.bs())
+	switch {
+	case src.blk != nil:
+		f.mu.Lock()
+		err := f.readBlock(src.blk, buf, 0)
+		f.mu.Unlock()
+		return buf, err
+	case src.zero:
+		return buf, nil
+	}
+	data, err := f.read(ctx, i, src.hash, src.size)
+	if err != nil {
+		return nil, fmt.Errorf("writeback: reading block %d of %s: %w", i, f.base.Name, err)
+	}
+	copyZeroExtended(buf, data, 0)
+	return buf, nil
+}
+
+// WriteAt writes p at off, at any offset: past the end the file grows and
+// the gap reads as zeros. ctx is used only to read the clean part of a
+// partially written block. Memory for dirty blocks is reserved from the
+// budget; when it is short the block goes to the journal on disk instead,
+// so a write fails only when the disk does (ENOSPC in the error chain).
+func (f *File) WriteAt(ctx context.Context, p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("writeback: negative offset %d", off)
+	}
+	f.wmu.Lock()
+	defer f.wmu.Unlock()
+	bs := f.bs()
+	done := 0
+	for done < len(p) {
+		pos := off + int64(done)
+		i, boff := pos/bs, pos%bs
+		n := int(min(bs-boff, int64(len(p)-done)))
+		b, err := f.writable(ctx, i, boff == 0 && int64(n) == bs)
+		if err != nil {
+			return done, err
+		}
+		f.mu.Lock()
+		if b.data != nil {
+			copy(b.data[boff:], p[done:done+n])
+		} else if err := pwriteFile(filepath.Join(f.dir, b.file), p[done:done+n], boff); err != nil {
+			f.mu.Unlock()
+			return done, err
+		}
+		done += n
+		f.size = max(f.size, pos+int64(n))
+		f.markTouched()
+		f.mu.Unlock()
+	}
+	return done, nil
+}
+
+func (f *File) markTouched() {
+	if !f.touched && f.frozen == nil && len(f.dirty) == 0 {
+		f.since = time.Now()
+	}
+	f.touched = true
+}
+
+// writable returns block i of the dirty layer, creating it (a copy of what
+// lies below, unless the caller overwrites it whole) when it is missing or
+// frozen. f.wmu held.
+func (f *File) writable(ctx context.Context, i int64, whole bool) (*block, error) {
+	f.mu.Lock()
+	old := f.dirty[i]
+	if old != nil && !old.frozen {
+		f.mu.Unlock()
+		return old, nil
+	}
+	src := source{blk: old}
+	if old == nil {
+		src = f.lower(i)
+	}
+	f.mu.Unlock()
+	var buf []byte
+	if whole {
+		buf = make([]byte, f.bs())
+	} else {
+		var err error
+		if buf, err = f.load(ctx, i, src); err != nil {
+			return nil, err
+		}
+	}
+	b, err := f.newBlock(buf)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	f.dirty[i] = b
+	f.mu.Unlock()
+	return b, nil
+}
+
+// newBlock makes a dirty block holding buf: in memory when the budget has
+// room, else in a new journal file.
+func (f *File) newBlock(buf []byte) (*block, error) {
+	if f.m.reserve(f.bs()) {
+		return &block{data: buf}, nil
+	}
+	name, err := f.newFileName()
+	if err != nil {
+		return nil, err
+	}
+	if err := writeBlockFile(filepath.Join(f.dir, name), buf, false); err != nil {
+		return nil, err
+	}
+	f.m.stats.spilled.Add(1)
+	return &block{file: name}, nil
+}
+
+// newFileName returns a fresh journal file name, creating the file's journal
+// directory if needed.
+func (f *File) newFileName() (string, error) {
+	if err := os.MkdirAll(f.dir, 0o700); err != nil {
+		return "", fmt.Errorf("writeback: journal: %w", err)
+	}
+	f.mu.Lock()
+	f.seq++
+	n := "b" + strconv.FormatInt(f.seq, 10)
+	f.mu.Unlock()
+	return n, nil
+}
+
+// drop releases a block leaving every layer (f.mu held). Files of frozen
+// blocks may be referenced by a record: the journal GC removes them.
+func (f *File) drop(b *block) {
+	if b.data != nil {
+		f.m.release(f.bs())
+		b.data = nil
+	}
+	if b.file != "" && !b.frozen {
+		_ = os.Remove(filepath.Join(f.dir, b.file))
+	}
+}
+
+// Truncate sets the file's size: shrinking drops what lies past it (a later
+// grow reads zeros there), growing adds zeros. ctx is used only to read the
+// clean part of the block the new end falls into.
+func (f *File) Truncate(ctx context.Context, size int64) error {
+	if size < 0 {
+		return fmt.Errorf("writeback: negative size %d", size)
+	}
+	f.wmu.Lock()
+	defer f.wmu.Unlock()
+	bs := f.bs()
+	f.mu.Lock()
+	cur := f.size
+	f.mu.Unlock()
+	if size < cur && size%bs != 0 {
+		i := size / bs
+		b, err := f.writable(ctx, i, false)
+		if err != nil {
+			return err
+		}
+		f.mu.Lock()
+		var err2 error
+		if b.data != nil {
+			clear(b.data[size%bs:])
+		} else {
+			err2 = pwriteFile(filepath.Join(f.dir, b.file), make([]byte, bs-size%bs), size%bs)
+		}
+		f.mu.Unlock()
+		if err2 != nil {
+			return err2
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if size < f.size {
+		edge := (size + bs - 1) / bs * bs // the end block, if any, is dirty now
+		for i, b := range f.dirty {
+			if i*bs >= size {
+				f.drop(b)
+				delete(f.dirty, i)
+			}
+		}
+		f.clip = min(f.clip, edge)
+	}
+	f.size = size
+	f.markTouched()
+	return nil
+}
+
+// Release ends one handle's use of the file (see Manager.Open). A file with
+// pending changes stays registered until they are committed.
+func (f *File) Release() {
+	f.m.release1(f)
+}
+
+// Discard drops every unflushed change and the file's journal (the file was
+// unlinked). The File must not be used afterwards.
+func (f *File) Discard() {
+	f.cmu.Lock()
+	defer f.cmu.Unlock()
+	f.wmu.Lock()
+	f.mu.Lock()
+	for i, b := range f.dirty {
+		b.frozen = false
+		f.drop(b)
+		delete(f.dirty, i)
+	}
+	f.touched, f.create = false, false
+	if f.timer != nil {
+		f.timer.Stop()
+	}
+	f.gone = true
+	f.mu.Unlock()
+	f.wmu.Unlock()
+	_ = os.RemoveAll(f.dir)
+	f.m.forget(f)
+}
+
+var noClip int64 = math.MaxInt64

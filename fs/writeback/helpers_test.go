@@ -1,0 +1,263 @@
+package writeback_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pithosfs/pithosfs/cache"
+	"github.com/pithosfs/pithosfs/fs/writeback"
+	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/synnefo"
+	"github.com/pithosfs/pithosfs/synnefo/localcloud"
+)
+
+const bs = 4096
+
+// counter counts the object-store requests a client makes, by kind.
+type counter struct {
+	mu          sync.Mutex
+	blockPosts  int
+	hashmapPuts int
+	other       int
+	blockBytes  int64
+}
+
+type countingTransport struct {
+	c    *counter
+	next http.RoundTripper
+}
+
+func (ct countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	ct.c.mu.Lock()
+	switch {
+	case r.Method == http.MethodPost && r.URL.Query().Has("update") && r.Header.Get("Content-Range") == "" &&
+		r.Header.Get("Content-Type") == "application/octet-stream":
+		ct.c.blockPosts++
+		ct.c.blockBytes += r.ContentLength
+	case r.Method == http.MethodPut && r.URL.Query().Has("hashmap"):
+		ct.c.hashmapPuts++
+	default:
+		ct.c.other++
+	}
+	ct.c.mu.Unlock()
+	return ct.next.RoundTrip(r)
+}
+
+// take returns and resets the counts.
+func (c *counter) take() (posts, puts int, bytes int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	posts, puts, bytes = c.blockPosts, c.hashmapPuts, c.blockBytes
+	c.blockPosts, c.hashmapPuts, c.blockBytes, c.other = 0, 0, 0, 0
+	return
+}
+
+type env struct {
+	t      *testing.T
+	srv    *localcloud.Server
+	user   localcloud.User
+	admin  *pithos.Client // setup and checks, not counted
+	client *pithos.Client // the manager's, counted
+	count  *counter
+	dir    string
+	m      *writeback.Manager
+}
+
+type envOptions struct {
+	quota  int64
+	budget int64 // 0: unlimited
+	// front, when set, wraps the object-store URL the manager's client uses
+	// (a failing proxy).
+	front func(target string) string
+	cache *cache.Cache
+}
+
+func newEnv(t *testing.T, o envOptions) *env {
+	t.Helper()
+	users := []localcloud.User{{Name: "u@localhost", UUID: "11111111-2222-3333-4444-555555555555", Token: "tok-" + strings.Repeat("x", 20), Quota: o.quota}}
+	srv, err := localcloud.Start(localcloud.Config{Dir: t.TempDir(), BlockSize: bs, Users: users})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	e := &env{t: t, srv: srv, user: srv.Cloud.Users()[0], count: &counter{}, dir: t.TempDir()}
+	e.admin = e.newClient(srv.ObjectStoreURL(), http.DefaultTransport)
+	if _, err := e.admin.CreateContainer(context.Background(), "c", pithos.CreateContainerOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	url := srv.ObjectStoreURL()
+	if o.front != nil {
+		url = o.front(url)
+	}
+	e.client = e.newClient(url, countingTransport{e.count, http.DefaultTransport})
+	cfg := writeback.Config{Client: e.client, JournalDir: e.dir, Cache: o.cache, RetryMin: 20 * time.Millisecond,
+		RetryMax: 200 * time.Millisecond, CommitTimeout: 30 * time.Second}
+	if o.budget > 0 {
+		cfg.Budget = cache.NewBudget(o.budget)
+	}
+	e.m = e.newManager(cfg)
+	return e
+}
+
+func (e *env) newClient(url string, rt http.RoundTripper) *pithos.Client {
+	c, err := pithos.New(url, e.user.Token, synnefo.Options{HTTPClient: &http.Client{Transport: rt},
+		RetryBase: 5 * time.Millisecond, RetryMax: 40 * time.Millisecond, MaxRetries: 4})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c.WithAccount(e.user.UUID)
+}
+
+func (e *env) newManager(cfg writeback.Config) *writeback.Manager {
+	m, err := writeback.New(cfg)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { _ = m.Close() })
+	return m
+}
+
+// put stores data as c/name and returns its ETag.
+func (e *env) put(name string, data []byte) string {
+	e.t.Helper()
+	res, err := e.admin.UploadObject(context.Background(), "c", name, bytes.NewReader(data), pithos.UploadOptions{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return res.ETag
+}
+
+// get returns the content of c/name.
+func (e *env) get(name string) []byte {
+	e.t.Helper()
+	o, err := e.admin.GetObject(context.Background(), "c", name, pithos.GetOptions{})
+	if err != nil {
+		e.t.Fatalf("get %s: %v", name, err)
+	}
+	defer o.Body.Close()
+	data, err := io.ReadAll(o.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return data
+}
+
+// base returns the Base of the current version of c/name (a new file when it
+// does not exist).
+func (e *env) base(name string) writeback.Base {
+	e.t.Helper()
+	hm, info, err := e.admin.GetHashmap(context.Background(), "c", name, pithos.GetOptions{})
+	if synnefo.StatusOf(err) == http.StatusNotFound {
+		return writeback.Base{Container: "c", Name: name, BlockSize: bs}
+	}
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return writeback.Base{Container: "c", Name: name, ETag: info.ETag, Version: info.Version, BlockSize: hm.BlockSize, BlockHash: hm.BlockHash,
+		Hashes: hm.Hashes, Size: hm.Bytes, ContentType: info.ContentType, Meta: info.Meta}
+}
+
+func (e *env) open(name string) *writeback.File {
+	e.t.Helper()
+	f, err := e.m.Open(e.base(name), nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return f
+}
+
+func randomBytes(t testing.TB, n int) []byte {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// readAll reads the whole file through f.ReadAt.
+func readAll(t *testing.T, f *writeback.File) []byte {
+	t.Helper()
+	buf := make([]byte, f.Size())
+	n, err := f.ReadAt(context.Background(), buf, 0)
+	if err != nil && err != io.EOF || n != len(buf) {
+		t.Fatalf("ReadAt: %d of %d, %v", n, len(buf), err)
+	}
+	return buf
+}
+
+func write(t *testing.T, f *writeback.File, p []byte, off int64) {
+	t.Helper()
+	if n, err := f.WriteAt(context.Background(), p, off); err != nil || n != len(p) {
+		t.Fatalf("WriteAt(%d bytes at %d) = %d, %v", len(p), off, n, err)
+	}
+}
+
+// flakyProxy is a reverse proxy to target that fails the first n requests,
+// alternately with a 503 and by dropping the connection.
+type flakyProxy struct {
+	srv    *httptest.Server
+	n      atomic.Int64
+	failed atomic.Int64
+}
+
+func newFlakyProxy(t *testing.T, target string, n int64) *flakyProxy {
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = ""
+	rp := httputil.NewSingleHostReverseProxy(u)
+	p := &flakyProxy{}
+	p.n.Store(n)
+	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p.n.Add(-1) >= 0 {
+			k := p.failed.Add(1)
+			if k%2 == 0 {
+				if hj, ok := w.(http.Hijacker); ok {
+					if c, _, err := hj.Hijack(); err == nil {
+						_ = c.(*net.TCPConn).SetLinger(0)
+						_ = c.Close()
+						return
+					}
+				}
+			}
+			http.Error(w, "try later", http.StatusServiceUnavailable)
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(p.srv.Close)
+	return p
+}
+
+// front returns target with its scheme and host replaced by the proxy's.
+func (p *flakyProxy) front(target string) string {
+	u, _ := url.Parse(target)
+	pu, _ := url.Parse(p.srv.URL)
+	u.Scheme, u.Host = pu.Scheme, pu.Host
+	return u.String()
+}
+
+// waitFor polls cond for up to 10 s.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for range 500 {
+		if cond() {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("condition not reached in 10s")
+}

@@ -1,0 +1,212 @@
+package writeback
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Journal layout, under Config.JournalDir:
+//
+//	<id>/record.json   the pending commit of one file (written atomically)
+//	<id>/b<n>          one dirty block each (BlockSize bytes, or shorter: zero-extended)
+//	failed/<id>/…      commits the server refused at recovery, with the reason in the record
+const (
+	recordName = "record.json"
+	failedDir  = "failed"
+)
+
+// record describes one pending commit completely: the target, the
+// precondition, the full hashmap to PUT and which journal file holds each
+// dirty block. With it and the block files a commit can be completed after a
+// crash without the File that started it.
+type record struct {
+	ID          string            `json:"id"`
+	Container   string            `json:"container"`
+	Name        string            `json:"name"`
+	ConflictOf  string            `json:"conflict_of,omitempty"` // original name when Name is a conflict copy
+	IfMatch     string            `json:"if_match,omitempty"`
+	IfNoneMatch string            `json:"if_none_match,omitempty"`
+	ContentType string            `json:"content_type,omitempty"`
+	Meta        map[string]string `json:"meta,omitempty"`
+	Swift       bool              `json:"swift,omitempty"`
+	BlockSize   int64             `json:"block_size"`
+	BlockHash   string            `json:"block_hash,omitempty"`
+	Size        int64             `json:"size"`
+	Hashes      []string          `json:"hashes,omitempty"` // the full new hashmap (Pithos+)
+	Blocks      map[int64]string  `json:"blocks"`           // block index → journal file name
+	Clip        int64             `json:"clip"`             // base blocks at or past this offset read as zeros
+	BaseETag    string            `json:"base_etag,omitempty"`
+	BaseVersion int64             `json:"base_version,omitempty"`
+	BaseSize    int64             `json:"base_size"`
+	Created     time.Time         `json:"created"`
+	Attempts    int               `json:"attempts"`
+	LastError   string            `json:"last_error,omitempty"`
+	Failed      string            `json:"failed,omitempty"` // reason, for records under failed/
+}
+
+func readRecord(dir string) (*record, error) {
+	data, err := os.ReadFile(filepath.Join(dir, recordName))
+	if err != nil {
+		return nil, err
+	}
+	var r record
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("writeback: journal record %s: %w", dir, err)
+	}
+	if r.BlockSize <= 0 || r.Container == "" || r.Name == "" {
+		return nil, fmt.Errorf("writeback: journal record %s: incomplete", dir)
+	}
+	return &r, nil
+}
+
+func writeRecord(dir string, r *record) error {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(dir, recordName), data)
+}
+
+// writeFileAtomic writes data to path through a temporary file, fsync and
+// rename, then fsyncs the directory, so path holds either the old or the new
+// content after a crash.
+func writeFileAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("writeback: journal: %w", err)
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("writeback: journal: %w", err)
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("writeback: journal: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("writeback: journal: sync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// writeBlockFile creates (or replaces) a block file with data, fsynced when
+// sync is set.
+func writeBlockFile(path string, data []byte, sync bool) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("writeback: journal: %w", err)
+	}
+	_, err = f.Write(data)
+	if err == nil && sync {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(path)
+		return fmt.Errorf("writeback: journal: %w", err)
+	}
+	return nil
+}
+
+func syncFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("writeback: journal: %w", err)
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("writeback: journal: %w", err)
+	}
+	return nil
+}
+
+// readBlockFile reads a whole block file into a buffer of size bytes
+// (zero-extended when the file is shorter).
+func readBlockFile(path string, size int64) ([]byte, error) {
+	buf := make([]byte, size)
+	if err := preadFile(path, buf, 0); err != nil {
+		return nil, err
+	}
+	return buf, nil
+}
+
+// preadFile fills dst from path at off; bytes past the file's end are zeros.
+func preadFile(path string, dst []byte, off int64) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("writeback: journal: %w", err)
+	}
+	defer f.Close()
+	n, err := f.ReadAt(dst, off)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("writeback: journal: %w", err)
+	}
+	clear(dst[n:])
+	return nil
+}
+
+// pwriteFile writes p into path at off.
+func pwriteFile(path string, p []byte, off int64) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("writeback: journal: %w", err)
+	}
+	_, err = f.WriteAt(p, off)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("writeback: journal: %w", err)
+	}
+	return nil
+}
+
+// gcDir removes the block files of dir that are neither in keep nor
+// referenced by the record on disk.
+func gcDir(dir string, keep map[string]bool) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	if r, err := readRecord(dir); err == nil {
+		for _, f := range r.Blocks {
+			keep[f] = true
+		}
+	}
+	for _, e := range entries {
+		n := e.Name()
+		if strings.HasPrefix(n, "b") && !keep[n] {
+			if _, err := strconv.ParseInt(n[1:], 10, 64); err == nil {
+				_ = os.Remove(filepath.Join(dir, n))
+			}
+		}
+	}
+}

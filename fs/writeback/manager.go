@@ -1,0 +1,461 @@
+package writeback
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/pithosfs/pithosfs/cache"
+	"github.com/pithosfs/pithosfs/pithos"
+)
+
+// Config configures a Manager.
+type Config struct {
+	// Client commits to the object store. Required.
+	Client *pithos.Client
+	// JournalDir holds dirty blocks and pending-commit records (e.g.
+	// <cache-dir>/journal). Required.
+	JournalDir string
+	// Budget is charged BlockSize bytes per dirty block held in memory;
+	// nil means Cache's budget, or unlimited memory without a Cache.
+	Budget *cache.Budget
+	// Cache receives committed blocks (optional).
+	Cache *cache.Cache
+	// Concurrency bounds parallel block uploads of one commit (0 = the
+	// client's default).
+	Concurrency int
+	// CommitTimeout bounds one commit attempt (default 30 minutes); commits
+	// do not end when the caller's context is cancelled.
+	CommitTimeout time.Duration
+	// RetryMin and RetryMax bound the background retry backoff of failed
+	// commits (defaults 1s and 5m).
+	RetryMin, RetryMax time.Duration
+	// Now gives conflict-copy timestamps (default time.Now).
+	Now    func() time.Time
+	Logger *zap.Logger
+}
+
+// Manager owns the files being written and the journal: it hands out Files,
+// retries failed commits in the background, lists pending commits, recovers
+// the journal at mount and flushes everything at unmount.
+type Manager struct {
+	cfg    Config
+	log    *zap.Logger
+	budget *cache.Budget
+
+	ctx    context.Context // background retries
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	files  map[fileKey]*File
+	byID   map[string]*File
+	closed bool
+
+	stats counters
+}
+
+type fileKey struct{ container, name string }
+
+type counters struct {
+	commits, conflicts, failures, blocksUploaded, bytesUploaded, spilled, recovered atomic.Int64
+}
+
+// Stats are the manager's counters since New.
+type Stats struct {
+	Commits        int64 `json:"commits"`         // successful commits (conflict copies included)
+	Conflicts      int64 `json:"conflicts"`       // commits saved as NAME.conflict-<timestamp>
+	Failures       int64 `json:"failures"`        // failed commit attempts
+	BlocksUploaded int64 `json:"blocks_uploaded"` // blocks the server asked for and got
+	BytesUploaded  int64 `json:"bytes_uploaded"`
+	Spilled        int64 `json:"spilled"`   // dirty blocks written to the journal for lack of memory
+	Recovered      int64 `json:"recovered"` // journal records completed by Recover
+}
+
+// New returns a manager. Call Recover before opening files to complete the
+// commits a previous run left in the journal.
+func New(cfg Config) (*Manager, error) {
+	if cfg.Client == nil || cfg.JournalDir == "" {
+		return nil, errors.New("writeback: Config.Client and Config.JournalDir are required")
+	}
+	if err := os.MkdirAll(cfg.JournalDir, 0o700); err != nil {
+		return nil, fmt.Errorf("writeback: journal: %w", err)
+	}
+	if cfg.CommitTimeout <= 0 {
+		cfg.CommitTimeout = 30 * time.Minute
+	}
+	if cfg.RetryMin <= 0 {
+		cfg.RetryMin = time.Second
+	}
+	if cfg.RetryMax <= 0 {
+		cfg.RetryMax = 5 * time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	m := &Manager{cfg: cfg, log: cfg.Logger, budget: cfg.Budget, files: map[fileKey]*File{}, byID: map[string]*File{}}
+	if m.budget == nil && cfg.Cache != nil {
+		m.budget = cfg.Cache.Budget()
+	}
+	m.ctx, m.cancel = context.WithCancel(context.Background())
+	return m, nil
+}
+
+// Stats returns the counters.
+func (m *Manager) Stats() Stats {
+	s := &m.stats
+	return Stats{Commits: s.commits.Load(), Conflicts: s.conflicts.Load(), Failures: s.failures.Load(),
+		BlocksUploaded: s.blocksUploaded.Load(), BytesUploaded: s.bytesUploaded.Load(), Spilled: s.spilled.Load(),
+		Recovered: s.recovered.Load()}
+}
+
+// Open returns the File of base.Container/base.Name for one more handle: the
+// one already open (or still holding pending changes) if there is one — base
+// is then ignored — else a new File over base. read supplies clean blocks;
+// nil reads them straight from the object store. Each Open is paired with a
+// File.Release.
+func (m *Manager) Open(base Base, read BlockReader) (*File, error) {
+	if base.Container == "" || base.Name == "" {
+		return nil, errors.New("writeback: Open: container and name are required")
+	}
+	if base.BlockSize <= 0 {
+		return nil, fmt.Errorf("writeback: Open %s: block size %d", base.Name, base.BlockSize)
+	}
+	if !base.Swift && base.ETag != "" && int64(len(base.Hashes)) < pithos.NumBlocks(base.Size, base.BlockSize) && base.Size > 0 {
+		return nil, fmt.Errorf("writeback: Open %s: %d hashes for %d bytes", base.Name, len(base.Hashes), base.Size)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, errors.New("writeback: manager closed")
+	}
+	k := fileKey{base.Container, base.Name}
+	if f := m.files[k]; f != nil {
+		f.mu.Lock()
+		f.refs++
+		f.mu.Unlock()
+		return f, nil
+	}
+	id := newID()
+	f := &File{m: m, id: id, dir: filepath.Join(m.cfg.JournalDir, id), base: base, create: base.ETag == "",
+		size: base.Size, dirty: map[int64]*block{}, clip: noClip, refs: 1}
+	f.base.Hashes = append([]string(nil), base.Hashes...)
+	if f.create {
+		f.since = time.Now()
+	}
+	f.read = read
+	if f.read == nil {
+		f.read = m.directReader(f)
+	}
+	m.files[k] = f
+	m.byID[id] = f
+	return f, nil
+}
+
+// directReader reads base blocks with range GETs pinned to the base ETag.
+func (m *Manager) directReader(f *File) BlockReader {
+	return func(ctx context.Context, index int64, _ string, size int) ([]byte, error) {
+		b := f.Base()
+		opts := pithos.GetOptions{Version: b.Version}
+		if b.Version == 0 {
+			opts.IfMatch = b.ETag
+		}
+		return m.cfg.Client.ReadRange(ctx, b.Container, b.Name, index*b.BlockSize, int64(size), b.Size, opts)
+	}
+}
+
+// Lookup returns the registered File of container/name, or nil.
+func (m *Manager) Lookup(container, name string) *File {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.files[fileKey{container, name}]
+}
+
+// Rename moves a registered File to a new name after a server-side move (which
+// keeps the object's ETag); it waits for a commit in progress.
+func (m *Manager) Rename(container, name, newContainer, newName string) {
+	f := m.Lookup(container, name)
+	if f == nil {
+		return
+	}
+	f.cmu.Lock()
+	defer f.cmu.Unlock()
+	m.retarget(f, newContainer, newName)
+}
+
+// retarget re-keys f under a new name (f.cmu held, f.mu not held).
+func (m *Manager) retarget(f *File, container, name string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f.mu.Lock()
+	old := fileKey{f.base.Container, f.base.Name}
+	f.base.Container, f.base.Name = container, name
+	f.mu.Unlock()
+	if m.files[old] == f {
+		delete(m.files, old)
+	}
+	m.files[fileKey{container, name}] = f
+}
+
+func (m *Manager) release1(f *File) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f.mu.Lock()
+	f.refs--
+	idle := f.refs <= 0 && !f.pendingLocked()
+	f.mu.Unlock()
+	if idle {
+		m.unregisterLocked(f)
+	}
+}
+
+// forget unregisters f (discarded).
+func (m *Manager) forget(f *File) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.unregisterLocked(f)
+}
+
+// maybeForget unregisters f when it has no handles and nothing pending.
+func (m *Manager) maybeForget(f *File) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f.mu.Lock()
+	idle := f.refs <= 0 && !f.pendingLocked()
+	f.mu.Unlock()
+	if idle {
+		m.unregisterLocked(f)
+	}
+}
+
+func (m *Manager) unregisterLocked(f *File) {
+	f.mu.Lock()
+	k := fileKey{f.base.Container, f.base.Name}
+	f.gone = true
+	if f.timer != nil {
+		f.timer.Stop()
+	}
+	f.mu.Unlock()
+	if m.files[k] == f {
+		delete(m.files, k)
+	}
+	delete(m.byID, f.id)
+}
+
+func (m *Manager) reserve(n int64) bool {
+	if m.budget == nil {
+		return true
+	}
+	return m.budget.TryReserve(n)
+}
+
+func (m *Manager) release(n int64) {
+	if m.budget != nil {
+		m.budget.Release(n)
+	}
+}
+
+// scheduleRetry arms f's background retry after a failed commit.
+func (m *Manager) scheduleRetry(f *File) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.gone {
+		return
+	}
+	d := m.cfg.RetryMin << min(max(f.failures-1, 0), 20)
+	if d > m.cfg.RetryMax || d <= 0 {
+		d = m.cfg.RetryMax
+	}
+	if f.timer != nil {
+		f.timer.Stop()
+	}
+	f.timer = time.AfterFunc(d, func() {
+		m.mu.Lock()
+		if m.closed {
+			m.mu.Unlock()
+			return
+		}
+		m.wg.Add(1)
+		m.mu.Unlock()
+		defer m.wg.Done()
+		if err := f.commit(m.ctx, nil); err != nil {
+			m.log.Debug("writeback: background retry failed", zap.String("name", f.Base().Name), zap.Error(err))
+		}
+	})
+	m.log.Info("writeback: commit will be retried", zap.String("name", f.base.Name), zap.Duration("in", d), zap.Int("failures", f.failures))
+}
+
+// PendingCommit describes one file whose changes are not on the server yet,
+// for .pithosfs/uploads.
+type PendingCommit struct {
+	ID        string    `json:"id"`
+	Container string    `json:"container"`
+	Name      string    `json:"name"`
+	Size      int64     `json:"size"`
+	Blocks    int       `json:"dirty_blocks"`
+	State     string    `json:"state"` // "dirty", "committing", "retrying", "journal" (left by a previous run), "failed"
+	Error     string    `json:"error,omitempty"`
+	Since     time.Time `json:"since"`
+}
+
+// Pending lists the files with changes not yet on the server, the records a
+// previous run left in the journal, and the commits kept under failed/.
+func (m *Manager) Pending() []PendingCommit {
+	var out []PendingCommit
+	live := map[string]bool{}
+	m.mu.Lock()
+	files := make([]*File, 0, len(m.byID))
+	for id, f := range m.byID {
+		live[id] = true
+		files = append(files, f)
+	}
+	m.mu.Unlock()
+	for _, f := range files {
+		f.mu.Lock()
+		if f.pendingLocked() {
+			p := PendingCommit{ID: f.id, Container: f.base.Container, Name: f.base.Name, Size: f.size,
+				Blocks: len(f.dirty), State: "dirty", Since: f.since}
+			if f.frozen != nil {
+				p.Blocks += len(f.frozen.blocks)
+			}
+			switch {
+			case f.committing:
+				p.State = "committing"
+			case f.lastErr != nil:
+				p.State = "retrying"
+			}
+			if f.lastErr != nil {
+				p.Error = f.lastErr.Error()
+			}
+			out = append(out, p)
+		}
+		f.mu.Unlock()
+	}
+	add := func(dir, state string) {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if !e.IsDir() || live[e.Name()] || e.Name() == failedDir {
+				continue
+			}
+			r, err := readRecord(filepath.Join(dir, e.Name()))
+			if err != nil {
+				continue
+			}
+			p := PendingCommit{ID: r.ID, Container: r.Container, Name: r.Name, Size: r.Size, Blocks: len(r.Blocks),
+				State: state, Error: r.LastError, Since: r.Created}
+			if state == "failed" {
+				p.Error = r.Failed
+			}
+			out = append(out, p)
+		}
+	}
+	add(m.cfg.JournalDir, "journal")
+	add(filepath.Join(m.cfg.JournalDir, failedDir), "failed")
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Container != out[j].Container {
+			return out[i].Container < out[j].Container
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// FlushProgress reports FlushAll's progress: one call when a file's commit
+// starts (Done false), one per uploaded block, one when it ends (Done true,
+// Err its result).
+type FlushProgress struct {
+	Container, Name string
+	File, Files     int   // 1-based index of this file, and how many are flushed
+	Size            int64 // file size
+	BlocksUploaded  int
+	BytesUploaded   int64
+	Done            bool
+	Err             error
+}
+
+// FlushAll commits every file with pending changes (for unmount), reporting
+// progress when progress is not nil. It stops starting new commits when ctx
+// ends and returns the joined errors of the commits that failed.
+func (m *Manager) FlushAll(ctx context.Context, progress func(FlushProgress)) error {
+	m.mu.Lock()
+	var files []*File
+	for _, f := range m.byID {
+		if f.Dirty() {
+			files = append(files, f)
+		}
+	}
+	m.mu.Unlock()
+	sort.Slice(files, func(i, j int) bool { return files[i].Base().Name < files[j].Base().Name })
+	var errs []error
+	for i, f := range files {
+		if err := ctx.Err(); err != nil {
+			errs = append(errs, err)
+			break
+		}
+		b := f.Base()
+		p := FlushProgress{Container: b.Container, Name: b.Name, File: i + 1, Files: len(files), Size: f.Size()}
+		var hook func(int64)
+		if progress != nil {
+			progress(p)
+			var mu sync.Mutex
+			hook = func(n int64) {
+				mu.Lock()
+				defer mu.Unlock()
+				p.BlocksUploaded++
+				p.BytesUploaded += n
+				progress(p)
+			}
+		}
+		err := f.commit(context.WithoutCancel(ctx), hook)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if progress != nil {
+			p.Done, p.Err = true, err
+			progress(p)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Close stops background retries (waiting for one in progress) without
+// flushing; pending commits stay in the journal for Recover.
+func (m *Manager) Close() error {
+	m.mu.Lock()
+	m.closed = true
+	for _, f := range m.byID {
+		f.mu.Lock()
+		if f.timer != nil {
+			f.timer.Stop()
+		}
+		f.mu.Unlock()
+	}
+	m.mu.Unlock()
+	m.cancel()
+	m.wg.Wait()
+	return nil
+}
+
+func newID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,138 @@
+package writeback
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"go.uber.org/zap"
+
+	"github.com/pithosfs/pithosfs/pithos"
+)
+
+// Recovered is the outcome of one journal record found by Recover.
+type Recovered struct {
+	ID, Container, Name string
+	ConflictOf          string // when saved as a conflict copy: the original name
+	ETag                string // the committed version's ETag
+	Err                 error  // nil when committed
+	Failed              bool   // moved under failed/ (the server refused it)
+}
+
+// Recover completes the commits a previous run left in the journal (after a
+// crash, or failed commits not retried to the end). A commit the server
+// refuses (quota, permissions, a missing container, …) is moved under
+// failed/ with the reason, where Pending lists it; one that fails for a
+// transient reason (network, 5xx) stays for the next Recover. Journal
+// directories without a record hold only blocks of writes never flushed, and
+// are removed. Call it before opening files.
+func (m *Manager) Recover(ctx context.Context) ([]Recovered, error) {
+	entries, err := os.ReadDir(m.cfg.JournalDir)
+	if err != nil {
+		return nil, fmt.Errorf("writeback: journal: %w", err)
+	}
+	m.mu.Lock()
+	live := map[string]bool{}
+	for id := range m.byID {
+		live[id] = true
+	}
+	m.mu.Unlock()
+	var out []Recovered
+	for _, e := range entries {
+		id := e.Name()
+		if !e.IsDir() || id == failedDir || live[id] {
+			continue
+		}
+		dir := filepath.Join(m.cfg.JournalDir, id)
+		rec, err := readRecord(dir)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			m.log.Info("writeback: dropping unflushed blocks of a previous run", zap.String("id", id))
+			_ = os.RemoveAll(dir)
+			continue
+		case err != nil:
+			r := Recovered{ID: id, Err: err, Failed: true}
+			m.fail(dir, &record{ID: id}, err)
+			out = append(out, r)
+			continue
+		}
+		out = append(out, m.recoverOne(ctx, dir, rec))
+	}
+	return out, nil
+}
+
+func (m *Manager) recoverOne(ctx context.Context, dir string, rec *record) Recovered {
+	ctx, cancel := context.WithTimeout(ctx, m.cfg.CommitTimeout)
+	defer cancel()
+	bs := rec.BlockSize
+	baseName := rec.Name
+	if rec.ConflictOf != "" {
+		baseName = rec.ConflictOf
+	}
+	src := func(ctx context.Context, i int64) ([]byte, error) {
+		if f, ok := rec.Blocks[i]; ok {
+			return readBlockFile(filepath.Join(dir, f), bs)
+		}
+		buf := make([]byte, bs)
+		if i*bs >= rec.Clip || i*bs >= rec.BaseSize || (i < int64(len(rec.Hashes)) && rec.Hashes[i] == pithos.EmptyHash) {
+			return buf, nil
+		}
+		opts := pithos.GetOptions{Version: rec.BaseVersion}
+		if rec.BaseVersion == 0 {
+			opts.IfMatch = rec.BaseETag
+		}
+		data, err := m.cfg.Client.ReadRange(ctx, rec.Container, baseName, i*bs, bs, rec.BaseSize, opts)
+		if err != nil {
+			return nil, err
+		}
+		copyZeroExtended(buf, data, 0)
+		return buf, nil
+	}
+	r := Recovered{ID: rec.ID, Container: rec.Container}
+	res, err := m.run(ctx, dir, rec, src, nil)
+	r.Name, r.ConflictOf = rec.Name, rec.ConflictOf
+	if err == nil {
+		r.ETag = res.ETag
+		m.stats.recovered.Add(1)
+		m.log.Info("writeback: completed a commit left in the journal", zap.String("container", rec.Container),
+			zap.String("name", rec.Name), zap.Int64("bytes", rec.Size))
+		_ = os.RemoveAll(dir)
+		return r
+	}
+	r.Err = err
+	var ce *CommitError
+	if errors.As(err, &ce) && !ce.Permanent {
+		rec.Attempts++
+		rec.LastError = err.Error()
+		_ = writeRecord(dir, rec)
+		m.log.Warn("writeback: journal commit still failing; kept for later", zap.String("name", rec.Name), zap.Error(err))
+		return r
+	}
+	r.Failed = true
+	m.fail(dir, rec, err)
+	return r
+}
+
+// fail moves a journal directory under failed/ with the reason in its record.
+func (m *Manager) fail(dir string, rec *record, reason error) {
+	m.log.Error("writeback: commit refused; kept under failed/", zap.String("container", rec.Container),
+		zap.String("name", rec.Name), zap.Error(reason))
+	fdir := filepath.Join(m.cfg.JournalDir, failedDir)
+	if err := os.MkdirAll(fdir, 0o700); err != nil {
+		return
+	}
+	dst := filepath.Join(fdir, filepath.Base(dir))
+	if err := os.Rename(dir, dst); err != nil {
+		m.log.Error("writeback: moving to failed/", zap.Error(err))
+		return
+	}
+	if rec.BlockSize > 0 {
+		rec.Failed = reason.Error()
+		_ = writeRecord(dst, rec)
+	} else {
+		_ = os.WriteFile(filepath.Join(dst, "reason.txt"), []byte(reason.Error()+"\n"), 0o600)
+	}
+}
