@@ -136,7 +136,17 @@ func (c *Cloud) routes() {
 
 // ServeHTTP implements http.Handler.
 func (c *Cloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	c.mux.ServeHTTP(w, r)
+	// Object names are kept verbatim (§1): http.ServeMux would redirect a
+	// path with "//", "." or ".." elements to a cleaned one, so the object
+	// store and public URLs are dispatched before it.
+	switch p := r.URL.Path; {
+	case strings.HasPrefix(p, "/pithos/object-store/"):
+		c.servePithos(w, r)
+	case strings.HasPrefix(p, "/pithos/public/"):
+		c.servePublic(w, r)
+	default:
+		c.mux.ServeHTTP(w, r)
+	}
 }
 
 // baseURL is the scheme://host the catalog and public URLs are built on.

@@ -167,10 +167,6 @@ func (c *Cloud) postContainer(p *preq) error {
 			return badRequest("Incomplete request body")
 		}
 	}
-	rows := make([]map[string]any, 0, len(hashes))
-	for _, h := range hashes {
-		rows = append(rows, map[string]any{"hash": h})
-	}
 	if requestFormat(p.r, "json") == "xml" {
 		var b strings.Builder
 		b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n<items>")

@@ -67,6 +67,10 @@ func writeFault(w http.ResponseWriter, r *http.Request, f *fault) {
 	if f.Status == 405 && h.Get("Allow") == "" {
 		h.Set("Allow", "")
 	}
+	// A fault may follow object headers set for a reply that never came
+	// (a 416 after HEAD/GET headers): its length is its own body's.
+	h.Del("Content-Length")
+	h.Del("Content-Range")
 	if f.Status == 304 {
 		w.WriteHeader(304)
 		return
@@ -83,14 +87,16 @@ func writeFault(w http.ResponseWriter, r *http.Request, f *fault) {
 			Details string `xml:"details"`
 		}
 		body, _ := xml.Marshal(xf{XMLName: xml.Name{Local: f.Name}, Code: f.Status, Message: f.Message})
+		body = append([]byte(xml.Header), body...)
 		h.Set("Content-Type", "application/xml; charset=UTF-8")
+		h.Set("Content-Length", itoa(int64(len(body))))
 		w.WriteHeader(f.Status)
-		w.Write([]byte(xml.Header))
 		w.Write(body)
 		return
 	}
 	body, _ := json.Marshal(map[string]any{f.Name: map[string]any{"code": f.Status, "message": f.Message, "details": ""}})
 	h.Set("Content-Type", "application/json; charset=UTF-8")
+	h.Set("Content-Length", itoa(int64(len(body))))
 	w.WriteHeader(f.Status)
 	w.Write(body)
 }

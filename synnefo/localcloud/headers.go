@@ -79,16 +79,24 @@ func requestHeaders(r *http.Request) (http.Header, *fault) {
 
 // formatMetaKey normalises the part of a meta header after its prefix:
 // '_' becomes '-', and each '-'-separated word is capitalised (first letter
-// upper, rest lower), as Python's str.capitalize does.
+// upper, rest lower), as Python 2's str.capitalize does on the header's
+// bytes: only ASCII letters change, other bytes (UTF-8) are kept.
 func formatMetaKey(k string) string {
-	parts := strings.Split(strings.ReplaceAll(k, "_", "-"), "-")
-	for i, p := range parts {
-		if p == "" {
+	b := []byte(strings.ReplaceAll(k, "_", "-"))
+	start := true
+	for i, c := range b {
+		switch {
+		case c == '-':
+			start = true
 			continue
+		case start && 'a' <= c && c <= 'z':
+			b[i] = c - 'a' + 'A'
+		case !start && 'A' <= c && c <= 'Z':
+			b[i] = c - 'A' + 'a'
 		}
-		parts[i] = strings.ToUpper(p[:1]) + strings.ToLower(p[1:])
+		start = false
 	}
-	return strings.Join(parts, "-")
+	return string(b)
 }
 
 // metaFromHeaders collects user metadata with the given prefix (e.g.

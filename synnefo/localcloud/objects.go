@@ -247,8 +247,24 @@ func (c *Cloud) getObject(p *preq) error {
 		return nil
 	}
 	c.setDisposition(p, h, ver)
+	return c.serveData(p, h, ct, ver.MD5)
+}
+
+// serveData writes an object's data for a GET (object or public): the whole
+// content, one range (206) or several (206 multipart/byteranges, ranges in
+// request order), as §8.2 says. A Range is honoured only without If-Range,
+// or when If-Range is an entity tag equal to the stored MD5 checksum [Q] (a
+// date would have to match the version time to the microsecond).
+func (c *Cloud) serveData(p *preq, h http.Header, ct content, md5sum string) error {
+	size := ct.size()
 	var ranges []byteRange
-	if rv := p.r.Header.Get("Range"); rv != "" && p.r.Header.Get("If-Range") == "" {
+	rv := p.r.Header.Get("Range")
+	if ir := p.r.Header.Get("If-Range"); ir != "" {
+		if _, isDate := parseHTTPDate(ir); isDate || md5sum == "" || !etagMatches(ir, md5sum) || strings.TrimSpace(ir) == "*" {
+			rv = ""
+		}
+	}
+	if rv != "" {
 		var f *fault
 		if ranges, f = parseRange(rv, size); f != nil {
 			return f
@@ -268,7 +284,11 @@ func (c *Cloud) getObject(p *preq) error {
 	}
 	boundary := hex.EncodeToString(randomBytes(16))
 	h.Set("Content-Type", "multipart/byteranges; boundary="+boundary)
+	h.Del("Content-Length")
 	p.w.WriteHeader(206)
+	if f, ok := p.w.(http.Flusher); ok {
+		f.Flush() // streamed: no Content-Length, as Pithos replies
+	}
 	for i, r := range ranges {
 		sep := "\r\n--"
 		if i == 0 {
@@ -734,7 +754,9 @@ func (c *Cloud) copyObjects(p *preq, q copyReq) error {
 			switch {
 			case q.move:
 				nrec.UUID = pr.rec.UUID
-			case !exists:
+			case q.srcAcct != q.dstAcct || q.srcCont != q.dstCont || pr.from != pr.to:
+				// A copy is a new object even over an existing one; only a
+				// copy onto itself (restore, type change) keeps the UUID.
 				nrec.UUID = newUUID()
 			}
 			if exists {

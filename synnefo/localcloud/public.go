@@ -1,7 +1,6 @@
 package localcloud
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -30,7 +29,7 @@ func (c *Cloud) servePublic(w http.ResponseWriter, r *http.Request) {
 			return notFound("Object does not exist")
 		}
 		var ok bool
-		if rec, ok = getObjectRec(t, key); !ok {
+		if rec, ok = getObjectRec(t, key); !ok || rec.Public != id {
 			return notFound("Object does not exist")
 		}
 		_, _, name = splitKey(key)
@@ -68,23 +67,9 @@ func (c *Cloud) servePublic(w http.ResponseWriter, r *http.Request) {
 	}
 	p.obj = name
 	c.setDisposition(p, hdr, &rec.version)
-	if rv := r.Header.Get("Range"); rv != "" && r.Header.Get("If-Range") == "" {
-		ranges, f := parseRange(rv, rec.Bytes)
-		if f != nil {
-			writeFault(w, r, f)
-			return
-		}
-		if len(ranges) == 1 {
-			rg := ranges[0]
-			hdr.Set("Content-Length", itoa(rg.n))
-			hdr.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", rg.off, rg.off+rg.n-1, rec.Bytes))
-			w.WriteHeader(206)
-			c.stream(p, ct, rg.off, rg.n)
-			return
-		}
+	if err := c.serveData(p, hdr, ct, rec.MD5); err != nil {
+		c.fail(p, err)
 	}
-	w.WriteHeader(200)
-	c.stream(p, ct, 0, rec.Bytes)
 }
 
 func getObjectRec(t *txn, key []byte) (*objectRec, bool) {

@@ -318,6 +318,11 @@ func (t *txn) putObject(acct, cont, name string, c *containerRec, rec *objectRec
 // new version.
 func (t *txn) setState(acct, cont, name string, rec *objectRec) error {
 	key := okey(acct, cont, name)
+	if old, ok := t.object(acct, cont, name); ok && old.Public != "" && old.Public != rec.Public {
+		if err := t.tx.Bucket(bPublic).Delete([]byte(old.Public)); err != nil {
+			return err
+		}
+	}
 	if err := putJSON(t.tx.Bucket(bObjects), key, rec); err != nil {
 		return err
 	}
