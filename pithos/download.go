@@ -64,7 +64,7 @@ type DownloadStats struct {
 
 // DownloadObject writes the object to w. On Pithos+ it reads the hashmap, fetches each distinct block
 // once with a range GET (If-Match the hashmap's ETag, in parallel) and writes it at every offset that
-// uses it; blocks Resume already holds are skipped. If w has Truncate(int64) error (an *os.File) it
+// uses it; blocks Resume already holds are skipped. Manifest objects are streamed with one GET. If w has Truncate(int64) error (an *os.File) it
 // is truncated to the object's size. On plain Swift the object is streamed with one GET.
 func (c *Client) DownloadObject(ctx context.Context, container, name string, w io.WriterAt, opts DownloadOptions) (*ObjectInfo, *DownloadStats, error) {
 	caps, err := c.Capabilities(ctx, container)
@@ -77,6 +77,10 @@ func (c *Client) DownloadObject(ctx context.Context, container, name string, w i
 	hm, info, err := c.GetHashmap(ctx, container, name, opts.GetOptions)
 	if err != nil {
 		return nil, nil, err
+	}
+	if info.Manifest != "" {
+		// A manifest object's data is its parts, which its own (empty) hashmap does not describe.
+		return c.streamDownload(ctx, container, name, w, opts)
 	}
 	st := &DownloadStats{Blocks: len(hm.Hashes)}
 	if hm.Bytes > 0 {

@@ -24,23 +24,31 @@ func swiftClient(t *testing.T) *Client {
 	if authURL == "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
-		if out, err := exec.CommandContext(ctx, "../scripts/swift-aio.sh", "start").CombinedOutput(); err != nil {
-			t.Fatalf("no Swift: SWIFT_AUTH_URL unset and scripts/swift-aio.sh start failed: %v\n%s", err, out)
-		}
-		out, err := exec.CommandContext(ctx, "../scripts/swift-aio.sh", "env").Output()
-		if err != nil {
-			t.Fatalf("swift-aio.sh env: %v", err)
-		}
-		for _, f := range strings.Fields(string(out)) {
-			k, v, _ := strings.Cut(f, "=")
-			switch k {
-			case "SWIFT_AUTH_URL":
-				authURL = v
-			case "SWIFT_USER":
-				user = v
-			case "SWIFT_KEY":
-				key = v
+		script := "../scripts/swift-aio.sh"
+		readEnv := func() {
+			out, err := exec.CommandContext(ctx, script, "env").Output()
+			if err != nil {
+				t.Fatalf("swift-aio.sh env: %v", err)
 			}
+			for _, f := range strings.Fields(string(out)) {
+				k, v, _ := strings.Cut(f, "=")
+				switch k {
+				case "SWIFT_AUTH_URL":
+					authURL = v
+				case "SWIFT_USER":
+					user = v
+				case "SWIFT_KEY":
+					key = v
+				}
+			}
+		}
+		readEnv()
+		// One may run already (started by the integration harness or by hand): use it as it is.
+		if _, _, err := SwiftAuth(ctx, authURL, user, key, synnefo.Options{MaxRetries: -1}); err != nil {
+			if out, err := exec.CommandContext(ctx, script, "start").CombinedOutput(); err != nil {
+				t.Fatalf("no Swift: SWIFT_AUTH_URL unset, none at %s, and swift-aio.sh start failed: %v\n%s", authURL, err, out)
+			}
+			readEnv()
 		}
 	}
 	if user == "" {
