@@ -22,6 +22,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"mount", "mount a cloud's storage: pithosfs mount [REMOTE] MOUNTPOINT", runMount},
 		{"serve", "run the local Synnefo-compatible cloud", runServe},
 		{"version", "print the version", func([]string, logOptions) error { fmt.Println("pithosfs", version); return nil }},
 	}

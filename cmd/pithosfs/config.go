@@ -1,0 +1,190 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// cloudConfig is where a mount's cloud is and how to log in.
+type cloudConfig struct {
+	URL    string // Astakos identity URL, or a Swift v1.0 auth URL
+	Token  string // the token (Swift: the key)
+	User   string // Swift v1.0 auth user ("account:user"); "" for Synnefo
+	Source string // where the settings came from, for messages
+}
+
+// swift reports whether the URL is a Swift v1.0 auth endpoint.
+func (c cloudConfig) swift() bool {
+	return c.User != "" || strings.HasSuffix(strings.TrimRight(c.URL, "/"), "/auth/v1.0")
+}
+
+// cloudFlags are the command-line settings of resolveCloud.
+type cloudFlags struct {
+	URL, Token, Cloud, User string
+}
+
+// resolveCloud picks the cloud, first match wins: flags, then the
+// environment (PITHOSFS_URL, PITHOSFS_TOKEN, PITHOSFS_USER), then
+// ~/.kamakirc (the --cloud or default_cloud section). found is false when
+// none applies: the caller then starts the embedded local cloud.
+func resolveCloud(f cloudFlags, getenv func(string) string, home string) (cfg cloudConfig, found bool, err error) {
+	if f.URL != "" || f.Token != "" {
+		if f.URL == "" || f.Token == "" {
+			return cfg, false, errors.New("--url and --token go together")
+		}
+		return cloudConfig{URL: f.URL, Token: f.Token, User: f.User, Source: "command line"}, true, nil
+	}
+	if u, t := getenv("PITHOSFS_URL"), getenv("PITHOSFS_TOKEN"); u != "" || t != "" {
+		if u == "" || t == "" {
+			return cfg, false, errors.New("PITHOSFS_URL and PITHOSFS_TOKEN go together")
+		}
+		user := f.User
+		if user == "" {
+			user = getenv("PITHOSFS_USER")
+		}
+		return cloudConfig{URL: u, Token: t, User: user, Source: "environment"}, true, nil
+	}
+	path := filepath.Join(home, ".kamakirc")
+	rc, err := readKamakirc(path)
+	if errors.Is(err, os.ErrNotExist) {
+		if f.Cloud != "" {
+			return cfg, false, fmt.Errorf("--cloud %s: %s does not exist", f.Cloud, path)
+		}
+		return cfg, false, nil
+	}
+	if err != nil {
+		return cfg, false, err
+	}
+	name := f.Cloud
+	if name == "" {
+		name = rc.defaultCloud
+	}
+	if name == "" {
+		if len(rc.clouds) != 1 {
+			return cfg, false, nil
+		}
+		for n := range rc.clouds {
+			name = n
+		}
+	}
+	c, ok := rc.clouds[name]
+	if !ok || c["url"] == "" || c["token"] == "" {
+		return cfg, false, fmt.Errorf("%s: cloud %q needs url and token", path, name)
+	}
+	return cloudConfig{URL: c["url"], Token: c["token"], User: f.User, Source: fmt.Sprintf("%s (cloud %q)", path, name)}, true, nil
+}
+
+type kamakirc struct {
+	defaultCloud string
+	clouds       map[string]map[string]string
+}
+
+// readKamakirc reads kamaki's INI file: [global] default_cloud, and
+// [cloud "NAME"] sections with url and token.
+func readKamakirc(path string) (*kamakirc, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rc := &kamakirc{clouds: map[string]map[string]string{}}
+	section := ""
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' || line[0] == ';' {
+			continue
+		}
+		if strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]") {
+			section = strings.TrimSpace(line[1 : len(line)-1])
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			continue
+		}
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		switch {
+		case section == "global" && k == "default_cloud":
+			rc.defaultCloud = v
+		case strings.HasPrefix(section, "cloud "):
+			name := strings.Trim(strings.TrimSpace(strings.TrimPrefix(section, "cloud ")), `"`)
+			if rc.clouds[name] == nil {
+				rc.clouds[name] = map[string]string{}
+			}
+			rc.clouds[name][k] = v
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return rc, nil
+}
+
+// parseSize reads a byte count with an optional K, M, G or T suffix (powers
+// of 1024; "KiB"/"KB" forms accepted).
+func parseSize(s string) (int64, error) {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	t = strings.TrimSuffix(strings.TrimSuffix(t, "B"), "I")
+	mult := int64(1)
+	if n := len(t); n > 0 {
+		switch t[n-1] {
+		case 'K':
+			mult = 1 << 10
+		case 'M':
+			mult = 1 << 20
+		case 'G':
+			mult = 1 << 30
+		case 'T':
+			mult = 1 << 40
+		}
+		if mult > 1 {
+			t = t[:n-1]
+		}
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("bad size %q (e.g. 256MiB, 10G)", s)
+	}
+	return int64(v * float64(mult)), nil
+}
+
+// remoteSpec is a parsed REMOTE argument.
+type remoteSpec struct {
+	Account   string // "" = the user's own; may be a user name
+	Container string
+	Prefix    string
+}
+
+// parseRemote reads "", "/CONTAINER[/PREFIX]" or "pithos://ACCOUNT/CONTAINER[/PREFIX]".
+func parseRemote(s string) (remoteSpec, error) {
+	var r remoteSpec
+	switch {
+	case s == "":
+		return r, nil
+	case strings.HasPrefix(s, "pithos://"):
+		rest := strings.TrimPrefix(s, "pithos://")
+		acct, path, _ := strings.Cut(rest, "/")
+		if acct == "" {
+			return r, fmt.Errorf("remote %q: no account (pithos://ACCOUNT/CONTAINER[/PREFIX])", s)
+		}
+		r.Account = acct
+		s = "/" + path
+		if path == "" {
+			return r, nil
+		}
+	case !strings.HasPrefix(s, "/"):
+		return r, fmt.Errorf("remote %q: use /CONTAINER[/PREFIX] or pithos://ACCOUNT/CONTAINER[/PREFIX]", s)
+	}
+	c, p, _ := strings.Cut(strings.TrimPrefix(s, "/"), "/")
+	r.Container, r.Prefix = c, strings.Trim(p, "/")
+	if r.Container == "" && r.Prefix != "" {
+		return r, fmt.Errorf("remote %q: empty container name", s)
+	}
+	return r, nil
+}

@@ -1,0 +1,279 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+	"go.uber.org/zap"
+
+	"github.com/pithosfs/pithosfs/cache"
+	pfs "github.com/pithosfs/pithosfs/fs"
+	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/synnefo"
+	"github.com/pithosfs/pithosfs/synnefo/astakos"
+	"github.com/pithosfs/pithosfs/synnefo/localcloud"
+)
+
+func defaultCacheDir() string {
+	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "pithosfs")
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "pithosfs")
+	}
+	return ".pithosfs-cache"
+}
+
+func runMount(args []string, lo logOptions) error {
+	fl := pflag.NewFlagSet("mount", pflag.ContinueOnError)
+	fl.Usage = func() {
+		fmt.Fprintf(os.Stderr, "usage: pithosfs mount [flags] [REMOTE] MOUNTPOINT\n\n"+
+			"REMOTE: nothing (the whole cloud), /CONTAINER[/PREFIX], or pithos://ACCOUNT/CONTAINER[/PREFIX]\n"+
+			"Cloud: --url/--token, else PITHOSFS_URL/PITHOSFS_TOKEN, else ~/.kamakirc, else the embedded local cloud.\n\n")
+		fl.PrintDefaults()
+	}
+	logs := lo.register(fl)
+	var cf cloudFlags
+	fl.StringVar(&cf.URL, "url", "", "Astakos identity URL (or a Swift v1.0 auth URL ending in /auth/v1.0)")
+	fl.StringVar(&cf.Token, "token", "", "user token (Swift v1.0: the key)")
+	fl.StringVar(&cf.Cloud, "cloud", "", "cloud name in ~/.kamakirc")
+	fl.StringVar(&cf.User, "user", "", "Swift v1.0 auth user (account:user)")
+	cacheDir := fl.String("cache-dir", defaultCacheDir(), "block cache directory (kept across mounts)")
+	cacheMem := fl.String("cache-mem", "256MiB", "memory budget of cached blocks and readahead")
+	cacheSize := fl.String("cache-size", "10GiB", "disk cache size")
+	attrTTL := fl.Duration("attr-ttl", time.Second, "kernel attribute/entry/negative-entry cache time")
+	listTTL := fl.Duration("list-ttl", 5*time.Second, "directory listing cache time")
+	readahead := fl.Int("readahead", cache.DefaultReadaheadBlocks, "largest readahead window, in blocks")
+	foreground := fl.Bool("foreground", true, "stay in the foreground (the only mode; unmount with Ctrl-C or fusermount3 -u)")
+	debugFuse := fl.Bool("debug-fuse", false, "log every FUSE request")
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if !*foreground {
+		return errors.New("--foreground=false is not supported: run pithosfs mount under your service manager or with &")
+	}
+	var remoteArg, mountpoint string
+	switch fl.NArg() {
+	case 1:
+		mountpoint = fl.Arg(0)
+	case 2:
+		remoteArg, mountpoint = fl.Arg(0), fl.Arg(1)
+	default:
+		fl.Usage()
+		return errors.New("mount needs [REMOTE] MOUNTPOINT")
+	}
+	remote, err := parseRemote(remoteArg)
+	if err != nil {
+		return err
+	}
+	memBytes, err := parseSize(*cacheMem)
+	if err != nil {
+		return fmt.Errorf("--cache-mem: %w", err)
+	}
+	diskBytes, err := parseSize(*cacheSize)
+	if err != nil {
+		return fmt.Errorf("--cache-size: %w", err)
+	}
+	log, err := logs.logger()
+	if err != nil {
+		return err
+	}
+	defer log.Sync()
+	if mountpoint, err = checkMountpoint(mountpoint); err != nil {
+		return err
+	}
+
+	home, _ := os.UserHomeDir()
+	cloud, found, err := resolveCloud(cf, os.Getenv, home)
+	if err != nil {
+		return err
+	}
+	if !found {
+		srv, err := localcloud.Start(localcloud.Config{Dir: defaultDataDir(), Logger: log.Named("localcloud")})
+		if err != nil {
+			return fmt.Errorf("starting the embedded local cloud: %w", err)
+		}
+		defer srv.Close()
+		u := srv.Cloud.Users()[0]
+		cloud = cloudConfig{URL: srv.IdentityURL(), Token: u.Token, Source: "embedded local cloud"}
+		fmt.Fprintf(os.Stderr, "pithosfs: no cloud configured (--url/--token, PITHOSFS_URL/PITHOSFS_TOKEN, ~/.kamakirc): "+
+			"using the embedded local cloud with data in %s (user %s)\n", defaultDataDir(), u.Name)
+	}
+
+	stats := pfs.NewStats("")
+	tr := &http.Transport{Proxy: http.ProxyFromEnvironment, DialContext: (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
+		MaxIdleConns: 128, MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second, ResponseHeaderTimeout: 60 * time.Second}
+	hc := &http.Client{Transport: stats.Transport(tr)}
+	opts := synnefo.Options{HTTPClient: hc, Logger: log.Named("http")}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := pfs.Config{AttrTTL: *attrTTL, ListTTL: *listTTL, Readahead: *readahead, Logger: log, Stats: stats}
+	if err := login(ctx, cloud, opts, &cfg); err != nil {
+		return err
+	}
+	stats.SetEndpoint(cfg.Client.Endpoint())
+	if cfg.Remote, err = resolveRemote(ctx, remote, cfg); err != nil {
+		return err
+	}
+	bc, err := cache.Open(cache.Config{MemBytes: memBytes, Dir: *cacheDir, DiskBytes: diskBytes, Logger: log.Named("cache")})
+	if err != nil {
+		return err
+	}
+	defer bc.Close()
+	cfg.Cache = bc
+	srv, err := pfs.Mount(mountpoint, cfg, "pithos:"+cfg.Client.Account, *debugFuse)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "pithosfs: mounted %s (%s) at %s; unmount with Ctrl-C or: fusermount3 -u %s\n",
+		cloud.URL, cloud.Source, mountpoint, mountpoint)
+
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	done := make(chan struct{})
+	go func() { srv.Wait(); close(done) }()
+	select {
+	case <-done:
+		fmt.Fprintf(os.Stderr, "pithosfs: %s was unmounted\n", mountpoint)
+		return nil
+	case s := <-sigs:
+		fmt.Fprintf(os.Stderr, "pithosfs: %s: unmounting %s\n", s, mountpoint)
+	}
+	unmount(srv, mountpoint, done, log)
+	return nil
+}
+
+// unmount unmounts cleanly, retrying while the mount is busy; after 10 s a
+// lazy unmount detaches it (it goes away when the last user leaves).
+func unmount(srv interface{ Unmount() error }, mountpoint string, done <-chan struct{}, log *zap.Logger) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := srv.Unmount()
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			fmt.Fprintf(os.Stderr, "pithosfs: %s is busy (%v); detaching it lazily\n", mountpoint, err)
+			if out, err := exec.Command("fusermount3", "-u", "-z", mountpoint).CombinedOutput(); err != nil {
+				log.Warn("lazy unmount failed", zap.String("mountpoint", mountpoint), zap.ByteString("output", out), zap.Error(err))
+			}
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		log.Warn("the FUSE server did not stop in 30s", zap.String("mountpoint", mountpoint))
+	}
+}
+
+// checkMountpoint returns mountpoint's absolute path after checking it is
+// an existing empty directory; a stale FUSE mount there (its daemon died:
+// "transport endpoint is not connected") is detached first.
+func checkMountpoint(mp string) (string, error) {
+	abs, err := filepath.Abs(mp)
+	if err != nil {
+		return "", err
+	}
+	_, err = os.Stat(abs)
+	if errors.Is(err, syscall.ENOTCONN) {
+		fmt.Fprintf(os.Stderr, "pithosfs: %s holds a stale mount (transport endpoint is not connected); clearing it\n", abs)
+		if uerr := syscall.Unmount(abs, syscall.MNT_DETACH); uerr != nil {
+			if out, err := exec.Command("fusermount3", "-u", "-z", abs).CombinedOutput(); err != nil {
+				return "", fmt.Errorf("mountpoint %s: cannot clear the stale mount: %v: %s", abs, err, out)
+			}
+		}
+		_, err = os.Stat(abs)
+	}
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return "", fmt.Errorf("mountpoint %s does not exist (create it with mkdir -p)", abs)
+	case err != nil:
+		return "", fmt.Errorf("mountpoint %s: %w", abs, err)
+	}
+	entries, err := os.ReadDir(abs)
+	if err != nil {
+		return "", fmt.Errorf("mountpoint %s: %w", abs, err)
+	}
+	if len(entries) > 0 {
+		return "", fmt.Errorf("mountpoint %s is not empty (%d entries, e.g. %q); mount on an empty directory", abs, len(entries), entries[0].Name())
+	}
+	return abs, nil
+}
+
+// login authenticates (Astakos, or Swift v1.0 auth) and fills cfg's client
+// and name resolution. Errors are one line naming the URL and the status.
+func login(ctx context.Context, cloud cloudConfig, opts synnefo.Options, cfg *pfs.Config) error {
+	if cloud.swift() {
+		c, err := pithos.NewSwift(ctx, cloud.URL, cloud.User, cloud.Token, opts)
+		if err != nil {
+			return loginError(cloud.URL, err)
+		}
+		cfg.Client = c
+		return nil
+	}
+	ast, err := astakos.New(cloud.URL, cloud.Token, opts)
+	if err != nil {
+		return fmt.Errorf("cloud %s: %w", cloud.URL, err)
+	}
+	access, err := ast.Authenticate(ctx)
+	if err != nil {
+		return loginError(cloud.URL, err)
+	}
+	endpoint, err := ast.EndpointURL(ctx, pithos.ServiceType)
+	if err != nil {
+		return fmt.Errorf("cloud %s: no object store in the service catalog: %w", cloud.URL, err)
+	}
+	c, err := pithos.New(endpoint, cloud.Token, opts)
+	if err != nil {
+		return err
+	}
+	cfg.Client = c.WithAccount(access.User.ID)
+	cfg.UserName = access.User.Name
+	cfg.Names = ast
+	return nil
+}
+
+func loginError(url string, err error) error {
+	var ce *synnefo.ClientError
+	if errors.As(err, &ce) && ce.Status != 0 {
+		msg := ce.Message
+		if msg == "" {
+			msg = http.StatusText(ce.Status)
+		}
+		return fmt.Errorf("cannot log in to %s: HTTP %d: %s", url, ce.Status, msg)
+	}
+	return fmt.Errorf("cannot reach %s: %v", url, err)
+}
+
+// resolveRemote turns the REMOTE's account (a user name or uuid) into a uuid.
+func resolveRemote(ctx context.Context, r remoteSpec, cfg pfs.Config) (pfs.Remote, error) {
+	out := pfs.Remote{Account: r.Account, Container: r.Container, Prefix: r.Prefix}
+	if r.Account == "" || r.Account == cfg.Client.Account || r.Account == cfg.UserName {
+		if r.Account != "" {
+			out.Account = cfg.Client.Account
+		}
+		return out, nil
+	}
+	if cfg.Names != nil {
+		if m, err := cfg.Names.NamesToUUIDs(ctx, []string{r.Account}); err == nil && m[r.Account] != "" {
+			out.Account = m[r.Account]
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,10 @@
+// Package fs is the go-fuse node tree of a pithosfs mount: the whole-cloud
+// root (accounts, then containers), containers and directories built from
+// paged JSON listings (with "/" as delimiter, implicit directories and
+// application/directory markers merged), files whose reads go block by
+// block through the content-addressed cache with readahead, the namespace
+// operations that map onto server-side requests (mkdir markers, rmdir,
+// unlink, atomic rename by move), the metadata TTL cache, the errno mapping
+// of object-store errors, and the read-only .pithosfs control tree with
+// stats.json. Dirty-block staging and commits live in fs/writeback.
+package fs

@@ -1,0 +1,281 @@
+package fs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/pithosfs/pithosfs/cache"
+	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/synnefo"
+)
+
+// swiftBlockSize is the block size used to cache plain Swift objects, which
+// have no hashmaps: blocks are fetched by range and keyed by (object, ETag,
+// index).
+const swiftBlockSize = 4 << 20
+
+// fileNode is an object. Its attributes come from listings (no HEAD per
+// entry) and from the hashmap fetched at each open.
+type fileNode struct {
+	fs.Inode
+	sys *fsys
+
+	mu      sync.Mutex
+	size    int64
+	mtime   time.Time
+	etag    string
+	version int64
+	// hm is the hashmap of the last open (Pithos+), revalidated by ETag at
+	// the next; pagesETag is the ETag the kernel page cache was filled from.
+	hm        *pithos.Hashmap
+	hmETag    string
+	pagesETag string
+}
+
+var (
+	_ = (fs.NodeGetattrer)((*fileNode)(nil))
+	_ = (fs.NodeOpener)((*fileNode)(nil))
+	_ = (fs.NodeStatfser)((*fileNode)(nil))
+	_ = (fs.FileReader)((*fileHandle)(nil))
+	_ = (fs.FileReleaser)((*fileHandle)(nil))
+)
+
+// refresh takes attributes from a listing entry unless the node already
+// knows a newer version (from an open).
+func (f *fileNode) refresh(o *pithos.ObjectInfo) {
+	if o == nil {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if o.Version != 0 && o.Version < f.version {
+		return
+	}
+	f.size, f.mtime, f.etag, f.version = o.Bytes, o.LastModified, o.ETag, o.Version
+}
+
+func (f *fileNode) fillAttr(out *fuse.Attr) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out.Mode = fuse.S_IFREG | 0o644
+	out.Ino = f.StableAttr().Ino
+	out.Nlink = 1
+	out.Size = uint64(f.size)
+	out.Blocks = (uint64(f.size) + 511) / 512
+	out.Blksize = 1 << 20
+	out.Owner = fuse.Owner{Uid: f.sys.cfg.UID, Gid: f.sys.cfg.GID}
+	setTimes(out, f.mtime)
+}
+
+func (f *fileNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	f.fillAttr(&out.Attr)
+	return 0
+}
+
+func (f *fileNode) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
+	return f.sys.statfs(ctx, out)
+}
+
+// where returns the object's account, container and name.
+func (f *fileNode) where() (acct *account, container, name string, ok bool) {
+	n, parent := f.Parent()
+	if parent == nil {
+		return nil, "", "", false
+	}
+	d, isDir := parent.Operations().(*dirNode)
+	if !isDir {
+		return nil, "", "", false
+	}
+	acct, k, ok := d.where()
+	if !ok {
+		return nil, "", "", false
+	}
+	return acct, k.container, joinPath(k.prefix, n), true
+}
+
+// Open revalidates the object (close-to-open consistency): the hashmap is
+// fetched again unless the server says it is unchanged (If-None-Match →
+// 304). An unchanged file keeps the kernel's page cache (FOPEN_KEEP_CACHE);
+// a changed one starts afresh.
+func (f *fileNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
+	acct, container, name, ok := f.where()
+	if !ok {
+		return nil, 0, syscall.ENOENT
+	}
+	path := acct.uuid + "/" + container + "/" + name
+	if flags&syscall.O_ACCMODE != syscall.O_RDONLY || flags&syscall.O_TRUNC != 0 {
+		f.sys.writeWarn.Do(func() {
+			f.sys.log.Warn("fs: writing files is not supported yet by this build (read-only files; namespace operations work)",
+				fieldPath(path))
+		})
+		return nil, 0, syscall.EROFS
+	}
+	f.sys.stats.opens.Add(1)
+	caps, err := acct.client.Capabilities(ctx, container)
+	if err != nil {
+		return nil, 0, f.sys.fail("open", path, err)
+	}
+	h := &fileHandle{f: f, acct: acct, container: container, name: name, path: path}
+	if caps.Hashmaps {
+		err = h.loadHashmap(ctx)
+	} else {
+		err = h.loadSwift(ctx)
+	}
+	if err != nil {
+		return nil, 0, f.sys.fail("open", path, err)
+	}
+	f.mu.Lock()
+	keep := f.pagesETag == h.etag
+	f.pagesETag = h.etag
+	f.size, f.etag = h.size, h.etag
+	if !h.mtime.IsZero() {
+		f.mtime = h.mtime
+	}
+	if h.version > f.version {
+		f.version = h.version
+	}
+	f.mu.Unlock()
+	h.ra = cache.NewReadahead(f.sys.cfg.Readahead)
+	h.pf = f.sys.cache.NewPrefetcher(context.Background())
+	var flagsOut uint32
+	if keep {
+		flagsOut |= fuse.FOPEN_KEEP_CACHE
+		f.sys.stats.kept.Add(1)
+	}
+	return h, flagsOut, 0
+}
+
+// fileHandle reads one version of an object: the one current at open.
+type fileHandle struct {
+	f                     *fileNode
+	acct                  *account
+	container, name, path string
+
+	hm      *pithos.Hashmap // nil on Swift
+	etag    string
+	size    int64
+	bs      int64
+	mtime   time.Time
+	version int64
+
+	ra *cache.Readahead
+	pf *cache.Prefetcher
+}
+
+func (h *fileHandle) loadHashmap(ctx context.Context) error {
+	f := h.f
+	f.mu.Lock()
+	old, oldETag := f.hm, f.hmETag
+	f.mu.Unlock()
+	var opts pithos.GetOptions
+	if old != nil {
+		opts.IfNoneMatch = oldETag
+	}
+	hm, info, err := h.acct.client.GetHashmap(ctx, h.container, h.name, opts)
+	switch {
+	case err == nil:
+		h.hm, h.etag, h.mtime, h.version = hm, info.ETag, info.LastModified, info.Version
+		if h.etag == "" {
+			h.etag, _ = hm.TopHash()
+		}
+		f.mu.Lock()
+		f.hm, f.hmETag = hm, h.etag
+		f.mu.Unlock()
+	case old != nil && synnefo.StatusOf(err) == http.StatusNotModified:
+		h.hm, h.etag = old, oldETag
+	default:
+		return err
+	}
+	h.size, h.bs = h.hm.Bytes, h.hm.BlockSize
+	return nil
+}
+
+func (h *fileHandle) loadSwift(ctx context.Context) error {
+	info, err := h.acct.client.ObjectInfo(ctx, h.container, h.name, pithos.GetOptions{})
+	if err != nil {
+		return err
+	}
+	h.etag, h.size, h.bs, h.mtime = info.ETag, info.Bytes, swiftBlockSize, info.LastModified
+	return nil
+}
+
+func (h *fileHandle) numBlocks() int64 { return (h.size + h.bs - 1) / h.bs }
+
+func (h *fileHandle) blockLen(idx int64) int64 { return min(h.bs, h.size-idx*h.bs) }
+
+// key names block idx in the cache: its hash on Pithos+, (object, ETag,
+// index) on Swift or when the hash does not describe the bytes (stale data
+// past the end of a truncated object's last block).
+func (h *fileHandle) key(idx int64, opaque bool) cache.Key {
+	if h.hm != nil && !opaque {
+		return cache.HashKey(h.hm.Hashes[idx])
+	}
+	return cache.OpaqueKey(fmt.Sprintf("obj:%s/%s/%s@%s#%d", h.acct.uuid, h.container, h.name, h.etag, idx))
+}
+
+// fetch returns the range GET of block idx, conditional on the ETag the
+// file was opened at.
+func (h *fileHandle) fetch(idx int64) cache.FetchFunc {
+	return func(ctx context.Context) ([]byte, error) {
+		return h.acct.client.ReadRange(ctx, h.container, h.name, idx*h.bs, h.blockLen(idx), h.size,
+			pithos.GetOptions{Conditions: pithos.Conditions{IfMatch: h.etag}})
+	}
+}
+
+// block returns block idx. ctx (the FUSE request's) only bounds the wait:
+// an interrupt abandons this read, never a fetch other readers share.
+func (h *fileHandle) block(ctx context.Context, idx int64) ([]byte, error) {
+	n := int(h.blockLen(idx))
+	data, err := h.f.sys.cache.Get(ctx, h.key(idx, false), n, h.fetch(idx))
+	var ve *cache.VerifyError
+	if h.hm != nil && idx == h.numBlocks()-1 && errors.As(err, &ve) {
+		// A short last block whose hash covers bytes past the end (§9.4).
+		data, err = h.f.sys.cache.Get(ctx, h.key(idx, true), n, h.fetch(idx))
+	}
+	return data, err
+}
+
+func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	s := h.f.sys
+	if off >= h.size || len(dest) == 0 {
+		return fuse.ReadResultData(nil), 0
+	}
+	end := min(off+int64(len(dest)), h.size)
+	first, last := off/h.bs, (end-1)/h.bs
+	nb := h.numBlocks()
+	for idx := first; idx <= last; idx++ {
+		from, to := h.ra.Access(idx, nb)
+		for j := from; j < to; j++ {
+			h.pf.Prefetch(h.key(j, false), int(h.blockLen(j)), h.fetch(j))
+		}
+	}
+	for idx := first; idx <= last; idx++ {
+		data, err := h.block(ctx, idx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, syscall.EINTR
+			}
+			return nil, s.fail("read", h.path, err)
+		}
+		bstart := idx * h.bs
+		lo := max(off, bstart) - bstart
+		hi := min(end, bstart+int64(len(data))) - bstart
+		copy(dest[bstart+lo-off:], data[lo:hi])
+	}
+	s.stats.reads.Add(1)
+	s.stats.readB.Add(end - off)
+	return fuse.ReadResultData(dest[:end-off]), 0
+}
+
+func (h *fileHandle) Release(ctx context.Context) syscall.Errno {
+	h.pf.Close()
+	return 0
+}

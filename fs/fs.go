@@ -1,0 +1,259 @@
+package fs
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+	"go.uber.org/zap"
+
+	"github.com/pithosfs/pithosfs/cache"
+	"github.com/pithosfs/pithosfs/pithos"
+)
+
+// Remote is what a mount shows at its root: everything (all fields empty:
+// accounts, then containers), one account's containers, or one container
+// (optionally below a prefix).
+type Remote struct {
+	Account   string // uuid (or, on Swift, AUTH_name); "" = the user's own when Container is set
+	Container string
+	Prefix    string // without leading or trailing "/"
+}
+
+// NameResolver maps account uuids to user names and back (Astakos user
+// catalogs). Unknown entries are absent from the maps.
+type NameResolver interface {
+	UUIDsToNames(ctx context.Context, uuids []string) (map[string]string, error)
+	NamesToUUIDs(ctx context.Context, names []string) (map[string]string, error)
+}
+
+// Config configures a mount's node tree.
+type Config struct {
+	// Client is the object-store client of the user's own account.
+	Client *pithos.Client
+	// UserName is the display name of the user's own account ("" = its uuid).
+	UserName string
+	// Names resolves other accounts' names; nil shows uuids.
+	Names NameResolver
+	// Cache holds blocks; required.
+	Cache *cache.Cache
+	// Stats counts requests (its Transport must wrap the clients' HTTP
+	// client); nil creates one that only counts file operations.
+	Stats *Stats
+	// Remote is the subtree shown at the root.
+	Remote Remote
+	// AttrTTL is how long the kernel may cache attributes, entries and
+	// negative lookups (default 1s). ListTTL is how long a directory
+	// listing answers lookups and readdirs (default 5s).
+	AttrTTL, ListTTL time.Duration
+	// Readahead is the largest readahead window in blocks (default 8).
+	Readahead int
+	// MaxDirs bounds the number of cached directory listings (default 1024).
+	MaxDirs int
+	// UID and GID own every file (default: the mounting process's).
+	UID, GID uint32
+	// Logger receives errors (each logged once, with path and status).
+	Logger *zap.Logger
+}
+
+// startTime is the mtime of the control files.
+var startTime = time.Now()
+
+// fsys is the state shared by every node of one mount.
+type fsys struct {
+	cfg   Config
+	log   *zap.Logger
+	cache *cache.Cache
+	stats *Stats
+	lists *listCache
+	self  *account
+
+	mu       sync.Mutex
+	accounts map[string]*account // by uuid
+
+	writeWarn sync.Once
+}
+
+// account is one account the mount shows, with a client addressing it.
+type account struct {
+	uuid, name string
+	client     *pithos.Client
+}
+
+func newFsys(cfg Config) (*fsys, error) {
+	if cfg.Client == nil || cfg.Cache == nil {
+		return nil, errors.New("fs: Config.Client and Config.Cache are required")
+	}
+	if cfg.AttrTTL <= 0 {
+		cfg.AttrTTL = time.Second
+	}
+	if cfg.ListTTL <= 0 {
+		cfg.ListTTL = 5 * time.Second
+	}
+	if cfg.Readahead <= 0 {
+		cfg.Readahead = cache.DefaultReadaheadBlocks
+	}
+	if cfg.MaxDirs <= 0 {
+		cfg.MaxDirs = 1024
+	}
+	if cfg.UID == 0 && cfg.GID == 0 {
+		cfg.UID, cfg.GID = uint32(os.Getuid()), uint32(os.Getgid())
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	if cfg.Stats == nil {
+		cfg.Stats = NewStats(cfg.Client.Endpoint())
+	}
+	s := &fsys{cfg: cfg, log: cfg.Logger, cache: cfg.Cache, stats: cfg.Stats,
+		lists: newListCache(cfg.ListTTL, cfg.MaxDirs), accounts: map[string]*account{}}
+	name := cfg.UserName
+	if name == "" {
+		name = cfg.Client.Account
+	}
+	s.self = &account{uuid: cfg.Client.Account, name: name, client: cfg.Client}
+	s.accounts[s.self.uuid] = s.self
+	return s, nil
+}
+
+// accountFor returns the account with this uuid, creating its client.
+func (s *fsys) accountFor(uuid, name string) *account {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a, ok := s.accounts[uuid]; ok {
+		if name != "" && a != s.self {
+			a.name = name
+		}
+		return a
+	}
+	if name == "" {
+		name = uuid
+	}
+	a := &account{uuid: uuid, name: name, client: s.cfg.Client.WithAccount(uuid)}
+	s.accounts[uuid] = a
+	return a
+}
+
+// NewRoot returns the root node of a mount configured by cfg.
+func NewRoot(cfg Config) (fs.InodeEmbedder, error) {
+	s, err := newFsys(cfg)
+	if err != nil {
+		return nil, err
+	}
+	r := cfg.Remote
+	switch {
+	case r.Container != "":
+		acct := s.self
+		if r.Account != "" && r.Account != s.self.uuid {
+			acct = s.accountFor(r.Account, "")
+		}
+		return &dirNode{sys: s, top: &topDir{acct: acct, container: r.Container, prefix: r.Prefix}}, nil
+	case r.Account != "":
+		acct := s.self
+		if r.Account != s.self.uuid {
+			acct = s.accountFor(r.Account, "")
+		}
+		return &accountNode{sys: s, acct: acct}, nil
+	}
+	return &rootNode{sys: s}, nil
+}
+
+// Options returns the go-fuse options of a mount: kernel cache timeouts,
+// throughput settings and identification.
+func Options(cfg Config, fsName string, debug bool) *fs.Options {
+	ttl := cfg.AttrTTL
+	if ttl <= 0 {
+		ttl = time.Second
+	}
+	return &fs.Options{
+		EntryTimeout:    &ttl,
+		AttrTimeout:     &ttl,
+		NegativeTimeout: &ttl,
+		UID:             cfg.UID,
+		GID:             cfg.GID,
+		MountOptions: fuse.MountOptions{
+			FsName:               fsName,
+			Name:                 "pithosfs",
+			MaxWrite:             1 << 20,
+			MaxBackground:        64,
+			DisableXAttrs:        true,
+			IgnoreSecurityLabels: true,
+			Debug:                debug,
+		},
+	}
+}
+
+// Mount mounts cfg's tree at mountpoint and returns the serving server.
+func Mount(mountpoint string, cfg Config, fsName string, debug bool) (*fuse.Server, error) {
+	root, err := NewRoot(cfg)
+	if err != nil {
+		return nil, err
+	}
+	opts := Options(cfg, fsName, debug)
+	srv, err := fs.Mount(mountpoint, root, opts)
+	if err != nil {
+		return nil, fmt.Errorf("fs: mounting at %s: %w", mountpoint, err)
+	}
+	return srv, nil
+}
+
+// inoOf is a stable inode number for an identity string: 63 bits of its
+// SHA-256, clear of go-fuse's automatic range and of the root's 1.
+func inoOf(parts ...string) uint64 {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	ino := binary.BigEndian.Uint64(h.Sum(nil)) &^ (1 << 63)
+	if ino <= 1 {
+		ino += 2
+	}
+	return ino
+}
+
+func (s *fsys) dirAttr(out *fuse.Attr, ino uint64, mtime time.Time) {
+	out.Mode = fuse.S_IFDIR | 0o755
+	out.Ino = ino
+	out.Nlink = 2
+	out.Owner = fuse.Owner{Uid: s.cfg.UID, Gid: s.cfg.GID}
+	out.Blksize = 1 << 20
+	setTimes(out, mtime)
+}
+
+func setTimes(out *fuse.Attr, t time.Time) {
+	if t.IsZero() {
+		return
+	}
+	out.SetTimes(&t, &t, &t)
+}
+
+// statfs answers from the user's account quota and usage.
+func (s *fsys) statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
+	info, err := s.self.client.AccountInfo(ctx)
+	if err != nil {
+		return s.fail("statfs", s.self.uuid, err)
+	}
+	const bsize = 4096
+	total := info.Quota
+	if total <= 0 {
+		total = 1 << 50 // unknown or unlimited
+	}
+	used := min(info.BytesUsed, total)
+	out.Bsize, out.Frsize = bsize, bsize
+	out.Blocks = uint64(total / bsize)
+	out.Bfree = uint64((total - used) / bsize)
+	out.Bavail = out.Bfree
+	out.Files = 1 << 40
+	out.Ffree = 1 << 40
+	out.NameLen = 1024
+	return 0
+}

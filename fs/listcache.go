@@ -1,0 +1,117 @@
+package fs
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/pithosfs/pithosfs/pithos"
+)
+
+// listing is one directory's entries as the server listed them, sorted by
+// name, with the time they were fetched. It is immutable once built.
+type listing struct {
+	entries []pithos.DirEntry
+	index   map[string]int
+	at      time.Time
+}
+
+func newListing(entries []pithos.DirEntry, at time.Time) *listing {
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
+	l := &listing{entries: entries, index: make(map[string]int, len(entries)), at: at}
+	for i, e := range entries {
+		l.index[e.Name] = i
+	}
+	return l
+}
+
+func (l *listing) find(name string) (pithos.DirEntry, bool) {
+	i, ok := l.index[name]
+	if !ok {
+		return pithos.DirEntry{}, false
+	}
+	return l.entries[i], true
+}
+
+// dirKey names one directory of one account: container plus prefix
+// (without its trailing "/"; "" is the container's root).
+type dirKey struct {
+	account, container, prefix string
+}
+
+func (k dirKey) String() string {
+	s := k.account + "/" + k.container
+	if k.prefix != "" {
+		s += "/" + k.prefix
+	}
+	return s
+}
+
+// listCache keeps recent directory listings for ttl, bounded in number. A
+// name missing from a fresh listing is a negative entry: lookups answer
+// ENOENT without asking the server. Concurrent misses of one directory
+// share one listing (singleflight).
+type listCache struct {
+	ttl time.Duration
+	lru *lru.Cache[dirKey, *listing]
+	sf  singleflight.Group
+	mu  sync.Mutex
+	gen map[dirKey]uint64 // bumped by invalidate, so a listing started before it is not stored
+}
+
+func newListCache(ttl time.Duration, maxDirs int) *listCache {
+	c, _ := lru.New[dirKey, *listing](maxDirs)
+	return &listCache{ttl: ttl, lru: c, gen: map[dirKey]uint64{}}
+}
+
+// get returns the listing of k, from the cache when younger than the TTL.
+// The fetch is detached from ctx's cancellation: other lookups may share it.
+func (c *listCache) get(ctx context.Context, client *pithos.Client, k dirKey) (*listing, error) {
+	if l, ok := c.lru.Get(k); ok && time.Since(l.at) < c.ttl {
+		return l, nil
+	}
+	v, err, _ := c.sf.Do(k.String(), func() (any, error) {
+		c.mu.Lock()
+		g := c.gen[k]
+		c.mu.Unlock()
+		at := time.Now()
+		entries, err := client.ListDir(context.WithoutCancel(ctx), k.container, k.prefix)
+		if err != nil {
+			return nil, err
+		}
+		l := newListing(entries, at)
+		c.mu.Lock()
+		if c.gen[k] == g {
+			c.lru.Add(k, l)
+		}
+		c.mu.Unlock()
+		return l, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*listing), nil
+}
+
+// invalidate drops the listing of k (after this mount changed it).
+func (c *listCache) invalidate(k dirKey) {
+	c.mu.Lock()
+	c.gen[k]++
+	c.mu.Unlock()
+	c.lru.Remove(k)
+}
+
+// invalidateTree drops k and every cached listing below it.
+func (c *listCache) invalidateTree(k dirKey) {
+	c.invalidate(k)
+	for _, o := range c.lru.Keys() {
+		if o.account == k.account && o.container == k.container &&
+			(k.prefix == "" || o.prefix == k.prefix || len(o.prefix) > len(k.prefix) && o.prefix[:len(k.prefix)+1] == k.prefix+"/") {
+			c.invalidate(o)
+		}
+	}
+}

@@ -1,0 +1,260 @@
+package fs
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/synnefo"
+)
+
+// Namespace operations of directories. Each maps to server-side requests
+// (markers, deletes, moves) and drops the listings it changed; the kernel's
+// view of the tree is updated by go-fuse after a successful call.
+
+var (
+	_ = (fs.NodeMkdirer)((*dirNode)(nil))
+	_ = (fs.NodeRmdirer)((*dirNode)(nil))
+	_ = (fs.NodeUnlinker)((*dirNode)(nil))
+	_ = (fs.NodeRenamer)((*dirNode)(nil))
+	_ = (fs.NodeCreater)((*dirNode)(nil))
+)
+
+// RENAME_* flags of renameat2(2).
+const (
+	renameNoReplace = 1 << 0
+	renameExchange  = 1 << 1
+	renameWhiteout  = 1 << 2
+)
+
+// fresh returns the directory's listing fetched now (not from the cache):
+// namespace changes decide on the server's current state.
+func (d *dirNode) fresh(ctx context.Context) (*account, dirKey, *listing, syscall.Errno) {
+	if _, k, ok := d.where(); ok {
+		d.sys.lists.invalidate(k)
+	}
+	return d.listing(ctx)
+}
+
+// Mkdir writes an application/directory marker (If-None-Match: *, so an
+// existing object is never replaced) and reads its uuid back for a stable
+// inode number.
+func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	acct, k, l, errno := d.fresh(ctx)
+	if errno != 0 {
+		return nil, errno
+	}
+	if _, exists := l.find(name); exists {
+		return nil, syscall.EEXIST
+	}
+	path := joinPath(k.prefix, name)
+	full := k.String() + "/" + name
+	_, err := acct.client.PutObject(ctx, k.container, path, nil, 0, pithos.PutOptions{ContentType: pithos.DirectoryType,
+		Conditions: pithos.Conditions{IfNoneMatch: "*"}})
+	d.sys.lists.invalidate(k)
+	if err != nil {
+		return nil, d.sys.fail("mkdir", full, err)
+	}
+	info, err := acct.client.ObjectInfo(ctx, k.container, path, pithos.GetOptions{})
+	if err != nil {
+		return nil, d.sys.fail("mkdir", full, err)
+	}
+	return d.sys.child(ctx, &d.Inode, acct, k, pithos.DirEntry{Name: name, IsDir: true, Object: info}, out), 0
+}
+
+// isEmptyDir reports whether nothing but the directory's own "path/"
+// marker lies under path/.
+func isEmptyDir(ctx context.Context, acct *account, container, path string) (bool, error) {
+	for page, err := range acct.client.ObjectPages(ctx, container, pithos.ListOptions{Prefix: path + "/", Limit: 2}) {
+		if err != nil {
+			return false, err
+		}
+		for _, o := range page.Objects {
+			if o.Name != path+"/" {
+				return false, nil
+			}
+		}
+		if len(page.Subdirs) > 0 {
+			return false, nil
+		}
+		break
+	}
+	return true, nil
+}
+
+// removeMarkers deletes a directory's marker objects ("path" and/or
+// "path/"); an implicit directory has none.
+func removeMarkers(ctx context.Context, acct *account, container, path string, e pithos.DirEntry) error {
+	for _, n := range []string{path, path + "/"} {
+		if n == path && (e.Object == nil || e.Object.Name != path || !e.Object.IsDir()) {
+			continue
+		}
+		err := acct.client.DeleteObject(ctx, container, n, pithos.DeleteOptions{})
+		if err != nil && synnefo.StatusOf(err) != http.StatusNotFound {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
+	acct, k, l, errno := d.fresh(ctx)
+	if errno != 0 {
+		return errno
+	}
+	e, ok := l.find(name)
+	switch {
+	case !ok:
+		return syscall.ENOENT
+	case !e.IsDir:
+		return syscall.ENOTDIR
+	}
+	path := joinPath(k.prefix, name)
+	full := k.String() + "/" + name
+	empty, err := isEmptyDir(ctx, acct, k.container, path)
+	if err != nil {
+		return d.sys.fail("rmdir", full, err)
+	}
+	if !empty {
+		return syscall.ENOTEMPTY
+	}
+	err = removeMarkers(ctx, acct, k.container, path, e)
+	d.sys.lists.invalidateTree(dirKey{account: k.account, container: k.container, prefix: path})
+	d.sys.lists.invalidate(k)
+	if err != nil {
+		return d.sys.fail("rmdir", full, err)
+	}
+	return 0
+}
+
+func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
+	acct, k, ok := d.where()
+	if !ok {
+		return syscall.ENOENT
+	}
+	if l, err := d.sys.lists.get(ctx, acct.client, k); err == nil {
+		if e, ok := l.find(name); ok && e.IsDir && (e.Object == nil || e.Object.IsDir()) {
+			return syscall.EISDIR
+		}
+	}
+	path := joinPath(k.prefix, name)
+	err := acct.client.DeleteObject(ctx, k.container, path, pithos.DeleteOptions{})
+	d.sys.lists.invalidate(k)
+	if err != nil {
+		return d.sys.fail("unlink", k.String()+"/"+name, err)
+	}
+	return 0
+}
+
+// Rename moves a file, or a directory with its whole subtree, server-side
+// in one request (X-Move-From, with delimiter=/ for a directory): atomic on
+// Pithos+. RENAME_NOREPLACE is If-None-Match: *; RENAME_EXCHANGE cannot be
+// expressed (EINVAL); a rename into another account or onto an account or
+// root level is EXDEV.
+func (d *dirNode) Rename(ctx context.Context, name string, newParent fs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
+	if flags&(renameExchange|renameWhiteout) != 0 {
+		return syscall.EINVAL
+	}
+	nd, ok := newParent.(*dirNode)
+	if !ok {
+		return syscall.EXDEV
+	}
+	acct, k, l, errno := d.fresh(ctx)
+	if errno != 0 {
+		return errno
+	}
+	acct2, k2, l2, errno := nd.fresh(ctx)
+	if errno != 0 {
+		return errno
+	}
+	if acct != acct2 {
+		return syscall.EXDEV
+	}
+	src, ok := l.find(name)
+	if !ok {
+		return syscall.ENOENT
+	}
+	srcPath, dstPath := joinPath(k.prefix, name), joinPath(k2.prefix, newName)
+	if k.container == k2.container && srcPath == dstPath {
+		return 0
+	}
+	full := k.String() + "/" + name + " -> " + k2.String() + "/" + newName
+	dst, exists := l2.find(newName)
+	if exists && flags&renameNoReplace != 0 {
+		return syscall.EEXIST
+	}
+	if !src.IsDir && exists && dst.IsDir {
+		return syscall.EISDIR
+	}
+	if src.IsDir && strings.HasPrefix(k2.prefix+"/", srcPath+"/") && k.container == k2.container {
+		return syscall.EINVAL // into its own subtree
+	}
+	opts := pithos.CopyOptions{}
+	if flags&renameNoReplace != 0 {
+		opts.IfNoneMatch = "*"
+	}
+	if src.IsDir {
+		if exists {
+			if !dst.IsDir {
+				return syscall.ENOTDIR
+			}
+			empty, err := isEmptyDir(ctx, acct, k2.container, dstPath)
+			if err != nil {
+				return d.sys.fail("rename", full, err)
+			}
+			if !empty {
+				return syscall.ENOTEMPTY
+			}
+			if err := removeMarkers(ctx, acct, k2.container, dstPath, dst); err != nil {
+				return d.sys.fail("rename", full, err)
+			}
+		}
+		// The move with delimiter needs the source object itself: give an
+		// implicit directory (or one marked only by "path/") its marker.
+		if src.Object == nil || src.Object.Name != srcPath {
+			_, err := acct.client.PutObject(ctx, k.container, srcPath, nil, 0, pithos.PutOptions{
+				ContentType: pithos.DirectoryType, Conditions: pithos.Conditions{IfNoneMatch: "*"}})
+			if err != nil && synnefo.StatusOf(err) != http.StatusPreconditionFailed {
+				return d.sys.fail("rename", full, err)
+			}
+		}
+		opts.Delimiter = "/"
+	}
+	_, err := acct.client.MoveObject(ctx, k.container, srcPath, k2.container, dstPath, opts)
+	d.sys.lists.invalidate(k)
+	d.sys.lists.invalidate(k2)
+	if src.IsDir {
+		d.sys.lists.invalidateTree(dirKey{account: k.account, container: k.container, prefix: srcPath})
+		d.sys.lists.invalidateTree(dirKey{account: k2.account, container: k2.container, prefix: dstPath})
+	}
+	if err != nil {
+		if synnefo.StatusOf(err) == http.StatusPreconditionFailed {
+			return syscall.EEXIST
+		}
+		return d.sys.fail("rename", full, err)
+	}
+	if src.IsDir {
+		d.touch()
+	}
+	return 0
+}
+
+func (d *dirNode) touch() {
+	d.mu.Lock()
+	d.mtime = time.Now()
+	d.mu.Unlock()
+}
+
+// Create is refused until the write path is wired in.
+func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*fs.Inode, fs.FileHandle, uint32, syscall.Errno) {
+	d.sys.writeWarn.Do(func() {
+		d.sys.log.Warn("fs: creating files is not supported yet by this build", fieldPath(name))
+	})
+	return nil, nil, 0, syscall.EROFS
+}
