@@ -66,7 +66,7 @@ func BenchmarkGetMemHitExtend(b *testing.B) {
 // (memory too small to keep it).
 func BenchmarkGetDiskHit(b *testing.B) {
 	c, key, _ := benchCache(b, Config{Dir: b.TempDir(), MemBytes: 1 << 20})
-	c.disk.flush()
+	c.settle()
 	b.SetBytes(benchBlock)
 	b.ResetTimer()
 	for b.Loop() {

@@ -223,45 +223,47 @@ func (c *Cache) get(ctx context.Context, key Key, size int, fetch FetchFunc, pre
 	return out, nil
 }
 
-// load runs one flight: disk tier, then fetch, then fills both tiers.
+// load runs one flight: disk tier, then fetch, then fills both tiers. The
+// waiters are released before the block is queued for the disk, so a slow
+// disk never delays a read.
 func (c *Cache) load(ctx context.Context, id string, key Key, f *flight, fetch FetchFunc) {
 	defer c.wg.Done()
-	defer func() {
-		c.mu.Lock()
-		if c.flights[id] == f {
-			delete(c.flights, id)
-		}
-		c.mu.Unlock()
-		f.cancel()
-		close(f.done)
-	}()
+	data, fromDisk, err := c.loadBlock(ctx, id, key, f, fetch)
+	c.mu.Lock()
+	if c.flights[id] == f {
+		delete(c.flights, id)
+	}
+	c.mu.Unlock()
+	f.cancel()
+	f.data, f.fromDisk, f.err = data, fromDisk, err
+	close(f.done)
+	if err == nil && !fromDisk && c.disk != nil {
+		c.disk.write(key, data)
+	}
+}
+
+func (c *Cache) loadBlock(ctx context.Context, id string, key Key, f *flight, fetch FetchFunc) (data []byte, fromDisk bool, err error) {
 	if c.disk != nil {
 		if data, ok := c.disk.read(key); ok {
 			c.mem.add(id, data, c.prefetched(f))
-			f.data, f.fromDisk = data, true
-			return
+			return data, true, nil
 		}
 	}
 	c.stats.fetches.Add(1)
 	raw, err := fetch(ctx)
 	if err != nil {
 		c.stats.fetchErrors.Add(1)
-		f.err = fmt.Errorf("cache: fetch block %s: %w", key.id, err)
-		return
+		return nil, false, fmt.Errorf("cache: fetch block %s: %w", key.id, err)
 	}
 	c.stats.bytesFetched.Add(int64(len(raw)))
 	if err := verify(key, raw, "fetch"); err != nil {
 		c.stats.fetchErrors.Add(1)
 		c.stats.badFetches.Add(1)
-		f.err = err
-		return
+		return nil, false, err
 	}
-	data := strip(raw)
+	data = strip(raw)
 	c.mem.add(id, data, c.prefetched(f))
-	if c.disk != nil {
-		c.disk.write(key, data)
-	}
-	f.data = data
+	return data, false, nil
 }
 
 // prefetched reports whether only prefetches have asked for f's block.

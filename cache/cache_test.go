@@ -65,7 +65,11 @@ func TestGetSingleflight(t *testing.T) {
 	release := make(chan struct{})
 	fetch := func(ctx context.Context) ([]byte, error) {
 		calls.Add(1)
-		<-release
+		select {
+		case <-release:
+		case <-ctx.Done(): // only if the test fails and Close runs
+			return nil, ctx.Err()
+		}
 		return bytes.Clone(data), nil
 	}
 	const readers = 100
@@ -81,10 +85,7 @@ func TestGetSingleflight(t *testing.T) {
 		})
 	}
 	// Let every reader join the flight before the fetch returns.
-	deadline := time.Now().Add(5 * time.Second)
-	for c.waiters(key) < readers && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "100 waiters", func() bool { return c.waiters(key) == readers })
 	close(release)
 	wg.Wait()
 	close(errs)
@@ -125,7 +126,10 @@ func TestCancelledWaiterKeepsSharedFetch(t *testing.T) {
 	release := make(chan struct{})
 	fetchErr := make(chan error, 1)
 	fetch := func(ctx context.Context) ([]byte, error) {
-		<-release
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
 		fetchErr <- ctx.Err()
 		return bytes.Clone(data), nil
 	}
@@ -143,9 +147,7 @@ func TestCancelledWaiterKeepsSharedFetch(t *testing.T) {
 		}
 		doneB <- err
 	}()
-	for c.waiters(key) < 2 {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "two waiters", func() bool { return c.waiters(key) == 2 })
 	cancelA()
 	if err := <-doneA; !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled waiter got %v", err)
@@ -175,9 +177,7 @@ func TestLastWaiterGoneCancelsFetch(t *testing.T) {
 		_, err := c.Get(ctx, key, len(data), fetch)
 		done <- err
 	}()
-	for c.waiters(key) < 1 {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "one waiter", func() bool { return c.waiters(key) == 1 })
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v", err)
@@ -270,7 +270,7 @@ func TestBadFetchRejected(t *testing.T) {
 	if !errors.As(err, &ve) || ve.From != "fetch" || ve.Got != pithos.BlockHashHex(bad) {
 		t.Fatalf("got %v, want a VerifyError from fetch", err)
 	}
-	c.disk.flush()
+	c.settle()
 	if c.Contains(key) {
 		t.Fatal("bad data was cached")
 	}
@@ -396,7 +396,7 @@ func TestCorruptDiskBlockRefetched(t *testing.T) {
 				t.Fatalf("%d corrupt log lines, want 1", n)
 			}
 			// The refetched block replaced the bad file.
-			c2.disk.flush()
+			c2.settle()
 			_ = c2.Close()
 			c3 := openCache(t, Config{Dir: dir})
 			if got, err := c3.Get(context.Background(), key, len(data), failFetch(t)); err != nil || !bytes.Equal(got, data) {
@@ -557,7 +557,7 @@ func TestDiskEvictionLRU(t *testing.T) {
 		if _, err := c.Get(context.Background(), k, bs, func(context.Context) ([]byte, error) { return data, nil }); err != nil {
 			t.Fatal(err)
 		}
-		c.disk.flush()
+		c.settle()
 	}
 	for i := range 5 {
 		add(i)
@@ -666,7 +666,7 @@ func TestDiskWriteFailures(t *testing.T) {
 				if err != nil || !bytes.Equal(got, data) {
 					t.Fatalf("Get with a failing disk: %v", err)
 				}
-				c.disk.flush()
+				c.settle()
 			}
 			st := c.Stats()
 			wantErrs, wantCreates := int64(5), int64(5)
@@ -785,8 +785,27 @@ func TestConcurrentMixedUse(t *testing.T) {
 	if st.MemHits == 0 || st.DiskHits == 0 || st.Fetches == 0 {
 		t.Fatalf("a tier was never used: %+v", st)
 	}
-	c.disk.flush()
+	c.settle()
 	if st := c.Stats(); st.DiskBytes > 20*2048 {
 		t.Fatalf("disk over its limit: %d", st.DiskBytes)
+	}
+}
+
+// settle waits until every load has finished and its block is on disk
+// (test helper; call only while no Get is starting).
+func (c *Cache) settle() {
+	c.wg.Wait()
+	if c.disk != nil {
+		c.disk.flush()
+	}
+}
+
+// waitFor polls cond for up to 10 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
 	}
 }

@@ -79,9 +79,13 @@ func TestPrefetcherFillsCache(t *testing.T) {
 	for i := range 3 {
 		data := block(uint64(700+i), 3000)
 		keys, blocks = append(keys, hashKey(data)), append(blocks, data)
-		fetch := func(context.Context) ([]byte, error) {
+		fetch := func(ctx context.Context) ([]byte, error) {
 			calls.Add(1)
-			<-release
+			select {
+			case <-release:
+			case <-ctx.Done(): // only if the test fails and Close runs
+				return nil, ctx.Err()
+			}
 			return bytes.Clone(data), nil
 		}
 		if !pf.Prefetch(keys[i], len(data), fetch) {
@@ -94,6 +98,7 @@ func TestPrefetcherFillsCache(t *testing.T) {
 	if used := c.Budget().Used(); used < 3*3000 {
 		t.Fatalf("prefetches in flight reserve %d bytes, want ≥ %d", used, 3*3000)
 	}
+	waitFor(t, "three prefetch fetches", func() bool { return calls.Load() == 3 })
 	// A reader catching up with block 0's prefetch waits for it instead of fetching.
 	done := make(chan error, 1)
 	go func() {
@@ -103,9 +108,7 @@ func TestPrefetcherFillsCache(t *testing.T) {
 		}
 		done <- err
 	}()
-	for c.waiters(keys[0]) < 2 {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "reader to join the prefetch", func() bool { return c.waiters(keys[0]) == 2 })
 	close(release)
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -152,10 +155,7 @@ func TestPrefetcherCloseCancels(t *testing.T) {
 			t.Fatalf("prefetch %d not started", i)
 		}
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for running.Load() < 2 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "two running fetches", func() bool { return running.Load() == 2 })
 	time.Sleep(20 * time.Millisecond) // give a third fetch the chance to (wrongly) start
 	closed := make(chan struct{})
 	go func() { pf.Close(); close(closed) }()
