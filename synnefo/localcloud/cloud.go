@@ -132,6 +132,7 @@ func (c *Cloud) routes() {
 	c.mux.HandleFunc("/astakos/account/v1.0/", c.serveAccountAPI)
 	c.mux.HandleFunc("/pithos/object-store/", c.servePithos)
 	c.mux.HandleFunc("/pithos/public/", c.servePublic)
+	c.cycladesRoutes()
 }
 
 // ServeHTTP implements http.Handler.

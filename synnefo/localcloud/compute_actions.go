@@ -1,0 +1,454 @@
+package localcloud
+
+import (
+	"crypto/ed25519"
+	"crypto/md5"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"strings"
+)
+
+// actionNames are the internal (Ganeti-side) names used in messages.
+var operNames = map[string]string{"STARTED": "STARTED", "STOPPED": "STOPPED", "BUILD": "BUILD", "ERROR": "ERROR"}
+
+// validateAction applies Synnefo's precondition table (§3.6) in order.
+func validateAction(s *serverRec, action string) error {
+	if s.Deleted {
+		return badRequest("Server has been deleted.")
+	}
+	if action == "DESTROY" {
+		return nil
+	}
+	if s.Task == "BUILD" {
+		return buildInProgress("Server is being built.")
+	}
+	if s.Task != "" {
+		return badRequest(fmt.Sprintf("Cannot perform '%s' action while there is a pending '%s'.", action, s.Task))
+	}
+	if action == "REASSIGN" {
+		return nil
+	}
+	if s.Oper == "ERROR" {
+		return badRequest(fmt.Sprintf("Cannot perform '%s' action while server is in 'ERROR' state.", action))
+	}
+	if s.Oper == "BUILD" {
+		return buildInProgress("Server is being built.")
+	}
+	need := map[string]string{"START": "STOPPED", "STOP": "STARTED", "RESIZE": "STOPPED"}[action]
+	if need != "" && s.Oper != need {
+		return badRequest(fmt.Sprintf("Cannot perform '%s' action while server is in '%s' state.", action, operNames[s.Oper]))
+	}
+	return nil
+}
+
+// serverAction is POST /servers/{id}/action (§3.7).
+func (c *Cloud) serverAction(q *creq, id int64) error {
+	var body map[string]json.RawMessage
+	if err := readBody(q, &body); err != nil {
+		return err
+	}
+	if len(body) != 1 {
+		return badRequest("Malformed request")
+	}
+	var key string
+	var raw json.RawMessage
+	for key, raw = range body {
+	}
+	args := map[string]json.RawMessage{}
+	if string(raw) != "null" {
+		if json.Unmarshal(raw, &args) != nil || args == nil {
+			return badRequest("Malformed request")
+		}
+	}
+	switch key {
+	case "start", "os-start":
+		return c.simpleAction(q, id, "START")
+	case "shutdown", "os-stop":
+		return c.simpleAction(q, id, "STOP")
+	case "reboot":
+		typ, _, err := str(args, "type")
+		if err != nil {
+			return err
+		}
+		if typ != "" && typ != "SOFT" && typ != "HARD" {
+			return badRequest("Invalid reboot type '" + typ + "'")
+		}
+		return c.simpleAction(q, id, "REBOOT")
+	case "resize":
+		raw, ok := args["flavorRef"]
+		if !ok {
+			return badRequest("Malformed request: 'flavorRef' is required")
+		}
+		fid, ok := intID(raw)
+		if !ok {
+			return badRequest("Invalid flavorRef")
+		}
+		return c.resize(q, id, fid)
+	case "console":
+		return c.console(q, id, args)
+	case "os-getVNCConsole":
+		typ, _, err := str(args, "type")
+		if err != nil {
+			return err
+		}
+		if typ != "novnc" && typ != "xvpvnc" {
+			return badRequest("Invalid console type")
+		}
+		if _, err := c.activeServer(q, id); err != nil {
+			return err
+		}
+		writeJSON(q.w, 200, map[string]any{"console": map[string]any{"type": typ, "url": q.base + "/cyclades/vnc/" + itoa(id) + "?token=" + newPublicID()}})
+		return nil
+	case "firewallProfile":
+		return c.firewallProfile(q, id, args)
+	case "reassign":
+		return c.reassign(q, id, args)
+	case "addFloatingIp", "removeFloatingIp":
+		addr, _, err := str(args, "address")
+		if err != nil || addr == "" {
+			return badRequest("Malformed request: 'address' is required")
+		}
+		return c.floatingIPAction(q, id, addr, key == "addFloatingIp")
+	case "rescue", "unrescue":
+		return &fault{Status: 404, Name: "featureNotEnabled", Message: "Rescue mode is not enabled."}
+	case "os-getSPICEConsole", "os-getRDPConsole", "changePassword", "rebuild", "confirmResize", "revertResize":
+		return notImplemented("Action " + key + " is not implemented")
+	case "suspend":
+		return forbidden("User is not allowed to suspend servers")
+	}
+	return badRequest("Action " + key + " not supported")
+}
+
+func (c *Cloud) simpleAction(q *creq, id int64, action string) error {
+	err := c.store.update(func(t *txn) error {
+		s, err := t.visibleServer(q, id)
+		if err != nil {
+			return err
+		}
+		if err := validateAction(s, action); err != nil {
+			return err
+		}
+		return t.startTask(s, action, q.now, q.now+int64(c.actionDelay()))
+	})
+	if err != nil {
+		return err
+	}
+	q.w.WriteHeader(202)
+	return nil
+}
+
+func (c *Cloud) resize(q *creq, id, fid int64) error {
+	fl, ok := flavorByID(fid)
+	if !ok {
+		return notFound("Flavor not found.")
+	}
+	err := c.store.update(func(t *txn) error {
+		s, err := t.visibleServer(q, id)
+		if err != nil {
+			return err
+		}
+		if err := validateAction(s, "RESIZE"); err != nil {
+			return err
+		}
+		old, _ := flavorByID(s.Flavor)
+		if old.ID == fl.ID {
+			return badRequest("Server already has flavor " + itoa(fl.ID))
+		}
+		if old.Disk != fl.Disk || old.VolType != fl.VolType {
+			return badRequest("Cannot resize a server to a flavor with a different disk size or volume type")
+		}
+		s.ResizeTo = fl.ID
+		return t.startTask(s, "RESIZE", q.now, q.now+int64(c.actionDelay()))
+	})
+	if err != nil {
+		return err
+	}
+	q.w.WriteHeader(202)
+	return nil
+}
+
+// activeServer loads a server that must be ACTIVE (console rules).
+func (c *Cloud) activeServer(q *creq, id int64) (*serverRec, error) {
+	var s *serverRec
+	err := c.store.view(func(t *txn) error {
+		var err error
+		s, err = t.visibleServer(q, id)
+		if err != nil {
+			return err
+		}
+		if s.Deleted {
+			return badRequest("Server has been deleted.")
+		}
+		if s.status() != "ACTIVE" {
+			return badRequest("Server not in ACTIVE state.")
+		}
+		return nil
+	})
+	return s, err
+}
+
+func (c *Cloud) console(q *creq, id int64, args map[string]json.RawMessage) error {
+	typ, _, err := str(args, "type")
+	if err != nil {
+		return err
+	}
+	switch typ {
+	case "vnc", "vnc-ws", "vnc-wss":
+	default:
+		return badRequest("Invalid console type")
+	}
+	if _, err := c.activeServer(q, id); err != nil {
+		return err
+	}
+	host := q.r.Host
+	if h, _, ok := strings.Cut(host, ":"); ok {
+		host = h
+	}
+	writeJSON(q.w, 200, map[string]any{"console": map[string]any{
+		"type": typ, "host": host, "port": 5900 + int(id%1000), "password": newPublicID(),
+	}})
+	return nil
+}
+
+func (c *Cloud) firewallProfile(q *creq, id int64, args map[string]json.RawMessage) error {
+	profile, _, err := str(args, "profile")
+	if err != nil || profile == "" {
+		return badRequest("Malformed request: 'profile' is required")
+	}
+	if profile != "ENABLED" && profile != "DISABLED" && profile != "PROTECTED" {
+		return badRequest("Invalid firewall profile '" + profile + "'")
+	}
+	nraw, ok := args["nic"]
+	if !ok {
+		return badRequest("Malformed request: 'nic' is required")
+	}
+	nic, ok := intID(nraw)
+	if !ok {
+		return badRequest("Invalid nic")
+	}
+	err = c.store.update(func(t *txn) error {
+		s, err := t.visibleServer(q, id)
+		if err != nil {
+			return err
+		}
+		if err := validateAction(s, "FIREWALL"); err != nil {
+			return err
+		}
+		p, ok := getRec[portRec](t, bPorts, nic)
+		if !ok || p.Device != s.ID {
+			return notFound("NIC not found.")
+		}
+		p.Firewall, p.Updated = profile, q.now
+		return putRec(t, bPorts, p.ID, p)
+	})
+	if err != nil {
+		return err
+	}
+	q.w.WriteHeader(202)
+	return nil
+}
+
+func (c *Cloud) reassign(q *creq, id int64, args map[string]json.RawMessage) error {
+	project, _, err := str(args, "project")
+	if err != nil || project == "" {
+		return badRequest("Malformed request: 'project' is required")
+	}
+	shared, err := boolField(args, "shared_to_project")
+	if err != nil {
+		return err
+	}
+	if shared {
+		return forbidden("Sharing resources to the members of the project is not permitted")
+	}
+	if project != q.u.UUID {
+		return forbidden("Not a member of project " + project)
+	}
+	err = c.store.update(func(t *txn) error {
+		s, err := t.visibleServer(q, id)
+		if err != nil {
+			return err
+		}
+		if err := validateAction(s, "REASSIGN"); err != nil {
+			return err
+		}
+		s.Project, s.Shared, s.Updated = project, false, q.now
+		return putRec(t, bServers, id, s)
+	})
+	if err != nil {
+		return err
+	}
+	q.w.WriteHeader(200)
+	return nil
+}
+
+// ---- keypairs (§6) ----
+
+type keypairRec struct {
+	ID          int64  `json:"id"`
+	Name        string `json:"name"`
+	PublicKey   string `json:"public_key"`
+	Fingerprint string `json:"fingerprint"`
+	Created     int64  `json:"created"`
+}
+
+func kpKey(owner, name string) []byte { return []byte(owner + "\x00" + name) }
+
+func (t *txn) keypair(owner, name string) (*keypairRec, bool) {
+	var k keypairRec
+	ok := getJSON(t.tx.Bucket(bKeypairs), kpKey(owner, name), &k)
+	return &k, ok
+}
+
+// fingerprint is the colon-separated MD5 of the key blob of an OpenSSH
+// public key line.
+func fingerprint(pub string) (string, bool) {
+	fields := strings.Fields(pub)
+	if len(fields) < 2 {
+		return "", false
+	}
+	blob, err := base64.StdEncoding.DecodeString(fields[1])
+	if err != nil || len(blob) < 4 {
+		return "", false
+	}
+	sum := md5.Sum(blob)
+	parts := make([]string, len(sum))
+	for i, b := range sum {
+		parts[i] = fmt.Sprintf("%02x", b)
+	}
+	return strings.Join(parts, ":"), true
+}
+
+// newKeyPair generates an ed25519 pair: the OpenSSH public key line and the
+// PKCS#8 PEM private key.
+func newKeyPair() (pub, priv string, err error) {
+	pk, sk, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		return "", "", err
+	}
+	sshString := func(b []byte) []byte {
+		out := binary.BigEndian.AppendUint32(nil, uint32(len(b)))
+		return append(out, b...)
+	}
+	blob := append(sshString([]byte("ssh-ed25519")), sshString(pk)...)
+	der, err := x509.MarshalPKCS8PrivateKey(sk)
+	if err != nil {
+		return "", "", err
+	}
+	return "ssh-ed25519 " + base64.StdEncoding.EncodeToString(blob), string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), nil
+}
+
+func (c *Cloud) serveKeypairs(q *creq) error {
+	s := q.seg
+	if len(s) == 1 || len(s) == 2 && s[1] == "" {
+		return route(q, map[string]func() error{
+			"GET": func() error {
+				out := []any{}
+				err := c.store.view(func(t *txn) error {
+					prefix := []byte(q.u.UUID + "\x00")
+					cur := t.tx.Bucket(bKeypairs).Cursor()
+					for k, v := cur.Seek(prefix); k != nil && strings.HasPrefix(string(k), string(prefix)); k, v = cur.Next() {
+						var kp keypairRec
+						if err := json.Unmarshal(v, &kp); err != nil {
+							return err
+						}
+						out = append(out, map[string]any{"keypair": map[string]any{"name": kp.Name, "fingerprint": kp.Fingerprint, "public_key": kp.PublicKey}})
+					}
+					return nil
+				})
+				if err != nil {
+					return err
+				}
+				writeJSON(q.w, 200, map[string]any{"keypairs": out})
+				return nil
+			},
+			"POST": func() error { return c.createKeypair(q) },
+		})
+	}
+	if len(s) != 2 {
+		return endpointNotFound()
+	}
+	name := s[1]
+	return route(q, map[string]func() error{
+		"GET": func() error {
+			var kp *keypairRec
+			err := c.store.view(func(t *txn) error {
+				var ok bool
+				if kp, ok = t.keypair(q.u.UUID, name); !ok {
+					return notFound("KeyPair not found.")
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			writeJSON(q.w, 200, map[string]any{"keypair": map[string]any{
+				"name": kp.Name, "fingerprint": kp.Fingerprint, "public_key": kp.PublicKey, "id": kp.ID,
+				"created_at": isoDate(kp.Created), "updated_at": isoDate(kp.Created), "deleted": false, "deleted_at": nil,
+			}})
+			return nil
+		},
+		"DELETE": func() error {
+			err := c.store.update(func(t *txn) error {
+				if _, ok := t.keypair(q.u.UUID, name); !ok {
+					return notFound("KeyPair not found.")
+				}
+				return t.tx.Bucket(bKeypairs).Delete(kpKey(q.u.UUID, name))
+			})
+			if err != nil {
+				return err
+			}
+			q.w.WriteHeader(204)
+			return nil
+		},
+	})
+}
+
+func (c *Cloud) createKeypair(q *creq) error {
+	m, err := bodyObject(q, "keypair")
+	if err != nil {
+		return err
+	}
+	name, ok, err := str(m, "name")
+	if err != nil || !ok || name == "" || len(name) > 255 {
+		return badRequest("Malformed request: invalid keypair name")
+	}
+	pub, hasPub, err := str(m, "public_key")
+	if err != nil {
+		return err
+	}
+	priv := ""
+	if !hasPub {
+		if pub, priv, err = newKeyPair(); err != nil {
+			return err
+		}
+	}
+	fp, ok := fingerprint(pub)
+	if !ok {
+		return badRequest("Invalid public key")
+	}
+	kp := &keypairRec{Name: name, PublicKey: pub, Fingerprint: fp, Created: q.now}
+	err = c.store.update(func(t *txn) error {
+		if _, exists := t.keypair(q.u.UUID, name); exists {
+			return conflict("KeyPair '" + name + "' already exists.")
+		}
+		n, err := t.tx.Bucket(bKeypairs).NextSequence()
+		if err != nil {
+			return err
+		}
+		kp.ID = int64(n)
+		return putJSON(t.tx.Bucket(bKeypairs), kpKey(q.u.UUID, name), kp)
+	})
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"name": kp.Name, "fingerprint": kp.Fingerprint, "public_key": kp.PublicKey}
+	if priv != "" {
+		out["private_key"] = priv
+	}
+	writeJSON(q.w, 201, map[string]any{"keypair": out})
+	return nil
+}

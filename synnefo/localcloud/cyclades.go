@@ -1,0 +1,372 @@
+package localcloud
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Cyclades state lives in its own buckets of the object store's database, so
+// a server, its ports and its volumes change in one transaction with the
+// Pithos objects they touch (snapshots, image registrations).
+var (
+	bServers     = []byte("cy_servers")  // id:8 -> serverRec
+	bNetworks    = []byte("cy_networks") // id:8 -> networkRec
+	bSubnets     = []byte("cy_subnets")  // id:8 -> subnetRec
+	bPorts       = []byte("cy_ports")    // id:8 -> portRec
+	bFloating    = []byte("cy_floating") // id:8 -> floatingRec
+	bVolumes     = []byte("cy_volumes")  // id:8 -> volumeRec
+	bKeypairs    = []byte("cy_keypairs") // owner\0name -> keypairRec
+	bImages      = []byte("cy_images")   // object uuid -> imageRec
+	bDue         = []byte("cy_due")      // due-time:8 kind:1 id -> "" (pending transitions)
+	cyBuckets    = [][]byte{bServers, bNetworks, bSubnets, bPorts, bFloating, bVolumes, bKeypairs, bImages, bDue}
+	errNoBuckets = errors.New("localcloud: cyclades buckets missing")
+)
+
+// Kinds of pending transitions in the due queue.
+const (
+	dueServer   = 's'
+	dueVolume   = 'v'
+	dueSnapshot = 'i'
+	duePort     = 'p'
+)
+
+func nowNS() int64 { return time.Now().UnixNano() }
+
+// cycladesRoutes registers compute, network, volume and image services and
+// initialises their buckets (with the public network on first start).
+func (c *Cloud) cycladesRoutes() {
+	err := c.store.update(func(t *txn) error {
+		for _, b := range cyBuckets {
+			if _, err := t.tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return t.ensurePublicNetwork()
+	})
+	if err != nil {
+		// Open has no error path from routes(); the database is unusable
+		// anyway, so every cyclades request will fail loudly.
+		c.log.Error("cyclades: init database", zap.Error(err))
+	}
+	c.mux.HandleFunc("/cyclades/", c.serveCyclades)
+}
+
+// creq is one parsed Cyclades request.
+type creq struct {
+	w    http.ResponseWriter
+	r    *http.Request
+	u    *User
+	seg  []string // path segments after the service's version prefix
+	now  int64    // unix ns; one clock reading per request
+	base string   // scheme://host
+}
+
+func (q *creq) computeURL() string { return q.base + "/cyclades/compute/v2.0" }
+func (q *creq) networkURL() string { return q.base + "/cyclades/network/v2.0" }
+func (q *creq) volumeURL() string  { return q.base + "/cyclades/volume/v2.0" }
+func (q *creq) imageURL() string   { return q.base + "/cyclades/image/v1.0" }
+
+func links(href string) []any {
+	return []any{
+		map[string]any{"rel": "self", "href": href},
+		map[string]any{"rel": "bookmark", "href": href},
+	}
+}
+
+func (c *Cloud) serveCyclades(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Cache-Control", "no-cache, no-store, must-revalidate, max-age=0")
+	h.Set("Vary", "X-Auth-Token")
+	path := strings.TrimPrefix(r.URL.Path, "/cyclades/")
+	svc, rest, _ := strings.Cut(path, "/")
+	ver, rest, _ := strings.Cut(rest, "/")
+	var handler func(*creq) error
+	switch {
+	case svc == "compute" && ver == "v2.0":
+		handler = c.serveCompute
+	case svc == "network" && ver == "v2.0":
+		handler = c.serveNetwork
+	case svc == "volume" && (ver == "v2.0" || ver == "v2"):
+		handler = c.serveVolume
+	case svc == "image" && (ver == "v1.0" || ver == "v1"):
+		handler = c.serveImage
+	case svc == "image" && (ver == "" || ver == "versions") && rest == "":
+		writeJSON(w, 200, map[string]any{"versions": []any{map[string]any{"status": "CURRENT", "id": "v1.0"}}})
+		return
+	default:
+		writeFault(w, r, badRequest("API endpoint not found"))
+		return
+	}
+	q := &creq{w: w, r: r, now: time.Now().UnixNano(), base: c.baseURL(r)}
+	u, sent := c.userByToken(r)
+	if !sent {
+		writeFault(w, r, errf(401, "Access denied. No authentication token"))
+		return
+	}
+	if u == nil {
+		writeFault(w, r, &fault{Status: 401, Name: "fault", Message: "Invalid token"})
+		return
+	}
+	q.u = u
+	rest = strings.TrimSuffix(rest, ".json")
+	if rest != "" {
+		q.seg = strings.Split(rest, "/")
+	}
+	if err := c.settle(q.now); err != nil {
+		c.cfail(q, err)
+		return
+	}
+	if err := handler(q); err != nil {
+		c.cfail(q, err)
+	}
+}
+
+// cfail writes err as a Cyclades fault; anything else is a logged 500.
+func (c *Cloud) cfail(q *creq, err error) {
+	var f *fault
+	if !errors.As(err, &f) {
+		c.log.Error("cyclades request failed", zap.String("method", q.r.Method), zap.String("path", q.r.URL.Path), zap.Error(err))
+		f = errf(500, "Unexpected error")
+	}
+	writeFault(q.w, q.r, f)
+}
+
+// Faults whose names differ from faultName's.
+func buildInProgress(msg string) *fault {
+	return &fault{Status: 409, Name: "buildInProgress", Message: msg}
+}
+func overLimit(msg string) *fault { return &fault{Status: 413, Name: "overLimit", Message: msg} }
+func notImplemented(msg string) *fault {
+	return &fault{Status: 501, Name: "notImplemented", Message: msg}
+}
+func conflict(msg string) *fault { return errf(409, msg) }
+func endpointNotFound() *fault   { return badRequest("API endpoint not found") }
+
+// notAllowed answers 405 with the Allow header.
+func notAllowed(q *creq, allow string) error {
+	q.w.Header().Set("Allow", allow)
+	return errf(405, "Method not allowed")
+}
+
+// route dispatches on the method; methods maps "GET" etc. to handlers.
+func route(q *creq, methods map[string]func() error) error {
+	if fn, ok := methods[q.r.Method]; ok {
+		return fn()
+	}
+	var allow []string
+	for _, m := range []string{"GET", "HEAD", "POST", "PUT", "DELETE"} {
+		if _, ok := methods[m]; ok {
+			allow = append(allow, m)
+		}
+	}
+	return notAllowed(q, strings.Join(allow, ", "))
+}
+
+// readBody decodes a JSON request body into v (§2.2).
+func readBody(q *creq, v any) error {
+	ct := q.r.Header.Get("Content-Type")
+	if ct == "" {
+		return badRequest("Missing Content-Type header field")
+	}
+	if !strings.HasPrefix(ct, "application/json") {
+		return badRequest("Unsupported Content-type: '" + ct + "'")
+	}
+	data, err := io.ReadAll(io.LimitReader(q.r.Body, 4<<20))
+	if err != nil {
+		return badRequest("Could not read request body")
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return badRequest("Invalid JSON data")
+	}
+	return nil
+}
+
+// bodyObject reads a body that must be {"<key>": {...}}.
+func bodyObject(q *creq, key string) (map[string]json.RawMessage, error) {
+	var outer map[string]json.RawMessage
+	if err := readBody(q, &outer); err != nil {
+		return nil, err
+	}
+	var inner map[string]json.RawMessage
+	raw, ok := outer[key]
+	if !ok || json.Unmarshal(raw, &inner) != nil || inner == nil {
+		return nil, badRequest("Malformed request")
+	}
+	return inner, nil
+}
+
+// str reads an optional string field; present but not a string is 400.
+func str(m map[string]json.RawMessage, key string) (string, bool, error) {
+	raw, ok := m[key]
+	if !ok || string(raw) == "null" {
+		return "", false, nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", true, badRequest("Malformed request: '" + key + "' must be a string")
+	}
+	return s, true, nil
+}
+
+// boolField reads an optional boolean.
+func boolField(m map[string]json.RawMessage, key string) (bool, error) {
+	raw, ok := m[key]
+	if !ok || string(raw) == "null" {
+		return false, nil
+	}
+	var b bool
+	if err := json.Unmarshal(raw, &b); err != nil {
+		return false, badRequest("Invalid '" + key + "' value")
+	}
+	return b, nil
+}
+
+// intID parses a JSON number or numeric string (Python's int()).
+func intID(raw json.RawMessage) (int64, bool) {
+	var n int64
+	if json.Unmarshal(raw, &n) == nil {
+		return n, true
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		return n, err == nil
+	}
+	return 0, false
+}
+
+// parseNumID parses a numeric path id; the URL regexes only route \d+.
+func parseNumID(s string) (int64, bool) {
+	if s == "" || strings.Trim(s, "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil
+}
+
+func idKey(id int64) []byte {
+	k := make([]byte, 8)
+	binary.BigEndian.PutUint64(k, uint64(id))
+	return k
+}
+
+// nextSeq allocates the next id of a bucket.
+func (t *txn) nextSeq(b []byte) (int64, error) {
+	n, err := t.tx.Bucket(b).NextSequence()
+	return int64(n), err
+}
+
+// each calls fn for every record of an id-keyed bucket in id order.
+func each[T any](t *txn, b []byte, fn func(rec *T) bool) {
+	cur := t.tx.Bucket(b).Cursor()
+	for k, v := cur.First(); k != nil; k, v = cur.Next() {
+		rec := new(T)
+		if err := json.Unmarshal(v, rec); err != nil {
+			panic(err)
+		}
+		if !fn(rec) {
+			return
+		}
+	}
+}
+
+func getRec[T any](t *txn, b []byte, id int64) (*T, bool) {
+	rec := new(T)
+	ok := getJSON(t.tx.Bucket(b), idKey(id), rec)
+	return rec, ok
+}
+
+func putRec(t *txn, b []byte, id int64, v any) error {
+	return putJSON(t.tx.Bucket(b), idKey(id), v)
+}
+
+// schedule queues a transition of kind for id at ns.
+func (t *txn) schedule(kind byte, id string, at int64) error {
+	k := make([]byte, 9, 9+len(id))
+	binary.BigEndian.PutUint64(k, uint64(at))
+	k[8] = kind
+	k = append(k, id...)
+	return t.tx.Bucket(bDue).Put(k, nil)
+}
+
+// settle applies every transition due by now in one transaction. Pending
+// work is stored with its due time, so it resumes after a restart.
+func (c *Cloud) settle(now int64) error {
+	due := false
+	err := c.store.view(func(t *txn) error {
+		b := t.tx.Bucket(bDue)
+		if b == nil {
+			return errNoBuckets
+		}
+		k, _ := b.Cursor().First()
+		due = k != nil && int64(binary.BigEndian.Uint64(k[:8])) <= now
+		return nil
+	})
+	if err != nil || !due {
+		return err
+	}
+	return c.store.update(func(t *txn) error {
+		var keys [][]byte
+		cur := t.tx.Bucket(bDue).Cursor()
+		for k, _ := cur.First(); k != nil && int64(binary.BigEndian.Uint64(k[:8])) <= now; k, _ = cur.Next() {
+			keys = append(keys, append([]byte{}, k...))
+		}
+		for _, k := range keys {
+			if err := t.tx.Bucket(bDue).Delete(k); err != nil {
+				return err
+			}
+			at, kind, id := int64(binary.BigEndian.Uint64(k[:8])), k[8], string(k[9:])
+			var err error
+			switch kind {
+			case dueServer:
+				err = t.settleServer(id, at)
+			case dueVolume:
+				err = t.settleVolume(id, at)
+			case dueSnapshot:
+				err = t.settleSnapshot(id, at)
+			case duePort:
+				err = t.settlePort(id, at)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// parseChangesSince validates the changes-since parameter (§3.1): ok is false
+// when absent.
+func parseChangesSince(q *creq) (int64, bool, error) {
+	v := q.r.URL.Query().Get("changes-since")
+	if v == "" {
+		return 0, false, nil
+	}
+	v = strings.ReplaceAll(v, " ", "+") // an unescaped "+00:00" offset
+	var t time.Time
+	var err error
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999-07:00", "2006-01-02T15:04:05", "2006-01-02T15:04:05.999999", "2006-01-02"} {
+		if t, err = time.Parse(layout, v); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return 0, false, badRequest("Invalid changes-since parameter.")
+	}
+	ns := t.UnixNano()
+	if ns > q.now {
+		return 0, false, badRequest("changes-since value set in the future.")
+	}
+	if q.now-ns > int64(time.Hour) {
+		return 0, false, badRequest("Too old changes-since value.")
+	}
+	return ns, true, nil
+}
