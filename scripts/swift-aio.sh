@@ -13,7 +13,7 @@
 #
 # Environment: SWIFT_PORT (proxy, default 8081 — not 8080, which `pithosfs serve` uses),
 # SWIFT_ACCOUNT_PORT (6202), SWIFT_CONTAINER_PORT (6201), SWIFT_OBJECT_PORT (6200),
-# SWIFT_MEMCACHED_PORT (11211), SWIFT_START_TIMEOUT (seconds, 60).
+# SWIFT_MEMCACHED_PORT (11211), SWIFT_START_TIMEOUT (seconds, 120).
 #
 # Users (tempauth): test:tester/testing (.admin), test2:tester2/testing2 (.admin), test:tester3/testing3 (no admin).
 # Everything lives in DIR: etc/ (configs, rings), srv/d1 (the device), run/ (PID files, log socket), log/.
@@ -295,7 +295,7 @@ check_prereqs() {
 # ---------------------------------------------------------------- commands
 
 do_start() {
-	local t0=$SECONDS name i timeout="${SWIFT_START_TIMEOUT:-60}"
+	local t0=$SECONDS name i timeout="${SWIFT_START_TIMEOUT:-120}"
 	if [ "$install" = 1 ]; then
 		[ "$(id -u)" = 0 ] || die "--install needs root"
 		say "installing ${PACKAGES[*]}"
