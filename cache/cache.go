@@ -35,9 +35,11 @@ type Config struct {
 	Logger *zap.Logger
 }
 
-// FetchFunc fetches one block from the network. It may return the block
-// with or without its trailing zeros; the cache keeps the returned slice,
-// so it must not be reused by the caller.
+// FetchFunc fetches one block from the network. For a hash key it may
+// return the block with or without its trailing zeros (the hash decides);
+// for an opaque key it must return exactly the size passed to Get, since a
+// short read could not be told apart from a block ending in zeros. The
+// cache keeps the returned slice, so the caller must not reuse it.
 type FetchFunc func(ctx context.Context) ([]byte, error)
 
 // Cache is the two-tier block cache. Its methods are safe for concurrent
@@ -62,7 +64,8 @@ type Cache struct {
 // ErrClosed is returned by a Cache after Close.
 var ErrClosed = errors.New("cache: closed")
 
-// ErrSize is returned when a block is longer than the size asked for.
+// ErrSize is returned when a block is longer than the size asked for, or
+// when a fetch for an opaque key returns a different length.
 var ErrSize = errors.New("cache: block longer than its size")
 
 // Open returns a cache configured by cfg, rebuilding the disk tier's index
@@ -177,7 +180,7 @@ func (c *Cache) get(ctx context.Context, key Key, size int, fetch FetchFunc, pre
 		f = &flight{done: make(chan struct{}), cancel: cancel, prefetch: prefetch}
 		c.flights[id] = f
 		c.wg.Add(1)
-		go c.load(fctx, id, key, f, fetch)
+		go c.load(fctx, id, key, size, f, fetch)
 	}
 	f.waiters++
 	if !prefetch && f.prefetch {
@@ -226,9 +229,9 @@ func (c *Cache) get(ctx context.Context, key Key, size int, fetch FetchFunc, pre
 // load runs one flight: disk tier, then fetch, then fills both tiers. The
 // waiters are released before the block is queued for the disk, so a slow
 // disk never delays a read.
-func (c *Cache) load(ctx context.Context, id string, key Key, f *flight, fetch FetchFunc) {
+func (c *Cache) load(ctx context.Context, id string, key Key, size int, f *flight, fetch FetchFunc) {
 	defer c.wg.Done()
-	data, fromDisk, err := c.loadBlock(ctx, id, key, f, fetch)
+	data, fromDisk, err := c.loadBlock(ctx, id, key, size, f, fetch)
 	c.mu.Lock()
 	if c.flights[id] == f {
 		delete(c.flights, id)
@@ -242,7 +245,7 @@ func (c *Cache) load(ctx context.Context, id string, key Key, f *flight, fetch F
 	}
 }
 
-func (c *Cache) loadBlock(ctx context.Context, id string, key Key, f *flight, fetch FetchFunc) (data []byte, fromDisk bool, err error) {
+func (c *Cache) loadBlock(ctx context.Context, id string, key Key, size int, f *flight, fetch FetchFunc) (data []byte, fromDisk bool, err error) {
 	if c.disk != nil {
 		if data, ok := c.disk.read(key); ok {
 			c.mem.add(id, data, c.prefetched(f))
@@ -260,6 +263,12 @@ func (c *Cache) loadBlock(ctx context.Context, id string, key Key, f *flight, fe
 		c.stats.fetchErrors.Add(1)
 		c.stats.badFetches.Add(1)
 		return nil, false, err
+	}
+	if !key.hash && len(raw) != size {
+		// Nothing else can tell a short read from a block ending in zeros.
+		c.stats.fetchErrors.Add(1)
+		c.stats.badFetches.Add(1)
+		return nil, false, fmt.Errorf("%w: fetch of opaque block %q returned %d bytes, want %d", ErrSize, key.id, len(raw), size)
 	}
 	data = strip(raw)
 	c.mem.add(id, data, c.prefetched(f))

@@ -198,20 +198,24 @@ func TestLastWaiterGoneCancelsFetch(t *testing.T) {
 func TestZeroStripExtend(t *testing.T) {
 	body := block(4, 3000)
 	cases := []struct {
-		name   string
-		data   []byte // what the server returns
-		size   int    // logical length the caller asks for
-		stored int    // bytes kept
+		name     string
+		data     []byte // what the server returns
+		size     int    // logical length the caller asks for
+		stored   int    // bytes kept
+		hashOnly bool   // a short fetch is only valid for hash keys
 	}{
-		{"no zeros", body, 3000, 3000},
-		{"trailing zeros", append(bytes.Clone(body), make([]byte, 1096)...), 4096, 3000},
-		{"server stripped", body, 4096, 3000},
-		{"all zeros", make([]byte, 4096), 4096, 0},
-		{"empty", nil, 0, 0},
-		{"inner zeros kept", append(append([]byte{0, 0, 7}, make([]byte, 5)...), 9), 9, 9},
+		{"no zeros", body, 3000, 3000, false},
+		{"trailing zeros", append(bytes.Clone(body), make([]byte, 1096)...), 4096, 3000, false},
+		{"server stripped", body, 4096, 3000, true},
+		{"all zeros", make([]byte, 4096), 4096, 0, false},
+		{"empty", nil, 0, 0, false},
+		{"inner zeros kept", append(append([]byte{0, 0, 7}, make([]byte, 5)...), 9), 9, 9, false},
 	}
 	for _, tc := range cases {
 		for _, opaque := range []bool{false, true} {
+			if opaque && tc.hashOnly {
+				continue
+			}
 			t.Run(fmt.Sprintf("%s/opaque=%v", tc.name, opaque), func(t *testing.T) {
 				dir := t.TempDir()
 				key := hashKey(tc.data)
@@ -281,6 +285,18 @@ func TestBadFetchRejected(t *testing.T) {
 	}
 	if st := c.Stats(); st.BadFetches != 1 || st.FetchErrors != 1 || st.Fetches != 2 {
 		t.Fatalf("stats = %+v", st)
+	}
+}
+
+func TestOpaqueShortFetchRejected(t *testing.T) {
+	c := openCache(t, Config{})
+	key := OpaqueKey("swift:/a/c/o@e#3")
+	_, err := c.Get(context.Background(), key, 4096, func(context.Context) ([]byte, error) { return []byte("short"), nil })
+	if !errors.Is(err, ErrSize) {
+		t.Fatalf("got %v, want ErrSize", err)
+	}
+	if c.Contains(key) || c.Stats().BadFetches != 1 {
+		t.Fatalf("short fetch cached or not counted: %+v", c.Stats())
 	}
 }
 
