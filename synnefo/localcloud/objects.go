@@ -149,7 +149,7 @@ func (t *txn) readAccess(p *preq, acct, cont, name string) (access, *fault) {
 }
 
 func (t *txn) writeAccess(p *preq, acct, cont, name string) *fault {
-	if !t.accessFor(acct, cont, name, p.user.UUID).write {
+	if p.user.UUID != acct && !t.accessFor(acct, cont, name, p.user.UUID).write {
 		return forbidden("User does not have access to the path")
 	}
 	return nil
@@ -187,10 +187,16 @@ func (c *Cloud) getObject(p *preq) error {
 		}
 		var ok bool
 		if rec, ok = t.object(p.acct, p.cont, p.obj); !ok {
-			if vs := t.versions(p.acct, p.cont, p.obj); len(vs) > 0 && verParam == "" {
+			vs := t.versions(p.acct, p.cont, p.obj)
+			switch {
+			case len(vs) == 0:
+				return notFound("Object does not exist")
+			case verParam == "":
 				return notFound("Object is deleted.")
 			}
-			return notFound("Object does not exist")
+			// History stays readable after a delete; the last entry (the
+			// delete marker) is the latest change.
+			rec = &objectRec{version: vs[len(vs)-1]}
 		}
 		ver = &rec.version
 		if verParam != "" {
@@ -360,17 +366,19 @@ func (c *Cloud) objectHeaders(p *preq, h http.Header, rec *objectRec, ver *versi
 	if !latest {
 		return
 	}
+	// Everyone who may read sees the governing permissions; Shared-By only
+	// when they are inherited from a directory object.
+	if acc.perms != nil {
+		setHeader(h, "X-Object-Sharing", acc.perms.String())
+	}
+	if acc.sharedBy != "" {
+		setHeader(h, "X-Object-Shared-By", acc.sharedBy)
+	}
 	if p.owner() {
-		if rec.Sharing != nil {
-			setHeader(h, "X-Object-Sharing", rec.Sharing.String())
-		}
 		if rec.Public != "" {
 			setHeader(h, "X-Object-Public", c.baseURL(p.r)+"/pithos/public/"+rec.Public)
 		}
 		return
-	}
-	if acc.sharedBy != "" {
-		setHeader(h, "X-Object-Shared-By", acc.sharedBy)
 	}
 	if acc.write {
 		h.Set("X-Object-Allowed-To", "write")

@@ -22,12 +22,12 @@ func parseSharing(v string) (*perms, *fault) {
 		}
 		var entries []string
 		for _, e := range strings.Split(strings.ToLower(list), ",") {
-			if e == "" {
-				return nil, bad
-			}
-			if !slices.Contains(entries, e) {
+			if e != "" && !slices.Contains(entries, e) {
 				entries = append(entries, e)
 			}
+		}
+		if len(entries) == 0 {
+			return nil, bad
 		}
 		if slices.Contains(entries, "*") {
 			entries = []string{"*"}
@@ -78,10 +78,12 @@ func (t *txn) grants(list []string, user string) bool {
 	return false
 }
 
-// access is what a non-owner may do with an object.
+// access is what a user may do with an object, and the permissions that
+// govern it.
 type access struct {
 	read, write bool
-	sharedBy    string // account/container/path the permissions come from
+	perms       *perms // the governing permissions (own or inherited); nil if none
+	sharedBy    string // account/container/path they are inherited from, if not the object's own
 }
 
 func isDirType(ct string) bool {
@@ -90,36 +92,55 @@ func isDirType(ct string) bool {
 	return ct == "application/directory" || ct == "application/folder"
 }
 
-// accessFor finds the permissions governing acct/cont/name for user: the
-// object's own, else those of the nearest directory object above it.
-func (t *txn) accessFor(acct, cont, name, user string) access {
-	if user == acct {
-		return access{read: true, write: true}
-	}
-	check := func(n string, mustBeDir bool) (access, bool) {
+// governing finds the permissions of acct/cont/name (§12): the object's own,
+// else those of the nearest directory object above it, where a marker "d/"
+// comes before "d" (Synnefo's access_inherit candidates, longest first).
+func (t *txn) governing(acct, cont, name string) (string, *perms) {
+	check := func(n string, mustBeDir bool) *perms {
 		if t.tx.Bucket(bShared).Get(okey(acct, cont, n)) == nil {
-			return access{}, false
+			return nil
 		}
 		rec, ok := t.object(acct, cont, n)
 		if !ok || rec.Sharing == nil || (mustBeDir && !isDirType(rec.Type)) {
-			return access{}, false
+			return nil
 		}
-		w := t.grants(rec.Sharing.Write, user)
-		return access{read: w || t.grants(rec.Sharing.Read, user), write: w, sharedBy: acct + "/" + cont + "/" + n}, true
+		return rec.Sharing
 	}
-	if a, ok := check(name, false); ok {
+	if p := check(name, false); p != nil {
+		return name, p
+	}
+	for i := len(name) - 1; i > 0; i-- {
+		if name[i] != '/' {
+			continue
+		}
+		for _, n := range []string{name[:i+1], name[:i]} {
+			if n == name {
+				continue
+			}
+			if p := check(n, true); p != nil {
+				return n, p
+			}
+		}
+	}
+	return "", nil
+}
+
+// accessFor tells what user may do with acct/cont/name.
+func (t *txn) accessFor(acct, cont, name, user string) access {
+	path, p := t.governing(acct, cont, name)
+	a := access{perms: p}
+	if p != nil && path != name {
+		a.sharedBy = acct + "/" + cont + "/" + path
+	}
+	if user == acct {
+		a.read, a.write = true, true
 		return a
 	}
-	for n := name; ; {
-		i := strings.LastIndexByte(n, '/')
-		if i <= 0 {
-			return access{}
-		}
-		n = n[:i]
-		if a, ok := check(n, true); ok {
-			return a
-		}
+	if p != nil {
+		a.write = t.grants(p.Write, user)
+		a.read = a.write || t.grants(p.Read, user)
 	}
+	return a
 }
 
 // sharedWith calls fn for each object key in the shared index under prefix
