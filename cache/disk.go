@@ -104,7 +104,13 @@ func openDisk(dir string, limit int64, log *zap.Logger, st *counters) (*diskTier
 		return nil, fmt.Errorf("cache: clean temporary files: %w", err)
 	}
 	if err := os.Mkdir(d.tmp, 0o700); err != nil {
-		return nil, fmt.Errorf("cache: create disk cache: %w", err)
+		if !isFull(err) {
+			return nil, fmt.Errorf("cache: create disk cache: %w", err)
+		}
+		// Mounting with a full disk: serve what is cached, write nothing.
+		d.disabled = true
+		log.Warn("cache: disk cache is full or read-only; serving the blocks it holds but writing no more until the next mount",
+			zap.String("dir", d.dir), zap.Error(err))
 	}
 	if err := d.scan(); err != nil {
 		return nil, err
