@@ -83,21 +83,24 @@ func (d *dirNode) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno
 	return d.sys.statfs(ctx, out)
 }
 
-// listing returns the directory's (cached) listing.
-func (d *dirNode) listing(ctx context.Context) (*account, dirKey, *listing, syscall.Errno) {
+// listing returns the directory's listing, cached for at most maxAge.
+func (d *dirNode) listing(ctx context.Context, maxAge time.Duration) (*account, dirKey, *listing, syscall.Errno) {
 	acct, k, ok := d.where()
 	if !ok {
 		return nil, k, nil, syscall.ENOENT
 	}
-	l, err := d.sys.lists.get(ctx, acct.client, k)
+	l, err := d.sys.lists.get(ctx, acct.client, k, maxAge)
 	if err != nil {
 		return nil, k, nil, d.sys.fail("list", k.String(), err)
 	}
 	return acct, k, l, 0
 }
 
+// Lookup answers from a listing no older than the attribute TTL: the kernel
+// asks again when its entry expires, and must then learn of changes made
+// behind the mount (close-to-open: the size it caches bounds the next read).
 func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	acct, k, l, errno := d.listing(ctx)
+	acct, k, l, errno := d.listing(ctx, d.sys.cfg.AttrTTL)
 	if errno != 0 {
 		return nil, errno
 	}
@@ -172,7 +175,7 @@ func (d *dirNode) modTime() time.Time {
 // order and answers READDIRPLUS lookups from it (FileLookuper), so an
 // `ls -l` costs one listing (one request per 10 000 entries) and no HEAD.
 func (d *dirNode) OpendirHandle(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
-	acct, k, l, errno := d.listing(ctx)
+	acct, k, l, errno := d.listing(ctx, d.sys.cfg.ListTTL)
 	if errno != 0 {
 		return nil, 0, errno
 	}

@@ -21,10 +21,11 @@ func errnoOf(err error) syscall.Errno {
 	if errors.Is(err, context.Canceled) {
 		return syscall.EINTR
 	}
-	var en syscall.Errno
-	if errors.As(err, &en) {
-		return en
+	if en, ok := err.(syscall.Errno); ok {
+		return en // our own
 	}
+	// Transport errors (connection refused, timeouts after the client's
+	// retries) have no status: EIO, never the socket's errno.
 	switch synnefo.StatusOf(err) {
 	case http.StatusNotFound:
 		return syscall.ENOENT

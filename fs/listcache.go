@@ -68,10 +68,11 @@ func newListCache(ttl time.Duration, maxDirs int) *listCache {
 	return &listCache{ttl: ttl, lru: c, gen: map[dirKey]uint64{}}
 }
 
-// get returns the listing of k, from the cache when younger than the TTL.
-// The fetch is detached from ctx's cancellation: other lookups may share it.
-func (c *listCache) get(ctx context.Context, client *pithos.Client, k dirKey) (*listing, error) {
-	if l, ok := c.lru.Get(k); ok && time.Since(l.at) < c.ttl {
+// get returns the listing of k, from the cache when younger than maxAge
+// (and the cache's TTL). The fetch is detached from ctx's cancellation:
+// other lookups may share it.
+func (c *listCache) get(ctx context.Context, client *pithos.Client, k dirKey, maxAge time.Duration) (*listing, error) {
+	if l, ok := c.lru.Get(k); ok && time.Since(l.at) < min(c.ttl, maxAge) {
 		return l, nil
 	}
 	v, err, _ := c.sf.Do(k.String(), func() (any, error) {

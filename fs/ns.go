@@ -39,7 +39,7 @@ func (d *dirNode) fresh(ctx context.Context) (*account, dirKey, *listing, syscal
 	if _, k, ok := d.where(); ok {
 		d.sys.lists.invalidate(k)
 	}
-	return d.listing(ctx)
+	return d.listing(ctx, d.sys.cfg.ListTTL)
 }
 
 // Mkdir writes an application/directory marker (If-None-Match: *, so an
@@ -138,7 +138,7 @@ func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
 	if !ok {
 		return syscall.ENOENT
 	}
-	if l, err := d.sys.lists.get(ctx, acct.client, k); err == nil {
+	if l, err := d.sys.lists.get(ctx, acct.client, k, d.sys.cfg.ListTTL); err == nil {
 		if e, ok := l.find(name); ok && e.IsDir && (e.Object == nil || e.Object.IsDir()) {
 			return syscall.EISDIR
 		}

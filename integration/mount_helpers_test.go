@@ -188,12 +188,19 @@ type mountArgs struct {
 // unmounts it in any case (SIGTERM, then fusermount3 -u, then -uz).
 func startMount(t testing.TB, a mountArgs) *mountProc {
 	t.Helper()
-	m := &mountProc{Dir: filepath.Join(t.TempDir(), "mnt"), CacheDir: a.CacheDir, stderr: &bytes.Buffer{}, done: make(chan struct{})}
+	dir := filepath.Join(t.TempDir(), "mnt")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return startMountAt(t, dir, a)
+}
+
+// startMountAt is startMount on an existing mountpoint.
+func startMountAt(t testing.TB, dir string, a mountArgs) *mountProc {
+	t.Helper()
+	m := &mountProc{Dir: dir, CacheDir: a.CacheDir, stderr: &bytes.Buffer{}, done: make(chan struct{})}
 	if m.CacheDir == "" {
 		m.CacheDir = filepath.Join(t.TempDir(), "cache")
-	}
-	if err := os.Mkdir(m.Dir, 0o755); err != nil {
-		t.Fatal(err)
 	}
 	args := []string{"--log-level", "warn", "mount", "--url", a.URL, "--token", a.Token, "--cache-dir", m.CacheDir}
 	if a.User != "" {
@@ -213,7 +220,7 @@ func startMount(t testing.TB, a mountArgs) *mountProc {
 	go func() { _ = m.cmd.Wait(); close(m.done) }()
 	t.Cleanup(func() { m.unmount(t) })
 	deadline := time.Now().Add(30 * time.Second)
-	for !isMounted(m.Dir) {
+	for !isMounted(m.Dir) || !strings.Contains(m.stderrText(), "pithosfs: mounted ") {
 		select {
 		case <-m.done:
 			t.Fatalf("pithosfs mount exited before mounting: %v\n%s", m.cmd.ProcessState, m.stderrText())
