@@ -185,3 +185,19 @@ func (c *ComputeClient) GetServerDiagnostics(ctx context.Context, id int64) ([]m
 	err := c.get(ctx, serverPath(id)+"/diagnostics", nil, &out)
 	return out, err
 }
+
+// GetServerPassword returns the admin password of a recently created server from the server's short-lived
+// cache (GET /servers/{id}/password; 404 once it expired).
+func (c *ComputeClient) GetServerPassword(ctx context.Context, id int64) (string, error) {
+	var out struct {
+		Password string `json:"password"`
+	}
+	err := c.get(ctx, serverPath(id)+"/password", nil, &out)
+	return out.Password, err
+}
+
+// DeleteServerPassword clears the cached admin password (DELETE /servers/{id}/password → 204).
+func (c *ComputeClient) DeleteServerPassword(ctx context.Context, id int64) error {
+	_, err := c.send(ctx, http.MethodDelete, serverPath(id)+"/password", nil, nil, http.StatusNoContent)
+	return err
+}

@@ -26,6 +26,8 @@ func TestComputeExtraRequests(t *testing.T) {
 		{"DELETE", "/servers/42/tags", "", "", 204, ""},
 		{"GET", "/servers/42/stats", "", "", 200, `{"stats": {"serverRef": 42, "refresh": 60}}`},
 		{"GET", "/servers/42/diagnostics", "", "", 200, `[{"level": "INFO", "message": "built"}]`},
+		{"GET", "/servers/42/password", "", "", 200, `{"password": "Xy12abcdEF"}`},
+		{"DELETE", "/servers/42/password", "", "", 204, ""},
 	})
 	c, err := NewCompute(srv.URL+"/cyclades/compute/v2.0", testToken, testOpts())
 	if err != nil {
@@ -44,11 +46,13 @@ func TestComputeExtraRequests(t *testing.T) {
 	err11 := errors.Join(c.AddServerTag(ctx, 42, "c"), c.DeleteServerTag(ctx, 42, "c"), c.DeleteServerTags(ctx, 42))
 	st, err12 := c.GetServerStats(ctx, 42)
 	dg, err13 := c.GetServerDiagnostics(ctx, 42)
-	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8, err9, err10, err11, err12, err13); err != nil {
+	pw, err14 := c.GetServerPassword(ctx, 42)
+	err15 := c.DeleteServerPassword(ctx, 42)
+	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8, err9, err10, err11, err12, err13, err14, err15); err != nil {
 		t.Fatal(err)
 	}
-	got := []any{fl[0].ID, ks[0].PublicKey, k.ID, g.PrivateKey, va[0].VolumeID.String(), a.ID.String(), rt.Statuses[0], lt.Tags, st["refresh"], dg[0]["message"]}
-	want := []any{int64(3), "ssh-rsa AAA", int64(1), "-----BEGIN", "5", "6", "PENDADD", []string{"a", "b"}, float64(60), "built"}
+	got := []any{fl[0].ID, ks[0].PublicKey, k.ID, g.PrivateKey, va[0].VolumeID.String(), a.ID.String(), rt.Statuses[0], lt.Tags, st["refresh"], dg[0]["message"], pw}
+	want := []any{int64(3), "ssh-rsa AAA", int64(1), "-----BEGIN", "5", "6", "PENDADD", []string{"a", "b"}, float64(60), "built", "Xy12abcdEF"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %#v\nwant %#v", got, want)
 	}

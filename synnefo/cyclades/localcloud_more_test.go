@@ -135,6 +135,15 @@ func TestMoreMethodsAgainstLocalCloud(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if pw, err := c.GetServerPassword(ctx, s.ID); err != nil || pw != s.AdminPass {
+		t.Fatalf("password %q (create said %q) %v", pw, s.AdminPass, err)
+	}
+	if err := c.DeleteServerPassword(ctx, s.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetServerPassword(ctx, s.ID); synnefo.StatusOf(err) != 404 {
+		t.Fatalf("deleted password: %v", err)
+	}
 	if s, err = c.WaitServer(ctx, s.ID, "", wait); err != nil || s.Status != cyclades.StatusActive {
 		t.Fatalf("build %+v %v", s, err)
 	}
@@ -215,6 +224,9 @@ func TestMoreMethodsAgainstLocalCloud(t *testing.T) {
 	}
 	if p, err := n.GetPort(ctx, port.ID); err != nil || p.NetworkID != net.ID {
 		t.Fatalf("port %+v %v", p, err)
+	}
+	if err := c.SetFirewallProfile(ctx, s.ID, "PROTECTED", port.ID); err != nil {
+		t.Fatal(err)
 	}
 	if u, err := n.UpdatePort(ctx, port.ID, "eth1b"); err != nil || u.Name != "eth1b" {
 		t.Fatalf("port rename %+v %v", u, err)
