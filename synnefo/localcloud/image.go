@@ -280,7 +280,7 @@ func (v *imageView) headers(h http.Header) {
 	pyBool := map[bool]string{true: "True", false: "False"}
 	set := func(k, val string) { h["X-Image-Meta-"+k] = []string{val} }
 	set("Id", v.rec.ID)
-	set("Name", pyQuote(v.rec.Title))
+	set("Name", quotePath(v.rec.Title))
 	set("Location", v.location())
 	set("Disk-Format", v.rec.DiskFormat)
 	set("Container-Format", v.rec.ContFormat)
@@ -293,9 +293,9 @@ func (v *imageView) headers(h http.Header) {
 	set("Is-Public", pyBool[v.public()])
 	set("Owner", v.acct)
 	set("Is-Snapshot", pyBool[v.rec.IsSnapshot])
-	set("Description", pyQuote(v.rec.Desc))
+	set("Description", quotePath(v.rec.Desc))
 	for k, val := range v.rec.Props {
-		h["X-Image-Meta-Property-"+pyQuote(strings.ReplaceAll(k, "_", "-"))] = []string{pyQuote(val)}
+		h["X-Image-Meta-Property-"+quotePath(strings.ReplaceAll(k, "_", "-"))] = []string{quotePath(val)}
 	}
 }
 
