@@ -83,6 +83,7 @@ func (c *Client) transfer(ctx context.Context, move bool, srcContainer, srcName,
 			h.Set("Destination-Account", encodeHeader(c.Account))
 		}
 		req.Idempotent = !move
+		req.NotIdempotent = move
 	} else {
 		req.Method = http.MethodPut
 		req.Path = c.objectPath(dstContainer, dstName)
@@ -94,8 +95,14 @@ func (c *Client) transfer(ctx context.Context, move bool, srcContainer, srcName,
 		if opts.SourceAccount != "" {
 			h.Set("X-Source-Account", encodeHeader(opts.SourceAccount))
 		}
+		req.NotIdempotent = move
 	}
 	resp, err := c.do(ctx, req)
+	if err != nil && move && synnefo.StatusOf(err) == 0 && c.moved(ctx, srcContainer, srcName, dstContainer, dstName, opts.SourceAccount) {
+		// The reply was lost but the move happened (a move is never replayed:
+		// the replay would fail with 404 on the vanished source).
+		return &PutResult{}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -133,4 +140,18 @@ func (c *Client) swiftMove(ctx context.Context, srcContainer, srcName, dstContai
 		return nil, err
 	}
 	return res, nil
+}
+
+// moved reports whether a move whose reply was lost took effect: the source
+// is gone and the destination exists.
+func (c *Client) moved(ctx context.Context, srcContainer, srcName, dstContainer, dstName, srcAccount string) bool {
+	src := c
+	if srcAccount != "" && srcAccount != c.Account {
+		src = c.WithAccount(srcAccount)
+	}
+	if _, err := src.ObjectInfo(ctx, srcContainer, srcName, GetOptions{}); synnefo.StatusOf(err) != http.StatusNotFound {
+		return false
+	}
+	_, err := c.ObjectInfo(ctx, dstContainer, dstName, GetOptions{})
+	return err == nil
 }

@@ -182,6 +182,10 @@ type Request struct {
 	ContentLength int64
 	// Idempotent forces retries for a method other than GET/HEAD/PUT/DELETE/OPTIONS that is safe to repeat.
 	Idempotent bool
+	// NotIdempotent marks a PUT or DELETE that must not be repeated once it may
+	// have reached the server (a server-side move: a replay after a lost reply
+	// fails with 404). It is then retried only when it surely was not sent.
+	NotIdempotent bool
 	// Success lists accepted statuses; empty → any 2xx. Other statuses → *ClientError.
 	Success []int
 }
@@ -209,6 +213,9 @@ func EscapePath(p string) string {
 }
 
 func (req *Request) idempotent() bool {
+	if req.NotIdempotent {
+		return false
+	}
 	if req.Idempotent {
 		return true
 	}
