@@ -1,0 +1,125 @@
+// Package cli is the little shared plumbing of the example programs: the cloud flags (identity URL,
+// token, CA bundle, polling interval), running a program with a deadline, and printing an error the way
+// kamaki's guide does.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+
+	"github.com/pithosfs/pithosfs/synnefo"
+	"github.com/pithosfs/pithosfs/synnefo/astakos"
+	"github.com/pithosfs/pithosfs/synnefo/cyclades"
+)
+
+// Environment variables read when the flags are not given.
+const (
+	EnvURL    = "PITHOSFS_URL"
+	EnvToken  = "PITHOSFS_TOKEN"
+	EnvCAFile = "PITHOSFS_CA_FILE"
+)
+
+// Cloud is the cloud a program talks to.
+type Cloud struct {
+	URL    string        // identity (Astakos) URL, e.g. https://accounts.example.com/identity/v2.0
+	Token  string        // the user's token
+	CAFile string        // extra CA bundle (PEM); "" → the system pool only
+	Poll   time.Duration // first interval between status polls
+}
+
+// Flags registers -url, -token, -ca-file and -poll on fs, defaulting to the environment.
+func Flags(fs *flag.FlagSet) *Cloud {
+	c := &Cloud{}
+	fs.StringVar(&c.URL, "url", os.Getenv(EnvURL), "identity URL (env "+EnvURL+")")
+	fs.StringVar(&c.Token, "token", os.Getenv(EnvToken), "token (env "+EnvToken+")")
+	fs.StringVar(&c.CAFile, "ca-file", os.Getenv(EnvCAFile), "extra CA certificates chain file (env "+EnvCAFile+")")
+	fs.DurationVar(&c.Poll, "poll", time.Second, "interval between status polls while waiting")
+	return c
+}
+
+// Options returns the client options for c.
+func (c *Cloud) Options() synnefo.Options { return synnefo.Options{CAFile: c.CAFile} }
+
+// Wait returns the polling options of the Wait* calls.
+func (c *Cloud) Wait() *cyclades.WaitOptions {
+	return &cyclades.WaitOptions{Interval: c.Poll, MaxInterval: 5 * c.Poll}
+}
+
+// Astakos checks that the URL and token are set, authenticates and returns the identity client,
+// printing the guide's "Failed to authenticate user token" when the token is refused.
+func (c *Cloud) Astakos(ctx context.Context, out io.Writer) (*astakos.Client, error) {
+	if c.URL == "" || c.Token == "" {
+		return nil, fmt.Errorf("no cloud: set -url and -token (or %s and %s)", EnvURL, EnvToken)
+	}
+	ident, err := astakos.New(c.URL, c.Token, c.Options())
+	if err == nil {
+		_, err = ident.Authenticate(ctx)
+	}
+	if err != nil {
+		fmt.Fprintln(out, "Failed to authenticate user token")
+		return nil, err
+	}
+	return ident, nil
+}
+
+// Program is the body of an example: it parses args, talks to the cloud and prints to out.
+type Program func(ctx context.Context, args []string, out io.Writer) error
+
+// Run runs p and prints its error (PrintError) to out; it returns the process exit code.
+func Run(ctx context.Context, p Program, args []string, out io.Writer) int {
+	err := p(ctx, args, out)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 2
+	}
+	PrintError(out, err)
+	return 1
+}
+
+// Main runs p with the command line, stops it on an interrupt, and exits with Run's code.
+func Main(p Program) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := Run(ctx, p, os.Args[1:], os.Stdout)
+	stop()
+	os.Exit(code)
+}
+
+// PrintError prints err as kamaki's guide does:
+//
+//	Error: MESSAGE
+//	- error code: STATUS
+//	- DETAIL (one line each)
+//
+// The status and details lines appear only for a *synnefo.ClientError that has them.
+func PrintError(out io.Writer, err error) {
+	var ce *synnefo.ClientError
+	if !errors.As(err, &ce) {
+		fmt.Fprintf(out, "Error: %v\n", err)
+		return
+	}
+	msg := ce.Message
+	if msg == "" {
+		msg = ce.Error()
+	}
+	fmt.Fprintf(out, "Error: %s\n", msg)
+	if ce.Status != 0 {
+		fmt.Fprintf(out, "- error code: %d\n", ce.Status)
+	}
+	for _, d := range strings.Split(ce.Details, "\n") {
+		if d = strings.TrimSpace(d); d != "" {
+			fmt.Fprintf(out, "- %s\n", d)
+		}
+	}
+	if ce.Err != nil {
+		fmt.Fprintf(out, "- %v\n", ce.Err)
+	}
+}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/pithosfs/pithosfs/examples/internal/testcloud"
+	"github.com/pithosfs/pithosfs/synnefo/image"
+)
+
+func TestRegisterImages(t *testing.T) {
+	c := testcloud.Start(t)
+	names := []string{"centos.diskdump", "debian/base 7.diskdump", "ελληνικά.diskdump"}
+	for i, n := range names {
+		c.Upload(t, "images", n, []byte(strings.Repeat(n, i+1)))
+	}
+
+	out, code := testcloud.Run(t, run, c.Args()...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	imgs, err := c.Images.ListImages(testcloud.Context(t), image.ListOptions{Detail: true, Order: "name"})
+	if err != nil || len(imgs) != len(names) {
+		t.Fatalf("images %+v %v", imgs, err)
+	}
+	var want strings.Builder
+	for i, n := range names { // listing and name order agree
+		img := imgs[i]
+		loc := image.Location{Account: c.UUID, Container: "images", Path: n}
+		if img.Name != "Image "+n || img.Location != loc.String() || img.Size != int64(len(n)*(i+1)) || img.Owner != c.UUID {
+			t.Fatalf("image %d: %+v, want location %s", i, img, loc)
+		}
+		fmt.Fprintf(&want, "Image %s registered with id %s\n", img.Name, img.ID)
+	}
+	if out != want.String() {
+		t.Fatalf("output:\n%s\nwant:\n%s", out, want.String())
+	}
+
+	// Running it again re-registers the same objects: same ids.
+	again, code := testcloud.Run(t, run, c.Args()...)
+	if code != 0 || again != out {
+		t.Fatalf("second run: exit %d:\n%s", code, again)
+	}
+
+	// An object the service refuses (its image name would exceed 256 characters) is reported, the others
+	// are still registered, and the exit status says something failed.
+	long := strings.Repeat("x", 251)
+	c.Upload(t, "other", long, []byte("a"))
+	c.Upload(t, "other", "z.diskdump", []byte("z"))
+	out, code = testcloud.Run(t, run, c.Args("-container", "other")...)
+	lines := strings.Split(out, "\n")
+	if code != 1 || len(lines) != 6 || lines[0] != "Failed to register image "+long || lines[1] != "Error: Invalid image name" ||
+		lines[2] != "- error code: 400" || !strings.HasPrefix(lines[3], "Image Image z.diskdump registered with id ") ||
+		lines[4] != "Error: 1 of 2 images failed to register" {
+		t.Fatalf("exit %d: %q", code, lines)
+	}
+
+	out, code = testcloud.Run(t, run, c.Args("-container", "missing")...)
+	if code != 1 || out != "Error: Container does not exist\n- error code: 404\n" {
+		t.Fatalf("missing container: exit %d: %q", code, out)
+	}
+}
