@@ -219,7 +219,7 @@ func TestImagesAndServersThroughTheMount(t *testing.T) {
 		out, err := sh(mnt, "cat images/disk.img.json")
 		return err == nil && strings.Contains(out, "/images/disk.img")
 	})
-	info, err := e.pithos.HeadObject(ctx, "images", "disk.img", pithos.GetOptions{})
+	info, err := e.pithos.ObjectInfo(ctx, "images", "disk.img", pithos.GetOptions{})
 	if err != nil || info.Bytes != 1600000 {
 		t.Fatalf("uploaded object: %+v %v", info, err)
 	}
@@ -229,8 +229,12 @@ func TestImagesAndServersThroughTheMount(t *testing.T) {
 	}
 
 	// Bad input: EINVAL at write, a readable reason, nothing created.
-	if _, err := sh(mnt, `echo '{"flavor": ' > servers/bad.json`); err == nil {
+	// A truncated document can only be refused at close(): tee reports it.
+	if _, err := sh(mnt, `printf '{"flavor": ' | tee servers/bad.json >/dev/null`); err == nil {
 		t.Error("incomplete JSON accepted")
+	}
+	if !strings.Contains(mustSh(t, mnt, "cat servers/.last-error"), "incomplete JSON") {
+		t.Error(".last-error does not explain the incomplete document")
 	}
 	if _, err := sh(mnt, `echo '{"flavor": 1, "image": "debian", "nonsense": 1}' > servers/bad.json`); err == nil {
 		t.Error("unknown field accepted")
@@ -293,7 +297,7 @@ done`, e.flavor.Name))
 	if out := mustSh(t, mnt, "ls images"); strings.Contains(out, "debian.json") {
 		t.Errorf("unregistered image still listed: %s", out)
 	}
-	if _, err := e.pithos.HeadObject(ctx, "images", "debian.diskdump", pithos.GetOptions{}); err != nil {
+	if _, err := e.pithos.ObjectInfo(ctx, "images", "debian.diskdump", pithos.GetOptions{}); err != nil {
 		t.Errorf("unregister removed the object: %v", err)
 	}
 }
