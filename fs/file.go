@@ -38,6 +38,9 @@ type fileNode struct {
 	hm        *pithos.Hashmap
 	hmETag    string
 	pagesETag string
+	// wrote is set once the file was opened for writing by this mount: its
+	// size may then come from an unflushed writeback file.
+	wrote bool
 }
 
 var (
@@ -46,6 +49,7 @@ var (
 	_ = (fs.NodeStatfser)((*fileNode)(nil))
 	_ = (fs.FileReader)((*fileHandle)(nil))
 	_ = (fs.FileReleaser)((*fileHandle)(nil))
+	_ = (fs.FileFsyncer)((*fileHandle)(nil))
 )
 
 // refresh takes attributes from a listing entry unless the node already
@@ -76,6 +80,9 @@ func (f *fileNode) fillAttr(out *fuse.Attr) {
 }
 
 func (f *fileNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	if wf := f.pending(); wf != nil {
+		f.setSize(wf.Size())
+	}
 	f.fillAttr(&out.Attr)
 	return 0
 }
@@ -111,14 +118,23 @@ func (f *fileNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint3
 		return nil, 0, syscall.ENOENT
 	}
 	path := acct.uuid + "/" + container + "/" + name
-	if flags&syscall.O_ACCMODE != syscall.O_RDONLY || flags&syscall.O_TRUNC != 0 {
-		f.sys.writeWarn.Do(func() {
-			f.sys.log.Warn("fs: writing files is not supported yet by this build (read-only files; namespace operations work)",
-				fieldPath(path))
-		})
-		return nil, 0, syscall.EROFS
-	}
 	f.sys.stats.opens.Add(1)
+	if flags&syscall.O_ACCMODE != syscall.O_RDONLY || flags&syscall.O_TRUNC != 0 || f.pending() != nil {
+		// Writers, and readers of a file with unflushed writes, share the
+		// object's writeback file.
+		wf, errno := f.openWriteback(ctx, acct, container, name)
+		if errno != 0 {
+			return nil, 0, errno
+		}
+		if flags&syscall.O_TRUNC != 0 && flags&syscall.O_ACCMODE != syscall.O_RDONLY {
+			if err := wf.Truncate(ctx, 0); err != nil {
+				wf.Release()
+				return nil, 0, f.sys.fail("open", path, err)
+			}
+		}
+		f.setSize(wf.Size())
+		return &writeHandle{f: f, wf: wf, acct: acct, path: path}, 0, 0
+	}
 	caps, err := acct.client.Capabilities(ctx, container)
 	if err != nil {
 		return nil, 0, f.sys.fail("open", path, err)
@@ -279,3 +295,6 @@ func (h *fileHandle) Release(ctx context.Context) syscall.Errno {
 	h.pf.Close()
 	return 0
 }
+
+// Fsync of a read-only handle has nothing to commit.
+func (h *fileHandle) Fsync(ctx context.Context, flags uint32) syscall.Errno { return 0 }

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pithosfs/pithosfs/cache"
+	"github.com/pithosfs/pithosfs/fs/writeback"
 	"github.com/pithosfs/pithosfs/pithos"
 )
 
@@ -60,6 +61,9 @@ type Config struct {
 	MaxDirs int
 	// UID and GID own every file (default: the mounting process's).
 	UID, GID uint32
+	// JournalDir holds the write path's journals (one directory per
+	// account); "" makes files read-only (EROFS on open for writing).
+	JournalDir string
 	// Logger receives errors (each logged once, with path and status).
 	Logger *zap.Logger
 }
@@ -77,9 +81,8 @@ type fsys struct {
 	self  *account
 
 	mu       sync.Mutex
-	accounts map[string]*account // by uuid
-
-	writeWarn sync.Once
+	accounts map[string]*account           // by uuid
+	managers map[string]*writeback.Manager // by account uuid
 }
 
 // account is one account the mount shows, with a client addressing it.
@@ -114,7 +117,8 @@ func newFsys(cfg Config) (*fsys, error) {
 		cfg.Stats = NewStats(cfg.Client.Endpoint())
 	}
 	s := &fsys{cfg: cfg, log: cfg.Logger, cache: cfg.Cache, stats: cfg.Stats,
-		lists: newListCache(cfg.ListTTL, cfg.MaxDirs), accounts: map[string]*account{}}
+		lists: newListCache(cfg.ListTTL, cfg.MaxDirs), accounts: map[string]*account{},
+		managers: map[string]*writeback.Manager{}}
 	name := cfg.UserName
 	if name == "" {
 		name = cfg.Client.Account
@@ -148,6 +152,11 @@ func NewRoot(cfg Config) (fs.InodeEmbedder, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.root(), nil
+}
+
+func (s *fsys) root() fs.InodeEmbedder {
+	cfg := s.cfg
 	r := cfg.Remote
 	switch {
 	case r.Container != "":
@@ -155,15 +164,15 @@ func NewRoot(cfg Config) (fs.InodeEmbedder, error) {
 		if r.Account != "" && r.Account != s.self.uuid {
 			acct = s.accountFor(r.Account, "")
 		}
-		return &dirNode{sys: s, top: &topDir{acct: acct, container: r.Container, prefix: r.Prefix}}, nil
+		return &dirNode{sys: s, top: &topDir{acct: acct, container: r.Container, prefix: r.Prefix}}
 	case r.Account != "":
 		acct := s.self
 		if r.Account != s.self.uuid {
 			acct = s.accountFor(r.Account, "")
 		}
-		return &accountNode{sys: s, acct: acct}, nil
+		return &accountNode{sys: s, acct: acct}
 	}
-	return &rootNode{sys: s}, nil
+	return &rootNode{sys: s}
 }
 
 // Options returns the go-fuse options of a mount: kernel cache timeouts,
@@ -191,18 +200,56 @@ func Options(cfg Config, fsName string, debug bool) *fs.Options {
 	}
 }
 
-// Mount mounts cfg's tree at mountpoint and returns the serving server.
-func Mount(mountpoint string, cfg Config, fsName string, debug bool) (*fuse.Server, error) {
-	root, err := NewRoot(cfg)
+// Mounted is a live mount.
+type Mounted struct {
+	Server *fuse.Server
+	sys    *fsys
+}
+
+// Mount mounts cfg's tree at mountpoint.
+func Mount(mountpoint string, cfg Config, fsName string, debug bool) (*Mounted, error) {
+	s, err := newFsys(cfg)
 	if err != nil {
 		return nil, err
 	}
-	opts := Options(cfg, fsName, debug)
-	srv, err := fs.Mount(mountpoint, root, opts)
+	if s.cfg.JournalDir != "" {
+		// Complete what a previous run of this account left in the journal.
+		if _, errno := s.manager(context.Background(), s.self); errno != 0 {
+			return nil, fmt.Errorf("fs: journal in %s: %w", s.cfg.JournalDir, errno)
+		}
+	}
+	srv, err := fs.Mount(mountpoint, s.root(), Options(s.cfg, fsName, debug))
 	if err != nil {
 		return nil, fmt.Errorf("fs: mounting at %s: %w", mountpoint, err)
 	}
-	return srv, nil
+	return &Mounted{Server: srv, sys: s}, nil
+}
+
+// FlushAll commits every file with unflushed changes (before unmounting),
+// reporting progress.
+func (m *Mounted) FlushAll(ctx context.Context, progress func(writeback.FlushProgress)) error {
+	m.sys.mu.Lock()
+	ms := make([]*writeback.Manager, 0, len(m.sys.managers))
+	for _, w := range m.sys.managers {
+		ms = append(ms, w)
+	}
+	m.sys.mu.Unlock()
+	var errs []error
+	for _, w := range ms {
+		errs = append(errs, w.FlushAll(ctx, progress))
+	}
+	return errors.Join(errs...)
+}
+
+// Close stops the write path's background retries; what is still pending
+// stays in the journal for the next mount.
+func (m *Mounted) Close() error {
+	m.sys.mu.Lock()
+	defer m.sys.mu.Unlock()
+	for _, w := range m.sys.managers {
+		w.Close()
+	}
+	return nil
 }
 
 // inoOf is a stable inode number for an identity string: 63 bits of its

@@ -144,8 +144,19 @@ func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
 		}
 	}
 	path := joinPath(k.prefix, name)
+	discarded := false
+	if m := d.sys.managerIfAny(acct); m != nil {
+		if wf := m.Lookup(k.container, path); wf != nil {
+			created := wf.Base().ETag == ""
+			wf.Discard()
+			discarded = created
+		}
+	}
 	err := acct.client.DeleteObject(ctx, k.container, path, pithos.DeleteOptions{})
 	d.sys.lists.invalidate(k)
+	if err != nil && discarded && synnefo.StatusOf(err) == http.StatusNotFound {
+		return 0 // created here and never committed
+	}
 	if err != nil {
 		return d.sys.fail("unlink", k.String()+"/"+name, err)
 	}
@@ -195,6 +206,15 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent fs.InodeEmb
 	if src.IsDir && strings.HasPrefix(k2.prefix+"/", srcPath+"/") && k.container == k2.container {
 		return syscall.EINVAL // into its own subtree
 	}
+	m := d.sys.managerIfAny(acct)
+	if m != nil && !src.IsDir {
+		// Unflushed writes go to the server before the move.
+		if wf := m.Lookup(k.container, srcPath); wf != nil && wf.Dirty() {
+			if err := wf.Commit(ctx); err != nil {
+				return d.sys.commitErrno(k.String()+"/"+name, err)
+			}
+		}
+	}
 	opts := pithos.CopyOptions{}
 	if flags&renameNoReplace != 0 {
 		opts.IfNoneMatch = "*"
@@ -239,6 +259,9 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent fs.InodeEmb
 		}
 		return d.sys.fail("rename", full, err)
 	}
+	if m != nil && !src.IsDir {
+		m.Rename(k.container, srcPath, k2.container, dstPath)
+	}
 	if src.IsDir {
 		d.touch()
 	}
@@ -249,12 +272,4 @@ func (d *dirNode) touch() {
 	d.mu.Lock()
 	d.mtime = time.Now()
 	d.mu.Unlock()
-}
-
-// Create is refused until the write path is wired in.
-func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*fs.Inode, fs.FileHandle, uint32, syscall.Errno) {
-	d.sys.writeWarn.Do(func() {
-		d.sys.log.Warn("fs: creating files is not supported yet by this build", fieldPath(name))
-	})
-	return nil, nil, 0, syscall.EROFS
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/pithosfs/pithosfs/cache"
 	pfs "github.com/pithosfs/pithosfs/fs"
+	"github.com/pithosfs/pithosfs/fs/writeback"
 	"github.com/pithosfs/pithosfs/pithos"
 	"github.com/pithosfs/pithosfs/synnefo"
 	"github.com/pithosfs/pithosfs/synnefo/astakos"
@@ -134,10 +135,13 @@ func runMount(args []string, lo logOptions) error {
 	}
 	defer bc.Close()
 	cfg.Cache = bc
-	srv, err := pfs.Mount(mountpoint, cfg, "pithos:"+cfg.Client.Account, *debugFuse)
+	cfg.JournalDir = filepath.Join(*cacheDir, "journal")
+	mnt, err := pfs.Mount(mountpoint, cfg, "pithos:"+cfg.Client.Account, *debugFuse)
 	if err != nil {
 		return err
 	}
+	defer mnt.Close()
+	srv := mnt.Server
 	fmt.Fprintf(os.Stderr, "pithosfs: mounted %s (%s) at %s; unmount with Ctrl-C or: fusermount3 -u %s\n",
 		cloud.URL, cloud.Source, mountpoint, mountpoint)
 
@@ -149,11 +153,39 @@ func runMount(args []string, lo logOptions) error {
 	select {
 	case <-done:
 		fmt.Fprintf(os.Stderr, "pithosfs: %s was unmounted\n", mountpoint)
-		return nil
+		return flushAll(mnt)
 	case s := <-sigs:
 		fmt.Fprintf(os.Stderr, "pithosfs: %s: unmounting %s\n", s, mountpoint)
 	}
+	ferr := flushAll(mnt)
 	unmount(srv, mountpoint, done, log)
+	if err := flushAll(mnt); err != nil { // writes that raced with the unmount
+		return err
+	}
+	return ferr
+}
+
+// flushAll commits every pending write, printing progress for large files.
+func flushAll(mnt *pfs.Mounted) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	err := mnt.FlushAll(ctx, func(p writeback.FlushProgress) {
+		switch {
+		case p.Done && p.Err != nil:
+			fmt.Fprintf(os.Stderr, "pithosfs: commit of %s/%s failed (kept in the journal for the next mount): %v\n", p.Container, p.Name, p.Err)
+		case p.Done:
+			if p.Size >= 64<<20 {
+				fmt.Fprintf(os.Stderr, "pithosfs: committed %s/%s\n", p.Container, p.Name)
+			}
+		case p.BlocksUploaded == 0:
+			fmt.Fprintf(os.Stderr, "pithosfs: committing %s/%s (%d/%d, %d bytes)\n", p.Container, p.Name, p.File, p.Files, p.Size)
+		case p.BlocksUploaded%16 == 0:
+			fmt.Fprintf(os.Stderr, "pithosfs:   %s: %d blocks, %d MiB uploaded\n", p.Name, p.BlocksUploaded, p.BytesUploaded>>20)
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("some writes are not committed yet (they stay in the journal and are completed at the next mount): %w", err)
+	}
 	return nil
 }
 
