@@ -64,5 +64,3 @@ func (s *fsys) failAs(op, path string, err error, errno syscall.Errno) syscall.E
 }
 
 func zapErr(err error) zap.Field { return zap.Error(err) }
-
-func fieldPath(p string) zap.Field { return zap.String("path", p) }
