@@ -148,8 +148,12 @@ func (c *Cloud) postContainer(p *preq) error {
 	}
 	var hashes []string
 	buf := make([]byte, c.store.blockSize)
+	body := &bodyReader{r: p.r.Body}
 	for {
-		n, err := io.ReadFull(p.r.Body, buf)
+		n, err := io.ReadFull(body, buf)
+		if body.err != nil {
+			return badRequest("Incomplete request body")
+		}
 		if n > 0 {
 			h, perr := c.store.blocks.put(buf[:n])
 			if perr != nil {

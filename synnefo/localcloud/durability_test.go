@@ -227,3 +227,37 @@ func checkCommitted(t *testing.T, e *env, committed map[string][]byte, bs int) {
 		t.Errorf("counters %s objects %s bytes, want %d / %d", h.Get("X-Container-Object-Count"), h.Get("X-Container-Bytes-Used"), len(want), total)
 	}
 }
+
+// A client that goes away mid-body commits nothing: neither a new object
+// nor a truncated version of an existing one (sized and chunked bodies,
+// object PUT and data POST).
+func TestClientAbortCommitsNothing(t *testing.T) {
+	e := newEnv(t, 4)
+	e.must(e.do("PUT", "/{a}/c", nil, ""), 201)
+	e.put("/{a}/c/keep", "original", nil)
+	hdr := "Host: x\nX-Auth-Token: tokA\nContent-Type: application/octet-stream\n"
+	for _, tc := range []struct{ name, text string }{
+		{"sized new", "PUT /pithos/object-store/v1/{a}/c/new HTTP/1.1\n" + hdr + "Content-Length: 100\n\n0123456789"},
+		{"chunked new", "PUT /pithos/object-store/v1/{a}/c/new HTTP/1.1\n" + hdr + "Transfer-Encoding: chunked\n\na\n0123456789\n"},
+		{"sized replace", "PUT /pithos/object-store/v1/{a}/c/keep HTTP/1.1\n" + hdr + "Content-Length: 100\n\n0123456789"},
+		{"chunked replace", "PUT /pithos/object-store/v1/{a}/c/keep HTTP/1.1\n" + hdr + "Transfer-Encoding: chunked\n\n5\nabcde\n"},
+		{"chunked append", "POST /pithos/object-store/v1/{a}/c/keep?update HTTP/1.1\n" + hdr + "Content-Range: bytes */*\nTransfer-Encoding: chunked\n\n5\nabcde\n"},
+		{"sized append", "POST /pithos/object-store/v1/{a}/c/keep?update HTTP/1.1\n" + hdr + "Content-Range: bytes */*\nContent-Length: 50\n\nabcde"},
+	} {
+		host := strings.TrimPrefix(e.srv.URL, "http://")
+		conn, err := net.Dial("tcp", host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(conn, strings.ReplaceAll(expand(tc.text), "\n", "\r\n"))
+		time.Sleep(100 * time.Millisecond)
+		conn.Close()
+		time.Sleep(100 * time.Millisecond)
+		if r := e.do("HEAD", "/{a}/c/new", nil, ""); r.code != 404 {
+			t.Errorf("%s: a truncated object was committed: %v", tc.name, r.h)
+		}
+		if got := e.get("/{a}/c/keep"); got != "original" {
+			t.Errorf("%s: keep = %q", tc.name, got)
+		}
+	}
+}

@@ -567,7 +567,9 @@ func (c *Cloud) readHashmap(p *preq) (*pithos.Hashmap, *fault) {
 
 // storeBody cuts a body into blocks, storing each; it returns the hashes,
 // the size and, when asked, the MD5 of the body.
-func (c *Cloud) storeBody(body io.Reader, wantMD5 bool) ([]string, int64, string, error) {
+func (c *Cloud) storeBody(r io.Reader, wantMD5 bool) ([]string, int64, string, error) {
+	br := &bodyReader{r: r}
+	var body io.Reader = br
 	var sum hash.Hash
 	if wantMD5 {
 		sum = md5.New()
@@ -593,11 +595,31 @@ func (c *Cloud) storeBody(body io.Reader, wantMD5 bool) ([]string, int64, string
 			return nil, 0, "", badRequest("Could not read request body: " + err.Error())
 		}
 	}
+	if br.err != nil {
+		return nil, 0, "", badRequest("Could not read request body: " + br.err.Error())
+	}
 	md := ""
 	if sum != nil {
 		md = hex.EncodeToString(sum.Sum(nil))
 	}
 	return hashes, size, md, nil
+}
+
+// bodyReader reads a request body and remembers a failure other than its
+// clean end: io.ReadFull reports a body cut short by a client that went away
+// as io.ErrUnexpectedEOF, just like a short last block, so only the body's
+// own error tells a truncated upload (which must not commit) from a whole one.
+type bodyReader struct {
+	r   io.Reader
+	err error
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF {
+		b.err = err
+	}
+	return n, err
 }
 
 // parseObjectPath reads "/container/object" (X-Copy-From, Destination, …).
@@ -1055,11 +1077,14 @@ func (c *Cloud) postData(p *preq, meta map[string]string, state stateChange, upd
 				return badRequest("Content length does not match range length")
 			}
 		}
-		src = p.r.Body
+		src = &bodyReader{r: p.r.Body}
 	}
 	hashes, newSize, err := c.writeBlocks(cur.Hashes, size, offset, src, length)
 	if err != nil {
 		return err
+	}
+	if br, ok := src.(*bodyReader); ok && br.err != nil {
+		return badRequest("Could not read request body: " + br.err.Error())
 	}
 	if truncTo >= 0 && truncTo < newSize {
 		newSize = truncTo
