@@ -64,9 +64,7 @@ func (f *File) commit(ctx context.Context, hook func(int64)) error {
 	f.committing, f.frozen = false, nil
 	if err == nil {
 		f.base.ETag, f.base.Version = res.ETag, res.Version
-		if !base.Swift {
-			f.base.Hashes = rec.Hashes
-		}
+		f.base.Hashes = rec.Hashes // nil on Swift
 		f.base.Size = snap.size
 		f.create, f.failures, f.lastErr = false, 0, nil
 		for i, b := range snap.blocks {

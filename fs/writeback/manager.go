@@ -153,6 +153,9 @@ func (m *Manager) Open(base Base, read BlockReader) (*File, error) {
 	f := &File{m: m, id: id, dir: filepath.Join(m.cfg.JournalDir, id), base: base, create: base.ETag == "",
 		size: base.Size, dirty: map[int64]*block{}, clip: noClip, refs: 1}
 	f.base.Hashes = append([]string(nil), base.Hashes...)
+	if base.Swift {
+		f.base.Hashes = nil
+	}
 	if f.create {
 		f.since = time.Now()
 	}

@@ -1,0 +1,222 @@
+package writeback_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/pithosfs/pithosfs/fs/writeback"
+	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/synnefo"
+)
+
+// A commit that cannot reach the server stays in the journal; a new manager
+// (the next mount) completes it with Recover.
+func TestRecoverAfterFailedCommit(t *testing.T) {
+	ctx := context.Background()
+	var proxy *flakyProxy
+	e := newEnv(t, envOptions{front: func(target string) string {
+		proxy = newFlakyProxy(t, target, 0)
+		return proxy.front(target)
+	}})
+	orig := randomBytes(t, 9*bs+5)
+	e.put("r", orig)
+	f := e.open("r")
+	want := append([]byte(nil), orig...)
+	write(t, f, []byte("hello"), 2*bs+3)
+	copy(want[2*bs+3:], "hello")
+	if err := f.Truncate(ctx, 6*bs+1); err != nil {
+		t.Fatal(err)
+	}
+	want = want[:6*bs+1]
+	proxy.n.Store(1 << 30) // the server is unreachable from now on
+	if err := f.Commit(ctx); err == nil {
+		t.Fatal("commit through a dead proxy succeeded")
+	}
+	_ = e.m.Close() // the daemon goes away without flushing
+
+	m2 := e.newManager(writeback.Config{Client: e.admin, JournalDir: e.dir})
+	if p := m2.Pending(); len(p) != 1 || p[0].State != "journal" || p[0].Name != "r" {
+		t.Fatalf("Pending before Recover = %+v", p)
+	}
+	res, err := m2.Recover(ctx)
+	if err != nil || len(res) != 1 || res[0].Err != nil || res[0].Name != "r" {
+		t.Fatalf("Recover = %+v, %v", res, err)
+	}
+	if !bytes.Equal(e.get("r"), want) {
+		t.Fatal("recovered content differs")
+	}
+	if p := m2.Pending(); len(p) != 0 {
+		t.Fatalf("Pending after Recover = %+v", p)
+	}
+	if entries, _ := os.ReadDir(e.dir); len(entries) != 0 {
+		t.Errorf("journal not empty after Recover: %d entries", len(entries))
+	}
+}
+
+// Recover of a record the server refuses (its container is gone) moves it
+// under failed/ with the reason; a directory without a record (writes never
+// flushed) is dropped.
+func TestRecoverRefusedGoesToFailed(t *testing.T) {
+	ctx := context.Background()
+	var proxy *flakyProxy
+	e := newEnv(t, envOptions{front: func(target string) string {
+		proxy = newFlakyProxy(t, target, 0)
+		return proxy.front(target)
+	}})
+	if _, err := e.admin.CreateContainer(ctx, "gone", pithos.CreateContainerOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := e.m.Open(writeback.Base{Container: "gone", Name: "x", BlockSize: bs}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, f, []byte("lost?"), 0)
+	proxy.n.Store(1 << 30)
+	if err := f.Commit(ctx); err == nil {
+		t.Fatal("commit succeeded")
+	}
+	_ = e.m.Close()
+	if err := e.admin.DeleteContainer(ctx, "gone", pithos.DeleteContainerOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(e.dir, "unflushed"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	m2 := e.newManager(writeback.Config{Client: e.admin, JournalDir: e.dir})
+	res, err := m2.Recover(ctx)
+	if err != nil || len(res) != 1 || !res[0].Failed || synnefo.StatusOf(res[0].Err) != http.StatusNotFound {
+		t.Fatalf("Recover = %+v, %v", res, err)
+	}
+	p := m2.Pending()
+	if len(p) != 1 || p[0].State != "failed" || p[0].Container != "gone" || p[0].Error == "" {
+		t.Fatalf("Pending = %+v", p)
+	}
+	if _, err := os.Stat(filepath.Join(e.dir, "unflushed")); !errors.Is(err, os.ErrNotExist) {
+		t.Error("directory without a record not removed")
+	}
+	blocks, _ := filepath.Glob(filepath.Join(e.dir, "failed", "*", "b*"))
+	if len(blocks) != 1 {
+		t.Errorf("failed/ holds %d block files, want 1", len(blocks))
+	}
+}
+
+// Crash test: a child process writes a file and starts its commit; the
+// server stalls block uploads, the child is killed with SIGKILL mid-commit,
+// and Recover in a new manager completes the commit.
+func TestRecoverAfterKill(t *testing.T) {
+	if os.Getenv("WB_CRASH_CHILD") != "" {
+		crashChild()
+		return
+	}
+	ctx := context.Background()
+	e := newEnv(t, envOptions{})
+	orig := randomBytes(t, 30*bs)
+	e.put("k", orig)
+	b := e.base("k")
+	target, _ := url.Parse(e.srv.ObjectStoreURL())
+	target.Path = ""
+	rp := httputil.NewSingleHostReverseProxy(target)
+	stall := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost { // block uploads hang until the child dies
+			_, _ = io.Copy(io.Discard, r.Body) // so the server notices the closed connection
+			select {
+			case <-r.Context().Done():
+			case <-time.After(15 * time.Second):
+			}
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	defer stall.Close()
+	su, _ := url.Parse(e.srv.ObjectStoreURL())
+	pu, _ := url.Parse(stall.URL)
+	su.Host = pu.Host
+
+	cmd := exec.Command(os.Args[0], "-test.run=^TestRecoverAfterKill$")
+	cmd.Env = append(os.Environ(), "WB_CRASH_CHILD=1", "WB_URL="+su.String(), "WB_TOKEN="+e.user.Token,
+		"WB_ACCOUNT="+e.user.UUID, "WB_DIR="+e.dir, "WB_ETAG="+b.ETag, "WB_VERSION="+strconv.FormatInt(b.Version, 10))
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		m, _ := filepath.Glob(filepath.Join(e.dir, "*", "record.json"))
+		return len(m) == 1
+	})
+	time.Sleep(100 * time.Millisecond) // let the child reach the stalled uploads
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	if got := e.get("k"); !bytes.Equal(got, orig) {
+		t.Fatal("object changed before recovery")
+	}
+
+	m2 := e.newManager(writeback.Config{Client: e.admin, JournalDir: e.dir})
+	res, err := m2.Recover(ctx)
+	if err != nil || len(res) != 1 || res[0].Err != nil {
+		t.Fatalf("Recover = %+v, %v", res, err)
+	}
+	want := append([]byte(nil), orig...)
+	crashEdit(want)
+	if !bytes.Equal(e.get("k"), want) {
+		t.Fatal("recovered content differs")
+	}
+}
+
+// crashEdit is the child's change: every third block rewritten with a pattern,
+// plus an append.
+func crashEdit(data []byte) []byte {
+	for i := 0; i < 30; i += 3 {
+		copy(data[i*bs+10:], fmt.Sprintf("block %d edited by the crashed process", i))
+	}
+	return data
+}
+
+func crashChild() {
+	ctx := context.Background()
+	c, err := pithos.New(os.Getenv("WB_URL"), os.Getenv("WB_TOKEN"), synnefo.Options{})
+	if err != nil {
+		panic(err)
+	}
+	c = c.WithAccount(os.Getenv("WB_ACCOUNT"))
+	m, err := writeback.New(writeback.Config{Client: c, JournalDir: os.Getenv("WB_DIR")})
+	if err != nil {
+		panic(err)
+	}
+	hm, info, err := c.GetHashmap(ctx, "c", "k", pithos.GetOptions{})
+	if err != nil {
+		panic(err)
+	}
+	if info.ETag != os.Getenv("WB_ETAG") {
+		panic("etag mismatch")
+	}
+	f, err := m.Open(writeback.Base{Container: "c", Name: "k", ETag: info.ETag, Version: info.Version, BlockSize: hm.BlockSize,
+		Hashes: hm.Hashes, Size: hm.Bytes}, nil)
+	if err != nil {
+		panic(err)
+	}
+	buf := make([]byte, hm.Bytes)
+	if _, err := f.ReadAt(ctx, buf, 0); err != nil {
+		panic(err)
+	}
+	crashEdit(buf)
+	for i := 0; i < 30; i += 3 {
+		if _, err := f.WriteAt(ctx, buf[i*bs:(i+1)*bs], int64(i*bs)); err != nil {
+			panic(err)
+		}
+	}
+	_ = f.Commit(ctx) // stalls until killed
+	os.Exit(3)
+}
