@@ -219,10 +219,17 @@ func (h *dirHandle) Seekdir(ctx context.Context, off uint64) syscall.Errno {
 	return 0
 }
 
+// Lookup answers READDIRPLUS from the snapshot. Its entries and attributes
+// stay valid in the kernel for the listing TTL (not the shorter attribute
+// TTL), so the lstat calls of an `ls -l` of a large directory that takes
+// longer than the attribute TTL do not turn into lookups and relistings.
 func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
 	e, ok := h.l.find(name)
 	if !ok {
 		return nil, syscall.ENOENT
 	}
+	ttl := max(h.d.sys.cfg.ListTTL-time.Since(h.l.at), 0)
+	out.SetEntryTimeout(ttl)
+	out.SetAttrTimeout(ttl)
 	return h.d.sys.child(ctx, &h.d.Inode, h.acct, h.k, e, out), 0
 }

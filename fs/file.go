@@ -151,10 +151,12 @@ func (f *fileNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint3
 	f.mu.Lock()
 	keep := f.pagesETag == h.etag
 	f.pagesETag = h.etag
-	f.size, f.etag = h.size, h.etag
-	if !h.mtime.IsZero() {
+	if h.etag != f.etag && !h.mtime.IsZero() {
+		// Changed behind the mount. (An unchanged object keeps the listing's
+		// finer mtime: a changed mtime makes the kernel drop cached pages.)
 		f.mtime = h.mtime
 	}
+	f.size, f.etag = h.size, h.etag
 	if h.version > f.version {
 		f.version = h.version
 	}

@@ -57,6 +57,8 @@ func runMount(args []string, lo logOptions) error {
 	readahead := fl.Int("readahead", cache.DefaultReadaheadBlocks, "largest readahead window, in blocks")
 	foreground := fl.Bool("foreground", true, "stay in the foreground (the only mode; unmount with Ctrl-C or fusermount3 -u)")
 	debugFuse := fl.Bool("debug-fuse", false, "log every FUSE request")
+	useLocal := fl.Bool("local", false, "mount the embedded local cloud even when a cloud is configured")
+	localData := fl.String("local-data", defaultDataDir(), "data directory of the embedded local cloud")
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return nil
@@ -97,21 +99,27 @@ func runMount(args []string, lo logOptions) error {
 		return err
 	}
 
-	home, _ := os.UserHomeDir()
-	cloud, found, err := resolveCloud(cf, os.Getenv, home)
-	if err != nil {
-		return err
+	var cloud cloudConfig
+	found := false
+	if !*useLocal {
+		home, _ := os.UserHomeDir()
+		if cloud, found, err = resolveCloud(cf, os.Getenv, home); err != nil {
+			return err
+		}
 	}
 	if !found {
-		srv, err := localcloud.Start(localcloud.Config{Dir: defaultDataDir(), Logger: log.Named("localcloud")})
+		srv, err := localcloud.Start(localcloud.Config{Dir: *localData, Logger: log.Named("localcloud")})
 		if err != nil {
 			return fmt.Errorf("starting the embedded local cloud: %w", err)
 		}
 		defer srv.Close()
 		u := srv.Cloud.Users()[0]
 		cloud = cloudConfig{URL: srv.IdentityURL(), Token: u.Token, Source: "embedded local cloud"}
-		fmt.Fprintf(os.Stderr, "pithosfs: no cloud configured (--url/--token, PITHOSFS_URL/PITHOSFS_TOKEN, ~/.kamakirc): "+
-			"using the embedded local cloud with data in %s (user %s)\n", defaultDataDir(), u.Name)
+		why := "no cloud configured (--url/--token, PITHOSFS_URL/PITHOSFS_TOKEN, ~/.kamakirc)"
+		if *useLocal {
+			why = "--local"
+		}
+		fmt.Fprintf(os.Stderr, "pithosfs: %s: using the embedded local cloud with data in %s (user %s)\n", why, *localData, u.Name)
 	}
 
 	stats := pfs.NewStats("")
@@ -222,7 +230,12 @@ func checkMountpoint(mp string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// Stat may be answered from the kernel's attribute cache; reading the
+	// directory reaches the (dead) daemon.
 	_, err = os.Stat(abs)
+	if err == nil {
+		_, err = os.ReadDir(abs)
+	}
 	if errors.Is(err, syscall.ENOTCONN) {
 		fmt.Fprintf(os.Stderr, "pithosfs: %s holds a stale mount (transport endpoint is not connected); clearing it\n", abs)
 		if uerr := syscall.Unmount(abs, syscall.MNT_DETACH); uerr != nil {

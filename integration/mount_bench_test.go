@@ -1,0 +1,169 @@
+package integration
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// benchSize is the object size of BenchmarkMount: 1 GiB, or PITHOSFS_BENCH_SIZE bytes.
+func benchSize() int64 {
+	if v, err := strconv.ParseInt(os.Getenv("PITHOSFS_BENCH_SIZE"), 10, 64); err == nil && v > 0 {
+		return v
+	}
+	return 1 << 30
+}
+
+// BenchmarkMount prints, against one local server: (a) a cold sequential read through the mount vs a raw
+// loop of parallel block GETs, with the daemon's peak RSS against --cache-mem; (b) a second read (page
+// cache) vs cat of a local copy; (c) ls -l of 10 000 objects vs one raw listing request. `make bench`.
+func BenchmarkMount(b *testing.B) {
+	size := benchSize()
+	srv := startServe(b)
+	srv.put(b, alice, "bench", nil, nil)
+	local := filepath.Join(b.TempDir(), "local")
+	f, err := os.Create(local)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := io.CopyN(f, rand.Reader, size); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	uploadFile(b, srv, alice, "bench/big", local)
+	putMany(b, srv, alice, "bench", "ls/o%05d", 10000)
+
+	const cacheMem = 256 << 20
+	for i := 0; i < b.N; i++ {
+		m := startMount(b, mountArgs{URL: srv.identityURL(), Token: alice.Token, Extra: []string{"--cache-mem", "256MiB"}})
+		p := filepath.Join(m.Dir, alice.Name, "bench", "big")
+
+		raw := timeIt(b, func() { rawParallelRead(b, srv, alice, "bench/big", 8) })
+		cold := timeIt(b, func() { sh(b, "cat "+shq(p)+" > /dev/null") })
+		rss := peakRSS(b, m.cmd.Process.Pid)
+		warm := timeIt(b, func() { sh(b, "cat "+shq(p)+" > /dev/null") })
+		sh(b, "cat "+shq(local)+" > /dev/null")
+		localCat := timeIt(b, func() { sh(b, "cat "+shq(local)+" > /dev/null") })
+
+		dir := filepath.Join(m.Dir, alice.Name, "bench", "ls")
+		sh(b, "stat "+shq(dir)+" > /dev/null")
+		before := m.stats(b)
+		ls := timeIt(b, func() { sh(b, "ls -l "+shq(dir)+" > /dev/null") })
+		after := m.stats(b)
+		rawList := timeIt(b, func() {
+			resp, body := doHTTP(b, srv.http, http.MethodGet, srv.objectURL(alice, "bench")+"?format=json&limit=10000&prefix=ls/&delimiter=/", alice.Token, nil, nil)
+			var entries []json.RawMessage
+			if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &entries) != nil || len(entries) != 10000 {
+				b.Fatalf("raw listing: %s, %d entries", resp.Status, len(entries))
+			}
+		})
+
+		mib := float64(size) / (1 << 20)
+		fmt.Printf("\n== pithosfs mount benchmark (object %d MiB, block 4 MiB, --cache-mem 256MiB) ==\n", size>>20)
+		fmt.Printf("(a) cold sequential read via mount: %7.1f MiB/s   raw parallel block GETs (8): %7.1f MiB/s   ratio %.2f (goal ≥ 0.9)\n",
+			mib/cold.Seconds(), mib/raw.Seconds(), raw.Seconds()/cold.Seconds())
+		fmt.Printf("    daemon peak RSS: %d MiB (budget %d MiB + 64 MiB goal: %v)\n", rss>>20, cacheMem>>20, rss <= cacheMem+64<<20)
+		fmt.Printf("(b) second read via mount:          %7.1f MiB/s   cat of a local copy:        %7.1f MiB/s   ratio %.2f (goal ≥ 0.8)\n",
+			mib/warm.Seconds(), mib/localCat.Seconds(), localCat.Seconds()/warm.Seconds())
+		fmt.Printf("(c) ls -l of 10 000 objects: %v (%d listing requests, %d HEADs)   one raw listing request: %v\n",
+			ls.Round(time.Millisecond), after.RequestsByKind["list_objects"]-before.RequestsByKind["list_objects"],
+			after.Requests["HEAD"]-before.Requests["HEAD"], rawList.Round(time.Millisecond))
+		b.ReportMetric(mib/cold.Seconds(), "cold-MiB/s")
+		b.ReportMetric(mib/raw.Seconds(), "raw-MiB/s")
+		b.ReportMetric(float64(rss>>20), "peak-RSS-MiB")
+		m.unmount(b)
+	}
+}
+
+func timeIt(b testing.TB, fn func()) time.Duration {
+	start := time.Now()
+	fn()
+	return time.Since(start)
+}
+
+// uploadFile PUTs a local file as an object, streamed.
+func uploadFile(t testing.TB, srv *serveProc, u cloudUser, path, local string) {
+	t.Helper()
+	f, err := os.Open(local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	req, _ := http.NewRequest(http.MethodPut, srv.objectURL(u, path), f)
+	req.ContentLength = st.Size()
+	req.Header.Set("X-Auth-Token", u.Token)
+	req.Header.Set("Content-Type", "application/octet-stream")
+	resp, err := (&http.Client{Timeout: 30 * time.Minute}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("PUT %s: %s", path, resp.Status)
+	}
+}
+
+// rawParallelRead reads an object the way a plain client would at best: its hashmap, then every block by
+// range GET, conc at a time, into io.Discard.
+func rawParallelRead(t testing.TB, srv *serveProc, u cloudUser, path string, conc int) {
+	t.Helper()
+	resp, body := doHTTP(t, srv.http, http.MethodGet, srv.objectURL(u, path)+"?format=json&hashmap", u.Token, nil, nil)
+	var hm struct {
+		BlockSize int64    `json:"block_size"`
+		Bytes     int64    `json:"bytes"`
+		Hashes    []string `json:"hashes"`
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &hm) != nil {
+		t.Fatalf("hashmap: %s", resp.Status)
+	}
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc}}
+	g, ctx := errgroup.WithContext(context.Background())
+	g.SetLimit(conc)
+	for i := range hm.Hashes {
+		off := int64(i) * hm.BlockSize
+		end := min(off+hm.BlockSize, hm.Bytes) - 1
+		g.Go(func() error {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.objectURL(u, path), nil)
+			req.Header.Set("X-Auth-Token", u.Token)
+			req.Header.Set("Range", fmt.Sprintf("bytes=%d-%d", off, end))
+			resp, err := c.Do(req)
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			_, err = io.Copy(io.Discard, resp.Body)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// peakRSS is a process's peak resident set (VmHWM) in bytes.
+func peakRSS(t testing.TB, pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			f := strings.Fields(line)
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
