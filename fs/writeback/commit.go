@@ -88,10 +88,9 @@ func (f *File) commit(ctx context.Context, hook func(int64)) error {
 		// Keep everything: the snapshot goes back under the newer writes.
 		for i, b := range snap.blocks {
 			if i*base.BlockSize >= f.clip || f.dirty[i] != nil {
-				b.frozen = false
-				if rec == nil || rec.Blocks[i] != b.file {
-					f.drop(b)
-				} else if b.data != nil {
+				// Superseded: free its memory; its file may be named by a
+				// record on disk, so the journal GC decides.
+				if b.data != nil {
 					f.m.release(base.BlockSize)
 					b.data = nil
 				}
@@ -100,6 +99,11 @@ func (f *File) commit(ctx context.Context, hook func(int64)) error {
 			f.dirty[i] = b
 		}
 		f.clip = min(f.clip, snap.clip)
+		keep := map[string]bool{}
+		for _, b := range f.dirty {
+			keep[b.file] = true
+		}
+		gcDir(f.dir, keep)
 		f.touched = true
 		f.failures++
 		f.lastErr = err
