@@ -1,0 +1,82 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestParseRemote(t *testing.T) {
+	cases := []struct {
+		in      string
+		want    remoteSpec
+		wantErr bool
+	}{
+		{"", remoteSpec{}, false},
+		{"/photos", remoteSpec{Container: "photos"}, false},
+		{"/photos/2024/summer/", remoteSpec{Container: "photos", Prefix: "2024/summer"}, false},
+		{"pithos://bob@example.org/shared/docs", remoteSpec{Account: "bob@example.org", Container: "shared", Prefix: "docs"}, false},
+		{"pithos://uuid-1", remoteSpec{Account: "uuid-1"}, false},
+		{"pithos:///c", remoteSpec{}, true},
+		{"photos", remoteSpec{}, true},
+	}
+	for _, c := range cases {
+		got, err := parseRemote(c.in)
+		if (err != nil) != c.wantErr || (!c.wantErr && got != c.want) {
+			t.Errorf("parseRemote(%q) = %+v, %v; want %+v (error %v)", c.in, got, err, c.want, c.wantErr)
+		}
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	cases := map[string]int64{"256MiB": 256 << 20, "10G": 10 << 30, "4096": 4096, "1.5k": 1536, "2TB": 2 << 40}
+	for in, want := range cases {
+		if got, err := parseSize(in); err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	if _, err := parseSize("lots"); err == nil {
+		t.Error("parseSize(lots) succeeded")
+	}
+}
+
+func TestResolveCloud(t *testing.T) {
+	home := t.TempDir()
+	rc := "[global]\ndefault_cloud = work\n\n[cloud \"work\"]\nurl = https://accounts.example.org/identity/v2.0\ntoken = tok-work\n\n" +
+		"[cloud \"home\"]\nurl = https://home.example.org/identity/v2.0\ntoken = tok-home\n"
+	if err := os.WriteFile(filepath.Join(home, ".kamakirc"), []byte(rc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	getenv := func(k string) string { return env[k] }
+
+	got, found, err := resolveCloud(cloudFlags{URL: "http://flag", Token: "t"}, getenv, home)
+	if err != nil || !found || got.URL != "http://flag" || got.Source != "command line" {
+		t.Errorf("flags: %+v %v %v", got, found, err)
+	}
+	if _, _, err := resolveCloud(cloudFlags{URL: "http://flag"}, getenv, home); err == nil {
+		t.Error("--url without --token accepted")
+	}
+	env["PITHOSFS_URL"], env["PITHOSFS_TOKEN"] = "http://env", "te"
+	if got, _, _ := resolveCloud(cloudFlags{}, getenv, home); got.URL != "http://env" || got.Token != "te" {
+		t.Errorf("environment: %+v", got)
+	}
+	delete(env, "PITHOSFS_URL")
+	delete(env, "PITHOSFS_TOKEN")
+	if got, _, _ := resolveCloud(cloudFlags{}, getenv, home); got.Token != "tok-work" {
+		t.Errorf("kamakirc default_cloud: %+v", got)
+	}
+	if got, _, _ := resolveCloud(cloudFlags{Cloud: "home"}, getenv, home); got.Token != "tok-home" {
+		t.Errorf("kamakirc --cloud home: %+v", got)
+	}
+	if _, _, err := resolveCloud(cloudFlags{Cloud: "nope"}, getenv, home); err == nil {
+		t.Error("unknown --cloud accepted")
+	}
+	if _, found, err := resolveCloud(cloudFlags{}, getenv, t.TempDir()); found || err != nil {
+		t.Errorf("nothing configured: found=%v err=%v, want the embedded cloud", found, err)
+	}
+	swift := cloudConfig{URL: "http://127.0.0.1:8081/auth/v1.0"}
+	if !swift.swift() {
+		t.Error("a /auth/v1.0 URL is Swift")
+	}
+}

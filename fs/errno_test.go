@@ -1,0 +1,84 @@
+package fs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"syscall"
+	"testing"
+
+	"github.com/pithosfs/pithosfs/synnefo"
+)
+
+func TestErrnoOf(t *testing.T) {
+	cases := []struct {
+		err  error
+		want syscall.Errno
+	}{
+		{&synnefo.ClientError{Status: 404}, syscall.ENOENT},
+		{&synnefo.ClientError{Status: 403}, syscall.EACCES},
+		{&synnefo.ClientError{Status: 401}, syscall.EACCES},
+		{&synnefo.ClientError{Status: 409}, syscall.ENOTEMPTY},
+		{&synnefo.ClientError{Status: 412}, syscall.EEXIST},
+		{&synnefo.ClientError{Status: 413}, syscall.ENOSPC},
+		{&synnefo.ClientError{Status: 500}, syscall.EIO},
+		{fmt.Errorf("wrapped: %w", &synnefo.ClientError{Status: 404}), syscall.ENOENT},
+		// A transport error carries the socket's errno: the kernel must get EIO.
+		{&synnefo.ClientError{Err: fmt.Errorf("dial: %w", syscall.ECONNREFUSED)}, syscall.EIO},
+		{context.Canceled, syscall.EINTR},
+		{syscall.ENOTDIR, syscall.ENOTDIR},
+		{errors.New("other"), syscall.EIO},
+	}
+	for _, c := range cases {
+		if got := errnoOf(c.err); got != c.want {
+			t.Errorf("errnoOf(%v) = %v, want %v", c.err, got, c.want)
+		}
+	}
+}
+
+func TestStatsKinds(t *testing.T) {
+	s := NewStats("http://h/pithos/object-store/v1")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("abc")) }))
+	defer srv.Close()
+	s.SetEndpoint(srv.URL + "/pithos/object-store/v1")
+	c := &http.Client{Transport: s.Transport(http.DefaultTransport)}
+	do := func(method, path string, hdr map[string]string) {
+		req, _ := http.NewRequest(method, srv.URL+path, nil)
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 10)
+		for {
+			if _, err := resp.Body.Read(buf); err != nil {
+				break
+			}
+		}
+		resp.Body.Close()
+	}
+	base := "/pithos/object-store/v1"
+	do("GET", base+"/", nil)
+	do("GET", base+"/acct", nil)
+	do("GET", base+"/acct/cont", nil)
+	do("GET", base+"/acct/cont/a/b?hashmap&format=json", nil)
+	do("GET", base+"/acct/cont/a/b", map[string]string{"Range": "bytes=0-1"})
+	do("HEAD", base+"/acct/cont/a/b", nil)
+	do("PUT", base+"/acct/cont/x", map[string]string{"X-Move-From": "/cont/y"})
+	do("POST", "/astakos/identity/v2.0/tokens", nil)
+	snap := s.Snapshot(nil)
+	want := map[string]int64{"list_accounts": 1, "list_containers": 1, "list_objects": 1, "get_hashmap": 1, "get_range": 1,
+		"head_object": 1, "copy_move": 1, "identity": 1}
+	for k, v := range want {
+		if snap.RequestsByKind[k] != v {
+			t.Errorf("%s = %d, want %d (all: %v)", k, snap.RequestsByKind[k], v, snap.RequestsByKind)
+		}
+	}
+	if snap.Requests["GET"] != 5 || snap.BytesDown != 3*7 {
+		t.Errorf("verbs %v, bytes down %d", snap.Requests, snap.BytesDown)
+	}
+}
