@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -95,6 +96,11 @@ func runMount(args []string, lo logOptions) error {
 		return err
 	}
 	defer log.Sync()
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// Blocks are 4 MiB allocations: without a limit the garbage collector
+		// lets the heap grow to twice the cache budget before collecting.
+		debug.SetMemoryLimit(memBytes + 96<<20)
+	}
 	if mountpoint, err = checkMountpoint(mountpoint); err != nil {
 		return err
 	}
