@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pithosfs/pithosfs/cache"
+	"github.com/pithosfs/pithosfs/fs/control"
 	"github.com/pithosfs/pithosfs/fs/writeback"
 	"github.com/pithosfs/pithosfs/pithos"
 )
@@ -64,6 +65,9 @@ type Config struct {
 	// JournalDir holds the write path's journals (one directory per
 	// account); "" makes files read-only (EROFS on open for writing).
 	JournalDir string
+	// Control, when set, shows the cloud control trees (servers/, images/,
+	// flavors/, networks/) at the root of a whole-cloud mount.
+	Control *control.Config
 	// Logger receives errors (each logged once, with path and status).
 	Logger *zap.Logger
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
+	"github.com/pithosfs/pithosfs/fs/control"
 	"github.com/pithosfs/pithosfs/pithos"
 )
 
@@ -39,6 +40,17 @@ var (
 func (r *rootNode) OnAdd(ctx context.Context) {
 	ctl := r.NewPersistentInode(ctx, &controlDir{sys: r.sys}, fs.StableAttr{Mode: fuse.S_IFDIR, Ino: inoOf("control")})
 	r.AddChild(controlName, ctl, true)
+	if c := r.sys.cfg.Control; c != nil {
+		control.Add(ctx, &r.Inode, *c)
+	}
+}
+
+// cloudDirs are the control trees shown beside the accounts.
+func (r *rootNode) cloudDirs() []string {
+	if c := r.sys.cfg.Control; c != nil {
+		return control.Names(*c)
+	}
+	return nil
 }
 
 func (r *rootNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
@@ -93,6 +105,13 @@ func (r *rootNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) 
 		out.Mode = fuse.S_IFDIR | 0o555
 		return ch, 0
 	}
+	for _, d := range r.cloudDirs() {
+		if d == name {
+			ch := r.GetChild(name)
+			r.sys.dirAttr(&out.Attr, ch.StableAttr().Ino, startTime)
+			return ch, 0
+		}
+	}
 	list, errno := r.accountsList(ctx)
 	if errno != 0 {
 		return nil, errno
@@ -124,6 +143,9 @@ func (r *rootNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 		return nil, errno
 	}
 	out := []fuse.DirEntry{{Name: controlName, Mode: fuse.S_IFDIR, Ino: inoOf("control")}}
+	for _, d := range r.cloudDirs() {
+		out = append(out, fuse.DirEntry{Name: d, Mode: fuse.S_IFDIR, Ino: r.GetChild(d).StableAttr().Ino})
+	}
 	for _, a := range list {
 		out = append(out, fuse.DirEntry{Name: a.name, Mode: fuse.S_IFDIR, Ino: inoOf("account", a.uuid)})
 	}

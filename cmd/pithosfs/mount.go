@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -19,10 +20,12 @@ import (
 
 	"github.com/pithosfs/pithosfs/cache"
 	pfs "github.com/pithosfs/pithosfs/fs"
+	"github.com/pithosfs/pithosfs/fs/control"
 	"github.com/pithosfs/pithosfs/fs/writeback"
 	"github.com/pithosfs/pithosfs/pithos"
 	"github.com/pithosfs/pithosfs/synnefo"
 	"github.com/pithosfs/pithosfs/synnefo/astakos"
+	"github.com/pithosfs/pithosfs/synnefo/image"
 	"github.com/pithosfs/pithosfs/synnefo/localcloud"
 )
 
@@ -60,6 +63,8 @@ func runMount(args []string, lo logOptions) error {
 	debugFuse := fl.Bool("debug-fuse", false, "log every FUSE request")
 	useLocal := fl.Bool("local", false, "mount the embedded local cloud even when a cloud is configured")
 	localData := fl.String("local-data", defaultDataDir(), "data directory of the embedded local cloud")
+	allowDelete := fl.Bool("allow-delete-servers", false, "let rm servers/NAME.json delete the server (otherwise EPERM)")
+	noControl := fl.Bool("no-control", false, "do not show servers/, images/, flavors/ and networks/ at the root")
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return nil
@@ -150,6 +155,21 @@ func runMount(args []string, lo logOptions) error {
 	defer bc.Close()
 	cfg.Cache = bc
 	cfg.JournalDir = filepath.Join(*cacheDir, "journal")
+	if ast, ok := cfg.Names.(*astakos.Client); ok && !*noControl && cfg.Remote == (pfs.Remote{}) {
+		ctl, err := control.FromCatalog(ctx, ast, opts)
+		if err != nil {
+			return fmt.Errorf("cloud %s: %w", cloud.URL, err)
+		}
+		ctl.AllowDeleteServers = *allowDelete
+		ctl.TTL = *attrTTL
+		ctl.TempDir = filepath.Join(*cacheDir, "tmp")
+		if err := os.MkdirAll(ctl.TempDir, 0o700); err != nil {
+			return err
+		}
+		ctl.Logger = log.Named("control")
+		ctl.ResolvePath = mountPathResolver(mountpoint, cfg)
+		cfg.Control = &ctl
+	}
 	mnt, err := pfs.Mount(mountpoint, cfg, "pithos:"+cfg.Client.Account, *debugFuse)
 	if err != nil {
 		return err
@@ -177,6 +197,33 @@ func runMount(args []string, lo logOptions) error {
 		return err
 	}
 	return ferr
+}
+
+// mountPathResolver maps a path inside this mount (absolute, under
+// mountpoint: MOUNTPOINT/ACCOUNT/CONTAINER/PATH, the account by user name or
+// uuid) to an image location, for "location" in images/NAME.json.
+func mountPathResolver(mountpoint string, cfg pfs.Config) func(string) (image.Location, bool) {
+	return func(p string) (image.Location, bool) {
+		rel, ok := strings.CutPrefix(filepath.Clean(p), mountpoint+"/")
+		if !ok {
+			return image.Location{}, false
+		}
+		parts := strings.SplitN(rel, "/", 3)
+		if len(parts) != 3 || parts[2] == "" {
+			return image.Location{}, false
+		}
+		acct := parts[0]
+		if acct == cfg.UserName {
+			acct = cfg.Client.Account
+		} else if cfg.Names != nil && acct != cfg.Client.Account {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if m, err := cfg.Names.NamesToUUIDs(ctx, []string{acct}); err == nil && m[acct] != "" {
+				acct = m[acct]
+			}
+		}
+		return image.Location{Account: acct, Container: parts[1], Path: parts[2]}, true
+	}
 }
 
 // flushAll commits every pending write, printing progress for large files.

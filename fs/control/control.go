@@ -58,7 +58,7 @@ func Add(ctx context.Context, root *gofs.Inode, cfg Config) {
 		cfg.Logger = zap.NewNop()
 	}
 	add := func(name string, k kind) {
-		d := &dirNode{cfg: &cfg, name: name, kind: k, adminPass: map[string]string{}}
+		d := &dirNode{cfg: &cfg, name: name, kind: k, adminPass: map[string]string{}, lastErrAt: time.Now()}
 		child := root.NewPersistentInode(ctx, d, gofs.StableAttr{Mode: fuse.S_IFDIR, Ino: inode("dir", name)})
 		root.AddChild(name, child, true)
 	}
@@ -226,6 +226,7 @@ type dirNode struct {
 	cached    []entry
 	cachedAt  time.Time
 	lastErr   string
+	lastErrAt time.Time
 	adminPass map[string]string // server id -> password, shown once
 }
 
@@ -241,6 +242,7 @@ const lastErrorName = ".last-error"
 
 func (d *dirNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	out.Mode = fuse.S_IFDIR | 0o755
+	out.Nlink = 2
 	out.SetTimeout(d.cfg.TTL)
 	return 0
 }
@@ -272,7 +274,7 @@ func (d *dirNode) fail(op, name string, err error) syscall.Errno {
 	errno := errnoOf(err)
 	msg := fmt.Sprintf("%s %s %s/%s: %v (%s)\n", time.Now().UTC().Format(time.RFC3339), op, d.name, name, err, errno)
 	d.mu.Lock()
-	d.lastErr = msg
+	d.lastErr, d.lastErrAt = msg, time.Now()
 	d.mu.Unlock()
 	d.cfg.Logger.Warn("control request rejected", zap.String("op", op), zap.String("path", d.name+"/"+name),
 		zap.Int("status", synnefo.StatusOf(err)), zap.Error(err))
@@ -397,6 +399,11 @@ func (n *lastErrorNode) text() []byte {
 
 func (n *lastErrorNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	out.Mode = fuse.S_IFREG | 0o444
+	out.Nlink = 1
+	n.dir.mu.Lock()
+	at := n.dir.lastErrAt
+	n.dir.mu.Unlock()
+	out.SetTimes(nil, &at, &at)
 	out.Size = uint64(len(n.text()))
 	out.SetTimeout(0)
 	return 0

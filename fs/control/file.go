@@ -39,6 +39,7 @@ func (n *fileNode) getID() string {
 // fillAttr sets mode and size; the size is the length of the rendered
 // document, at most a TTL old (reads use direct I/O, so it is advisory).
 func (n *fileNode) fillAttr(ctx context.Context, out *fuse.Attr) {
+	out.Nlink = 1
 	out.Mode = fuse.S_IFREG | 0o444
 	if n.mine {
 		out.Mode = fuse.S_IFREG | 0o644
@@ -261,6 +262,7 @@ func (u *upload) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.AttrO
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	out.Mode = fuse.S_IFREG | 0o644
+	out.Nlink = 1
 	out.Size = uint64(u.size)
 	return 0
 }
