@@ -92,6 +92,7 @@ type serverRec struct {
 	Meta        map[string]string `json:"meta,omitempty"`
 	KeyNames    []string          `json:"key_names,omitempty"`
 	Tags        []string          `json:"tags,omitempty"`
+	TagsPending map[string]int64  `json:"tags_pending,omitempty"` // tag -> end of its PENDADD job
 	Personality []json.RawMessage `json:"personality,omitempty"`
 	Created     int64             `json:"created"`
 	Updated     int64             `json:"updated"`
@@ -135,6 +136,7 @@ func (s *serverRec) status() string {
 var taskStates = map[string]string{
 	"BUILD": "BUILDING", "START": "STARTING", "STOP": "STOPPING", "REBOOT": "REBOOTING",
 	"DESTROY": "DESTROYING", "RESIZE": "RESIZING",
+	"ATTACH_VOLUME": "ATTACHING_VOLUME", "DETACH_VOLUME": "DETACHING_VOLUME",
 }
 
 // progress rises with time during BUILD and is 100 afterwards.
@@ -287,7 +289,16 @@ func (c *Cloud) serveServers(q *creq) error {
 				"DELETE": func() error { return c.serverPassword(q, id, true) },
 			})
 		}
-	case "diagnostics", "stats", "os-volume_attachments", "tags":
+	case "tags":
+		if len(s) == 3 {
+			return c.serveServerTags(q, id, "")
+		}
+		if len(s) == 4 && s[3] != "" {
+			return c.serveServerTags(q, id, s[3])
+		}
+	case "os-volume_attachments":
+		return c.serveVolumeAttachments(q, id, s[3:])
+	case "diagnostics", "stats":
 		if len(s) == 3 {
 			return route(q, map[string]func() error{"GET": func() error { return c.serverExtra(q, id, s[2]) }})
 		}
@@ -393,7 +404,7 @@ func (t *txn) serverJSON(q *creq, s *serverRec) map[string]any {
 	}
 	vols := []int64{}
 	for _, vid := range s.Volumes {
-		if v, ok := getRec[volumeRec](t, bVolumes, vid); ok && !v.Deleted {
+		if v, ok := getRec[volumeRec](t, bVolumes, vid); ok && !v.Deleted && v.Server == s.ID {
 			vols = append(vols, vid)
 		}
 	}
@@ -403,10 +414,7 @@ func (t *txn) serverJSON(q *creq, s *serverRec) map[string]any {
 		keyName = s.KeyNames[0]
 	}
 	task := taskStates[s.Task]
-	tags := s.Tags
-	if s.Oper == "BUILD" || tags == nil {
-		tags = []string{} // tags stay PENDADD until the build succeeds
-	}
+	tags := s.activeTags() // tags stay PENDADD until the build (and their job) succeeds
 	diags := []any{}
 	if n := len(s.Diagnostics); n > 0 {
 		diags = append(diags, s.Diagnostics[n-1])
@@ -1038,21 +1046,6 @@ func (c *Cloud) serverExtra(q *creq, id int64, what string) error {
 		writeJSON(q.w, 200, map[string]any{"stats": map[string]any{
 			"serverRef": s.ID, "refresh": 60, "cpuBar": "", "cpuTimeSeries": "", "netBar": "", "netTimeSeries": "",
 		}})
-	case "tags":
-		statuses := make([]string, len(s.Tags))
-		for i := range statuses {
-			statuses[i] = "ACTIVE"
-			if s.Oper == "BUILD" {
-				statuses[i] = "PENDADD"
-			}
-		}
-		writeJSON(q.w, 200, map[string]any{"tags": nonNil(s.Tags), "statuses": statuses})
-	case "os-volume_attachments":
-		atts := []any{}
-		for _, v := range s.Volumes {
-			atts = append(atts, map[string]any{"id": v, "volumeId": v, "serverId": s.ID, "device": ""})
-		}
-		writeJSON(q.w, 200, map[string]any{"volumeAttachments": atts})
 	}
 	return nil
 }

@@ -36,6 +36,7 @@ const (
 	dueVolume   = 'v'
 	dueSnapshot = 'i'
 	duePort     = 'p'
+	dueTags     = 't'
 )
 
 func nowNS() int64 { return time.Now().UnixNano() }
@@ -334,6 +335,8 @@ func (c *Cloud) settle(now int64) error {
 				err = t.settleSnapshot(id, at)
 			case duePort:
 				err = t.settlePort(id, at)
+			case dueTags:
+				err = t.settleTags(id, at)
 			}
 			if err != nil {
 				return err

@@ -64,14 +64,7 @@ func (t *txn) newVolume(q *creq, sp volumeSpec) (*volumeRec, error) {
 		v.Bytes, v.Hashes = sp.image.obj.Bytes, sp.image.obj.Hashes
 	}
 	if sp.server != 0 {
-		n := 0
-		each(t, bVolumes, func(o *volumeRec) bool {
-			if o.Server == sp.server && !o.Deleted {
-				n++
-			}
-			return true
-		})
-		v.DeviceIndex = n
+		v.DeviceIndex = t.nextDeviceIndex(sp.server)
 	}
 	return v, putRec(t, bVolumes, id, v)
 }
@@ -117,7 +110,17 @@ func (t *txn) settleVolume(sid string, at int64) error {
 	if !ok || v.Next == "" || v.Until != at {
 		return nil
 	}
+	detached := v.Status == "detaching" && v.Next == "available"
 	v.Status, v.Updated, v.Next, v.Until = v.Next, at, "", 0
+	if detached {
+		if s, ok := getRec[serverRec](t, bServers, v.Server); ok {
+			s.Volumes = removeID(s.Volumes, id)
+			if err := putRec(t, bServers, s.ID, s); err != nil {
+				return err
+			}
+		}
+		v.Server, v.DeviceIndex = 0, 0
+	}
 	if v.Status == "deleted" {
 		v.Deleted = true
 		if v.Server != 0 {
