@@ -384,9 +384,10 @@ func (c *Cloud) createVolume(q *creq) error {
 		v.Snapshot = snapID
 		v.Next, v.Until = "available", q.now+int64(c.actionDelay())
 		if s != nil {
+			// Synnefo attaches it with an ATTACH_VOLUME job on the server.
 			v.Next = "in_use"
-			s.Volumes, s.Updated = append(s.Volumes, v.ID), q.now
-			if err := putRec(t, bServers, s.ID, s); err != nil {
+			s.Volumes = append(s.Volumes, v.ID)
+			if err := t.startTask(s, "ATTACH_VOLUME", q.now, v.Until); err != nil {
 				return err
 			}
 		}

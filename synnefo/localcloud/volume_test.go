@@ -106,6 +106,10 @@ func TestSnapshotAndVolumeErrors(t *testing.T) {
 		t.Fatalf("create reply must be the short form: %v", v)
 	}
 	vid := v["id"].(string)
+	if got := e.server(building["id"]); got["SNF:task_state"] != "ATTACHING_VOLUME" {
+		t.Fatalf("server task %v while its new volume is created", got["SNF:task_state"])
+	}
+	e.do("POST", volumeP+"/volumes", `{"volume": {"size": 2, "display_name": "data", "server_id": `+jsonID(building["id"])+`}}`).fault(t, 400, "badRequest", "pending 'ATTACH_VOLUME'")
 	poll(t, "volume in_use", func() map[string]any {
 		return obj(e.do("GET", volumeP+"/volumes/"+vid, nil).want(t, 200).m, "volume")
 	}, func(m map[string]any) bool { return m["status"] == "in_use" })
