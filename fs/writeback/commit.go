@@ -265,6 +265,14 @@ func (m *Manager) run(ctx context.Context, dir string, rec *record, src blockSou
 			}
 			return res, nil
 		}
+		if synnefo.StatusOf(err) == http.StatusPreconditionFailed {
+			if res, ok := m.alreadyCommitted(ctx, rec); ok {
+				// A retried PUT whose first attempt succeeded but lost its
+				// reply: the object already is this version.
+				m.stats.commits.Add(1)
+				return res, nil
+			}
+		}
 		if synnefo.StatusOf(err) == http.StatusPreconditionFailed && rec.ConflictOf == "" {
 			rec.ConflictOf = rec.Name
 			rec.Name = conflictName(rec.Name, m.cfg.Now())
@@ -278,6 +286,33 @@ func (m *Manager) run(ctx context.Context, dir string, rec *record, src blockSou
 		}
 		return nil, classify(rec.Container, rec.Name, err)
 	}
+}
+
+// alreadyCommitted reports whether the object already holds exactly the
+// hashmap rec describes (HEAD, comparing its Merkle hash with rec's top
+// hash), returning its ETag and version. Only hashmap commits can tell.
+func (m *Manager) alreadyCommitted(ctx context.Context, rec *record) (*pithos.PutResult, bool) {
+	if rec.Swift || rec.Size == 0 || len(rec.Hashes) == 0 {
+		return nil, false
+	}
+	want, err := pithos.TopHash(rec.Hashes)
+	if err != nil {
+		return nil, false
+	}
+	info, err := m.cfg.Client.ObjectInfo(ctx, rec.Container, rec.Name, pithos.GetOptions{})
+	if err != nil {
+		return nil, false
+	}
+	got := info.Hash
+	if got == "" {
+		got = info.ETag
+	}
+	if !strings.EqualFold(got, want) || info.Bytes != rec.Size {
+		return nil, false
+	}
+	m.log.Info("writeback: precondition failed but the object already holds this version (a retried PUT whose reply was lost)",
+		zap.String("container", rec.Container), zap.String("name", rec.Name))
+	return &pithos.PutResult{ETag: info.ETag, Version: info.Version}, true
 }
 
 // conflictName is name.conflict-<UTC timestamp>.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -122,6 +123,15 @@ func (f *File) Base() Base {
 	b := f.base
 	b.Hashes = append([]string(nil), b.Hashes...)
 	return b
+}
+
+// SetMeta sets the content type and metadata the next commit sends (a
+// commit replaces the object's metadata). It does not make the file dirty.
+func (f *File) SetMeta(contentType string, meta map[string]string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.base.ContentType = contentType
+	f.base.Meta = maps.Clone(meta)
 }
 
 // ReadAt reads len(p) bytes at off, seeing unflushed writes; clean blocks come

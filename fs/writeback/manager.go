@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -197,6 +198,27 @@ func (m *Manager) Rename(container, name, newContainer, newName string) {
 	f.cmu.Lock()
 	defer f.cmu.Unlock()
 	m.retarget(f, newContainer, newName)
+}
+
+// RenameTree moves every registered File below the directory prefix/ of
+// container to newPrefix/ of newContainer, after a server-side move of the
+// directory with its subtree.
+func (m *Manager) RenameTree(container, prefix, newContainer, newPrefix string) {
+	m.mu.Lock()
+	var moved []*File
+	for k, f := range m.files {
+		if k.container == container && strings.HasPrefix(k.name, prefix+"/") {
+			moved = append(moved, f)
+		}
+	}
+	m.mu.Unlock()
+	for _, f := range moved {
+		b := f.Base()
+		if b.Container != container || !strings.HasPrefix(b.Name, prefix+"/") {
+			continue
+		}
+		m.Rename(container, b.Name, newContainer, newPrefix+b.Name[len(prefix):])
+	}
 }
 
 // retarget re-keys f under a new name (f.cmu held, f.mu not held).

@@ -1,0 +1,154 @@
+package writeback_test
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"sync/atomic"
+	"testing"
+
+	"github.com/pithosfs/pithosfs/pithos"
+)
+
+// lostReplyProxy forwards every request to target, but drops the connection
+// instead of replying after the first hashmap PUT that succeeded: the
+// server committed, the client never hears of it and retries.
+type lostReplyProxy struct {
+	srv     *httptest.Server
+	dropped atomic.Int64
+}
+
+func newLostReplyProxy(t *testing.T, target string) *lostReplyProxy {
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = ""
+	p := &lostReplyProxy{}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	rp.ModifyResponse = func(resp *http.Response) error {
+		r := resp.Request
+		if r.Method == http.MethodPut && r.URL.Query().Has("hashmap") && resp.StatusCode == http.StatusCreated &&
+			p.dropped.Add(1) == 1 {
+			return errDropReply
+		}
+		return nil
+	}
+	rp.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
+		if err == errDropReply {
+			if hj, ok := w.(http.Hijacker); ok {
+				if c, _, err := hj.Hijack(); err == nil {
+					_ = c.(*net.TCPConn).SetLinger(0)
+					_ = c.Close()
+					return
+				}
+			}
+		}
+		http.Error(w, err.Error(), http.StatusBadGateway)
+	}
+	p.srv = httptest.NewServer(rp)
+	t.Cleanup(p.srv.Close)
+	return p
+}
+
+type dropReply struct{}
+
+func (dropReply) Error() string { return "reply dropped" }
+
+var errDropReply error = dropReply{}
+
+func (p *lostReplyProxy) front(target string) string {
+	u, _ := url.Parse(target)
+	pu, _ := url.Parse(p.srv.URL)
+	u.Scheme, u.Host = pu.Scheme, pu.Host
+	return u.String()
+}
+
+// TestLostReplyOfSuccessfulPut: the hashmap PUT succeeds but its reply is
+// lost; the client's retry gets 412 (the ETag moved on / the object now
+// exists). The commit must see that the object holds exactly its hashmap and
+// succeed — no conflict copy — both for a new file (If-None-Match: *) and an
+// existing one (If-Match).
+func TestLostReplyOfSuccessfulPut(t *testing.T) {
+	for _, existing := range []bool{false, true} {
+		name := map[bool]string{false: "new", true: "existing"}[existing]
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			var proxy *lostReplyProxy
+			e := newEnv(t, envOptions{front: func(target string) string {
+				proxy = newLostReplyProxy(t, target)
+				return proxy.front(target)
+			}})
+			data := randomBytes(t, 5*bs+7)
+			if existing {
+				e.put("obj", randomBytes(t, 3*bs))
+			}
+			f := e.open("obj")
+			defer f.Release()
+			write(t, f, data, 0)
+			if err := f.Commit(ctx); err != nil {
+				t.Fatalf("Commit with a lost reply: %v", err)
+			}
+			if proxy.dropped.Load() < 1 {
+				t.Fatal("the proxy dropped no reply: the test did not exercise the retry")
+			}
+			if !bytes.Equal(e.get("obj"), data) {
+				t.Fatal("content differs")
+			}
+			l, err := e.admin.ListObjects(ctx, "c", pithos.ListOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(l.Objects) != 1 {
+				names := []string{}
+				for _, o := range l.Objects {
+					names = append(names, o.Name)
+				}
+				t.Fatalf("objects after commit: %v (a conflict copy was made)", names)
+			}
+			if st := e.m.Stats(); st.Conflicts != 0 {
+				t.Errorf("conflicts = %d", st.Conflicts)
+			}
+			// The file's base is the committed version: a second change commits over it.
+			write(t, f, []byte("x"), 0)
+			if err := f.Commit(ctx); err != nil {
+				t.Fatalf("second commit: %v", err)
+			}
+			data[0] = 'x'
+			if !bytes.Equal(e.get("obj"), data) {
+				t.Fatal("content after the second commit differs")
+			}
+		})
+	}
+}
+
+// TestRenameTreeMovesPendingFiles: files with unflushed writes below a
+// directory follow a server-side move of the directory; their commit goes to
+// the new name.
+func TestRenameTreeMovesPendingFiles(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{})
+	f := e.open("d/sub/a")
+	g := e.open("dx/b") // not below d/
+	defer f.Release()
+	defer g.Release()
+	write(t, f, []byte("aaa"), 0)
+	write(t, g, []byte("bbb"), 0)
+	e.m.RenameTree("c", "d", "c", "e")
+	if e.m.Lookup("c", "d/sub/a") != nil || e.m.Lookup("c", "e/sub/a") != f {
+		t.Fatal("d/sub/a was not re-keyed to e/sub/a")
+	}
+	if e.m.Lookup("c", "dx/b") != g {
+		t.Fatal("dx/b moved although it is not below d/")
+	}
+	if err := f.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(e.get("e/sub/a")); got != "aaa" {
+		t.Fatalf("e/sub/a = %q", got)
+	}
+}
