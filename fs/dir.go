@@ -31,6 +31,7 @@ type dirNode struct {
 
 	mu    sync.Mutex
 	mtime time.Time
+	px    posix // stored attributes of the marker (fs/meta.go)
 }
 
 var (
@@ -72,11 +73,16 @@ func joinPath(prefix, name string) string {
 }
 
 func (d *dirNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	d.mu.Lock()
-	mt := d.mtime
-	d.mu.Unlock()
-	d.sys.dirAttr(&out.Attr, d.StableAttr().Ino, mt)
+	d.fillAttr(&out.Attr)
 	return 0
+}
+
+func (d *dirNode) fillAttr(out *fuse.Attr) {
+	d.mu.Lock()
+	mt, px := d.mtime, d.px
+	d.mu.Unlock()
+	d.sys.dirAttr(out, d.StableAttr().Ino, mt)
+	px.apply(out)
 }
 
 func (d *dirNode) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
@@ -104,7 +110,7 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	if errno != 0 {
 		return nil, errno
 	}
-	e, ok := l.find(name)
+	e, ok := findEntry(l, name)
 	if !ok {
 		return nil, syscall.ENOENT
 	}
@@ -115,23 +121,34 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 // when the kernel already knows it, with its attributes refreshed) and
 // fills out.
 func (s *fsys) child(ctx context.Context, parent *fs.Inode, acct *account, k dirKey, e pithos.DirEntry, out *fuse.EntryOut) *fs.Inode {
-	ino, mode := s.identity(acct, k, e)
-	if ex := parent.GetChild(e.Name); ex != nil && ex.StableAttr().Ino == ino && ex.StableAttr().Mode == mode {
+	ino, mode := s.entryIdentity(parent, acct, k, e)
+	if ex := parent.GetChild(displayName(e)); ex != nil && ex.StableAttr().Ino == ino && ex.StableAttr().Mode == mode {
 		switch n := ex.Operations().(type) {
 		case *fileNode:
 			n.refresh(e.Object)
 			n.fillAttr(&out.Attr)
 		case *dirNode:
 			n.fromEntry(e)
-			s.dirAttr(&out.Attr, ino, n.modTime())
+			n.fillAttr(&out.Attr)
+		case *symlinkNode:
+			n.refresh(e.Object)
+			n.fillAttr(&out.Attr)
 		}
 		return ex
 	}
-	if mode == fuse.S_IFDIR {
+	switch mode {
+	case fuse.S_IFDIR:
 		d := &dirNode{sys: s}
 		d.fromEntry(e)
-		s.dirAttr(&out.Attr, ino, d.mtime)
-		return parent.NewInode(ctx, d, fs.StableAttr{Mode: mode, Ino: ino})
+		ch := parent.NewInode(ctx, d, fs.StableAttr{Mode: mode, Ino: ino})
+		d.fillAttr(&out.Attr)
+		return ch
+	case fuse.S_IFLNK:
+		l := &symlinkNode{sys: s, rclone: isRcloneLink(e)}
+		l.refresh(e.Object)
+		ch := parent.NewInode(ctx, l, fs.StableAttr{Mode: mode, Ino: ino})
+		l.fillAttr(&out.Attr)
+		return ch
 	}
 	f := &fileNode{sys: s}
 	f.refresh(e.Object)
@@ -140,10 +157,54 @@ func (s *fsys) child(ctx context.Context, parent *fs.Inode, acct *account, k dir
 	return parent.NewInode(ctx, f, fs.StableAttr{Mode: mode, Ino: ino})
 }
 
+// entryIdentity is identity, except that a file created by this mount keeps
+// the (path-based) inode number it got at create after its first commit
+// gives it a uuid: the uuid is mapped to that number from then on.
+func (s *fsys) entryIdentity(parent *fs.Inode, acct *account, k dirKey, e pithos.DirEntry) (uint64, uint32) {
+	ino, mode := s.identity(acct, k, e)
+	if mode != fuse.S_IFREG || e.Object == nil || e.Object.UUID == "" {
+		return ino, mode
+	}
+	ex := parent.GetChild(e.Name)
+	if ex == nil || ex.StableAttr().Ino == ino || ex.StableAttr().Mode != fuse.S_IFREG {
+		return ino, mode
+	}
+	if f, ok := ex.Operations().(*fileNode); ok && f.isCreated() {
+		exIno := ex.StableAttr().Ino
+		s.adopt(acct.uuid, e.Object.UUID, exIno)
+		return exIno, mode
+	}
+	return ino, mode
+}
+
+// adopt maps an object uuid to an inode number (bounded: the map is
+// dropped when it grows past 100 000 entries, which only costs renumbering).
+func (s *fsys) adopt(acct, uuid string, ino uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.adopted == nil || len(s.adopted) > 100_000 {
+		s.adopted = map[string]uint64{}
+	}
+	s.adopted[acct+"/"+uuid] = ino
+}
+
+func (s *fsys) adoptedIno(acct, uuid string) (uint64, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ino, ok := s.adopted[acct+"/"+uuid]
+	return ino, ok
+}
+
 // identity is an entry's inode number and type: from the object's uuid
 // (stable across renames and remounts), or for an implicit directory from
 // its path.
 func (s *fsys) identity(acct *account, k dirKey, e pithos.DirEntry) (uint64, uint32) {
+	if isSymlinkEntry(e) {
+		if e.Object.UUID != "" {
+			return inoOf("uuid", acct.uuid, e.Object.UUID), fuse.S_IFLNK
+		}
+		return inoOf("path", acct.uuid, k.container, joinPath(k.prefix, e.Name)), fuse.S_IFLNK
+	}
 	if e.IsDir {
 		if o := e.Object; o != nil && o.UUID != "" && (o.IsDir() || strings.HasSuffix(o.Name, "/")) {
 			return inoOf("uuid", acct.uuid, o.UUID), fuse.S_IFDIR
@@ -151,6 +212,9 @@ func (s *fsys) identity(acct *account, k dirKey, e pithos.DirEntry) (uint64, uin
 		return inoOf("dir", acct.uuid, k.container, joinPath(k.prefix, e.Name)), fuse.S_IFDIR
 	}
 	if e.Object.UUID != "" {
+		if ino, ok := s.adoptedIno(acct.uuid, e.Object.UUID); ok {
+			return ino, fuse.S_IFREG
+		}
 		return inoOf("uuid", acct.uuid, e.Object.UUID), fuse.S_IFREG
 	}
 	return inoOf("path", acct.uuid, k.container, joinPath(k.prefix, e.Name)), fuse.S_IFREG
@@ -162,6 +226,9 @@ func (d *dirNode) fromEntry(e pithos.DirEntry) {
 	}
 	d.mu.Lock()
 	d.mtime = e.Object.LastModified
+	if e.Object.IsDir() {
+		d.px = posixOf(e.Object)
+	}
 	d.mu.Unlock()
 }
 
@@ -208,8 +275,8 @@ func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Err
 	}
 	e := h.l.entries[i-2]
 	h.pos++
-	ino, mode := h.d.sys.identity(h.acct, h.k, e)
-	return &fuse.DirEntry{Name: e.Name, Mode: mode, Ino: ino, Off: uint64(i + 1)}, 0
+	ino, mode := h.d.sys.entryIdentity(&h.d.Inode, h.acct, h.k, e)
+	return &fuse.DirEntry{Name: displayName(e), Mode: mode, Ino: ino, Off: uint64(i + 1)}, 0
 }
 
 func (h *dirHandle) Seekdir(ctx context.Context, off uint64) syscall.Errno {
@@ -224,7 +291,7 @@ func (h *dirHandle) Seekdir(ctx context.Context, off uint64) syscall.Errno {
 // TTL), so the lstat calls of an `ls -l` of a large directory that takes
 // longer than the attribute TTL do not turn into lookups and relistings.
 func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	e, ok := h.l.find(name)
+	e, ok := findEntry(h.l, name)
 	if !ok {
 		return nil, syscall.ENOENT
 	}

@@ -41,6 +41,14 @@ type fileNode struct {
 	// wrote is set once the file was opened for writing by this mount: its
 	// size may then come from an unflushed writeback file.
 	wrote bool
+	// Write side (fs/write.go, fs/meta.go): the stored POSIX attributes and
+	// content type; pxLocal while a change of them waits for a commit (a
+	// listing must not undo it); created for a file created by this mount
+	// (its inode number is kept after its first commit).
+	px      posix
+	ctype   string
+	pxLocal bool
+	created bool
 }
 
 var (
@@ -64,6 +72,15 @@ func (f *fileNode) refresh(o *pithos.ObjectInfo) {
 		return
 	}
 	f.size, f.mtime, f.etag, f.version = o.Bytes, o.LastModified, o.ETag, o.Version
+	if !f.pxLocal {
+		f.px, f.ctype = posixOf(o), o.ContentType
+	}
+}
+
+func (f *fileNode) isCreated() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.created
 }
 
 func (f *fileNode) fillAttr(out *fuse.Attr) {
@@ -77,6 +94,7 @@ func (f *fileNode) fillAttr(out *fuse.Attr) {
 	out.Blksize = 1 << 20
 	out.Owner = fuse.Owner{Uid: f.sys.cfg.UID, Gid: f.sys.cfg.GID}
 	setTimes(out, f.mtime)
+	f.px.apply(out)
 }
 
 func (f *fileNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
@@ -248,15 +266,16 @@ func (h *fileHandle) fetch(idx int64) cache.FetchFunc {
 	}
 }
 
-// block returns block idx. ctx (the FUSE request's) only bounds the wait:
-// an interrupt abandons this read, never a fetch other readers share.
+// block returns block idx stripped of its trailing zeros (the cache's
+// shared slice: never modified). ctx (the FUSE request's) only bounds the
+// wait: an interrupt abandons this read, never a fetch other readers share.
 func (h *fileHandle) block(ctx context.Context, idx int64) ([]byte, error) {
 	n := int(h.blockLen(idx))
-	data, err := h.f.sys.cache.Get(ctx, h.key(idx, false), n, h.fetch(idx))
+	data, err := h.f.sys.cache.GetStripped(ctx, h.key(idx, false), n, h.fetch(idx))
 	var ve *cache.VerifyError
 	if h.hm != nil && idx == h.numBlocks()-1 && errors.As(err, &ve) {
 		// A short last block whose hash covers bytes past the end (§9.4).
-		data, err = h.f.sys.cache.Get(ctx, h.key(idx, true), n, h.fetch(idx))
+		data, err = h.f.sys.cache.GetStripped(ctx, h.key(idx, true), n, h.fetch(idx))
 	}
 	return data, err
 }
@@ -275,6 +294,7 @@ func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Rea
 			h.pf.Prefetch(h.key(j, false), int(h.blockLen(j)), h.fetch(j))
 		}
 	}
+	out := dest[:end-off]
 	for idx := first; idx <= last; idx++ {
 		data, err := h.block(ctx, idx)
 		if err != nil {
@@ -284,13 +304,21 @@ func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Rea
 			return nil, s.fail("read", h.path, err)
 		}
 		bstart := idx * h.bs
-		lo := max(off, bstart) - bstart
-		hi := min(end, bstart+int64(len(data))) - bstart
-		copy(dest[bstart+lo-off:], data[lo:hi])
+		lo, hi := max(off, bstart)-bstart, min(end, bstart+h.bs)-bstart
+		if first == last && hi <= int64(len(data)) {
+			// The whole read lies in one block's stored bytes: hand the
+			// kernel the cached slice itself, with no copy.
+			out = data[lo:hi]
+			break
+		}
+		// Copy what the block stores; the rest of its range is zeros.
+		at := dest[bstart+lo-off : bstart+hi-off]
+		n := copy(at, data[min(lo, int64(len(data))):min(hi, int64(len(data)))])
+		clear(at[n:])
 	}
 	s.stats.reads.Add(1)
 	s.stats.readB.Add(end - off)
-	return fuse.ReadResultData(dest[:end-off]), 0
+	return fuse.ReadResultData(out), 0
 }
 
 func (h *fileHandle) Release(ctx context.Context) syscall.Errno {

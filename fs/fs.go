@@ -70,6 +70,9 @@ type Config struct {
 	Control *control.Config
 	// Logger receives errors (each logged once, with path and status).
 	Logger *zap.Logger
+	// AllowOther lets other users use the mount (allow_other), with the
+	// kernel checking permissions (default_permissions).
+	AllowOther bool
 }
 
 // startTime is the mtime of the control files.
@@ -87,6 +90,7 @@ type fsys struct {
 	mu       sync.Mutex
 	accounts map[string]*account           // by uuid
 	managers map[string]*writeback.Manager // by account uuid
+	adopted  map[string]uint64             // "account/uuid" → inode of a file created here (fs/dir.go)
 }
 
 // account is one account the mount shows, with a client addressing it.
@@ -200,6 +204,8 @@ func Options(cfg Config, fsName string, debug bool) *fs.Options {
 			DisableXAttrs:        true,
 			IgnoreSecurityLabels: true,
 			Debug:                debug,
+			AllowOther:           cfg.AllowOther,
+			Options:              permissionOptions(cfg.AllowOther),
 		},
 	}
 }

@@ -55,17 +55,27 @@ func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse
 	}
 	path := joinPath(k.prefix, name)
 	full := k.String() + "/" + name
-	_, err := acct.client.PutObject(ctx, k.container, path, nil, 0, pithos.PutOptions{ContentType: pithos.DirectoryType,
-		Conditions: pithos.Conditions{IfNoneMatch: "*"}})
+	var px posix
+	if mode&0o7777 != 0o755 {
+		px.mode, px.hasMode = mode&0o7777, true
+	}
+	_, err := acct.client.PutObject(ctx, k.container, path, nil, 0, pithos.PutOptions{ContentType: withPosix("", px, pithos.DirectoryType),
+		Meta: withPosixMeta(nil, px), Conditions: pithos.Conditions{IfNoneMatch: "*"}})
 	d.sys.lists.invalidate(k)
 	if err != nil {
 		return nil, d.sys.fail("mkdir", full, err)
 	}
-	info, err := acct.client.ObjectInfo(ctx, k.container, path, pithos.GetOptions{})
-	if err != nil {
-		return nil, d.sys.fail("mkdir", full, err)
+	// The new listing gives the marker's uuid (a stable inode number) and
+	// the same fine-grained mtime later listings show.
+	_, _, l, errno = d.listing(ctx, d.sys.cfg.ListTTL)
+	if errno != 0 {
+		return nil, errno
 	}
-	return d.sys.child(ctx, &d.Inode, acct, k, pithos.DirEntry{Name: name, IsDir: true, Object: info}, out), 0
+	e, ok := l.find(name)
+	if !ok {
+		return nil, syscall.ENOENT
+	}
+	return d.sys.child(ctx, &d.Inode, acct, k, e, out), 0
 }
 
 // isEmptyDir reports whether nothing but the directory's own "path/"
@@ -138,12 +148,16 @@ func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
 	if !ok {
 		return syscall.ENOENT
 	}
+	obj := name
 	if l, err := d.sys.lists.get(ctx, acct.client, k, d.sys.cfg.ListTTL); err == nil {
-		if e, ok := l.find(name); ok && e.IsDir && (e.Object == nil || e.Object.IsDir()) {
-			return syscall.EISDIR
+		if e, ok := findEntry(l, name); ok {
+			if e.IsDir && (e.Object == nil || e.Object.IsDir()) {
+				return syscall.EISDIR
+			}
+			obj = objectName(e, name)
 		}
 	}
-	path := joinPath(k.prefix, name)
+	path := joinPath(k.prefix, obj)
 	discarded := false
 	if m := d.sys.managerIfAny(acct); m != nil {
 		if wf := m.Lookup(k.container, path); wf != nil {
@@ -187,11 +201,11 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent fs.InodeEmb
 	if acct != acct2 {
 		return syscall.EXDEV
 	}
-	src, ok := l.find(name)
+	src, ok := findEntry(l, name)
 	if !ok {
 		return syscall.ENOENT
 	}
-	srcPath, dstPath := joinPath(k.prefix, name), joinPath(k2.prefix, newName)
+	srcPath, dstPath := joinPath(k.prefix, objectName(src, name)), joinPath(k2.prefix, objectName(src, newName))
 	if k.container == k2.container && srcPath == dstPath {
 		return 0
 	}
@@ -261,6 +275,10 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent fs.InodeEmb
 	}
 	if m != nil && !src.IsDir {
 		m.Rename(k.container, srcPath, k2.container, dstPath)
+	}
+	if m != nil && src.IsDir {
+		// Unflushed files below the directory moved with it on the server.
+		m.RenameTree(k.container, srcPath, k2.container, dstPath)
 	}
 	if src.IsDir {
 		d.touch()

@@ -7,6 +7,7 @@ import (
 	"path"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -141,7 +142,11 @@ func (f *fileNode) openWriteback(ctx context.Context, acct *account, container, 
 	}
 	f.mu.Lock()
 	f.wrote = true
+	local := f.pxLocal
 	f.mu.Unlock()
+	if local {
+		f.syncMeta(wf)
+	}
 	return wf, 0
 }
 
@@ -195,6 +200,7 @@ func (h *writeHandle) Write(ctx context.Context, data []byte, off int64) (uint32
 		return uint32(n), h.f.sys.fail("write", h.path, err)
 	}
 	h.f.setSize(h.wf.Size())
+	h.f.modified(h.wf)
 	return uint32(n), 0
 }
 
@@ -224,11 +230,41 @@ func (h *writeHandle) Release(ctx context.Context) syscall.Errno {
 	return 0
 }
 
+// modified records a data change through wf: the mtime becomes now, and a
+// file with stored attributes stores the new mtime with its next commit.
+func (f *fileNode) modified(wf *writeback.File) {
+	now := time.Now()
+	f.mu.Lock()
+	f.mtime = now
+	stored := !f.px.isZero()
+	if stored {
+		f.px.mtime, f.pxLocal = now.UnixNano(), true
+	}
+	f.mu.Unlock()
+	if stored {
+		f.syncMeta(wf)
+	}
+}
+
+// syncMeta gives wf's next commit the node's attributes (a commit replaces
+// the object's content type and metadata).
+func (f *fileNode) syncMeta(wf *writeback.File) {
+	f.mu.Lock()
+	p := f.px
+	f.mu.Unlock()
+	b := wf.Base()
+	wf.SetMeta(withPosix(b.ContentType, p, defaultFileType), withPosixMeta(b.Meta, p))
+}
+
+// defaultFileType is the content type of files created through the mount.
+const defaultFileType = "application/octet-stream"
+
 // committed records a new version written by this mount.
 func (f *fileNode) committed(acct *account, wf *writeback.File) {
 	b := wf.Base()
 	f.mu.Lock()
 	f.size, f.etag, f.pagesETag, f.hm = wf.Size(), b.ETag, b.ETag, nil
+	f.ctype, f.pxLocal = b.ContentType, false
 	if b.Version > f.version {
 		f.version = b.Version
 	}
@@ -247,15 +283,21 @@ func (f *fileNode) setSize(n int64) {
 }
 
 // Setattr truncates (through the handle's writeback file, or a commit of
-// its own for truncate(2) on a path). Mode, owner and times are accepted
-// and not stored yet.
+// its own for truncate(2) on a path) and stores mode, owner and mtime
+// (fs/meta.go): with the pending commit when the file has unflushed
+// changes, else at once by a copy-to-self.
 func (f *fileNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	f.mu.Lock()
+	cur, curMtime := f.px, f.mtime
+	f.mu.Unlock()
+	np, attrs := cur.update(in, curMtime, 0o644)
 	if size, ok := in.GetSize(); ok {
 		if h, isW := fh.(*writeHandle); isW {
 			if err := h.wf.Truncate(ctx, int64(size)); err != nil {
 				return f.sys.fail("truncate", h.path, err)
 			}
 			f.setSize(h.wf.Size())
+			f.modified(h.wf)
 		} else {
 			acct, container, name, ok := f.where()
 			if !ok {
@@ -270,14 +312,86 @@ func (f *fileNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAt
 			if err := wf.Truncate(ctx, int64(size)); err != nil {
 				return f.sys.fail("truncate", p, err)
 			}
+			f.modified(wf)
+			if attrs {
+				f.mu.Lock()
+				f.px, f.pxLocal, attrs = np, true, false
+				f.mu.Unlock()
+				f.syncMeta(wf)
+			}
 			if err := wf.Commit(ctx); err != nil {
 				return f.sys.commitErrno(p, err)
 			}
 			f.committed(acct, wf)
 		}
 	}
+	if attrs {
+		if errno := f.setPosix(ctx, fh, np); errno != 0 {
+			return errno
+		}
+	}
 	f.fillAttr(&out.Attr)
 	return 0
+}
+
+// setPosix stores new attributes: into the pending commit of a file with
+// unflushed changes, else on the server now.
+func (f *fileNode) setPosix(ctx context.Context, fh fs.FileHandle, p posix) syscall.Errno {
+	var wf *writeback.File
+	if h, ok := fh.(*writeHandle); ok {
+		wf = h.wf
+	} else {
+		wf = f.pending()
+	}
+	if wf != nil && wf.Dirty() {
+		f.mu.Lock()
+		f.px, f.pxLocal = p, true
+		f.mu.Unlock()
+		f.syncMeta(wf)
+		return 0
+	}
+	acct, container, name, ok := f.where()
+	if !ok {
+		return syscall.ENOENT
+	}
+	full := acct.uuid + "/" + container + "/" + name
+	f.mu.Lock()
+	ctype, etag := f.ctype, f.etag
+	f.mu.Unlock()
+	res, err := storeAttrs(ctx, acct, container, name, ctype, etag, p, nil, defaultFileType)
+	if err == syscall.EAGAIN {
+		// Changed behind the mount since it was listed: store over the
+		// current version.
+		info, herr := acct.client.ObjectInfo(ctx, container, name, pithos.GetOptions{})
+		if herr != nil {
+			return f.sys.fail("setattr", full, herr)
+		}
+		ctype, etag = info.ContentType, info.ETag
+		res, err = storeAttrs(ctx, acct, container, name, ctype, etag, p, nil, defaultFileType)
+	}
+	if err != nil {
+		return f.sys.fail("setattr", full, err)
+	}
+	f.mu.Lock()
+	f.px, f.ctype = p, withPosix(ctype, p, defaultFileType)
+	if res != nil && res.Version > f.version {
+		f.version = res.Version
+	}
+	f.mu.Unlock()
+	if wf != nil {
+		f.syncMeta(wf)
+	}
+	f.sys.lists.invalidate(dirKeyOf(acct, container, name))
+	return 0
+}
+
+// dirKeyOf is the directory holding object name.
+func dirKeyOf(acct *account, container, name string) dirKey {
+	dir := path.Dir(name)
+	if dir == "." {
+		dir = ""
+	}
+	return dirKey{account: acct.uuid, container: container, prefix: dir}
 }
 
 // Create makes a new file: nothing reaches the server until its first
@@ -297,8 +411,12 @@ func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode ui
 	if err != nil {
 		return nil, nil, 0, d.sys.fail("create", full, err)
 	}
+	var px posix
+	if mode&0o7777 != 0o644 {
+		px.mode, px.hasMode = mode&0o7777, true
+	}
 	base := writeback.Base{Container: k.container, Name: p, BlockSize: caps.BlockSize, BlockHash: caps.BlockHash,
-		Swift: !caps.Hashmaps, ContentType: "application/octet-stream"}
+		Swift: !caps.Hashmaps, ContentType: withPosix("", px, defaultFileType), Meta: withPosixMeta(nil, px)}
 	if base.Swift || base.BlockSize <= 0 {
 		base.BlockSize = swiftBlockSize
 	}
@@ -319,7 +437,10 @@ func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode ui
 			}
 		}
 	}
-	fn := &fileNode{sys: d.sys, wrote: true, size: wf.Size()}
+	fn := &fileNode{sys: d.sys, wrote: true, size: wf.Size(), created: true, mtime: time.Now()}
+	if b := wf.Base(); b.ETag == "" {
+		fn.px, fn.ctype = px, b.ContentType
+	}
 	ino := inoOf("path", acct.uuid, k.container, p)
 	ch := d.NewInode(ctx, fn, fs.StableAttr{Mode: fuse.S_IFREG, Ino: ino})
 	fn.fillAttr(&out.Attr)

@@ -1,0 +1,115 @@
+package integration
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// lsl returns `stat -c '%n %a %u %g %Y.%y'`-style lines for the names in dir: mode, owner and mtime
+// (ns) of each, sorted by name.
+func statLines(t testing.TB, dir string, names ...string) string {
+	t.Helper()
+	var b strings.Builder
+	for _, n := range names {
+		var st syscall.Stat_t
+		if err := syscall.Lstat(filepath.Join(dir, n), &st); err != nil {
+			t.Fatalf("lstat %s: %v", n, err)
+		}
+		fmt.Fprintf(&b, "%s %o %d %d %d.%09d\n", n, st.Mode&0o7777, st.Uid, st.Gid, st.Mtim.Sec, st.Mtim.Nsec)
+	}
+	return b.String()
+}
+
+// TestMountPosixMetadata: chmod, chown (to our own ids: no root needed), touch -d, a symlink, mkdir
+// -m and a chmod of a directory survive a remount; `ls -l` of a directory of 200 files with stored
+// attributes then costs one listing and no HEAD; a write keeps the mode and moves the mtime; a chmod
+// keeps the mtime.
+func TestMountPosixMetadata(t *testing.T) {
+	srv := startServe(t)
+	srv.put(t, alice, "p", nil, nil)
+	args := mountArgs{URL: srv.identityURL(), Token: alice.Token}
+	m := startMount(t, args)
+	c := filepath.Join(m.Dir, alice.Name, "p")
+
+	sh(t, "cd "+shq(c)+` && mkdir d && for i in $(seq -w 1 200); do echo "f$i" > d/f$i; done`)
+	sh(t, "cd "+shq(c)+` && for i in $(seq -w 1 200); do chmod 0$((600 + (10#$i % 8) * 10)) d/f$i; done`)
+	sh(t, "cd "+shq(c)+` && echo x > exe && chmod 755 exe && touch -d '2001-02-03 04:05:06.123456789' exe`)
+	sh(t, "cd "+shq(c)+` && echo y > stamped && touch -d '1999-12-31 23:59:59' stamped && chmod 600 stamped`)
+	sh(t, "cd "+shq(c)+` && mkdir -m 700 private && mkdir pub && chmod 751 pub && touch -d '2010-01-01 00:00:00' pub`)
+	sh(t, "cd "+shq(c)+` && ln -s exe link && ln -s ../some/where/far rel`)
+	sh(t, "cd "+shq(c)+fmt.Sprintf(" && chown %d:%d exe", os.Getuid(), os.Getgid()))
+
+	names := []string{"exe", "stamped", "private", "pub", "link", "rel"}
+	before := statLines(t, c, names...)
+	if !strings.Contains(before, "exe 755 ") || !strings.Contains(before, "stamped 600 ") ||
+		!strings.Contains(before, "private 700 ") || !strings.Contains(before, "pub 751 ") || !strings.Contains(before, "link 777 ") {
+		t.Fatalf("attributes before the remount:\n%s", before)
+	}
+	if !strings.Contains(before, fmt.Sprintf("exe 755 %d %d %d.123456789", os.Getuid(), os.Getgid(),
+		time.Date(2001, 2, 3, 4, 5, 6, 0, time.Local).Unix())) {
+		t.Errorf("exe's mtime before the remount:\n%s", before)
+	}
+	dBefore := sh(t, "ls -l --time-style=+%s.%N "+shq(filepath.Join(c, "d")))
+
+	m.unmount(t)
+	m = startMountAt(t, m.Dir, mountArgs{URL: args.URL, Token: args.Token})
+	after := statLines(t, c, names...)
+	if after != before {
+		t.Errorf("attributes changed across the remount:\nbefore\n%s\nafter\n%s", before, after)
+	}
+	if got := sh(t, "readlink "+shq(filepath.Join(c, "link"))+" "+shq(filepath.Join(c, "rel"))); got != "exe\n../some/where/far\n" {
+		t.Errorf("readlink after the remount: %q", got)
+	}
+	if got := sh(t, "cat "+shq(filepath.Join(c, "link"))); got != "x\n" {
+		t.Errorf("cat through the symlink: %q", got)
+	}
+
+	// ls -l of the 200-file directory after the remount: one listing, no HEAD.
+	s0 := m.stats(t)
+	dAfter := sh(t, "ls -l --time-style=+%s.%N "+shq(filepath.Join(c, "d")))
+	s1 := m.stats(t)
+	if dAfter != dBefore {
+		t.Errorf("ls -l of d differs across the remount:\nbefore\n%s\nafter\n%s", dBefore, dAfter)
+	}
+	if !strings.Contains(dAfter, "-rw-rw---- ") || !strings.Contains(dAfter, "-rw------- ") {
+		t.Errorf("ls -l of d shows no stored modes:\n%.400s", dAfter)
+	}
+	heads := s1.RequestsByKind["head_object"] - s0.RequestsByKind["head_object"]
+	lists := s1.RequestsByKind["list_objects"] - s0.RequestsByKind["list_objects"]
+	t.Logf("ls -l of 200 files with stored modes after a remount: %d listing(s), %d HEAD(s)", lists, heads)
+	if heads != 0 || lists > 2 {
+		t.Errorf("ls -l of 200 files: %d listings, %d HEADs; want ≤ 2 listings and no HEAD", lists, heads)
+	}
+
+	// chmod keeps the mtime; a write keeps the mode and moves the mtime.
+	sh(t, "chmod 700 "+shq(filepath.Join(c, "stamped")))
+	st := statLines(t, c, "stamped")
+	if !strings.HasPrefix(st, "stamped 700 ") || !strings.Contains(st, fmt.Sprintf(" %d.000000000", time.Date(1999, 12, 31, 23, 59, 59, 0, time.Local).Unix())) {
+		t.Errorf("after chmod 700: %s", st)
+	}
+	sh(t, "echo more >> "+shq(filepath.Join(c, "stamped")))
+	var fi syscall.Stat_t
+	if err := syscall.Stat(filepath.Join(c, "stamped"), &fi); err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode&0o7777 != 0o700 || time.Since(time.Unix(fi.Mtim.Unix())) > time.Minute {
+		t.Errorf("after a write: mode %o, mtime %v", fi.Mode&0o7777, time.Unix(fi.Mtim.Unix()))
+	}
+	if got := string(srv.get(t, alice, "p/stamped")); got != "y\nmore\n" {
+		t.Errorf("server content: %q", got)
+	}
+	m.unmount(t)
+	m = startMountAt(t, m.Dir, mountArgs{URL: args.URL, Token: args.Token})
+	var fi2 syscall.Stat_t
+	if err := syscall.Stat(filepath.Join(c, "stamped"), &fi2); err != nil {
+		t.Fatal(err)
+	}
+	if fi2.Mode&0o7777 != 0o700 || fi2.Mtim != fi.Mtim {
+		t.Errorf("after the write and a remount: mode %o mtime %v, want 700 %v", fi2.Mode&0o7777, fi2.Mtim, fi.Mtim)
+	}
+}
