@@ -232,12 +232,6 @@ func (d *dirNode) fromEntry(e pithos.DirEntry) {
 	d.mu.Unlock()
 }
 
-func (d *dirNode) modTime() time.Time {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.mtime
-}
-
 // OpendirHandle snapshots the directory's listing: the handle reads it in
 // order and answers READDIRPLUS lookups from it (FileLookuper), so an
 // `ls -l` costs one listing (one request per 10 000 entries) and no HEAD.
