@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -30,9 +29,10 @@ type cloudFlags struct {
 
 // resolveCloud picks the cloud, first match wins: flags, then the
 // environment (PITHOSFS_URL, PITHOSFS_TOKEN, PITHOSFS_USER), then
-// ~/.kamakirc (the --cloud or default_cloud section). found is false when
-// none applies: the caller then starts the embedded local cloud.
-func resolveCloud(f cloudFlags, getenv func(string) string, home string) (cfg cloudConfig, found bool, err error) {
+// the kamaki configuration file at path, normally ~/.kamakirc (the --cloud
+// or default_cloud section). found is false when none applies: the caller
+// then starts the embedded local cloud.
+func resolveCloud(f cloudFlags, getenv func(string) string, path string) (cfg cloudConfig, found bool, err error) {
 	if f.URL != "" || f.Token != "" {
 		if f.URL == "" || f.Token == "" {
 			return cfg, false, errors.New("--url and --token go together")
@@ -49,7 +49,6 @@ func resolveCloud(f cloudFlags, getenv func(string) string, home string) (cfg cl
 		}
 		return cloudConfig{URL: u, Token: t, User: user, Source: "environment"}, true, nil
 	}
-	path := filepath.Join(home, ".kamakirc")
 	rc, err := readKamakirc(path)
 	if errors.Is(err, os.ErrNotExist) {
 		if f.Cloud != "" {
@@ -162,8 +161,16 @@ type remoteSpec struct {
 }
 
 // parseRemote reads "", "/CONTAINER[/PREFIX]" or "pithos://ACCOUNT/CONTAINER[/PREFIX]".
+// An fstab spec "pithos:/CONTAINER[/PREFIX]" is "/CONTAINER[/PREFIX]", and
+// "pithos", "pithos:" or "pithosfs" the whole cloud.
 func parseRemote(s string) (remoteSpec, error) {
 	var r remoteSpec
+	switch {
+	case s == "pithos" || s == "pithos:" || s == "pithosfs":
+		return r, nil
+	case strings.HasPrefix(s, "pithos:/") && !strings.HasPrefix(s, "pithos://"):
+		s = strings.TrimPrefix(s, "pithos:")
+	}
 	switch {
 	case s == "":
 		return r, nil

@@ -19,6 +19,9 @@ func TestParseRemote(t *testing.T) {
 		{"pithos://uuid-1", remoteSpec{Account: "uuid-1"}, false},
 		{"pithos:///c", remoteSpec{}, true},
 		{"photos", remoteSpec{}, true},
+		{"pithos:/photos/2024", remoteSpec{Container: "photos", Prefix: "2024"}, false},
+		{"pithos:", remoteSpec{}, false},
+		{"pithos", remoteSpec{}, false},
 	}
 	for _, c := range cases {
 		got, err := parseRemote(c.in)
@@ -50,29 +53,29 @@ func TestResolveCloud(t *testing.T) {
 	env := map[string]string{}
 	getenv := func(k string) string { return env[k] }
 
-	got, found, err := resolveCloud(cloudFlags{URL: "http://flag", Token: "t"}, getenv, home)
+	got, found, err := resolveCloud(cloudFlags{URL: "http://flag", Token: "t"}, getenv, filepath.Join(home, ".kamakirc"))
 	if err != nil || !found || got.URL != "http://flag" || got.Source != "command line" {
 		t.Errorf("flags: %+v %v %v", got, found, err)
 	}
-	if _, _, err := resolveCloud(cloudFlags{URL: "http://flag"}, getenv, home); err == nil {
+	if _, _, err := resolveCloud(cloudFlags{URL: "http://flag"}, getenv, filepath.Join(home, ".kamakirc")); err == nil {
 		t.Error("--url without --token accepted")
 	}
 	env["PITHOSFS_URL"], env["PITHOSFS_TOKEN"] = "http://env", "te"
-	if got, _, _ := resolveCloud(cloudFlags{}, getenv, home); got.URL != "http://env" || got.Token != "te" {
+	if got, _, _ := resolveCloud(cloudFlags{}, getenv, filepath.Join(home, ".kamakirc")); got.URL != "http://env" || got.Token != "te" {
 		t.Errorf("environment: %+v", got)
 	}
 	delete(env, "PITHOSFS_URL")
 	delete(env, "PITHOSFS_TOKEN")
-	if got, _, _ := resolveCloud(cloudFlags{}, getenv, home); got.Token != "tok-work" {
+	if got, _, _ := resolveCloud(cloudFlags{}, getenv, filepath.Join(home, ".kamakirc")); got.Token != "tok-work" {
 		t.Errorf("kamakirc default_cloud: %+v", got)
 	}
-	if got, _, _ := resolveCloud(cloudFlags{Cloud: "home"}, getenv, home); got.Token != "tok-home" {
+	if got, _, _ := resolveCloud(cloudFlags{Cloud: "home"}, getenv, filepath.Join(home, ".kamakirc")); got.Token != "tok-home" {
 		t.Errorf("kamakirc --cloud home: %+v", got)
 	}
-	if _, _, err := resolveCloud(cloudFlags{Cloud: "nope"}, getenv, home); err == nil {
+	if _, _, err := resolveCloud(cloudFlags{Cloud: "nope"}, getenv, filepath.Join(home, ".kamakirc")); err == nil {
 		t.Error("unknown --cloud accepted")
 	}
-	if _, found, err := resolveCloud(cloudFlags{}, getenv, t.TempDir()); found || err != nil {
+	if _, found, err := resolveCloud(cloudFlags{}, getenv, filepath.Join(t.TempDir(), ".kamakirc")); found || err != nil {
 		t.Errorf("nothing configured: found=%v err=%v, want the embedded cloud", found, err)
 	}
 	swift := cloudConfig{URL: "http://127.0.0.1:8081/auth/v1.0"}

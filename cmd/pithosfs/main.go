@@ -23,6 +23,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"mount", "mount a cloud's storage: pithosfs mount [REMOTE] MOUNTPOINT", runMount},
+		{"unmount", "flush pending writes and unmount: pithosfs unmount MOUNTPOINT", runUnmount},
 		{"serve", "run the local Synnefo-compatible cloud", runServe},
 		{"version", "print the version", func([]string, logOptions) error { fmt.Println("pithosfs", version); return nil }},
 	}
@@ -69,6 +70,13 @@ func (o logOptions) logger() (*zap.Logger, error) {
 }
 
 func main() {
+	if isMountHelper(os.Args[0]) {
+		if err := runMountHelper(os.Args[1:]); err != nil {
+			fmt.Fprintln(os.Stderr, "mount.pithosfs:", err)
+			os.Exit(32) // mount(8)'s "mount failure"
+		}
+		return
+	}
 	global := pflag.NewFlagSet("pithosfs", pflag.ContinueOnError)
 	global.SetInterspersed(false)
 	global.Usage = usage

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	pfs "github.com/pithosfs/pithosfs/fs"
 	"github.com/pithosfs/pithosfs/fs/control"
 	"github.com/pithosfs/pithosfs/fs/writeback"
+	"github.com/pithosfs/pithosfs/metrics"
 	"github.com/pithosfs/pithosfs/pithos"
 	"github.com/pithosfs/pithosfs/synnefo"
 	"github.com/pithosfs/pithosfs/synnefo/astakos"
@@ -44,35 +46,18 @@ func runMount(args []string, lo logOptions) error {
 	fl.Usage = func() {
 		fmt.Fprintf(os.Stderr, "usage: pithosfs mount [flags] [REMOTE] MOUNTPOINT\n\n"+
 			"REMOTE: nothing (the whole cloud), /CONTAINER[/PREFIX], or pithos://ACCOUNT/CONTAINER[/PREFIX]\n"+
-			"Cloud: --url/--token, else PITHOSFS_URL/PITHOSFS_TOKEN, else ~/.kamakirc, else the embedded local cloud.\n\n")
+			"Cloud: --url/--token, else PITHOSFS_URL/PITHOSFS_TOKEN, else ~/.kamakirc, else the embedded local cloud.\n"+
+			"Every flag is also a mount -o option (see docs/options.md).\n\n")
 		fl.PrintDefaults()
 	}
-	logs := lo.register(fl)
-	var cf cloudFlags
-	fl.StringVar(&cf.URL, "url", "", "Astakos identity URL (or a Swift v1.0 auth URL ending in /auth/v1.0)")
-	fl.StringVar(&cf.Token, "token", "", "user token (Swift v1.0: the key)")
-	fl.StringVar(&cf.Cloud, "cloud", "", "cloud name in ~/.kamakirc")
-	fl.StringVar(&cf.User, "user", "", "Swift v1.0 auth user (account:user)")
-	cacheDir := fl.String("cache-dir", defaultCacheDir(), "block cache directory (kept across mounts)")
-	cacheMem := fl.String("cache-mem", "256MiB", "memory budget of cached blocks and readahead")
-	cacheSize := fl.String("cache-size", "10GiB", "disk cache size")
-	attrTTL := fl.Duration("attr-ttl", time.Second, "kernel attribute/entry/negative-entry cache time")
-	listTTL := fl.Duration("list-ttl", 5*time.Second, "directory listing cache time")
-	readahead := fl.Int("readahead", cache.DefaultReadaheadBlocks, "largest readahead window, in blocks")
-	foreground := fl.Bool("foreground", true, "stay in the foreground (the only mode; unmount with Ctrl-C or fusermount3 -u)")
-	debugFuse := fl.Bool("debug-fuse", false, "log every FUSE request")
-	useLocal := fl.Bool("local", false, "mount the embedded local cloud even when a cloud is configured")
-	localData := fl.String("local-data", defaultDataDir(), "data directory of the embedded local cloud")
-	allowDelete := fl.Bool("allow-delete-servers", false, "let rm servers/NAME.json delete the server (otherwise EPERM)")
-	noControl := fl.Bool("no-control", false, "do not show servers/, images/, flavors/ and networks/ at the root")
+	var o mountOptions
+	registerOptions(fl, &o)
+	o.LogLevel, o.LogFormat = lo.Level, lo.Format // the global flags, unless set here
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return nil
 		}
 		return err
-	}
-	if !*foreground {
-		return errors.New("--foreground=false is not supported: run pithosfs mount under your service manager or with &")
 	}
 	var remoteArg, mountpoint string
 	switch fl.NArg() {
@@ -84,23 +69,88 @@ func runMount(args []string, lo logOptions) error {
 		fl.Usage()
 		return errors.New("mount needs [REMOTE] MOUNTPOINT")
 	}
+	return mountWith(fl, &o, remoteArg, mountpoint)
+}
+
+// mountWith mounts (in the foreground, or as a --daemon child) or starts
+// the daemon and waits for it. Errors never carry the token.
+func mountWith(fl *pflag.FlagSet, o *mountOptions, remoteArg, mountpoint string) error {
+	rd := newReadiness(os.Getenv)
+	if rd.daemonChild() {
+		if t := os.Getenv(envDaemonToken); t != "" {
+			o.Token = t
+		}
+		os.Unsetenv(envDaemonToken)
+		os.Unsetenv(envDaemonFD)
+	}
+	token := o.Token
+	if o.Daemon && !o.Foreground && !rd.daemonChild() {
+		// Check what can be checked here, so that plain mistakes are
+		// reported without a round trip through the daemon's log.
+		if _, err := parseRemote(remoteArg); err != nil {
+			return err
+		}
+		mp, err := checkMountpoint(mountpoint)
+		if err != nil {
+			return err
+		}
+		logFile := o.LogFile
+		if logFile == "" {
+			logFile = filepath.Join(o.CacheDir, "pithosfs.log")
+		}
+		margs := []string{mp}
+		if remoteArg != "" {
+			margs = []string{remoteArg, mp}
+		}
+		if err := startDaemon(fl, margs, logFile, 5*time.Minute); err != nil {
+			return errors.New(redact(err.Error(), token))
+		}
+		fmt.Fprintf(os.Stderr, "pithosfs: mounted at %s (in the background; log in %s); unmount with: pithosfs unmount %s\n", mp, logFile, mp)
+		return nil
+	}
+	err := serveMount(o, remoteArg, mountpoint, rd)
+	if err != nil {
+		err = errors.New(redact(err.Error(), token, o.Token))
+		rd.fail(err)
+	}
+	return err
+}
+
+// serveMount mounts and serves until the mount ends (unmount, signal).
+func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (err error) {
 	remote, err := parseRemote(remoteArg)
 	if err != nil {
 		return err
 	}
-	memBytes, err := parseSize(*cacheMem)
+	memBytes, err := parseSize(o.CacheMem)
 	if err != nil {
 		return fmt.Errorf("--cache-mem: %w", err)
 	}
-	diskBytes, err := parseSize(*cacheSize)
+	diskBytes, err := parseSize(o.CacheSize)
 	if err != nil {
 		return fmt.Errorf("--cache-size: %w", err)
 	}
-	log, err := logs.logger()
+	if o.MetricsAddr != "" {
+		if err := metrics.CheckAddr(o.MetricsAddr, o.MetricsAllowRemote); err != nil {
+			return err
+		}
+	}
+	var cloud cloudConfig
+	found := false
+	if !o.Local {
+		cf := cloudFlags{URL: o.URL, Token: o.Token, Cloud: o.Cloud, User: o.User}
+		if cloud, found, err = resolveCloud(cf, os.Getenv, o.Kamakirc); err != nil {
+			return err
+		}
+	}
+	secrets := &secretSet{}
+	secrets.add(cloud.Token)
+	log, err := newLogger(o.LogLevel, o.LogFormat, o.LogFile, secrets)
 	if err != nil {
 		return err
 	}
 	defer log.Sync()
+	startPprof(log)
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// Blocks are 4 MiB allocations: without a limit the garbage collector
 		// lets the heap grow to twice the cache budget before collecting.
@@ -109,38 +159,32 @@ func runMount(args []string, lo logOptions) error {
 	if mountpoint, err = checkMountpoint(mountpoint); err != nil {
 		return err
 	}
-
-	var cloud cloudConfig
-	found := false
-	if !*useLocal {
-		home, _ := os.UserHomeDir()
-		if cloud, found, err = resolveCloud(cf, os.Getenv, home); err != nil {
-			return err
-		}
-	}
 	if !found {
-		srv, err := localcloud.Start(localcloud.Config{Dir: *localData, Logger: log.Named("localcloud")})
+		srv, err := localcloud.Start(localcloud.Config{Dir: o.LocalData, Logger: log.Named("localcloud")})
 		if err != nil {
 			return fmt.Errorf("starting the embedded local cloud: %w", err)
 		}
 		defer srv.Close()
 		u := srv.Cloud.Users()[0]
 		cloud = cloudConfig{URL: srv.IdentityURL(), Token: u.Token, Source: "embedded local cloud"}
+		secrets.add(u.Token)
+		o.Token = u.Token
 		why := "no cloud configured (--url/--token, PITHOSFS_URL/PITHOSFS_TOKEN, ~/.kamakirc)"
-		if *useLocal {
+		if o.Local {
 			why = "--local"
 		}
-		fmt.Fprintf(os.Stderr, "pithosfs: %s: using the embedded local cloud with data in %s (user %s)\n", why, *localData, u.Name)
+		fmt.Fprintf(os.Stderr, "pithosfs: %s: using the embedded local cloud with data in %s (user %s)\n", why, o.LocalData, u.Name)
 	}
 
 	stats := pfs.NewStats("")
+	met := metrics.New(log.Named("http"))
 	tr := &http.Transport{Proxy: http.ProxyFromEnvironment, DialContext: (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
 		MaxIdleConns: 128, MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second, ResponseHeaderTimeout: 60 * time.Second}
-	hc := &http.Client{Transport: stats.Transport(tr)}
+	hc := &http.Client{Transport: stats.Transport(met.Transport(tr))}
 	opts := synnefo.Options{HTTPClient: hc, Logger: log.Named("http")}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cfg := pfs.Config{AttrTTL: *attrTTL, ListTTL: *listTTL, Readahead: *readahead, Logger: log, Stats: stats}
+	cfg := pfs.Config{AttrTTL: o.AttrTTL, ListTTL: o.ListTTL, Readahead: o.Readahead, Logger: log, Stats: stats, AllowOther: o.AllowOther}
 	if err := login(ctx, cloud, opts, &cfg); err != nil {
 		return err
 	}
@@ -148,21 +192,23 @@ func runMount(args []string, lo logOptions) error {
 	if cfg.Remote, err = resolveRemote(ctx, remote, cfg); err != nil {
 		return err
 	}
-	bc, err := cache.Open(cache.Config{MemBytes: memBytes, Dir: *cacheDir, DiskBytes: diskBytes, Logger: log.Named("cache")})
+	bc, err := cache.Open(cache.Config{MemBytes: memBytes, Dir: o.CacheDir, DiskBytes: diskBytes, Logger: log.Named("cache")})
 	if err != nil {
 		return err
 	}
 	defer bc.Close()
 	cfg.Cache = bc
-	cfg.JournalDir = filepath.Join(*cacheDir, "journal")
-	if ast, ok := cfg.Names.(*astakos.Client); ok && !*noControl && cfg.Remote == (pfs.Remote{}) {
+	if !o.ReadOnly {
+		cfg.JournalDir = filepath.Join(o.CacheDir, "journal")
+	}
+	if ast, ok := cfg.Names.(*astakos.Client); ok && !o.NoControl && cfg.Remote == (pfs.Remote{}) {
 		ctl, err := control.FromCatalog(ctx, ast, opts)
 		if err != nil {
 			return fmt.Errorf("cloud %s: %w", cloud.URL, err)
 		}
-		ctl.AllowDeleteServers = *allowDelete
-		ctl.TTL = *attrTTL
-		ctl.TempDir = filepath.Join(*cacheDir, "tmp")
+		ctl.AllowDeleteServers = o.AllowDeleteServers
+		ctl.TTL = o.AttrTTL
+		ctl.TempDir = filepath.Join(o.CacheDir, "tmp")
 		if err := os.MkdirAll(ctl.TempDir, 0o700); err != nil {
 			return err
 		}
@@ -170,14 +216,46 @@ func runMount(args []string, lo logOptions) error {
 		ctl.ResolvePath = mountPathResolver(mountpoint, cfg)
 		cfg.Control = &ctl
 	}
-	mnt, err := pfs.Mount(mountpoint, cfg, "pithos:"+cfg.Client.Account, *debugFuse)
+	var mounted atomic.Pointer[pfs.Mounted]
+	registerMountMetrics(met, bc, &mounted)
+	if o.MetricsAddr != "" {
+		ms, err := metrics.Serve(o.MetricsAddr, o.MetricsAllowRemote, met)
+		if err != nil {
+			return err
+		}
+		defer ms.Close()
+		log.Info("serving metrics", zap.String("url", "http://"+ms.Addr().String()+"/metrics"))
+	}
+	mnt, err := pfs.Mount(mountpoint, cfg, "pithos:"+cfg.Client.Account, o.DebugFuse)
 	if err != nil {
 		return err
 	}
 	defer mnt.Close()
+	mounted.Store(mnt)
 	srv := mnt.Server
-	fmt.Fprintf(os.Stderr, "pithosfs: mounted %s (%s) at %s; unmount with Ctrl-C or: fusermount3 -u %s\n",
+	if _, err := os.Stat(mountpoint); err != nil {
+		unmount(srv, mountpoint, nil, log)
+		return fmt.Errorf("the mount at %s does not answer: %w", mountpoint, err)
+	}
+	pidFile := o.PidFile
+	if pidFile == "" {
+		pidFile = defaultPidFile(mountpoint)
+	}
+	if err := writePidFile(pidFile, mountpoint); err != nil {
+		log.Warn("cannot write the pid file; pithosfs unmount will not find this mount", zap.String("pid_file", pidFile), zap.Error(err))
+	} else {
+		defer func() {
+			result := "ok\n"
+			if err != nil {
+				result = "error: " + strings.ReplaceAll(redact(err.Error(), secrets.list()...), "\n", " ") + "\n"
+			}
+			_ = os.WriteFile(resultFile(pidFile), []byte(result), 0o600)
+			_ = os.Remove(pidFile)
+		}()
+	}
+	fmt.Fprintf(os.Stderr, "pithosfs: mounted %s (%s) at %s; unmount with Ctrl-C or: pithosfs unmount %s\n",
 		cloud.URL, cloud.Source, mountpoint, mountpoint)
+	rd.ready("mounted " + mountpoint)
 
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -186,9 +264,11 @@ func runMount(args []string, lo logOptions) error {
 	go func() { srv.Wait(); close(done) }()
 	select {
 	case <-done:
+		rd.stopping()
 		fmt.Fprintf(os.Stderr, "pithosfs: %s was unmounted\n", mountpoint)
 		return flushAll(mnt)
 	case s := <-sigs:
+		rd.stopping()
 		fmt.Fprintf(os.Stderr, "pithosfs: %s: unmounting %s\n", s, mountpoint)
 	}
 	ferr := flushAll(mnt)
@@ -267,6 +347,9 @@ func unmount(srv interface{ Unmount() error }, mountpoint string, done <-chan st
 			break
 		}
 		time.Sleep(500 * time.Millisecond)
+	}
+	if done == nil {
+		return
 	}
 	select {
 	case <-done:
