@@ -201,7 +201,7 @@ func Options(cfg Config, fsName string, debug bool) *fs.Options {
 			Name:                 "pithosfs",
 			MaxWrite:             1 << 20,
 			MaxBackground:        64,
-			DisableXAttrs:        true,
+			DisableXAttrs:        false, // user.* and user.pithos.* (fs/xattr.go)
 			IgnoreSecurityLabels: true,
 			Debug:                debug,
 			AllowOther:           cfg.AllowOther,

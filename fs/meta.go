@@ -19,7 +19,8 @@ import (
 // POSIX attributes (mode, owner, mtime) of objects.
 //
 // They are stored in one compact token, e.g. "m755.u1000.g1000.t1700000000123456789"
-// (octal permission bits, uid, gid, mtime in ns; each field only when set),
+// (octal permission bits, uid, gid, mtime in ns, and "x" when the object has
+// user xattrs, so listxattr needs no request otherwise; each field only when set),
 // kept in two places written by the same request:
 //
 //   - a parameter of the object's Content-Type ("application/octet-stream;
@@ -51,9 +52,10 @@ type posix struct {
 	uid, gid       uint32
 	hasUID, hasGID bool
 	mtime          int64 // ns since the epoch; 0 = Last-Modified
+	xattrs         bool  // the object has user.* xattrs (fs/xattr.go)
 }
 
-func (p posix) isZero() bool { return !p.hasMode && !p.hasUID && !p.hasGID && p.mtime == 0 }
+func (p posix) isZero() bool { return !p.hasMode && !p.hasUID && !p.hasGID && p.mtime == 0 && !p.xattrs }
 
 // encode renders p as its token ("" when nothing is set).
 func (p posix) encode() string {
@@ -70,6 +72,9 @@ func (p posix) encode() string {
 	if p.mtime != 0 {
 		parts = append(parts, "t"+strconv.FormatInt(p.mtime, 10))
 	}
+	if p.xattrs {
+		parts = append(parts, "x")
+	}
 	return strings.Join(parts, ".")
 }
 
@@ -77,6 +82,10 @@ func (p posix) encode() string {
 func parsePosix(s string) posix {
 	var p posix
 	for _, f := range strings.Split(strings.ToLower(strings.TrimSpace(s)), ".") {
+		if f == "x" {
+			p.xattrs = true
+			continue
+		}
 		if len(f) < 2 {
 			continue
 		}

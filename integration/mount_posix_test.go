@@ -113,3 +113,64 @@ func TestMountPosixMetadata(t *testing.T) {
 		t.Errorf("after the write and a remount: mode %o mtime %v, want 700 %v", fi2.Mode&0o7777, fi2.Mtim, fi.Mtim)
 	}
 }
+
+// TestMountXattrs: user.* xattrs (binary values, an empty one, names with case and "_"), removal,
+// XATTR_CREATE, the size limits, user.pithos.public and user.pithos.sharing; they survive a remount
+// and an append; ls -l of a file without xattrs costs no HEAD.
+func TestMountXattrs(t *testing.T) {
+	srv := startServe(t)
+	srv.put(t, alice, "x", nil, nil)
+	args := mountArgs{URL: srv.identityURL(), Token: alice.Token}
+	m := startMount(t, args)
+	c := filepath.Join(m.Dir, alice.Name, "x")
+	f := filepath.Join(c, "f")
+	sh(t, "echo data > "+shq(f))
+	sh(t, "setfattr -n user.Mixed_Case.name -v 'hello ~ world' "+shq(f))
+	sh(t, "setfattr -n user.bin -v 0x00ff7e0a "+shq(f))
+	sh(t, "setfattr -n user.empty "+shq(f))
+	sh(t, "setfattr -n user.gone -v x "+shq(f)+" && setfattr -x user.gone "+shq(f))
+	if _, err := shErr("setfattr -n user.big -v " + strings.Repeat("a", 300) + " " + shq(f)); err == nil {
+		t.Error("a 300-byte xattr value was accepted")
+	}
+	if err := syscall.Setxattr(f, "user.bin", []byte("x"), 1 /* XATTR_CREATE */); err != syscall.EEXIST {
+		t.Errorf("XATTR_CREATE over an existing name: %v, want EEXIST", err)
+	}
+	sh(t, "setfattr -n user.pithos.public -v true "+shq(f))
+	sh(t, "setfattr -n user.pithos.sharing -v 'read=*' "+shq(f))
+	dump := func() string {
+		out := sh(t, "getfattr -d -e text -m '^user\\.[^p]' "+shq(f)+" 2>/dev/null | grep -v '^#' | grep -v '^$' | sort")
+		bin := sh(t, "getfattr -n user.bin --only-values "+shq(f)+" 2>/dev/null | od -An -tx1 | tr -d ' \\n'")
+		return out + "bin:" + bin
+	}
+	got := dump()
+	if !strings.Contains(got, `user.Mixed_Case.name="hello ~ world"`) || !strings.Contains(got, "user.empty") || strings.Contains(got, "user.gone") {
+		t.Fatalf("xattrs:\n%s", got)
+	}
+	if !strings.HasSuffix(got, "bin:00ff7e0a") {
+		t.Errorf("binary xattr: %s", got)
+	}
+	if pub := sh(t, "getfattr --only-values -n user.pithos.public "+shq(f)+" 2>/dev/null"); !strings.Contains(pub, "/public/") {
+		t.Errorf("user.pithos.public = %q", pub)
+	}
+	if v := sh(t, "getfattr --only-values -n user.pithos.sharing "+shq(f)+" 2>/dev/null"); v != "read=*" {
+		t.Errorf("user.pithos.sharing = %q", v)
+	}
+	sh(t, "echo more >> "+shq(f))
+	m.unmount(t)
+	m = startMountAt(t, m.Dir, args)
+	if after := dump(); after != got {
+		t.Errorf("xattrs after an append and a remount:\n%s\nbefore\n%s", after, got)
+	}
+	if got := sh(t, "cat "+shq(f)); got != "data\nmore\n" {
+		t.Errorf("content: %q", got)
+	}
+	sh(t, "echo plain > "+shq(filepath.Join(c, "plain")))
+	m.unmount(t)
+	m = startMountAt(t, m.Dir, args)
+	s0 := m.stats(t)
+	sh(t, "ls -l "+shq(c)+" >/dev/null")
+	s1 := m.stats(t)
+	if h := s1.RequestsByKind["head_object"] - s0.RequestsByKind["head_object"]; h > 1 {
+		t.Errorf("ls -l of 2 files (one with xattrs) made %d HEADs, want ≤ 1", h)
+	}
+}
