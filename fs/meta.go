@@ -55,7 +55,9 @@ type posix struct {
 	xattrs         bool  // the object has user.* xattrs (fs/xattr.go)
 }
 
-func (p posix) isZero() bool { return !p.hasMode && !p.hasUID && !p.hasGID && p.mtime == 0 && !p.xattrs }
+func (p posix) isZero() bool {
+	return !p.hasMode && !p.hasUID && !p.hasGID && p.mtime == 0 && !p.xattrs
+}
 
 // encode renders p as its token ("" when nothing is set).
 func (p posix) encode() string {
