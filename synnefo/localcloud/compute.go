@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -351,20 +352,13 @@ func (c *Cloud) listServers(q *creq, detail bool) error {
 }
 
 func (c *Cloud) getServer(q *creq, id int64) error {
-	var out map[string]any
-	err := c.store.view(func(t *txn) error {
+	return c.viewJSON(q, "server", func(t *txn) (any, error) {
 		s, err := t.visibleServer(q, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		out = t.serverJSON(q, s)
-		return nil
+		return t.serverJSON(q, s), nil
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(q.w, 200, map[string]any{"server": out})
-	return nil
 }
 
 // serverJSON renders the detail form (§3.5).
@@ -792,7 +786,7 @@ func (c *Cloud) renameServer(q *creq, id int64) error {
 	if len([]rune(name)) > 255 {
 		return badRequest("Server name is too long")
 	}
-	err = c.store.update(func(t *txn) error {
+	return c.updateStatus(q, 204, func(t *txn) error {
 		s, err := t.writableServer(q, id)
 		if err != nil {
 			return err
@@ -800,11 +794,6 @@ func (c *Cloud) renameServer(q *creq, id int64) error {
 		s.Name, s.Updated = name, q.now
 		return putRec(t, bServers, id, s)
 	})
-	if err != nil {
-		return err
-	}
-	q.w.WriteHeader(204)
-	return nil
 }
 
 // writableServer loads a server for rename/metadata writes: it must not be
@@ -821,21 +810,7 @@ func (t *txn) writableServer(q *creq, id int64) (*serverRec, error) {
 }
 
 func (c *Cloud) deleteServer(q *creq, id int64) error {
-	err := c.store.update(func(t *txn) error {
-		s, err := t.visibleServer(q, id)
-		if err != nil {
-			return err
-		}
-		if err := validateAction(s, "DESTROY"); err != nil {
-			return err
-		}
-		return t.startTask(s, "DESTROY", q.now, q.now+int64(c.actionDelay()))
-	})
-	if err != nil {
-		return err
-	}
-	q.w.WriteHeader(204)
-	return nil
+	return c.startAction(q, id, "DESTROY", 204)
 }
 
 // startTask records a pending job and queues its completion.
@@ -850,12 +825,7 @@ func (t *txn) startTask(s *serverRec, task string, now, until int64) error {
 // ---- metadata ----
 
 func (c *Cloud) serverMeta(q *creq, id int64, key string) error {
-	var s *serverRec
-	err := c.store.view(func(t *txn) error {
-		var err error
-		s, err = t.visibleServer(q, id)
-		return err
-	})
+	s, err := c.viewServer(q, id)
 	if err != nil {
 		return err
 	}
@@ -875,6 +845,17 @@ func (c *Cloud) serverMeta(q *creq, id int64, key string) error {
 	return nil
 }
 
+// viewServer loads a server the caller may see in a read-only transaction.
+func (c *Cloud) viewServer(q *creq, id int64) (*serverRec, error) {
+	var s *serverRec
+	err := c.store.view(func(t *txn) error {
+		var err error
+		s, err = t.visibleServer(q, id)
+		return err
+	})
+	return s, err
+}
+
 func (c *Cloud) updateServerMeta(q *creq, id int64) error {
 	var body map[string]json.RawMessage
 	if err := readBody(q, &body); err != nil {
@@ -888,69 +869,42 @@ func (c *Cloud) updateServerMeta(q *creq, id int64) error {
 	if err != nil {
 		return err
 	}
-	var merged map[string]string
-	err = c.store.update(func(t *txn) error {
-		s, err := t.writableServer(q, id)
-		if err != nil {
-			return err
-		}
-		if s.Meta == nil {
-			s.Meta = map[string]string{}
-		}
-		for k, v := range sent {
-			s.Meta[k] = v
-		}
-		if len(s.Meta) > maxServerMeta {
-			return badRequest(fmt.Sprintf("Virtual servers cannot have more than %d metadata items", maxServerMeta))
-		}
-		s.Updated = q.now
-		merged = s.Meta
-		return putRec(t, bServers, id, s)
+	return c.updateJSON(q, 201, "metadata", func(t *txn) (any, error) {
+		return t.mergeServerMeta(q, id, sent)
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(q.w, 201, map[string]any{"metadata": merged})
-	return nil
 }
 
 func (c *Cloud) putServerMetaKey(q *creq, id int64, key string) error {
-	var body map[string]json.RawMessage
-	if err := readBody(q, &body); err != nil {
-		return err
-	}
-	meta, err := parseMeta(body["meta"])
-	if err != nil || len(meta) != 1 {
-		return badRequest("Malformed request")
-	}
-	val, ok := meta[key]
-	if !ok {
-		return badRequest("Malformed request")
-	}
-	err = c.store.update(func(t *txn) error {
-		s, err := t.writableServer(q, id)
-		if err != nil {
-			return err
-		}
-		if s.Meta == nil {
-			s.Meta = map[string]string{}
-		}
-		s.Meta[key] = val
-		if len(s.Meta) > maxServerMeta {
-			return badRequest(fmt.Sprintf("Virtual servers cannot have more than %d metadata items", maxServerMeta))
-		}
-		s.Updated = q.now
-		return putRec(t, bServers, id, s)
-	})
+	val, err := metaKeyBody(q, key)
 	if err != nil {
 		return err
 	}
-	writeJSON(q.w, 201, map[string]any{"meta": map[string]string{key: val}})
-	return nil
+	return c.updateJSON(q, 201, "meta", func(t *txn) (any, error) {
+		_, err := t.mergeServerMeta(q, id, map[string]string{key: val})
+		return map[string]string{key: val}, err
+	})
+}
+
+// mergeServerMeta writes sent into the metadata of a server that is not
+// deleted, within the metadata limit, and returns the merged metadata.
+func (t *txn) mergeServerMeta(q *creq, id int64, sent map[string]string) (map[string]string, error) {
+	s, err := t.writableServer(q, id)
+	if err != nil {
+		return nil, err
+	}
+	if s.Meta == nil {
+		s.Meta = map[string]string{}
+	}
+	maps.Copy(s.Meta, sent)
+	if len(s.Meta) > maxServerMeta {
+		return nil, badRequest(fmt.Sprintf("Virtual servers cannot have more than %d metadata items", maxServerMeta))
+	}
+	s.Updated = q.now
+	return s.Meta, putRec(t, bServers, id, s)
 }
 
 func (c *Cloud) deleteServerMetaKey(q *creq, id int64, key string) error {
-	err := c.store.update(func(t *txn) error {
+	return c.updateStatus(q, 204, func(t *txn) error {
 		s, err := t.writableServer(q, id)
 		if err != nil {
 			return err
@@ -962,11 +916,6 @@ func (c *Cloud) deleteServerMetaKey(q *creq, id int64, key string) error {
 		s.Updated = q.now
 		return putRec(t, bServers, id, s)
 	})
-	if err != nil {
-		return err
-	}
-	q.w.WriteHeader(204)
-	return nil
 }
 
 // ---- ips, password and read-only extras ----
@@ -1026,12 +975,7 @@ func (c *Cloud) serverPassword(q *creq, id int64, del bool) error {
 }
 
 func (c *Cloud) serverExtra(q *creq, id int64, what string) error {
-	var s *serverRec
-	err := c.store.view(func(t *txn) error {
-		var err error
-		s, err = t.visibleServer(q, id)
-		return err
-	})
+	s, err := c.viewServer(q, id)
 	if err != nil {
 		return err
 	}

@@ -66,9 +66,9 @@ func (c *Cloud) serverAction(q *creq, id int64) error {
 	}
 	switch key {
 	case "start", "os-start":
-		return c.simpleAction(q, id, "START")
+		return c.startAction(q, id, "START", 202)
 	case "shutdown", "os-stop":
-		return c.simpleAction(q, id, "STOP")
+		return c.startAction(q, id, "STOP", 202)
 	case "reboot":
 		typ, _, err := str(args, "type")
 		if err != nil {
@@ -77,7 +77,7 @@ func (c *Cloud) serverAction(q *creq, id int64) error {
 		if typ != "" && typ != "SOFT" && typ != "HARD" {
 			return badRequest("Invalid reboot type '" + typ + "'")
 		}
-		return c.simpleAction(q, id, "REBOOT")
+		return c.startAction(q, id, "REBOOT", 202)
 	case "resize":
 		raw, ok := args["flavorRef"]
 		if !ok {
@@ -123,8 +123,10 @@ func (c *Cloud) serverAction(q *creq, id int64) error {
 	return badRequest("Action " + key + " not supported")
 }
 
-func (c *Cloud) simpleAction(q *creq, id int64, action string) error {
-	err := c.store.update(func(t *txn) error {
+// startAction starts the server job action (START, STOP, REBOOT, DESTROY)
+// when the server accepts it, and answers status with no body.
+func (c *Cloud) startAction(q *creq, id int64, action string, status int) error {
+	return c.updateStatus(q, status, func(t *txn) error {
 		s, err := t.visibleServer(q, id)
 		if err != nil {
 			return err
@@ -134,11 +136,6 @@ func (c *Cloud) simpleAction(q *creq, id int64, action string) error {
 		}
 		return t.startTask(s, action, q.now, q.now+int64(c.actionDelay()))
 	})
-	if err != nil {
-		return err
-	}
-	q.w.WriteHeader(202)
-	return nil
 }
 
 func (c *Cloud) resize(q *creq, id, fid int64) error {
@@ -146,7 +143,7 @@ func (c *Cloud) resize(q *creq, id, fid int64) error {
 	if !ok {
 		return notFound("Flavor not found.")
 	}
-	err := c.store.update(func(t *txn) error {
+	return c.updateStatus(q, 202, func(t *txn) error {
 		s, err := t.visibleServer(q, id)
 		if err != nil {
 			return err
@@ -164,11 +161,6 @@ func (c *Cloud) resize(q *creq, id, fid int64) error {
 		s.ResizeTo = fl.ID
 		return t.startTask(s, "RESIZE", q.now, q.now+int64(c.actionDelay()))
 	})
-	if err != nil {
-		return err
-	}
-	q.w.WriteHeader(202)
-	return nil
 }
 
 // activeServer loads a server that must be ACTIVE (console rules).
@@ -230,7 +222,7 @@ func (c *Cloud) firewallProfile(q *creq, id int64, args map[string]json.RawMessa
 	if !ok {
 		return badRequest("Invalid nic")
 	}
-	err = c.store.update(func(t *txn) error {
+	return c.updateStatus(q, 202, func(t *txn) error {
 		s, err := t.visibleServer(q, id)
 		if err != nil {
 			return err
@@ -245,11 +237,6 @@ func (c *Cloud) firewallProfile(q *creq, id int64, args map[string]json.RawMessa
 		p.Firewall, p.Updated = profile, q.now
 		return putRec(t, bPorts, p.ID, p)
 	})
-	if err != nil {
-		return err
-	}
-	q.w.WriteHeader(202)
-	return nil
 }
 
 func (c *Cloud) reassign(q *creq, id int64, args map[string]json.RawMessage) error {
@@ -267,7 +254,7 @@ func (c *Cloud) reassign(q *creq, id int64, args map[string]json.RawMessage) err
 	if project != q.u.UUID {
 		return forbidden("Not a member of project " + project)
 	}
-	err = c.store.update(func(t *txn) error {
+	return c.updateStatus(q, 200, func(t *txn) error {
 		s, err := t.visibleServer(q, id)
 		if err != nil {
 			return err
@@ -278,11 +265,6 @@ func (c *Cloud) reassign(q *creq, id int64, args map[string]json.RawMessage) err
 		s.Project, s.Shared, s.Updated = project, false, q.now
 		return putRec(t, bServers, id, s)
 	})
-	if err != nil {
-		return err
-	}
-	q.w.WriteHeader(200)
-	return nil
 }
 
 // ---- keypairs (§6) ----
@@ -392,17 +374,12 @@ func (c *Cloud) serveKeypairs(q *creq) error {
 			return nil
 		},
 		"DELETE": func() error {
-			err := c.store.update(func(t *txn) error {
+			return c.updateStatus(q, 204, func(t *txn) error {
 				if _, ok := t.keypair(q.u.UUID, name); !ok {
 					return notFound("KeyPair not found.")
 				}
 				return t.tx.Bucket(bKeypairs).Delete(kpKey(q.u.UUID, name))
 			})
-			if err != nil {
-				return err
-			}
-			q.w.WriteHeader(204)
-			return nil
 		},
 	})
 }

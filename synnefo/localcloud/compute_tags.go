@@ -223,7 +223,7 @@ func (c *Cloud) replaceServerTags(q *creq, id int64) error {
 // editServerTags deletes one tag (tag != "") or all of them; 404 when there
 // is nothing to delete.
 func (c *Cloud) editServerTags(q *creq, id int64, tag string, code int) error {
-	err := c.store.update(func(t *txn) error {
+	return c.updateStatus(q, code, func(t *txn) error {
 		s, err := t.writableServer(q, id)
 		if err != nil {
 			return err
@@ -242,11 +242,6 @@ func (c *Cloud) editServerTags(q *creq, id int64, tag string, code int) error {
 		s.Updated = q.now
 		return putRec(t, bServers, id, s)
 	})
-	if err != nil {
-		return err
-	}
-	q.w.WriteHeader(code)
-	return nil
 }
 
 // ---- volume attachments (§3.1 os-volume_attachments) ----
@@ -290,22 +285,17 @@ func (t *txn) attachedVolumes(s *serverRec) []*volumeRec {
 }
 
 func (c *Cloud) listVolumeAttachments(q *creq, id int64) error {
-	atts := []any{}
-	err := c.store.view(func(t *txn) error {
+	return c.viewJSON(q, "volumeAttachments", func(t *txn) (any, error) {
 		s, err := t.visibleServer(q, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
+		atts := []any{}
 		for _, v := range t.attachedVolumes(s) {
 			atts = append(atts, attachmentJSON(v))
 		}
-		return nil
+		return atts, nil
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(q.w, 200, map[string]any{"volumeAttachments": atts})
-	return nil
 }
 
 // attachmentParties loads the server (not deleted) and the caller's volume
@@ -330,23 +320,16 @@ func notAttached(v *volumeRec, s *serverRec) error {
 }
 
 func (c *Cloud) getVolumeAttachment(q *creq, sid, vid int64) error {
-	var out map[string]any
-	err := c.store.view(func(t *txn) error {
+	return c.viewJSON(q, "volumeAttachment", func(t *txn) (any, error) {
 		s, v, err := t.attachmentParties(q, sid, vid)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if v.Server != s.ID {
-			return notAttached(v, s)
+			return nil, notAttached(v, s)
 		}
-		out = attachmentJSON(v)
-		return nil
+		return attachmentJSON(v), nil
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(q.w, 200, map[string]any{"volumeAttachment": out})
-	return nil
 }
 
 // upperStatus is a volume status as Synnefo names it in messages.
@@ -383,54 +366,47 @@ func (c *Cloud) attachVolume(q *creq, sid int64) error {
 	if !ok {
 		return badRequest("Malformed request. Invalid 'volumeId' field")
 	}
-	var out map[string]any
-	err = c.store.update(func(t *txn) error {
+	return c.updateJSON(q, 202, "volumeAttachment", func(t *txn) (any, error) {
 		s, v, err := t.attachmentParties(q, sid, vid)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		vt, _ := volumeTypeByID(v.Type)
 		switch {
 		case v.Status == "available" && v.Server == 0:
 			if !vt.Detachable {
-				return notDetachable(vt)
+				return nil, notDetachable(vt)
 			}
 		case v.Status == "creating" && v.Server == 0:
 		default:
-			return badRequest(fmt.Sprintf("Cannot attach volume while volume is in '%s' status.", upperStatus(v.Status)))
+			return nil, badRequest(fmt.Sprintf("Cannot attach volume while volume is in '%s' status.", upperStatus(v.Status)))
 		}
 		fl, _ := flavorByID(s.Flavor)
 		if sv, _ := volumeTypeByID(fl.VolType); sv.Template != vt.Template {
-			return badRequest(fmt.Sprintf("Volume and server must have the same volume template. Volume has volume template '%s' while server has '%s'", vt.Template, sv.Template))
+			return nil, badRequest(fmt.Sprintf("Volume and server must have the same volume template. Volume has volume template '%s' while server has '%s'", vt.Template, sv.Template))
 		}
 		if len(t.attachedVolumes(s)) >= maxServerVolumes {
-			return badRequest("Maximum volumes per server limit reached")
+			return nil, badRequest("Maximum volumes per server limit reached")
 		}
 		if err := validateAction(s, "ATTACH_VOLUME"); err != nil {
-			return err
+			return nil, err
 		}
 		until := q.now + int64(c.actionDelay())
 		v.Server, v.DeviceIndex, v.Updated = s.ID, t.nextDeviceIndex(s.ID), q.now
 		if v.Status == "available" {
 			v.Status, v.Next, v.Until = "attaching", "in_use", until
 			if err := t.schedule(dueVolume, itoa(v.ID), until); err != nil {
-				return err
+				return nil, err
 			}
 		} else {
 			v.Next = "in_use" // the creation job also attaches it
 		}
 		if err := putRec(t, bVolumes, v.ID, v); err != nil {
-			return err
+			return nil, err
 		}
 		s.Volumes = append(removeID(s.Volumes, v.ID), v.ID)
-		out = attachmentJSON(v)
-		return t.startTask(s, "ATTACH_VOLUME", q.now, until)
+		return attachmentJSON(v), t.startTask(s, "ATTACH_VOLUME", q.now, until)
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(q.w, 202, map[string]any{"volumeAttachment": out})
-	return nil
 }
 
 // detachVolume is DELETE /servers/{id}/os-volume_attachments/{vol}
@@ -438,7 +414,7 @@ func (c *Cloud) attachVolume(q *creq, sid int64) error {
 // this server in status in_use or error goes "detaching", then "available"
 // and unattached when the DETACH_VOLUME job ends.
 func (c *Cloud) detachVolume(q *creq, sid, vid int64) error {
-	err := c.store.update(func(t *txn) error {
+	return c.updateStatus(q, http.StatusAccepted, func(t *txn) error {
 		s, v, err := t.attachmentParties(q, sid, vid)
 		if err != nil {
 			return err
@@ -469,11 +445,6 @@ func (c *Cloud) detachVolume(q *creq, sid, vid int64) error {
 		}
 		return t.startTask(s, "DETACH_VOLUME", q.now, until)
 	})
-	if err != nil {
-		return err
-	}
-	q.w.WriteHeader(http.StatusAccepted)
-	return nil
 }
 
 // nextDeviceIndex is the disk index a volume attached to server gets: one

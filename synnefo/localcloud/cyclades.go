@@ -171,6 +171,75 @@ func route(q *creq, methods map[string]func() error) error {
 	return notAllowed(q, strings.Join(allow, ", "))
 }
 
+// replyJSON runs build in a read-only (write false) or read-write
+// transaction and answers status with {key: what build returned}. An error
+// from build (a fault such as a 404) rolls the transaction back and is the
+// answer instead.
+func (c *Cloud) replyJSON(q *creq, write bool, status int, key string, build func(t *txn) (any, error)) error {
+	var out any
+	run := c.store.view
+	if write {
+		run = c.store.update
+	}
+	err := run(func(t *txn) error {
+		var err error
+		out, err = build(t)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(q.w, status, map[string]any{key: out})
+	return nil
+}
+
+// viewJSON answers 200 {key: ...} built in a read-only transaction.
+func (c *Cloud) viewJSON(q *creq, key string, build func(t *txn) (any, error)) error {
+	return c.replyJSON(q, false, 200, key, build)
+}
+
+// updateJSON answers status {key: ...} built in a read-write transaction.
+func (c *Cloud) updateJSON(q *creq, status int, key string, build func(t *txn) (any, error)) error {
+	return c.replyJSON(q, true, status, key, build)
+}
+
+// updateStatus runs fn in a read-write transaction and answers status with
+// no body; fn's error is the answer instead.
+func (c *Cloud) updateStatus(q *creq, status int, fn func(t *txn) error) error {
+	if err := c.store.update(fn); err != nil {
+		return err
+	}
+	q.w.WriteHeader(status)
+	return nil
+}
+
+// showRecord answers 200 {key: render(rec)} for the record load finds in a
+// read-only transaction (load's fault, typically 404, otherwise).
+func showRecord[T any](c *Cloud, q *creq, key string, load func(t *txn) (*T, error), render func(*T) map[string]any) error {
+	return c.viewJSON(q, key, func(t *txn) (any, error) {
+		rec, err := load(t)
+		if err != nil {
+			return nil, err
+		}
+		return render(rec), nil
+	})
+}
+
+// listRecords answers 200 {key: [render(rec), ...]} for the records of
+// bucket b that keep admits, in id order.
+func listRecords[T any](c *Cloud, q *creq, key string, b []byte, keep func(*T) bool, render func(*T) map[string]any) error {
+	return c.viewJSON(q, key, func(t *txn) (any, error) {
+		out := []any{}
+		each(t, b, func(rec *T) bool {
+			if keep(rec) {
+				out = append(out, render(rec))
+			}
+			return true
+		})
+		return out, nil
+	})
+}
+
 // readBody decodes a JSON request body into v (§2.2).
 func readBody(q *creq, v any) error {
 	ct := q.r.Header.Get("Content-Type")
@@ -202,6 +271,56 @@ func bodyObject(q *creq, key string) (map[string]json.RawMessage, error) {
 		return nil, badRequest("Malformed request")
 	}
 	return inner, nil
+}
+
+// reassignProject reads a {"reassign": {"project": ...}} body (networks,
+// floating IPs, volumes); the project must be the caller's own, the only
+// one the local cloud knows.
+func reassignProject(q *creq) (string, error) {
+	args, err := bodyObject(q, "reassign")
+	if err != nil {
+		return "", err
+	}
+	project, _, err := str(args, "project")
+	if err != nil || project == "" {
+		return "", badRequest("Malformed request: 'project' is required")
+	}
+	if project != q.u.UUID {
+		return "", forbidden("Not a member of project " + project)
+	}
+	return project, nil
+}
+
+// metadataBody reads a body that must be {"metadata": {...}} (parseMeta's
+// rules).
+func metadataBody(q *creq) (map[string]string, error) {
+	var body map[string]json.RawMessage
+	if err := readBody(q, &body); err != nil {
+		return nil, err
+	}
+	sent, err := parseMeta(body["metadata"])
+	if err != nil || body["metadata"] == nil {
+		return nil, badRequest("Malformed request")
+	}
+	return sent, nil
+}
+
+// metaKeyBody reads the body of PUT .../metadata/{key}: {"meta": {key:
+// value}} with exactly that key.
+func metaKeyBody(q *creq, key string) (string, error) {
+	var body map[string]json.RawMessage
+	if err := readBody(q, &body); err != nil {
+		return "", err
+	}
+	meta, err := parseMeta(body["meta"])
+	if err != nil || len(meta) != 1 {
+		return "", badRequest("Malformed request")
+	}
+	val, ok := meta[key]
+	if !ok {
+		return "", badRequest("Malformed request")
+	}
+	return val, nil
 }
 
 // str reads an optional string field; present but not a string is 400.

@@ -769,21 +769,22 @@ func setPublic(o *objectRec, public bool) {
 }
 
 func (c *Cloud) unregisterImage(q *creq, id string) error {
-	err := c.store.update(func(t *txn) error {
+	return c.updateStatus(q, 204, func(t *txn) error {
 		v, f := t.lookupImage(q, id)
 		if f != nil {
 			return f
 		}
-		if !t.canWrite(v, q.u.UUID) {
-			return forbidden("")
-		}
-		return t.tx.Bucket(bImages).Delete([]byte(id))
+		return t.unregister(q, v)
 	})
-	if err != nil {
-		return err
+}
+
+// unregister drops the registration of image v (the caller needs write
+// access); its object stays.
+func (t *txn) unregister(q *creq, v *imageView) error {
+	if !t.canWrite(v, q.u.UUID) {
+		return forbidden("")
 	}
-	q.w.WriteHeader(204)
-	return nil
+	return t.tx.Bucket(bImages).Delete([]byte(v.rec.ID))
 }
 
 // ---- members (§9) ----
@@ -905,7 +906,7 @@ func (c *Cloud) sharedImages(q *creq, member string) error {
 
 // ---- compute's view of images (cyclades-api.md §5) ----
 
-func (v *imageView) computeJSON(q *creq) map[string]any {
+func (q *creq) computeImageJSON(v *imageView) map[string]any {
 	st := computeStatus(v.status())
 	progress := 0
 	if st == "ACTIVE" {
@@ -946,9 +947,9 @@ func (c *Cloud) serveComputeImages(q *creq) error {
 					sort.Slice(imgs, func(i, j int) bool { return imgs[i].rec.ID < imgs[j].rec.ID })
 					for _, v := range imgs {
 						if detail {
-							out = append(out, v.computeJSON(q))
+							out = append(out, q.computeImageJSON(v))
 						} else {
-							out = append(out, map[string]any{"id": v.rec.ID, "name": v.rec.Title, "links": v.computeJSON(q)["links"]})
+							out = append(out, map[string]any{"id": v.rec.ID, "name": v.rec.Title, "links": q.computeImageJSON(v)["links"]})
 						}
 					}
 					return nil
@@ -966,36 +967,16 @@ func (c *Cloud) serveComputeImages(q *creq) error {
 	if len(s) == 2 {
 		return route(q, map[string]func() error{
 			"GET": func() error {
-				var out map[string]any
-				err := c.store.view(func(t *txn) error {
-					v, err := t.computeImage(q, id)
-					if err == nil {
-						out = v.computeJSON(q)
-					}
-					return err
-				})
-				if err != nil {
-					return err
-				}
-				writeJSON(q.w, 200, map[string]any{"image": out})
-				return nil
+				return showRecord(c, q, "image", func(t *txn) (*imageView, error) { return t.computeImage(q, id) }, q.computeImageJSON)
 			},
 			"DELETE": func() error {
-				err := c.store.update(func(t *txn) error {
+				return c.updateStatus(q, 204, func(t *txn) error {
 					v, err := t.computeImage(q, id)
 					if err != nil {
 						return err
 					}
-					if !t.canWrite(v, q.u.UUID) {
-						return forbidden("")
-					}
-					return t.tx.Bucket(bImages).Delete([]byte(id))
+					return t.unregister(q, v)
 				})
-				if err != nil {
-					return err
-				}
-				q.w.WriteHeader(204)
-				return nil
 			},
 		})
 	}
@@ -1052,13 +1033,9 @@ func (c *Cloud) serveComputeImages(q *creq) error {
 				return nil
 			},
 			"POST": func() error {
-				var body map[string]json.RawMessage
-				if err := readBody(q, &body); err != nil {
+				sent, err := metadataBody(q)
+				if err != nil {
 					return err
-				}
-				sent, err := parseMeta(body["metadata"])
-				if err != nil || body["metadata"] == nil {
-					return badRequest("Malformed request")
 				}
 				if err := update(sent); err != nil {
 					return err
@@ -1087,19 +1064,11 @@ func (c *Cloud) serveComputeImages(q *creq) error {
 			return nil
 		},
 		"PUT": func() error {
-			var body map[string]json.RawMessage
-			if err := readBody(q, &body); err != nil {
+			val, err := metaKeyBody(q, key)
+			if err != nil {
 				return err
 			}
-			meta, err := parseMeta(body["meta"])
-			if err != nil || len(meta) != 1 {
-				return badRequest("Malformed request")
-			}
-			val, ok := meta[key]
-			if !ok {
-				return badRequest("Malformed request")
-			}
-			if err := update(meta); err != nil {
+			if err := update(map[string]string{key: val}); err != nil {
 				return err
 			}
 			writeJSON(q.w, 201, map[string]any{"meta": map[string]string{key: val}})

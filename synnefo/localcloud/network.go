@@ -217,19 +217,7 @@ func (c *Cloud) serveNetworks(q *creq) error {
 	}
 	return route(q, map[string]func() error{
 		"GET": func() error {
-			var out map[string]any
-			err := c.store.view(func(t *txn) error {
-				n, err := t.visibleNetwork(q, id)
-				if err == nil {
-					out = q.networkJSON(n)
-				}
-				return err
-			})
-			if err != nil {
-				return err
-			}
-			writeJSON(q.w, 200, map[string]any{"network": out})
-			return nil
+			return showRecord(c, q, "network", func(t *txn) (*networkRec, error) { return t.visibleNetwork(q, id) }, q.networkJSON)
 		},
 		"PUT":    func() error { return c.renameNetwork(q, id) },
 		"DELETE": func() error { return c.deleteNetwork(q, id) },
@@ -302,21 +290,14 @@ func (c *Cloud) createNetwork(q *creq) error {
 	if err != nil {
 		return err
 	}
-	var out map[string]any
-	err = c.store.update(func(t *txn) error {
+	return c.updateJSON(q, 201, "network", func(t *txn) (any, error) {
 		id, err := t.nextSeq(bNetworks)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		n := &networkRec{ID: id, Name: name, Owner: q.u.UUID, Project: project, Shared: shared, Type: typ, Created: q.now, Updated: q.now}
-		out = q.networkJSON(n)
-		return putRec(t, bNetworks, id, n)
+		return q.networkJSON(n), putRec(t, bNetworks, id, n)
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(q.w, 201, map[string]any{"network": out})
-	return nil
 }
 
 func contains(list []string, s string) bool {
@@ -354,25 +335,18 @@ func (c *Cloud) renameNetwork(q *creq, id int64) error {
 	if len([]rune(name)) > maxNetworkNameLen {
 		return badRequest("Network name is too long")
 	}
-	var out map[string]any
-	err = c.store.update(func(t *txn) error {
+	return c.updateJSON(q, 200, "network", func(t *txn) (any, error) {
 		n, err := t.ownNetwork(q, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		n.Name, n.Updated = name, q.now
-		out = q.networkJSON(n)
-		return putRec(t, bNetworks, id, n)
+		return q.networkJSON(n), putRec(t, bNetworks, id, n)
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(q.w, 200, map[string]any{"network": out})
-	return nil
 }
 
 func (c *Cloud) deleteNetwork(q *creq, id int64) error {
-	err := c.store.update(func(t *txn) error {
+	return c.updateStatus(q, 204, func(t *txn) error {
 		n, err := t.ownNetwork(q, id)
 		if err != nil {
 			return err
@@ -385,30 +359,14 @@ func (c *Cloud) deleteNetwork(q *creq, id int64) error {
 		n.Deleted, n.Updated = true, q.now
 		return putRec(t, bNetworks, id, n)
 	})
-	if err != nil {
-		return err
-	}
-	q.w.WriteHeader(204)
-	return nil
 }
 
 func (c *Cloud) reassignNetwork(q *creq, id int64) error {
-	var body map[string]json.RawMessage
-	if err := readBody(q, &body); err != nil {
+	project, err := reassignProject(q)
+	if err != nil {
 		return err
 	}
-	var args map[string]json.RawMessage
-	if raw, ok := body["reassign"]; !ok || json.Unmarshal(raw, &args) != nil || args == nil {
-		return badRequest("Malformed request")
-	}
-	project, _, err := str(args, "project")
-	if err != nil || project == "" {
-		return badRequest("Malformed request: 'project' is required")
-	}
-	if project != q.u.UUID {
-		return forbidden("Not a member of project " + project)
-	}
-	err = c.store.update(func(t *txn) error {
+	return c.updateStatus(q, 200, func(t *txn) error {
 		n, err := t.ownNetwork(q, id)
 		if err != nil {
 			return err
@@ -416,11 +374,6 @@ func (c *Cloud) reassignNetwork(q *creq, id int64) error {
 		n.Project, n.Updated = project, q.now
 		return putRec(t, bNetworks, id, n)
 	})
-	if err != nil {
-		return err
-	}
-	q.w.WriteHeader(200)
-	return nil
 }
 
 // ---- subnets ----
@@ -454,21 +407,7 @@ func (c *Cloud) serveSubnets(q *creq) error {
 	if root, _ := collection(q.seg); root {
 		return route(q, map[string]func() error{
 			"GET": func() error {
-				out := []any{}
-				err := c.store.view(func(t *txn) error {
-					each(t, bSubnets, func(s *subnetRec) bool {
-						if s.Public || s.Owner == q.u.UUID {
-							out = append(out, q.subnetJSON(s))
-						}
-						return true
-					})
-					return nil
-				})
-				if err != nil {
-					return err
-				}
-				writeJSON(q.w, 200, map[string]any{"subnets": out})
-				return nil
+				return listRecords(c, q, "subnets", bSubnets, func(s *subnetRec) bool { return s.Public || s.Owner == q.u.UUID }, q.subnetJSON)
 			},
 			"POST": func() error { return c.createSubnet(q) },
 		})
@@ -485,21 +424,7 @@ func (c *Cloud) serveSubnets(q *creq) error {
 		return s, nil
 	}
 	return route(q, map[string]func() error{
-		"GET": func() error {
-			var out map[string]any
-			err := c.store.view(func(t *txn) error {
-				s, err := load(t)
-				if err == nil {
-					out = q.subnetJSON(s)
-				}
-				return err
-			})
-			if err != nil {
-				return err
-			}
-			writeJSON(q.w, 200, map[string]any{"subnet": out})
-			return nil
-		},
+		"GET": func() error { return showRecord(c, q, "subnet", load, q.subnetJSON) },
 		"PUT": func() error {
 			m, err := bodyObject(q, "subnet")
 			if err != nil {
@@ -509,24 +434,17 @@ func (c *Cloud) serveSubnets(q *creq) error {
 			if err != nil || !ok || len(m) != 1 {
 				return badRequest("Only the name of a subnet can be updated")
 			}
-			var out map[string]any
-			err = c.store.update(func(t *txn) error {
+			return c.updateJSON(q, 200, "subnet", func(t *txn) (any, error) {
 				s, err := load(t)
 				if err != nil {
-					return err
+					return nil, err
 				}
 				if s.Owner != q.u.UUID {
-					return forbidden("Cannot update a subnet of another user")
+					return nil, forbidden("Cannot update a subnet of another user")
 				}
 				s.Name = name
-				out = q.subnetJSON(s)
-				return putRec(t, bSubnets, id, s)
+				return q.subnetJSON(s), putRec(t, bSubnets, id, s)
 			})
-			if err != nil {
-				return err
-			}
-			writeJSON(q.w, 200, map[string]any{"subnet": out})
-			return nil
 		},
 		"DELETE": func() error { return badRequest("Deletion of a subnet is not supported") },
 	})
@@ -611,43 +529,36 @@ func (c *Cloud) createSubnet(q *creq) error {
 	} else {
 		sn.Pools = []ipPool{}
 	}
-	var out map[string]any
-	err = c.store.update(func(t *txn) error {
+	return c.updateJSON(q, 201, "subnet", func(t *txn) (any, error) {
 		n, err := t.visibleNetwork(q, nid)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if n.Owner != q.u.UUID {
-			return forbidden("Cannot create subnet in network of another user")
+			return nil, forbidden("Cannot create subnet in network of another user")
 		}
 		if n.Deleted {
-			return badRequest("Network has been deleted.")
+			return nil, badRequest("Network has been deleted.")
 		}
 		for _, sid := range n.Subnets {
 			if s, ok := getRec[subnetRec](t, bSubnets, sid); ok && s.Version == version {
-				return badRequest(fmt.Sprintf("Network %d already has an IPv%d subnet", nid, version))
+				return nil, badRequest(fmt.Sprintf("Network %d already has an IPv%d subnet", nid, version))
 			}
 		}
 		used := false
 		each(t, bPorts, func(p *portRec) bool { used = p.Network == nid; return !used })
 		if used {
-			return badRequest("Cannot create a subnet in a network that is in use")
+			return nil, badRequest("Cannot create a subnet in a network that is in use")
 		}
 		if sn.ID, err = t.nextSeq(bSubnets); err != nil {
-			return err
+			return nil, err
 		}
 		n.Subnets, n.Updated = append(n.Subnets, sn.ID), q.now
 		if err := putRec(t, bNetworks, nid, n); err != nil {
-			return err
+			return nil, err
 		}
-		out = q.subnetJSON(sn)
-		return putRec(t, bSubnets, sn.ID, sn)
+		return q.subnetJSON(sn), putRec(t, bSubnets, sn.ID, sn)
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(q.w, 201, map[string]any{"subnet": out})
-	return nil
 }
 
 // ipv4Subnet is the network's IPv4 subnet, if any.
@@ -914,21 +825,7 @@ func (c *Cloud) servePorts(q *creq) error {
 	if root, _ := collection(q.seg); root {
 		return route(q, map[string]func() error{
 			"GET": func() error {
-				out := []any{}
-				err := c.store.view(func(t *txn) error {
-					each(t, bPorts, func(p *portRec) bool {
-						if p.Owner == q.u.UUID {
-							out = append(out, q.portJSON(p))
-						}
-						return true
-					})
-					return nil
-				})
-				if err != nil {
-					return err
-				}
-				writeJSON(q.w, 200, map[string]any{"ports": out})
-				return nil
+				return listRecords(c, q, "ports", bPorts, func(p *portRec) bool { return p.Owner == q.u.UUID }, q.portJSON)
 			},
 			"POST": func() error { return c.createPort(q) },
 		})
@@ -945,21 +842,7 @@ func (c *Cloud) servePorts(q *creq) error {
 		return p, nil
 	}
 	return route(q, map[string]func() error{
-		"GET": func() error {
-			var out map[string]any
-			err := c.store.view(func(t *txn) error {
-				p, err := load(t)
-				if err == nil {
-					out = q.portJSON(p)
-				}
-				return err
-			})
-			if err != nil {
-				return err
-			}
-			writeJSON(q.w, 200, map[string]any{"port": out})
-			return nil
-		},
+		"GET": func() error { return showRecord(c, q, "port", load, q.portJSON) },
 		"PUT": func() error {
 			m, err := bodyObject(q, "port")
 			if err != nil {
@@ -978,11 +861,10 @@ func (c *Cloud) servePorts(q *creq) error {
 			if raw, ok := m["security_groups"]; ok && json.Unmarshal(raw, &groups) != nil {
 				return badRequest("Invalid security_groups")
 			}
-			var out map[string]any
-			err = c.store.update(func(t *txn) error {
+			return c.updateJSON(q, 200, "port", func(t *txn) (any, error) {
 				p, err := load(t)
 				if err != nil {
-					return err
+					return nil, err
 				}
 				if hasName {
 					p.Name = name
@@ -991,17 +873,11 @@ func (c *Cloud) servePorts(q *creq) error {
 					p.SecGroup = groups
 				}
 				p.Updated = q.now
-				out = q.portJSON(p)
-				return putRec(t, bPorts, id, p)
+				return q.portJSON(p), putRec(t, bPorts, id, p)
 			})
-			if err != nil {
-				return err
-			}
-			writeJSON(q.w, 200, map[string]any{"port": out})
-			return nil
 		},
 		"DELETE": func() error {
-			err := c.store.update(func(t *txn) error {
+			return c.updateStatus(q, 204, func(t *txn) error {
 				p, err := load(t)
 				if err != nil {
 					return err
@@ -1017,11 +893,6 @@ func (c *Cloud) servePorts(q *creq) error {
 				}
 				return t.deletePort(id)
 			})
-			if err != nil {
-				return err
-			}
-			q.w.WriteHeader(204)
-			return nil
 		},
 	})
 }
@@ -1065,33 +936,32 @@ func (c *Cloud) createPort(q *creq) error {
 	if raw, ok := m["security_groups"]; ok && json.Unmarshal(raw, &groups) != nil {
 		return badRequest("Invalid security_groups")
 	}
-	var out map[string]any
-	err = c.store.update(func(t *txn) error {
+	return c.updateJSON(q, 201, "port", func(t *txn) (any, error) {
 		n, err := t.visibleNetwork(q, nid)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if n.Deleted {
-			return badRequest("Network has been deleted.")
+			return nil, badRequest("Network has been deleted.")
 		}
 		status := "DOWN"
 		var s *serverRec
 		if device != 0 {
 			if s, err = t.visibleServer(q, device); err != nil {
-				return err
+				return nil, err
 			}
 			if err := validateAction(s, "CONNECT"); err != nil {
-				return err
+				return nil, err
 			}
 			if len(s.Ports) >= maxServerNICs {
-				return badRequest("Maximum ports per server limit reached")
+				return nil, badRequest("Maximum ports per server limit reached")
 			}
 			status = "BUILD"
 		}
 		var fip *floatingRec
 		if n.Public {
 			if want == "" {
-				return badRequest("A floating IP is required to create a port on a public network")
+				return nil, badRequest("A floating IP is required to create a port on a public network")
 			}
 			each(t, bFloating, func(f *floatingRec) bool {
 				if f.Owner == q.u.UUID && f.Network == nid && !f.Deleted && f.Addr == want {
@@ -1101,35 +971,29 @@ func (c *Cloud) createPort(q *creq) error {
 				return true
 			})
 			if fip == nil {
-				return badRequest("Floating IP '" + want + "' is not allocated to the user")
+				return nil, badRequest("Floating IP '" + want + "' is not allocated to the user")
 			}
 			if fip.Port != 0 {
-				return conflict("Floating IP '" + want + "' is already in use")
+				return nil, conflict("Floating IP '" + want + "' is already in use")
 			}
 			want = ""
 		}
 		p, err := t.newPort(q, n, want, fip, device, status)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		p.Name, p.SecGroup = name, groups
 		if s != nil {
 			s.Ports, s.Updated = append(s.Ports, p.ID), q.now
 			if err := putRec(t, bServers, s.ID, s); err != nil {
-				return err
+				return nil, err
 			}
 			if err := t.schedule(duePort, itoa(p.ID), q.now+int64(c.actionDelay())); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		out = q.portJSON(p)
-		return putRec(t, bPorts, p.ID, p)
+		return q.portJSON(p), putRec(t, bPorts, p.ID, p)
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(q.w, 201, map[string]any{"port": out})
-	return nil
 }
 
 // settlePort activates a port attached to a running server.
@@ -1164,21 +1028,7 @@ func (c *Cloud) serveFloatingIPs(q *creq) error {
 	if root, _ := collection(q.seg); root {
 		return route(q, map[string]func() error{
 			"GET": func() error {
-				out := []any{}
-				err := c.store.view(func(t *txn) error {
-					each(t, bFloating, func(f *floatingRec) bool {
-						if f.Owner == q.u.UUID && !f.Deleted {
-							out = append(out, q.floatingJSON(f))
-						}
-						return true
-					})
-					return nil
-				})
-				if err != nil {
-					return err
-				}
-				writeJSON(q.w, 200, map[string]any{"floatingips": out})
-				return nil
+				return listRecords(c, q, "floatingips", bFloating, q.ownsFloating, q.floatingJSON)
 			},
 			"POST": func() error {
 				m, err := bodyObject(q, "floatingip")
@@ -1200,22 +1050,11 @@ func (c *Cloud) serveFloatingIPs(q *creq) error {
 	}
 	if len(q.seg) == 3 && q.seg[2] == "action" {
 		return route(q, map[string]func() error{"POST": func() error {
-			var body map[string]json.RawMessage
-			if err := readBody(q, &body); err != nil {
+			project, err := reassignProject(q)
+			if err != nil {
 				return err
 			}
-			var args map[string]json.RawMessage
-			if raw, ok := body["reassign"]; !ok || json.Unmarshal(raw, &args) != nil || args == nil {
-				return badRequest("Malformed request")
-			}
-			project, _, err := str(args, "project")
-			if err != nil || project == "" {
-				return badRequest("Malformed request: 'project' is required")
-			}
-			if project != q.u.UUID {
-				return forbidden("Not a member of project " + project)
-			}
-			err = c.store.update(func(t *txn) error {
+			return c.updateStatus(q, 200, func(t *txn) error {
 				f, err := t.ownFloating(q, id)
 				if err != nil {
 					return err
@@ -1223,11 +1062,6 @@ func (c *Cloud) serveFloatingIPs(q *creq) error {
 				f.Project = project
 				return putRec(t, bFloating, id, f)
 			})
-			if err != nil {
-				return err
-			}
-			q.w.WriteHeader(200)
-			return nil
 		}})
 	}
 	if len(q.seg) != 2 {
@@ -1240,32 +1074,23 @@ func (c *Cloud) serveFloatingIPs(q *creq) error {
 	})
 }
 
+// ownsFloating reports whether f is a live floating IP of the caller.
+func (q *creq) ownsFloating(f *floatingRec) bool { return f.Owner == q.u.UUID && !f.Deleted }
+
 func (t *txn) ownFloating(q *creq, id int64) (*floatingRec, error) {
 	f, ok := getRec[floatingRec](t, bFloating, id)
-	if !ok || f.Owner != q.u.UUID || f.Deleted {
+	if !ok || !q.ownsFloating(f) {
 		return nil, notFound("Floating IP not found.")
 	}
 	return f, nil
 }
 
 func (c *Cloud) getFloating(q *creq, id int64) error {
-	var out map[string]any
-	err := c.store.view(func(t *txn) error {
-		f, err := t.ownFloating(q, id)
-		if err == nil {
-			out = q.floatingJSON(f)
-		}
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	writeJSON(q.w, 200, map[string]any{"floatingip": out})
-	return nil
+	return showRecord(c, q, "floatingip", func(t *txn) (*floatingRec, error) { return t.ownFloating(q, id) }, q.floatingJSON)
 }
 
 func (c *Cloud) releaseFloating(q *creq, id int64) error {
-	err := c.store.update(func(t *txn) error {
+	return c.updateStatus(q, 204, func(t *txn) error {
 		f, err := t.ownFloating(q, id)
 		if err != nil {
 			return err
@@ -1276,11 +1101,6 @@ func (c *Cloud) releaseFloating(q *creq, id int64) error {
 		f.Deleted = true
 		return putRec(t, bFloating, id, f)
 	})
-	if err != nil {
-		return err
-	}
-	q.w.WriteHeader(204)
-	return nil
 }
 
 // allocateFloating allocates a floating IP from the pool network.
@@ -1346,7 +1166,7 @@ func (c *Cloud) allocateFloating(q *creq, m map[string]json.RawMessage) (*floati
 
 // floatingIPAction is addFloatingIp / removeFloatingIp.
 func (c *Cloud) floatingIPAction(q *creq, sid int64, addr string, add bool) error {
-	err := c.store.update(func(t *txn) error {
+	return c.updateStatus(q, 202, func(t *txn) error {
 		s, err := t.visibleServer(q, sid)
 		if err != nil {
 			return err
@@ -1385,11 +1205,6 @@ func (c *Cloud) floatingIPAction(q *creq, sid int64, addr string, add bool) erro
 		}
 		return t.schedule(duePort, itoa(p.ID), q.now+int64(c.actionDelay()))
 	})
-	if err != nil {
-		return err
-	}
-	q.w.WriteHeader(202)
-	return nil
 }
 
 // serveComputeFloatingIPs is the compute API's /os-floating-ips view.
@@ -1404,21 +1219,7 @@ func (c *Cloud) serveComputeFloatingIPs(q *creq) error {
 	if len(q.seg) == 1 || len(q.seg) == 2 && q.seg[1] == "" {
 		return route(q, map[string]func() error{
 			"GET": func() error {
-				out := []any{}
-				err := c.store.view(func(t *txn) error {
-					each(t, bFloating, func(f *floatingRec) bool {
-						if f.Owner == q.u.UUID && !f.Deleted {
-							out = append(out, compute(f))
-						}
-						return true
-					})
-					return nil
-				})
-				if err != nil {
-					return err
-				}
-				writeJSON(q.w, 200, map[string]any{"floating_ips": out})
-				return nil
+				return listRecords(c, q, "floating_ips", bFloating, q.ownsFloating, compute)
 			},
 			"POST": func() error {
 				f, err := c.allocateFloating(q, map[string]json.RawMessage{})

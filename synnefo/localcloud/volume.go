@@ -3,6 +3,7 @@ package localcloud
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 )
@@ -226,21 +227,9 @@ func (c *Cloud) serveVolumes(q *creq) error {
 	if root, detail := collection(q.seg); root {
 		return route(q, map[string]func() error{
 			"GET": func() error {
-				out := []any{}
-				err := c.store.view(func(t *txn) error {
-					each(t, bVolumes, func(v *volumeRec) bool {
-						if v.Owner == q.u.UUID && !v.Deleted {
-							out = append(out, q.volumeJSON(v, detail))
-						}
-						return true
-					})
-					return nil
-				})
-				if err != nil {
-					return err
-				}
-				writeJSON(q.w, 200, map[string]any{"volumes": out})
-				return nil
+				return listRecords(c, q, "volumes", bVolumes,
+					func(v *volumeRec) bool { return v.Owner == q.u.UUID && !v.Deleted },
+					func(v *volumeRec) map[string]any { return q.volumeJSON(v, detail) })
 			},
 			"POST": func() error { return c.createVolume(q) },
 		})
@@ -252,19 +241,8 @@ func (c *Cloud) serveVolumes(q *creq) error {
 	if len(q.seg) == 2 {
 		return route(q, map[string]func() error{
 			"GET": func() error {
-				var out map[string]any
-				err := c.store.view(func(t *txn) error {
-					v, err := t.ownVolume(q, id)
-					if err == nil {
-						out = q.volumeJSON(v, true)
-					}
-					return err
-				})
-				if err != nil {
-					return err
-				}
-				writeJSON(q.w, 200, map[string]any{"volume": out})
-				return nil
+				return showRecord(c, q, "volume", func(t *txn) (*volumeRec, error) { return t.ownVolume(q, id) },
+					func(v *volumeRec) map[string]any { return q.volumeJSON(v, true) })
 			},
 			"PUT":    func() error { return c.updateVolume(q, id) },
 			"DELETE": func() error { return c.deleteVolume(q, id) },
@@ -343,16 +321,15 @@ func (c *Cloud) createVolume(q *creq) error {
 	if server == 0 && typ == 0 {
 		return badRequest("Volume type is required when no server is given")
 	}
-	var out map[string]any
-	err = c.store.update(func(t *txn) error {
+	return c.updateJSON(q, 202, "volume", func(t *txn) (any, error) {
 		var s *serverRec
 		if server != 0 {
 			var err error
 			if s, err = t.visibleServer(q, server); err != nil {
-				return err
+				return nil, err
 			}
 			if err := validateAction(s, "ATTACH_VOLUME"); err != nil {
-				return err
+				return nil, err
 			}
 			if typ == 0 {
 				fl, _ := flavorByID(s.Flavor)
@@ -361,10 +338,10 @@ func (c *Cloud) createVolume(q *creq) error {
 		}
 		vt, ok := volumeTypeByID(typ)
 		if !ok {
-			return notFound(fmt.Sprintf("Volume type %d not found", typ))
+			return nil, notFound(fmt.Sprintf("Volume type %d not found", typ))
 		}
 		if !vt.Detachable && server == 0 {
-			return badRequest("Server id is required for volumes of non-detachable type")
+			return nil, badRequest("Server id is required for volumes of non-detachable type")
 		}
 		sp := volumeSpec{name: name, desc: desc, size: size, typ: typ, server: server, meta: meta, deleteOnTerm: true}
 		for _, ref := range []string{imageRef, snapID} {
@@ -373,13 +350,13 @@ func (c *Cloud) createVolume(q *creq) error {
 			}
 			img, f := t.imageForUse(q, ref)
 			if f != nil {
-				return f
+				return nil, f
 			}
 			sp.image = img
 		}
 		v, err := t.newVolume(q, sp)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		v.Snapshot = snapID
 		v.Next, v.Until = "available", q.now+int64(c.actionDelay())
@@ -388,20 +365,14 @@ func (c *Cloud) createVolume(q *creq) error {
 			v.Next = "in_use"
 			s.Volumes = append(s.Volumes, v.ID)
 			if err := t.startTask(s, "ATTACH_VOLUME", q.now, v.Until); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if err := putRec(t, bVolumes, v.ID, v); err != nil {
-			return err
+			return nil, err
 		}
-		out = q.volumeJSON(v, false)
-		return t.schedule(dueVolume, itoa(v.ID), v.Until)
+		return q.volumeJSON(v, false), t.schedule(dueVolume, itoa(v.ID), v.Until)
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(q.w, 202, map[string]any{"volume": out})
-	return nil
 }
 
 func (c *Cloud) updateVolume(q *creq, id int64) error {
@@ -425,14 +396,13 @@ func (c *Cloud) updateVolume(q *creq, id int64) error {
 	if !hasName && !hasDesc && !hasDOT {
 		return badRequest("Nothing to update")
 	}
-	var out map[string]any
-	err = c.store.update(func(t *txn) error {
+	return c.updateJSON(q, 200, "volume", func(t *txn) (any, error) {
 		v, err := t.ownVolume(q, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if v.Deleted {
-			return badRequest("Volume has been deleted.")
+			return nil, badRequest("Volume has been deleted.")
 		}
 		if hasName {
 			v.Name = name
@@ -444,18 +414,12 @@ func (c *Cloud) updateVolume(q *creq, id int64) error {
 			v.DeleteOnTerm = dot
 		}
 		v.Updated = q.now
-		out = q.volumeJSON(v, true)
-		return putRec(t, bVolumes, id, v)
+		return q.volumeJSON(v, true), putRec(t, bVolumes, id, v)
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(q.w, 200, map[string]any{"volume": out})
-	return nil
 }
 
 func (c *Cloud) deleteVolume(q *creq, id int64) error {
-	err := c.store.update(func(t *txn) error {
+	return c.updateStatus(q, 202, func(t *txn) error {
 		v, err := t.ownVolume(q, id)
 		if err != nil {
 			return err
@@ -482,91 +446,54 @@ func (c *Cloud) deleteVolume(q *creq, id int64) error {
 		}
 		return t.schedule(dueVolume, itoa(id), v.Until)
 	})
-	if err != nil {
-		return err
-	}
-	q.w.WriteHeader(202)
-	return nil
 }
 
 // volumeMeta reads (edit nil) or edits the metadata of a volume.
 func (c *Cloud) volumeMeta(q *creq, id int64, edit func(map[string]string) error, write bool) error {
-	var out map[string]string
-	fn := func(t *txn) error {
+	return c.replyJSON(q, write, 200, "metadata", func(t *txn) (any, error) {
 		v, err := t.ownVolume(q, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if v.Meta == nil {
 			v.Meta = map[string]string{}
 		}
 		if edit != nil {
 			if v.Deleted {
-				return badRequest("Volume has been deleted.")
+				return nil, badRequest("Volume has been deleted.")
 			}
 			if err := edit(v.Meta); err != nil {
-				return err
+				return nil, err
 			}
 			v.Updated = q.now
 			if err := putRec(t, bVolumes, id, v); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		out = v.Meta
-		return nil
-	}
-	var err error
-	if write {
-		err = c.store.update(fn)
-	} else {
-		err = c.store.view(fn)
-	}
-	if err != nil {
-		return err
-	}
-	writeJSON(q.w, 200, map[string]any{"metadata": out})
-	return nil
+		return v.Meta, nil
+	})
 }
 
 func (c *Cloud) volumeMetaWrite(q *creq, id int64, replace bool) error {
-	var body map[string]json.RawMessage
-	if err := readBody(q, &body); err != nil {
+	sent, err := metadataBody(q)
+	if err != nil {
 		return err
-	}
-	sent, err := parseMeta(body["metadata"])
-	if err != nil || body["metadata"] == nil {
-		return badRequest("Malformed request")
 	}
 	return c.volumeMeta(q, id, func(m map[string]string) error {
 		if replace {
-			for k := range m {
-				delete(m, k)
-			}
+			clear(m)
 		}
-		for k, v := range sent {
-			m[k] = v
-		}
+		maps.Copy(m, sent)
 		return nil
 	}, true)
 }
 
 func (c *Cloud) reassignVolume(q *creq, id int64) error {
-	var body map[string]json.RawMessage
-	if err := readBody(q, &body); err != nil {
+	project, err := reassignProject(q)
+	if err != nil {
 		return err
 	}
-	var args map[string]json.RawMessage
-	if raw, ok := body["reassign"]; !ok || json.Unmarshal(raw, &args) != nil || args == nil {
-		return badRequest("Malformed request")
-	}
-	project, _, err := str(args, "project")
-	if err != nil || project == "" {
-		return badRequest("Malformed request: 'project' is required")
-	}
-	if project != q.u.UUID {
-		return forbidden("Not a member of project " + project)
-	}
-	err = c.store.update(func(t *txn) error {
+	return c.updateStatus(q, 200, func(t *txn) error {
 		v, err := t.ownVolume(q, id)
 		if err != nil {
 			return err
@@ -574,18 +501,13 @@ func (c *Cloud) reassignVolume(q *creq, id int64) error {
 		v.Project, v.Updated = project, q.now
 		return putRec(t, bVolumes, id, v)
 	})
-	if err != nil {
-		return err
-	}
-	q.w.WriteHeader(200)
-	return nil
 }
 
 // ---- snapshots (§8.2) ----
 
 const snapshotsContainer = "snapshots"
 
-func (v *imageView) snapshotJSON(q *creq) map[string]any {
+func (q *creq) snapshotJSON(v *imageView) map[string]any {
 	status := "AVAILABLE"
 	switch {
 	case v.rec.SnapStatus == "CREATING":
@@ -619,20 +541,15 @@ func (c *Cloud) serveSnapshots(q *creq) error {
 	if root, _ := collection(q.seg); root {
 		return route(q, map[string]func() error{
 			"GET": func() error {
-				out := []any{}
-				err := c.store.view(func(t *txn) error {
+				return c.viewJSON(q, "snapshots", func(t *txn) (any, error) {
+					out := []any{}
 					for _, v := range t.visibleImages(q.u.UUID) {
 						if v.rec.IsSnapshot {
-							out = append(out, v.snapshotJSON(q))
+							out = append(out, q.snapshotJSON(v))
 						}
 					}
-					return nil
+					return out, nil
 				})
-				if err != nil {
-					return err
-				}
-				writeJSON(q.w, 200, map[string]any{"snapshots": out})
-				return nil
 			},
 			"POST": func() error { return c.createSnapshot(q) },
 		})
@@ -641,19 +558,7 @@ func (c *Cloud) serveSnapshots(q *creq) error {
 	if len(q.seg) == 2 {
 		return route(q, map[string]func() error{
 			"GET": func() error {
-				var out map[string]any
-				err := c.store.view(func(t *txn) error {
-					v, err := t.ownSnapshot(q, id)
-					if err == nil {
-						out = v.snapshotJSON(q)
-					}
-					return err
-				})
-				if err != nil {
-					return err
-				}
-				writeJSON(q.w, 200, map[string]any{"snapshot": out})
-				return nil
+				return showRecord(c, q, "snapshot", func(t *txn) (*imageView, error) { return t.ownSnapshot(q, id) }, q.snapshotJSON)
 			},
 			"PUT":    func() error { return c.updateSnapshot(q, id) },
 			"DELETE": func() error { return c.deleteSnapshot(q, id) },
@@ -663,44 +568,31 @@ func (c *Cloud) serveSnapshots(q *creq) error {
 		return endpointNotFound()
 	}
 	edit := func(fn func(map[string]string) error) error {
-		var out map[string]string
 		write := fn != nil
-		body := func(t *txn) error {
+		return c.replyJSON(q, write, 200, "metadata", func(t *txn) (any, error) {
 			v, err := t.ownSnapshot(q, id)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if v.rec.Props == nil {
 				v.rec.Props = map[string]string{}
 			}
 			if write {
 				if v.acct != q.u.UUID {
-					return forbidden("")
+					return nil, forbidden("")
 				}
 				if err := fn(v.rec.Props); err != nil {
-					return err
+					return nil, err
 				}
 				if err := checkProps(v.rec.Props); err != nil {
-					return err
+					return nil, err
 				}
 				if err := t.putImageRec(v.rec); err != nil {
-					return err
+					return nil, err
 				}
 			}
-			out = v.rec.Props
-			return nil
-		}
-		var err error
-		if write {
-			err = c.store.update(body)
-		} else {
-			err = c.store.view(body)
-		}
-		if err != nil {
-			return err
-		}
-		writeJSON(q.w, 200, map[string]any{"metadata": out})
-		return nil
+			return v.rec.Props, nil
+		})
 	}
 	if len(q.seg) == 4 {
 		key := q.seg[3]
@@ -716,19 +608,13 @@ func (c *Cloud) serveSnapshots(q *creq) error {
 	}
 	metaWrite := func(replace bool) func() error {
 		return func() error {
-			var body map[string]json.RawMessage
-			if err := readBody(q, &body); err != nil {
+			sent, err := metadataBody(q)
+			if err != nil {
 				return err
-			}
-			sent, err := parseMeta(body["metadata"])
-			if err != nil || body["metadata"] == nil {
-				return badRequest("Malformed request")
 			}
 			return edit(func(m map[string]string) error {
 				if replace {
-					for k := range m {
-						delete(m, k)
-					}
+					clear(m)
 				}
 				for k, v := range sent {
 					m[strings.ToLower(k)] = v
@@ -775,34 +661,33 @@ func (c *Cloud) createSnapshot(q *creq) error {
 	if err != nil {
 		return err
 	}
-	var out map[string]any
-	err = c.store.update(func(t *txn) error {
+	return c.updateJSON(q, 202, "snapshot", func(t *txn) (any, error) {
 		vol, ok := getRec[volumeRec](t, bVolumes, vid)
 		if !ok || vol.Owner != q.u.UUID {
-			return badRequest(fmt.Sprintf("Volume %d not found", vid))
+			return nil, badRequest(fmt.Sprintf("Volume %d not found", vid))
 		}
 		if vol.Deleted {
-			return badRequest(fmt.Sprintf("Volume %d has been deleted", vid))
+			return nil, badRequest(fmt.Sprintf("Volume %d has been deleted", vid))
 		}
 		if vol.Server == 0 {
-			return badRequest("Cannot snapshot a detached volume!")
+			return nil, badRequest("Cannot snapshot a detached volume!")
 		}
 		if vol.Status != "available" && vol.Status != "in_use" {
-			return badRequest(fmt.Sprintf("Cannot create snapshot while volume is in '%s' status", vol.Status))
+			return nil, badRequest(fmt.Sprintf("Cannot create snapshot while volume is in '%s' status", vol.Status))
 		}
 		vt, _ := volumeTypeByID(vol.Type)
 		if !strings.HasPrefix(vt.Template, "ext_") {
-			return badRequest(fmt.Sprintf("Cannot take a snapshot of a volume with disk template '%s'", vt.Template))
+			return nil, badRequest(fmt.Sprintf("Cannot take a snapshot of a volume with disk template '%s'", vt.Template))
 		}
 		acct := q.u.UUID
 		if _, err := t.ensureAccount(acct); err != nil {
-			return err
+			return nil, err
 		}
 		cr, exists := t.container(acct, snapshotsContainer)
 		if !exists {
 			cr = &containerRec{Versioning: "auto", Project: acct}
 			if err := t.touch(acct, snapshotsContainer, cr, q.now); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		obj := &objectRec{version: version{Bytes: vol.Bytes, Hashes: vol.Hashes, Type: "application/octet-stream", ModifiedBy: acct}}
@@ -813,10 +698,10 @@ func (c *Cloud) createSnapshot(q *creq) error {
 			obj.Hashes = []string{}
 		}
 		if err := t.putObject(acct, snapshotsContainer, name, cr, obj); err != nil {
-			return err
+			return nil, err
 		}
 		if err := t.checkQuota(acct, cr, c.quotaOf(acct)); err != nil {
-			return err
+			return nil, err
 		}
 		props := map[string]string{"exclude_all_tasks": "yes"}
 		if desc != "" {
@@ -835,7 +720,7 @@ func (c *Cloud) createSnapshot(q *creq) error {
 			props[strings.ToLower(k)] = v
 		}
 		if err := checkProps(props); err != nil {
-			return err
+			return nil, err
 		}
 		until := q.now + int64(c.actionDelay())
 		rec := &imageRec{
@@ -844,19 +729,13 @@ func (c *Cloud) createSnapshot(q *creq) error {
 			Desc: desc, VolumeID: itoa(vid), Props: props, IsSnapshot: true, SnapStatus: "CREATING", SnapUntil: until,
 		}
 		if err := t.putImageRec(rec); err != nil {
-			return err
+			return nil, err
 		}
 		if err := t.schedule(dueSnapshot, rec.ID, until); err != nil {
-			return err
+			return nil, err
 		}
-		out = (&imageView{rec: rec, obj: obj, acct: acct, cont: snapshotsContainer, nam: name}).snapshotJSON(q)
-		return nil
+		return q.snapshotJSON(&imageView{rec: rec, obj: obj, acct: acct, cont: snapshotsContainer, nam: name}), nil
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(q.w, 202, map[string]any{"snapshot": out})
-	return nil
 }
 
 // settleSnapshot marks a snapshot's object map available.
@@ -885,14 +764,13 @@ func (c *Cloud) updateSnapshot(q *creq, id string) error {
 	if hasName && name == "" {
 		return badRequest("Invalid snapshot name")
 	}
-	var out map[string]any
-	err = c.store.update(func(t *txn) error {
+	return c.updateJSON(q, 200, "snapshot", func(t *txn) (any, error) {
 		v, err := t.ownSnapshot(q, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if v.acct != q.u.UUID {
-			return forbidden("")
+			return nil, forbidden("")
 		}
 		if hasName {
 			v.rec.Title = name
@@ -901,20 +779,14 @@ func (c *Cloud) updateSnapshot(q *creq, id string) error {
 			v.rec.Desc = desc
 		}
 		if err := t.putImageRec(v.rec); err != nil {
-			return err
+			return nil, err
 		}
-		out = v.snapshotJSON(q)
-		return nil
+		return q.snapshotJSON(v), nil
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(q.w, 200, map[string]any{"snapshot": out})
-	return nil
 }
 
 func (c *Cloud) deleteSnapshot(q *creq, id string) error {
-	err := c.store.update(func(t *txn) error {
+	return c.updateStatus(q, 202, func(t *txn) error {
 		v, err := t.ownSnapshot(q, id)
 		if err != nil {
 			return err
@@ -928,9 +800,4 @@ func (c *Cloud) deleteSnapshot(q *creq, id string) error {
 		}
 		return t.tx.Bucket(bImages).Delete([]byte(id))
 	})
-	if err != nil {
-		return err
-	}
-	q.w.WriteHeader(202)
-	return nil
 }
