@@ -2,6 +2,8 @@ package fs
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"io"
 	"path"
@@ -441,7 +443,13 @@ func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode ui
 	if b := wf.Base(); b.ETag == "" {
 		fn.px, fn.ctype = px, b.ContentType
 	}
-	ino := inoOf("path", acct.uuid, k.container, p)
+	// A fresh number per creation: a path-based one would be the number of
+	// an earlier file of that name, possibly still live under another name
+	// after a rename (the kernel would then see one inode under two names
+	// and skip a rename between them as a no-op).
+	var nonce [8]byte
+	_, _ = rand.Read(nonce[:])
+	ino := inoOf("created", acct.uuid, k.container, p, hex.EncodeToString(nonce[:]))
 	ch := d.NewInode(ctx, fn, fs.StableAttr{Mode: fuse.S_IFREG, Ino: ino})
 	fn.fillAttr(&out.Attr)
 	out.Attr.Ino = ino

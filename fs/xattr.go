@@ -314,3 +314,44 @@ func mergeMeta(meta map[string]string, key, val string) map[string]string {
 	}
 	return out
 }
+
+// Directories and symlinks have no xattrs: reads find none, writes are not
+// supported (ENOTSUP, which cp -a and rsync -X take as "no ACLs here",
+// unlike go-fuse's default ENOATTR).
+
+var (
+	_ = (fs.NodeGetxattrer)((*dirNode)(nil))
+	_ = (fs.NodeSetxattrer)((*dirNode)(nil))
+	_ = (fs.NodeRemovexattrer)((*dirNode)(nil))
+	_ = (fs.NodeListxattrer)((*dirNode)(nil))
+	_ = (fs.NodeGetxattrer)((*symlinkNode)(nil))
+	_ = (fs.NodeSetxattrer)((*symlinkNode)(nil))
+	_ = (fs.NodeRemovexattrer)((*symlinkNode)(nil))
+	_ = (fs.NodeListxattrer)((*symlinkNode)(nil))
+)
+
+func (d *dirNode) Getxattr(ctx context.Context, attr string, dest []byte) (uint32, syscall.Errno) {
+	return 0, syscall.ENODATA
+}
+
+func (d *dirNode) Setxattr(ctx context.Context, attr string, data []byte, flags uint32) syscall.Errno {
+	return syscall.ENOTSUP
+}
+
+func (d *dirNode) Removexattr(ctx context.Context, attr string) syscall.Errno { return syscall.ENOTSUP }
+
+func (d *dirNode) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.Errno) { return 0, 0 }
+
+func (l *symlinkNode) Getxattr(ctx context.Context, attr string, dest []byte) (uint32, syscall.Errno) {
+	return 0, syscall.ENODATA
+}
+
+func (l *symlinkNode) Setxattr(ctx context.Context, attr string, data []byte, flags uint32) syscall.Errno {
+	return syscall.ENOTSUP
+}
+
+func (l *symlinkNode) Removexattr(ctx context.Context, attr string) syscall.Errno {
+	return syscall.ENOTSUP
+}
+
+func (l *symlinkNode) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.Errno) { return 0, 0 }
