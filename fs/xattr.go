@@ -354,4 +354,6 @@ func (l *symlinkNode) Removexattr(ctx context.Context, attr string) syscall.Errn
 	return syscall.ENOTSUP
 }
 
-func (l *symlinkNode) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.Errno) { return 0, 0 }
+func (l *symlinkNode) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.Errno) {
+	return 0, 0
+}
