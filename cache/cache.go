@@ -146,9 +146,23 @@ type flight struct {
 // fetch is verified against a hash key; a fetch whose data does not match
 // returns a *VerifyError and nothing is cached.
 func (c *Cache) Get(ctx context.Context, key Key, size int, fetch FetchFunc) ([]byte, error) {
+	data, err := c.get(ctx, key, size, fetch, false)
+	if err != nil {
+		return nil, err
+	}
+	return extend(data, size), nil
+}
+
+// GetStripped is Get without the zero extension: it returns the block's
+// bytes up to its last non-zero one (at most size; the bytes from len(data)
+// to size are zeros). It never copies: readers serving part of a block take
+// it from the shared slice, which must not be modified.
+func (c *Cache) GetStripped(ctx context.Context, key Key, size int, fetch FetchFunc) ([]byte, error) {
 	return c.get(ctx, key, size, fetch, false)
 }
 
+// get returns a block stripped of its trailing zeros, checked to be no
+// longer than size.
 func (c *Cache) get(ctx context.Context, key Key, size int, fetch FetchFunc, prefetch bool) ([]byte, error) {
 	if err := key.validate(); err != nil {
 		return nil, err
@@ -158,7 +172,7 @@ func (c *Cache) get(ctx context.Context, key Key, size int, fetch FetchFunc, pre
 	}
 	id := key.memID()
 	if data, first, ok := c.mem.get(id, prefetch); ok {
-		out, err := extend(key, data, size)
+		err := checkSize(key, data, size)
 		if err == nil {
 			c.stats.memHits.Add(1)
 			c.stats.bytesFromMem.Add(int64(size))
@@ -166,7 +180,7 @@ func (c *Cache) get(ctx context.Context, key Key, size int, fetch FetchFunc, pre
 				c.stats.readaheadHits.Add(1)
 			}
 		}
-		return out, err
+		return data, err
 	}
 
 	c.mu.Lock()
@@ -213,8 +227,7 @@ func (c *Cache) get(ctx context.Context, key Key, size int, fetch FetchFunc, pre
 	if f.err != nil {
 		return nil, f.err
 	}
-	out, err := extend(key, f.data, size)
-	if err != nil {
+	if err := checkSize(key, f.data, size); err != nil {
 		return nil, err
 	}
 	if f.fromDisk {
@@ -223,7 +236,7 @@ func (c *Cache) get(ctx context.Context, key Key, size int, fetch FetchFunc, pre
 	} else {
 		c.stats.misses.Add(1)
 	}
-	return out, nil
+	return f.data, nil
 }
 
 // load runs one flight: disk tier, then fetch, then fills both tiers. The
@@ -241,7 +254,7 @@ func (c *Cache) load(ctx context.Context, id string, key Key, size int, f *fligh
 	f.data, f.fromDisk, f.err = data, fromDisk, err
 	close(f.done)
 	if err == nil && !fromDisk && c.disk != nil {
-		c.disk.write(key, data)
+		c.disk.write(key, data, true) // hands back the slot loadBlock took
 	}
 }
 
@@ -251,6 +264,15 @@ func (c *Cache) loadBlock(ctx context.Context, id string, key Key, size int, f *
 			c.mem.add(id, data, c.prefetched(f))
 			return data, true, nil
 		}
+		// Bound what a disk slower than the network can pin in memory.
+		if err := c.disk.reserve(ctx); err != nil {
+			return nil, false, fmt.Errorf("cache: fetch block %s: %w", key.id, err)
+		}
+		defer func() {
+			if err != nil {
+				c.disk.unreserve()
+			}
+		}()
 	}
 	c.stats.fetches.Add(1)
 	raw, err := fetch(ctx)
@@ -303,7 +325,7 @@ func (c *Cache) Put(key Key, data []byte) error {
 	}
 	c.mem.add(key.memID(), s, false)
 	if c.disk != nil {
-		c.disk.write(key, s)
+		c.disk.write(key, s, false)
 	}
 	return nil
 }
@@ -363,16 +385,22 @@ func strip(data []byte) []byte {
 	return s
 }
 
-// extend returns a stripped block as size bytes: the shared slice itself
-// when it is already that long, otherwise a zero-extended copy.
-func extend(key Key, data []byte, size int) ([]byte, error) {
+// checkSize fails for a stripped block longer than the size asked for.
+func checkSize(key Key, data []byte, size int) error {
 	if len(data) > size {
-		return nil, fmt.Errorf("%w: block %s has %d bytes, %d asked for", ErrSize, key.id, len(data), size)
+		return fmt.Errorf("%w: block %s has %d bytes, %d asked for", ErrSize, key.id, len(data), size)
 	}
+	return nil
+}
+
+// extend returns a stripped block (checked by checkSize) as size bytes:
+// the shared slice itself when it is already that long, otherwise a
+// zero-extended copy.
+func extend(data []byte, size int) []byte {
 	if len(data) == size {
-		return data, nil
+		return data
 	}
 	out := make([]byte, size)
 	copy(out, data)
-	return out, nil
+	return out
 }

@@ -3,6 +3,7 @@ package cache
 import (
 	"bytes"
 	"container/list"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -34,7 +35,12 @@ const (
 	blocksDir    = "blocks"
 	tmpDir       = ".tmp"
 	diskQueueLen = 8 // blocks waiting to be written (bounds the memory they pin)
-	trailerLen   = sha256.Size
+	// diskSlots bounds the blocks fetched from the network (or being
+	// fetched) and not yet written to the disk tier: when the disk falls
+	// behind the network, fetches wait for it rather than pinning ever more
+	// blocks in memory.
+	diskSlots  = 8
+	trailerLen = sha256.Size
 )
 
 // tempFile is what the disk tier writes a block into; a seam so tests can
@@ -53,6 +59,7 @@ type diskEntry struct {
 type diskJob struct {
 	key     Key
 	data    []byte        // stripped
+	slot    bool          // holds a reserve slot, released once written
 	flushed chan struct{} // set for a flush marker instead of a block
 }
 
@@ -64,6 +71,10 @@ type diskTier struct {
 	stats *counters
 
 	createTemp func(dir string) (tempFile, error)
+	// Used by the writer goroutine only: direct is cleared when the file
+	// system refuses O_DIRECT.
+	direct bool
+	dw     directWriter
 
 	mu       sync.Mutex
 	index    map[string]*list.Element // name → *diskEntry
@@ -77,6 +88,7 @@ type diskTier struct {
 	senders sync.WaitGroup
 	queue   chan diskJob
 	done    chan struct{}
+	slots   chan struct{} // one token per reserved block (see diskSlots)
 }
 
 func openDisk(dir string, limit int64, log *zap.Logger, st *counters) (*diskTier, error) {
@@ -90,6 +102,8 @@ func openDisk(dir string, limit int64, log *zap.Logger, st *counters) (*diskTier
 		pending: make(map[string][]byte),
 		queue:   make(chan diskJob, diskQueueLen),
 		done:    make(chan struct{}),
+		slots:   make(chan struct{}, diskSlots),
+		direct:  true,
 	}
 	d.tmp = filepath.Join(d.dir, tmpDir)
 	d.createTemp = func(dir string) (tempFile, error) { return os.CreateTemp(dir, "blk-*") }
@@ -280,20 +294,39 @@ func (d *diskTier) contains(k Key) bool {
 	return ok
 }
 
+// reserve takes one of the diskSlots for a block about to be fetched,
+// waiting until the writer has caught up or ctx is done. The slot is
+// handed back by write(…, true) once the block is written (or skipped), or
+// by unreserve when the fetch fails.
+func (d *diskTier) reserve(ctx context.Context) error {
+	select {
+	case d.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (d *diskTier) unreserve() { <-d.slots }
+
 // write queues a block for writing; it waits while the queue is full.
-func (d *diskTier) write(k Key, data []byte) {
+// slot says whether the caller holds a reserve slot for it.
+func (d *diskTier) write(k Key, data []byte, slot bool) {
 	_, name := k.fileName()
 	d.mu.Lock()
 	_, have := d.index[name]
 	_, queued := d.pending[name]
 	if d.closed || d.disabled || have || queued {
 		d.mu.Unlock()
+		if slot {
+			d.unreserve()
+		}
 		return
 	}
 	d.pending[name] = data
 	d.senders.Add(1)
 	d.mu.Unlock()
-	d.queue <- diskJob{key: k, data: data}
+	d.queue <- diskJob{key: k, data: data, slot: slot}
 	d.senders.Done()
 }
 
@@ -305,6 +338,9 @@ func (d *diskTier) writer() {
 			continue
 		}
 		d.store(job)
+		if job.slot {
+			d.unreserve()
+		}
 	}
 }
 
@@ -358,6 +394,19 @@ func (d *diskTier) writeFile(k Key, shard, name string, data []byte) (int64, err
 	if err != nil {
 		return 0, err
 	}
+	if of, ok := f.(*os.File); ok && d.direct {
+		size, err := d.dw.write(of, encode(k, data))
+		if !errors.Is(err, errNoDirect) {
+			return d.finish(f, shard, name, size, err)
+		}
+		d.direct = false
+		d.log.Debug("cache: the disk cache's file system refuses direct I/O; writing through the page cache", zap.String("dir", d.dir))
+		_ = f.Close()
+		_ = os.Remove(f.Name())
+		if f, err = d.createTemp(d.tmp); err != nil {
+			return 0, err
+		}
+	}
 	var size int64
 	for _, part := range encode(k, data) {
 		n, werr := f.Write(part)
@@ -367,6 +416,12 @@ func (d *diskTier) writeFile(k Key, shard, name string, data []byte) (int64, err
 			break
 		}
 	}
+	return d.finish(f, shard, name, size, err)
+}
+
+// finish closes a written temporary file and renames it into place, or
+// removes it after an error.
+func (d *diskTier) finish(f tempFile, shard, name string, size int64, err error) (int64, error) {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -1,0 +1,86 @@
+package cache
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestSlowDiskHoldsBackFetches: while the disk writer is stuck, at most
+// diskSlots blocks are fetched (so a disk slower than the network cannot
+// pin unbounded memory); readers of those blocks are not delayed, and the
+// rest proceed once the disk catches up. Every block ends up on disk.
+func TestSlowDiskHoldsBackFetches(t *testing.T) {
+	dir := t.TempDir()
+	c := openCache(t, Config{Dir: dir})
+	gate := make(chan struct{})
+	c.disk.createTemp = func(dir string) (tempFile, error) {
+		<-gate
+		return os.CreateTemp(dir, "blk-*")
+	}
+	const n = diskSlots + 3
+	var fetches atomic.Int64
+	var wg sync.WaitGroup
+	done := make(chan int, n)
+	for i := range n {
+		data := block(uint64(900+i), 5000)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got, err := c.Get(context.Background(), hashKey(data), len(data), func(context.Context) ([]byte, error) {
+				fetches.Add(1)
+				return bytes.Clone(data), nil
+			})
+			if err != nil || !bytes.Equal(got, data) {
+				t.Errorf("block %d: %v", i, err)
+			}
+			done <- i
+		}()
+	}
+	deadline := time.After(10 * time.Second)
+	for got := 0; got < diskSlots; got++ {
+		select {
+		case <-done:
+		case <-deadline:
+			t.Fatalf("only %d of the first %d reads returned while the disk was stuck", got, diskSlots)
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // let any fetch that should not start, start
+	if f := fetches.Load(); f != diskSlots {
+		t.Fatalf("%d fetches while the disk writer was stuck, want %d", f, diskSlots)
+	}
+	close(gate)
+	wg.Wait()
+	c.disk.flush()
+	if st := c.Stats(); st.Fetches != n || st.DiskBlocks != n {
+		t.Fatalf("after the disk caught up: %d fetches, %d blocks on disk; want %d", st.Fetches, st.DiskBlocks, n)
+	}
+}
+
+// TestGetStrippedShares: GetStripped returns the stored bytes without the
+// zero tail and without copying; Get zero-extends.
+func TestGetStrippedShares(t *testing.T) {
+	c := openCache(t, Config{})
+	data := append(block(77, 3000), make([]byte, 1096)...)
+	k := hashKey(data)
+	fetch := func(context.Context) ([]byte, error) { return bytes.Clone(data), nil }
+	a, err := c.GetStripped(context.Background(), k, len(data), fetch)
+	if err != nil || len(a) != 3000 || !bytes.Equal(a, data[:3000]) {
+		t.Fatalf("GetStripped = %d bytes, %v; want the 3000 stored", len(a), err)
+	}
+	b, err := c.GetStripped(context.Background(), k, len(data), failFetch(t))
+	if err != nil || &a[0] != &b[0] {
+		t.Fatalf("second GetStripped copied or failed: %v", err)
+	}
+	full, err := c.Get(context.Background(), k, len(data), failFetch(t))
+	if err != nil || !bytes.Equal(full, data) {
+		t.Fatalf("Get = %d bytes, %v; want %d", len(full), err, len(data))
+	}
+	if _, err := c.GetStripped(context.Background(), k, 2999, failFetch(t)); err == nil {
+		t.Fatal("GetStripped with a size below the stored bytes succeeded")
+	}
+}
