@@ -156,22 +156,13 @@ func (c *Cloud) actionDelay() time.Duration { return max(c.cfg.BuildDelay/2, tim
 
 // serveCompute routes /cyclades/compute/v2.0/...
 func (c *Cloud) serveCompute(q *creq) error {
-	if len(q.seg) == 0 {
-		return endpointNotFound()
-	}
-	switch q.seg[0] {
-	case "servers":
-		return c.serveServers(q)
-	case "flavors":
-		return c.serveFlavors(q)
-	case "images":
-		return c.serveComputeImages(q)
-	case "os-keypairs":
-		return c.serveKeypairs(q)
-	case "os-floating-ips":
-		return c.serveComputeFloatingIPs(q)
-	}
-	return endpointNotFound()
+	return bySegment(q, map[string]func(*creq) error{
+		"servers":         c.serveServers,
+		"flavors":         c.serveFlavors,
+		"images":          c.serveComputeImages,
+		"os-keypairs":     c.serveKeypairs,
+		"os-floating-ips": c.serveComputeFloatingIPs,
+	})
 }
 
 // ---- flavors ----

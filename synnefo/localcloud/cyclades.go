@@ -240,6 +240,18 @@ func listRecords[T any](c *Cloud, q *creq, key string, b []byte, keep func(*T) b
 	})
 }
 
+// bySegment routes on the first path segment of a service; none or an
+// unknown one is "API endpoint not found".
+func bySegment(q *creq, routes map[string]func(*creq) error) error {
+	if len(q.seg) == 0 {
+		return endpointNotFound()
+	}
+	if fn, ok := routes[q.seg[0]]; ok {
+		return fn(q)
+	}
+	return endpointNotFound()
+}
+
 // readBody decodes a JSON request body into v (§2.2).
 func readBody(q *creq, v any) error {
 	ct := q.r.Header.Get("Content-Type")

@@ -135,20 +135,12 @@ func lastAddr(p netip.Prefix) netip.Addr {
 }
 
 func (c *Cloud) serveNetwork(q *creq) error {
-	if len(q.seg) == 0 {
-		return endpointNotFound()
-	}
-	switch q.seg[0] {
-	case "networks":
-		return c.serveNetworks(q)
-	case "subnets":
-		return c.serveSubnets(q)
-	case "ports":
-		return c.servePorts(q)
-	case "floatingips":
-		return c.serveFloatingIPs(q)
-	}
-	return endpointNotFound()
+	return bySegment(q, map[string]func(*creq) error{
+		"networks":    c.serveNetworks,
+		"subnets":     c.serveSubnets,
+		"ports":       c.servePorts,
+		"floatingips": c.serveFloatingIPs,
+	})
 }
 
 // collection reports whether seg is a collection root (optionally with a
@@ -450,18 +442,27 @@ func (c *Cloud) serveSubnets(q *creq) error {
 	})
 }
 
+// networkIDField reads the required network_id of a subnet or port body.
+func networkIDField(m map[string]json.RawMessage) (int64, error) {
+	raw, ok := m["network_id"]
+	if !ok {
+		return 0, badRequest("Malformed request: 'network_id' is required")
+	}
+	nid, ok := intID(raw)
+	if !ok {
+		return 0, badRequest("Invalid network_id")
+	}
+	return nid, nil
+}
+
 func (c *Cloud) createSubnet(q *creq) error {
 	m, err := bodyObject(q, "subnet")
 	if err != nil {
 		return err
 	}
-	nraw, ok := m["network_id"]
-	if !ok {
-		return badRequest("Malformed request: 'network_id' is required")
-	}
-	nid, ok := intID(nraw)
-	if !ok {
-		return badRequest("Invalid network_id")
+	nid, err := networkIDField(m)
+	if err != nil {
+		return err
 	}
 	cidr, ok, err := str(m, "cidr")
 	if err != nil || !ok {
@@ -902,13 +903,9 @@ func (c *Cloud) createPort(q *creq) error {
 	if err != nil {
 		return err
 	}
-	nraw, ok := m["network_id"]
-	if !ok {
-		return badRequest("Malformed request: 'network_id' is required")
-	}
-	nid, ok := intID(nraw)
-	if !ok {
-		return badRequest("Invalid network_id")
+	nid, err := networkIDField(m)
+	if err != nil {
+		return err
 	}
 	name, _, err := str(m, "name")
 	if err != nil {

@@ -172,18 +172,11 @@ func (q *creq) volumeJSON(v *volumeRec, detail bool) map[string]any {
 }
 
 func (c *Cloud) serveVolume(q *creq) error {
-	if len(q.seg) == 0 {
-		return endpointNotFound()
-	}
-	switch q.seg[0] {
-	case "volumes":
-		return c.serveVolumes(q)
-	case "snapshots":
-		return c.serveSnapshots(q)
-	case "types":
-		return c.serveVolumeTypes(q)
-	}
-	return endpointNotFound()
+	return bySegment(q, map[string]func(*creq) error{
+		"volumes":   c.serveVolumes,
+		"snapshots": c.serveSnapshots,
+		"types":     c.serveVolumeTypes,
+	})
 }
 
 func typeJSON(t volumeType) map[string]any {
