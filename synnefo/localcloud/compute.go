@@ -301,45 +301,27 @@ func (c *Cloud) serveServers(q *creq) error {
 // visibleServer loads a server the caller may see (owner only here: the
 // local cloud has no projects beyond each user's own).
 func (t *txn) visibleServer(q *creq, id int64) (*serverRec, error) {
-	s, ok := getRec[serverRec](t, bServers, id)
-	if !ok || s.Owner != q.u.UUID {
-		return nil, notFound("Server not found.")
-	}
-	return s, nil
+	return findRec(t, bServers, id, q.ownsServer, "Server not found.")
 }
 
+// ownsServer reports whether s is the caller's.
+func (q *creq) ownsServer(s *serverRec) bool { return s.Owner == q.u.UUID }
+
 func (c *Cloud) listServers(q *creq, detail bool) error {
-	since, hasSince, err := parseChangesSince(q)
-	if err != nil {
-		return err
-	}
-	out := []any{}
-	err = c.store.view(func(t *txn) error {
+	return c.listSince(q, "servers", func(t *txn, f changesSince) []any {
+		out := []any{}
 		each(t, bServers, func(s *serverRec) bool {
-			if s.Owner != q.u.UUID {
-				return true
-			}
-			if hasSince && s.Updated < since || !hasSince && s.Deleted {
-				return true
-			}
-			if detail {
+			switch {
+			case !q.ownsServer(s) || !f.shows(s.Updated, s.Deleted):
+			case detail:
 				out = append(out, t.serverJSON(q, s))
-			} else {
+			default:
 				out = append(out, map[string]any{"id": s.ID, "name": s.Name, "links": links(q.computeURL() + "/servers/" + itoa(s.ID))})
 			}
 			return true
 		})
-		return nil
+		return out
 	})
-	if err != nil {
-		return err
-	}
-	if hasSince && len(out) == 0 {
-		q.w.WriteHeader(304)
-		return nil
-	}
-	writeJSON(q.w, 200, map[string]any{"servers": out})
-	return nil
 }
 
 func (c *Cloud) getServer(q *creq, id int64) error {

@@ -213,6 +213,16 @@ func (c *Cloud) updateStatus(q *creq, status int, fn func(t *txn) error) error {
 	return nil
 }
 
+// findRec loads record id of bucket b when the caller may see it (mine
+// says so); a missing or foreign record is a 404 with msg.
+func findRec[T any](t *txn, b []byte, id int64, mine func(*T) bool, msg string) (*T, error) {
+	rec, ok := getRec[T](t, b, id)
+	if !ok || !mine(rec) {
+		return nil, notFound(msg)
+	}
+	return rec, nil
+}
+
 // showRecord answers 200 {key: render(rec)} for the record load finds in a
 // read-only transaction (load's fault, typically 404, otherwise).
 func showRecord[T any](c *Cloud, q *creq, key string, load func(t *txn) (*T, error), render func(*T) map[string]any) error {
@@ -285,22 +295,23 @@ func bodyObject(q *creq, key string) (map[string]json.RawMessage, error) {
 	return inner, nil
 }
 
-// reassignProject reads a {"reassign": {"project": ...}} body (networks,
-// floating IPs, volumes); the project must be the caller's own, the only
-// one the local cloud knows.
-func reassignProject(q *creq) (string, error) {
+// reassignAction answers the reassign action of a network, floating IP or
+// volume: the body is {"reassign": {"project": ...}}, the project must be
+// the caller's own (the only one the local cloud knows), and move assigns
+// the record to it in a read-write transaction; the answer is a bare 200.
+func (c *Cloud) reassignAction(q *creq, move func(t *txn, project string) error) error {
 	args, err := bodyObject(q, "reassign")
 	if err != nil {
-		return "", err
+		return err
 	}
 	project, _, err := str(args, "project")
 	if err != nil || project == "" {
-		return "", badRequest("Malformed request: 'project' is required")
+		return badRequest("Malformed request: 'project' is required")
 	}
 	if project != q.u.UUID {
-		return "", forbidden("Not a member of project " + project)
+		return forbidden("Not a member of project " + project)
 	}
-	return project, nil
+	return c.updateStatus(q, 200, func(t *txn) error { return move(t, project) })
 }
 
 // metadataBody reads a body that must be {"metadata": {...}} (parseMeta's
@@ -475,6 +486,42 @@ func (c *Cloud) settle(now int64) error {
 		}
 		return nil
 	})
+}
+
+// changesSince is a list's parsed changes-since parameter (§3.1).
+type changesSince struct {
+	at  int64
+	set bool
+}
+
+// shows reports whether a record is listed: without changes-since the live
+// ones, with it every one updated since then, deleted ones included.
+func (f changesSince) shows(updated int64, deleted bool) bool {
+	if f.set {
+		return updated >= f.at
+	}
+	return !deleted
+}
+
+// listSince answers a list that honours changes-since: collect gathers its
+// entries in a read-only transaction; with changes-since and no entries the
+// answer is 304.
+func (c *Cloud) listSince(q *creq, key string, collect func(t *txn, f changesSince) []any) error {
+	at, set, err := parseChangesSince(q)
+	if err != nil {
+		return err
+	}
+	f := changesSince{at: at, set: set}
+	var out []any
+	if err := c.store.view(func(t *txn) error { out = collect(t, f); return nil }); err != nil {
+		return err
+	}
+	if f.set && len(out) == 0 {
+		q.w.WriteHeader(304)
+		return nil
+	}
+	writeJSON(q.w, 200, map[string]any{key: out})
+	return nil
 }
 
 // parseChangesSince validates the changes-since parameter (§3.1): ok is false

@@ -158,12 +158,11 @@ func collection(seg []string) (root, detail bool) {
 // ---- networks ----
 
 func (t *txn) visibleNetwork(q *creq, id int64) (*networkRec, error) {
-	n, ok := getRec[networkRec](t, bNetworks, id)
-	if !ok || !n.Public && n.Owner != q.u.UUID {
-		return nil, notFound(fmt.Sprintf("Network %d not found.", id))
-	}
-	return n, nil
+	return findRec(t, bNetworks, id, q.seesNetwork, fmt.Sprintf("Network %d not found.", id))
 }
+
+// seesNetwork reports whether the caller may see n: public or their own.
+func (q *creq) seesNetwork(n *networkRec) bool { return n.Public || n.Owner == q.u.UUID }
 
 func nullable(s string) any {
 	if s == "" {
@@ -217,33 +216,16 @@ func (c *Cloud) serveNetworks(q *creq) error {
 }
 
 func (c *Cloud) listNetworks(q *creq) error {
-	since, hasSince, err := parseChangesSince(q)
-	if err != nil {
-		return err
-	}
-	out := []any{}
-	err = c.store.view(func(t *txn) error {
+	return c.listSince(q, "networks", func(t *txn, f changesSince) []any {
+		out := []any{}
 		each(t, bNetworks, func(n *networkRec) bool {
-			if !n.Public && n.Owner != q.u.UUID {
-				return true
+			if q.seesNetwork(n) && f.shows(n.Updated, n.Deleted) {
+				out = append(out, q.networkJSON(n))
 			}
-			if hasSince && n.Updated < since || !hasSince && n.Deleted {
-				return true
-			}
-			out = append(out, q.networkJSON(n))
 			return true
 		})
-		return nil
+		return out
 	})
-	if err != nil {
-		return err
-	}
-	if hasSince && len(out) == 0 {
-		q.w.WriteHeader(304)
-		return nil
-	}
-	writeJSON(q.w, 200, map[string]any{"networks": out})
-	return nil
 }
 
 func (c *Cloud) createNetwork(q *creq) error {
@@ -354,11 +336,7 @@ func (c *Cloud) deleteNetwork(q *creq, id int64) error {
 }
 
 func (c *Cloud) reassignNetwork(q *creq, id int64) error {
-	project, err := reassignProject(q)
-	if err != nil {
-		return err
-	}
-	return c.updateStatus(q, 200, func(t *txn) error {
+	return c.reassignAction(q, func(t *txn, project string) error {
 		n, err := t.ownNetwork(q, id)
 		if err != nil {
 			return err
@@ -395,11 +373,14 @@ func nonNilAny(s []any) []any {
 	return s
 }
 
+// seesSubnet reports whether the caller may see s: public or their own.
+func (q *creq) seesSubnet(s *subnetRec) bool { return s.Public || s.Owner == q.u.UUID }
+
 func (c *Cloud) serveSubnets(q *creq) error {
 	if root, _ := collection(q.seg); root {
 		return route(q, map[string]func() error{
 			"GET": func() error {
-				return listRecords(c, q, "subnets", bSubnets, func(s *subnetRec) bool { return s.Public || s.Owner == q.u.UUID }, q.subnetJSON)
+				return listRecords(c, q, "subnets", bSubnets, q.seesSubnet, q.subnetJSON)
 			},
 			"POST": func() error { return c.createSubnet(q) },
 		})
@@ -408,13 +389,7 @@ func (c *Cloud) serveSubnets(q *creq) error {
 	if !ok || len(q.seg) != 2 {
 		return endpointNotFound()
 	}
-	load := func(t *txn) (*subnetRec, error) {
-		s, ok := getRec[subnetRec](t, bSubnets, id)
-		if !ok || !s.Public && s.Owner != q.u.UUID {
-			return nil, notFound("Subnet not found")
-		}
-		return s, nil
-	}
+	load := func(t *txn) (*subnetRec, error) { return findRec(t, bSubnets, id, q.seesSubnet, "Subnet not found") }
 	return route(q, map[string]func() error{
 		"GET": func() error { return showRecord(c, q, "subnet", load, q.subnetJSON) },
 		"PUT": func() error {
@@ -822,11 +797,14 @@ func removeID(ids []int64, id int64) []int64 {
 	return out
 }
 
+// ownsPort reports whether p is the caller's.
+func (q *creq) ownsPort(p *portRec) bool { return p.Owner == q.u.UUID }
+
 func (c *Cloud) servePorts(q *creq) error {
 	if root, _ := collection(q.seg); root {
 		return route(q, map[string]func() error{
 			"GET": func() error {
-				return listRecords(c, q, "ports", bPorts, func(p *portRec) bool { return p.Owner == q.u.UUID }, q.portJSON)
+				return listRecords(c, q, "ports", bPorts, q.ownsPort, q.portJSON)
 			},
 			"POST": func() error { return c.createPort(q) },
 		})
@@ -835,13 +813,7 @@ func (c *Cloud) servePorts(q *creq) error {
 	if !ok || len(q.seg) != 2 {
 		return endpointNotFound()
 	}
-	load := func(t *txn) (*portRec, error) {
-		p, ok := getRec[portRec](t, bPorts, id)
-		if !ok || p.Owner != q.u.UUID {
-			return nil, notFound("Port not found.")
-		}
-		return p, nil
-	}
+	load := func(t *txn) (*portRec, error) { return findRec(t, bPorts, id, q.ownsPort, "Port not found.") }
 	return route(q, map[string]func() error{
 		"GET": func() error { return showRecord(c, q, "port", load, q.portJSON) },
 		"PUT": func() error {
@@ -1047,11 +1019,7 @@ func (c *Cloud) serveFloatingIPs(q *creq) error {
 	}
 	if len(q.seg) == 3 && q.seg[2] == "action" {
 		return route(q, map[string]func() error{"POST": func() error {
-			project, err := reassignProject(q)
-			if err != nil {
-				return err
-			}
-			return c.updateStatus(q, 200, func(t *txn) error {
+			return c.reassignAction(q, func(t *txn, project string) error {
 				f, err := t.ownFloating(q, id)
 				if err != nil {
 					return err
@@ -1075,11 +1043,7 @@ func (c *Cloud) serveFloatingIPs(q *creq) error {
 func (q *creq) ownsFloating(f *floatingRec) bool { return f.Owner == q.u.UUID && !f.Deleted }
 
 func (t *txn) ownFloating(q *creq, id int64) (*floatingRec, error) {
-	f, ok := getRec[floatingRec](t, bFloating, id)
-	if !ok || !q.ownsFloating(f) {
-		return nil, notFound("Floating IP not found.")
-	}
-	return f, nil
+	return findRec(t, bFloating, id, q.ownsFloating, "Floating IP not found.")
 }
 
 func (c *Cloud) getFloating(q *creq, id int64) error {

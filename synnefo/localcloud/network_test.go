@@ -1,8 +1,10 @@
 package localcloud
 
 import (
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestNetworkTypesAndSubnets(t *testing.T) {
@@ -184,4 +186,29 @@ func TestFloatingIPsAndPorts(t *testing.T) {
 	e.do("DELETE", computeP+"/servers/"+jsonID(s["id"]), nil).want(t, 204)
 	e.waitStatus(s["id"], "DELETED")
 	e.do("DELETE", networkP+"/floatingips/"+fip["id"].(string), nil).want(t, 204)
+}
+
+// TestChangesSinceLists pins the changes-since rules shared by the network
+// and server lists (§3.1): the plain list hides a deleted network, a
+// changes-since list shows it, and 304 answers when nothing changed.
+func TestChangesSinceLists(t *testing.T) {
+	e := newCyEnv(t)
+	stamp := func() string {
+		return url.QueryEscape(time.Now().UTC().Add(-time.Millisecond).Format("2006-01-02T15:04:05.000000+00:00"))
+	}
+	before := stamp()
+	id := obj(e.do("POST", networkP+"/networks", `{"network": {"type": "MAC_FILTERED", "name": "gone"}}`).want(t, 201).m, "network")["id"].(string)
+	e.do("DELETE", networkP+"/networks/"+id, nil).want(t, 204)
+	if nets := e.do("GET", networkP+"/networks", nil).want(t, 200).m["networks"].([]any); len(nets) != 1 {
+		t.Fatalf("plain list shows %d networks, want the public one only", len(nets))
+	}
+	nets := e.do("GET", networkP+"/networks?changes-since="+before, nil).want(t, 200).m["networks"].([]any)
+	if len(nets) != 1 || nets[0].(map[string]any)["id"] != id || nets[0].(map[string]any)["status"] != "DELETED" {
+		t.Fatalf("changes-since list %v", nets)
+	}
+	time.Sleep(5 * time.Millisecond)
+	after := stamp()
+	e.do("GET", networkP+"/networks?changes-since="+after, nil).want(t, 304)
+	e.do("GET", computeP+"/servers?changes-since="+after, nil).want(t, 304)
+	e.do("GET", computeP+"/servers", nil).want(t, 200)
 }

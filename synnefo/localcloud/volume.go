@@ -209,11 +209,7 @@ func (c *Cloud) serveVolumeTypes(q *creq) error {
 }
 
 func (t *txn) ownVolume(q *creq, id int64) (*volumeRec, error) {
-	v, ok := getRec[volumeRec](t, bVolumes, id)
-	if !ok || v.Owner != q.u.UUID {
-		return nil, notFound(fmt.Sprintf("Volume %d not found", id))
-	}
-	return v, nil
+	return findRec(t, bVolumes, id, func(v *volumeRec) bool { return v.Owner == q.u.UUID }, fmt.Sprintf("Volume %d not found", id))
 }
 
 func (c *Cloud) serveVolumes(q *creq) error {
@@ -482,11 +478,7 @@ func (c *Cloud) volumeMetaWrite(q *creq, id int64, replace bool) error {
 }
 
 func (c *Cloud) reassignVolume(q *creq, id int64) error {
-	project, err := reassignProject(q)
-	if err != nil {
-		return err
-	}
-	return c.updateStatus(q, 200, func(t *txn) error {
+	return c.reassignAction(q, func(t *txn, project string) error {
 		v, err := t.ownVolume(q, id)
 		if err != nil {
 			return err
