@@ -194,7 +194,7 @@ func (c *Cache) get(ctx context.Context, key Key, size int, fetch FetchFunc, pre
 		f = &flight{done: make(chan struct{}), cancel: cancel, prefetch: prefetch}
 		c.flights[id] = f
 		c.wg.Add(1)
-		go c.load(fctx, id, key, size, f, fetch)
+		go c.load(fctx, id, key, size, f, fetch, !prefetch)
 	}
 	f.waiters++
 	if !prefetch && f.prefetch {
@@ -242,9 +242,9 @@ func (c *Cache) get(ctx context.Context, key Key, size int, fetch FetchFunc, pre
 // load runs one flight: disk tier, then fetch, then fills both tiers. The
 // waiters are released before the block is queued for the disk, so a slow
 // disk never delays a read.
-func (c *Cache) load(ctx context.Context, id string, key Key, size int, f *flight, fetch FetchFunc) {
+func (c *Cache) load(ctx context.Context, id string, key Key, size int, f *flight, fetch FetchFunc, charge bool) {
 	defer c.wg.Done()
-	data, fromDisk, err := c.loadBlock(ctx, id, key, size, f, fetch)
+	data, fromDisk, err := c.loadBlock(ctx, id, key, size, f, fetch, charge)
 	c.mu.Lock()
 	if c.flights[id] == f {
 		delete(c.flights, id)
@@ -258,7 +258,11 @@ func (c *Cache) load(ctx context.Context, id string, key Key, size int, f *fligh
 	}
 }
 
-func (c *Cache) loadBlock(ctx context.Context, id string, key Key, size int, f *flight, fetch FetchFunc) (data []byte, fromDisk bool, err error) {
+// A fetch started by a reader (charge) counts its buffer against the budget
+// until the block is cached, as a prefetch's reservation does; when the
+// budget is all firm reservations the fetch goes ahead uncharged rather
+// than wait (the write path may hold them while it needs this block).
+func (c *Cache) loadBlock(ctx context.Context, id string, key Key, size int, f *flight, fetch FetchFunc, charge bool) (data []byte, fromDisk bool, err error) {
 	if c.disk != nil {
 		if data, ok := c.disk.read(key); ok {
 			c.mem.add(id, data, c.prefetched(f))
@@ -274,6 +278,15 @@ func (c *Cache) loadBlock(ctx context.Context, id string, key Key, size int, f *
 			}
 		}()
 	}
+	var charged int64
+	if charge && c.budget.TryReserve(int64(size)) {
+		charged = int64(size)
+	}
+	release := func() {
+		c.budget.Release(charged)
+		charged = 0
+	}
+	defer release()
 	c.stats.fetches.Add(1)
 	raw, err := fetch(ctx)
 	if err != nil {
@@ -293,6 +306,7 @@ func (c *Cache) loadBlock(ctx context.Context, id string, key Key, size int, f *
 		return nil, false, fmt.Errorf("%w: fetch of opaque block %q returned %d bytes, want %d", ErrSize, key.id, len(raw), size)
 	}
 	data = strip(raw)
+	release()
 	c.mem.add(id, data, c.prefetched(f))
 	return data, false, nil
 }

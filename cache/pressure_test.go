@@ -84,3 +84,40 @@ func TestGetStrippedShares(t *testing.T) {
 		t.Fatal("GetStripped with a size below the stored bytes succeeded")
 	}
 }
+
+// TestReaderFetchCharged: a reader's fetch counts its block against the
+// budget while it runs (evicting cached blocks to make room), and the
+// charge becomes the cached block's once it is done.
+func TestReaderFetchCharged(t *testing.T) {
+	const size = 4000
+	c := openCache(t, Config{MemBytes: 3 * (size + entryOverhead)})
+	for i := range 3 {
+		data := block(uint64(950+i), size)
+		if _, err := c.Get(context.Background(), hashKey(data), size, func(context.Context) ([]byte, error) { return data, nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data := block(960, size)
+	started, gate := make(chan struct{}), make(chan struct{})
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Get(context.Background(), hashKey(data), size, func(context.Context) ([]byte, error) {
+			close(started)
+			<-gate
+			return data, nil
+		})
+		errc <- err
+	}()
+	<-started
+	st := c.Stats()
+	if st.MemBlocks != 2 || st.BudgetUsed != 2*(size+entryOverhead)+size {
+		t.Fatalf("during the fetch: %d blocks cached, %d bytes used; want 2 and %d", st.MemBlocks, st.BudgetUsed, 2*(size+entryOverhead)+size)
+	}
+	close(gate)
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if st := c.Stats(); st.MemBlocks != 3 || st.BudgetUsed != 3*(size+entryOverhead) {
+		t.Fatalf("after the fetch: %d blocks cached, %d bytes used", st.MemBlocks, st.BudgetUsed)
+	}
+}
