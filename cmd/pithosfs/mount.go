@@ -153,8 +153,12 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 	startPprof(log)
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// Blocks are 4 MiB allocations: without a limit the garbage collector
-		// lets the heap grow to twice the cache budget before collecting.
-		debug.SetMemoryLimit(memBytes + 96<<20)
+		// lets the heap grow to twice the cache budget before collecting, and
+		// the process's size follows this limit. Beyond the budget (cached
+		// blocks, readahead, fetches, dirty blocks) live memory is at most 8
+		// blocks queued for the disk cache plus FUSE buffers: 48 MiB keeps
+		// RSS within budget + 64 MiB.
+		debug.SetMemoryLimit(memBytes + 48<<20)
 	}
 	if mountpoint, err = checkMountpoint(mountpoint); err != nil {
 		return err
