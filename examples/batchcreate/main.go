@@ -48,11 +48,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cycladesURL, err := astakos.EndpointURL(ctx, cyclades.ComputeServiceType)
-	if err != nil {
-		return err
-	}
-	compute, err := cyclades.NewCompute(cycladesURL, cloud.Token, cloud.Options())
+	compute, err := cli.Connect(ctx, cloud, astakos, cyclades.ComputeServiceType, cyclades.NewCompute)
 	if err != nil {
 		return err
 	}

@@ -37,11 +37,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 
-	networkURL, err := astakos.EndpointURL(ctx, cyclades.NetworkServiceType)
-	if err != nil {
-		return err
-	}
-	network, err := cyclades.NewNetwork(networkURL, cloud.Token, cloud.Options())
+	network, err := cli.Connect(ctx, cloud, astakos, cyclades.NetworkServiceType, cyclades.NewNetwork)
 	if err != nil {
 		return err
 	}
@@ -51,11 +47,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "Network %q created with id %s\n", net.Name, net.ID)
 
-	cycladesURL, err := astakos.EndpointURL(ctx, cyclades.ComputeServiceType)
-	if err != nil {
-		return err
-	}
-	compute, err := cyclades.NewCompute(cycladesURL, cloud.Token, cloud.Options())
+	compute, err := cli.Connect(ctx, cloud, astakos, cyclades.ComputeServiceType, cyclades.NewCompute)
 	if err != nil {
 		return err
 	}

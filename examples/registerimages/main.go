@@ -37,21 +37,13 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 
-	pithosURL, err := astakos.EndpointURL(ctx, pithos.ServiceType)
-	if err != nil {
-		return err
-	}
-	store, err := pithos.New(pithosURL, cloud.Token, cloud.Options())
+	store, err := cli.Connect(ctx, cloud, astakos, pithos.ServiceType, pithos.New)
 	if err != nil {
 		return err
 	}
 	store = store.WithAccount(user.UUID)
 
-	imageURL, err := astakos.EndpointURL(ctx, image.ServiceType)
-	if err != nil {
-		return err
-	}
-	plankton, err := image.New(imageURL, cloud.Token, cloud.Options())
+	plankton, err := cli.Connect(ctx, cloud, astakos, image.ServiceType, image.New)
 	if err != nil {
 		return err
 	}

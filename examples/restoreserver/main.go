@@ -57,11 +57,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	account := user.UUID
 
-	pithosURL, err := astakos.EndpointURL(ctx, pithos.ServiceType)
-	if err != nil {
-		return err
-	}
-	store, err := pithos.New(pithosURL, cloud.Token, cloud.Options())
+	store, err := cli.Connect(ctx, cloud, astakos, pithos.ServiceType, pithos.New)
 	if err != nil {
 		return err
 	}
@@ -75,11 +71,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	location := image.Location{Account: account, Container: *container, Path: *path}
 	fmt.Fprintf(out, "Uploaded %d bytes to %s\n", st.Size(), location)
 
-	imageURL, err := astakos.EndpointURL(ctx, image.ServiceType)
-	if err != nil {
-		return err
-	}
-	plankton, err := image.New(imageURL, cloud.Token, cloud.Options())
+	plankton, err := cli.Connect(ctx, cloud, astakos, image.ServiceType, image.New)
 	if err != nil {
 		return err
 	}
@@ -89,11 +81,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "Image %q registered with id %s\n", img.Name, img.ID)
 
-	cycladesURL, err := astakos.EndpointURL(ctx, cyclades.ComputeServiceType)
-	if err != nil {
-		return err
-	}
-	compute, err := cyclades.NewCompute(cycladesURL, cloud.Token, cloud.Options())
+	compute, err := cli.Connect(ctx, cloud, astakos, cyclades.ComputeServiceType, cyclades.NewCompute)
 	if err != nil {
 		return err
 	}

@@ -44,11 +44,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 
-	cycladesURL, err := astakos.EndpointURL(ctx, cyclades.ComputeServiceType)
-	if err != nil {
-		return err
-	}
-	compute, err := cyclades.NewCompute(cycladesURL, cloud.Token, cloud.Options())
+	compute, err := cli.Connect(ctx, cloud, astakos, cyclades.ComputeServiceType, cyclades.NewCompute)
 	if err != nil {
 		return err
 	}
@@ -61,11 +57,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	volumeID := strconv.FormatInt(srv.Volumes[0], 10)
 
-	bsURL, err := astakos.EndpointURL(ctx, cyclades.VolumeServiceType)
-	if err != nil {
-		return err
-	}
-	blockStorage, err := cyclades.NewBlockStorage(bsURL, cloud.Token, cloud.Options())
+	blockStorage, err := cli.Connect(ctx, cloud, astakos, cyclades.VolumeServiceType, cyclades.NewBlockStorage)
 	if err != nil {
 		return err
 	}
@@ -75,11 +67,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "Snapshot %q (%s) of volume %s\n", snp.DisplayName, snp.ID, volumeID)
 
-	imageURL, err := astakos.EndpointURL(ctx, image.ServiceType)
-	if err != nil {
-		return err
-	}
-	plankton, err := image.New(imageURL, cloud.Token, cloud.Options())
+	plankton, err := cli.Connect(ctx, cloud, astakos, image.ServiceType, image.New)
 	if err != nil {
 		return err
 	}
@@ -111,11 +99,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if snp.Status != "AVAILABLE" {
 		return fmt.Errorf("snapshot %s is %s", snp.ID, snp.Status)
 	}
-	pithosURL, err := astakos.EndpointURL(ctx, pithos.ServiceType)
-	if err != nil {
-		return err
-	}
-	store, err := pithos.New(pithosURL, cloud.Token, cloud.Options())
+	store, err := cli.Connect(ctx, cloud, astakos, pithos.ServiceType, pithos.New)
 	if err != nil {
 		return err
 	}

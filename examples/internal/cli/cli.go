@@ -1,6 +1,6 @@
 // Package cli is the little shared plumbing of the example programs: the cloud flags (identity URL,
-// token, CA bundle, polling interval), running a program with a deadline, and printing an error the way
-// kamaki's guide does.
+// token, CA bundle, polling interval), a service client from the identity catalog, running a program
+// with a deadline, and printing an error the way kamaki's guide does.
 package cli
 
 import (
@@ -67,6 +67,19 @@ func (c *Cloud) Astakos(ctx context.Context, out io.Writer) (*astakos.Client, er
 		return nil, err
 	}
 	return ident, nil
+}
+
+// Connect finds serviceType's endpoint in ident's service catalog and makes its client with newClient
+// (cyclades.NewCompute, cyclades.NewNetwork, cyclades.NewBlockStorage, image.New or pithos.New), c's
+// token and c's options.
+func Connect[T any](ctx context.Context, c *Cloud, ident *astakos.Client, serviceType string,
+	newClient func(endpointURL, token string, opts synnefo.Options) (T, error)) (T, error) {
+	endpoint, err := ident.EndpointURL(ctx, serviceType)
+	if err != nil {
+		var none T
+		return none, err
+	}
+	return newClient(endpoint, c.Token, c.Options())
 }
 
 // Program is the body of an example: it parses args, talks to the cloud and prints to out.
