@@ -45,6 +45,19 @@ func validateAction(s *serverRec, action string) error {
 	return nil
 }
 
+// serverFor loads a server the caller may see that accepts action now
+// (validateAction).
+func (t *txn) serverFor(q *creq, id int64, action string) (*serverRec, error) {
+	s, err := t.visibleServer(q, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateAction(s, action); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
 // serverAction is POST /servers/{id}/action (§3.7).
 func (c *Cloud) serverAction(q *creq, id int64) error {
 	var body map[string]json.RawMessage
@@ -127,11 +140,8 @@ func (c *Cloud) serverAction(q *creq, id int64) error {
 // when the server accepts it, and answers status with no body.
 func (c *Cloud) startAction(q *creq, id int64, action string, status int) error {
 	return c.updateStatus(q, status, func(t *txn) error {
-		s, err := t.visibleServer(q, id)
+		s, err := t.serverFor(q, id, action)
 		if err != nil {
-			return err
-		}
-		if err := validateAction(s, action); err != nil {
 			return err
 		}
 		return t.startTask(s, action, q.now, q.now+int64(c.actionDelay()))
@@ -144,11 +154,8 @@ func (c *Cloud) resize(q *creq, id, fid int64) error {
 		return notFound("Flavor not found.")
 	}
 	return c.updateStatus(q, 202, func(t *txn) error {
-		s, err := t.visibleServer(q, id)
+		s, err := t.serverFor(q, id, "RESIZE")
 		if err != nil {
-			return err
-		}
-		if err := validateAction(s, "RESIZE"); err != nil {
 			return err
 		}
 		old, _ := flavorByID(s.Flavor)
@@ -223,11 +230,8 @@ func (c *Cloud) firewallProfile(q *creq, id int64, args map[string]json.RawMessa
 		return badRequest("Invalid nic")
 	}
 	return c.updateStatus(q, 202, func(t *txn) error {
-		s, err := t.visibleServer(q, id)
+		s, err := t.serverFor(q, id, "FIREWALL")
 		if err != nil {
-			return err
-		}
-		if err := validateAction(s, "FIREWALL"); err != nil {
 			return err
 		}
 		p, ok := getRec[portRec](t, bPorts, nic)
@@ -255,11 +259,8 @@ func (c *Cloud) reassign(q *creq, id int64, args map[string]json.RawMessage) err
 		return forbidden("Not a member of project " + project)
 	}
 	return c.updateStatus(q, 200, func(t *txn) error {
-		s, err := t.visibleServer(q, id)
+		s, err := t.serverFor(q, id, "REASSIGN")
 		if err != nil {
-			return err
-		}
-		if err := validateAction(s, "REASSIGN"); err != nil {
 			return err
 		}
 		s.Project, s.Shared, s.Updated = project, false, q.now

@@ -625,7 +625,7 @@ func (c *Cloud) registerImage(q *creq) error {
 		if ow, ok := params["owner"]; ok {
 			rec.Owner = ow
 		}
-		rec.Props = mergeProps(rec.Props, props)
+		rec.Props = mergeMeta(rec.Props, props, false)
 		if rec.keys() > maxPlanktonKeys {
 			return badRequest("Too many metadata items")
 		}
@@ -649,22 +649,6 @@ func (c *Cloud) registerImage(q *creq) error {
 	v.headers(q.w.Header())
 	q.w.WriteHeader(200)
 	return nil
-}
-
-// mergeProps merges sent into old; an empty value deletes the key.
-func mergeProps(old, sent map[string]string) map[string]string {
-	out := map[string]string{}
-	for k, v := range old {
-		out[k] = v
-	}
-	for k, v := range sent {
-		if v == "" {
-			delete(out, k)
-		} else {
-			out[k] = v
-		}
-	}
-	return out
 }
 
 // newImageVersion stores o as a new version of its object (a metadata
@@ -728,7 +712,7 @@ func (c *Cloud) updateImage(q *creq, id string) error {
 		if ow, ok := params["owner"]; ok {
 			r.Owner = ow
 		}
-		r.Props = mergeProps(r.Props, props)
+		r.Props = mergeMeta(r.Props, props, false)
 		if r.keys() > maxPlanktonKeys {
 			return badRequest("Too many metadata items")
 		}

@@ -916,10 +916,7 @@ func (c *Cloud) createPort(q *creq) error {
 		status := "DOWN"
 		var s *serverRec
 		if device != 0 {
-			if s, err = t.visibleServer(q, device); err != nil {
-				return nil, err
-			}
-			if err := validateAction(s, "CONNECT"); err != nil {
+			if s, err = t.serverFor(q, device, "CONNECT"); err != nil {
 				return nil, err
 			}
 			if len(s.Ports) >= maxServerNICs {
@@ -1128,11 +1125,8 @@ func (c *Cloud) allocateFloating(q *creq, m map[string]json.RawMessage) (*floati
 // floatingIPAction is addFloatingIp / removeFloatingIp.
 func (c *Cloud) floatingIPAction(q *creq, sid int64, addr string, add bool) error {
 	return c.updateStatus(q, 202, func(t *txn) error {
-		s, err := t.visibleServer(q, sid)
+		s, err := t.serverFor(q, sid, "CONNECT")
 		if err != nil {
-			return err
-		}
-		if err := validateAction(s, "CONNECT"); err != nil {
 			return err
 		}
 		var f *floatingRec

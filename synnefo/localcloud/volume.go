@@ -314,10 +314,7 @@ func (c *Cloud) createVolume(q *creq) error {
 		var s *serverRec
 		if server != 0 {
 			var err error
-			if s, err = t.visibleServer(q, server); err != nil {
-				return nil, err
-			}
-			if err := validateAction(s, "ATTACH_VOLUME"); err != nil {
+			if s, err = t.serverFor(q, server, "ATTACH_VOLUME"); err != nil {
 				return nil, err
 			}
 			if typ == 0 {
