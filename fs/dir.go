@@ -99,7 +99,41 @@ func (d *dirNode) listing(ctx context.Context, maxAge time.Duration) (*account, 
 	if err != nil {
 		return nil, k, nil, d.sys.fail("list", k.String(), err)
 	}
-	return acct, k, l, 0
+	return acct, k, d.sys.withPending(acct, k, l), 0
+}
+
+// withPending returns l with this mount's unflushed files of the directory
+// merged in: files created and not committed yet appear, and files with
+// unflushed writes show their current size.
+func (s *fsys) withPending(acct *account, k dirKey, l *listing) *listing {
+	m := s.managerIfAny(acct)
+	if m == nil {
+		return l
+	}
+	files := m.FilesIn(k.container, k.prefix)
+	if len(files) == 0 {
+		return l
+	}
+	entries := append([]pithos.DirEntry(nil), l.entries...)
+	for i, e := range entries {
+		wf := files[e.Name]
+		if wf == nil || e.IsDir || e.Object == nil {
+			continue
+		}
+		o := *e.Object
+		o.Bytes = wf.Size()
+		entries[i].Object = &o
+		delete(files, e.Name)
+	}
+	for name, wf := range files {
+		if _, ok := l.find(name); ok || !wf.Dirty() {
+			continue
+		}
+		b := wf.Base()
+		entries = append(entries, pithos.DirEntry{Name: name, Object: &pithos.ObjectInfo{Name: b.Name, Bytes: wf.Size(),
+			ContentType: b.ContentType, ETag: b.ETag, Meta: b.Meta}})
+	}
+	return newListing(entries, l.at)
 }
 
 // Lookup answers from a listing no older than the attribute TTL: the kernel
@@ -162,7 +196,7 @@ func (s *fsys) child(ctx context.Context, parent *fs.Inode, acct *account, k dir
 // gives it a uuid: the uuid is mapped to that number from then on.
 func (s *fsys) entryIdentity(parent *fs.Inode, acct *account, k dirKey, e pithos.DirEntry) (uint64, uint32) {
 	ino, mode := s.identity(acct, k, e)
-	if mode != fuse.S_IFREG || e.Object == nil || e.Object.UUID == "" {
+	if mode != fuse.S_IFREG || e.Object == nil {
 		return ino, mode
 	}
 	ex := parent.GetChild(e.Name)
@@ -171,7 +205,9 @@ func (s *fsys) entryIdentity(parent *fs.Inode, acct *account, k dirKey, e pithos
 	}
 	if f, ok := ex.Operations().(*fileNode); ok && f.isCreated() {
 		exIno := ex.StableAttr().Ino
-		s.adopt(acct.uuid, e.Object.UUID, exIno)
+		if e.Object.UUID != "" {
+			s.adopt(acct.uuid, e.Object.UUID, exIno)
+		}
 		return exIno, mode
 	}
 	return ino, mode

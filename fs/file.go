@@ -71,7 +71,11 @@ func (f *fileNode) refresh(o *pithos.ObjectInfo) {
 	if o.Version != 0 && o.Version < f.version {
 		return
 	}
+	prev := f.mtime
 	f.size, f.mtime, f.etag, f.version = o.Bytes, o.LastModified, o.ETag, o.Version
+	if o.LastModified.IsZero() && !prev.IsZero() {
+		f.mtime = prev // an unflushed new file (fs/dir.go withPending)
+	}
 	if !f.pxLocal {
 		f.px, f.ctype = posixOf(o), o.ContentType
 	}

@@ -125,22 +125,22 @@ func (f *fileNode) openWriteback(ctx context.Context, acct *account, container, 
 	if errno != 0 {
 		return nil, errno
 	}
-	var wf *writeback.File
-	base := writeback.Base{Container: container, Name: name, BlockSize: 1}
-	if m.Lookup(container, name) == nil {
-		b, err := f.base(ctx, acct, container, name)
+	// The registered File (unflushed changes, or other handles), taken
+	// atomically: a Lookup-then-Open could lose the File to a concurrent
+	// last Release and open a placeholder as a new, empty file.
+	wf := m.Acquire(container, name)
+	if wf == nil {
+		base, err := f.base(ctx, acct, container, name)
 		if err != nil {
 			return nil, f.sys.fail("open for writing", p, err)
 		}
-		base = b
-	}
-	var read writeback.BlockReader
-	if !base.Swift {
-		read = f.sys.blockReader(acct, &wf)
-	}
-	wf, err := m.Open(base, read)
-	if err != nil {
-		return nil, f.sys.fail("open for writing", p, err)
+		var read writeback.BlockReader
+		if !base.Swift {
+			read = f.sys.blockReader(acct, &wf)
+		}
+		if wf, err = m.Open(base, read); err != nil {
+			return nil, f.sys.fail("open for writing", p, err)
+		}
 	}
 	f.mu.Lock()
 	f.wrote = true

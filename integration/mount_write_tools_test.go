@@ -134,13 +134,21 @@ func runToolWorkflows(t *testing.T, m *mountProc, c string, withGit bool) {
 
 	t.Run("append-1000", func(t *testing.T) {
 		f := filepath.Join(c, "log.txt")
-		sh(t, "for i in $(seq 1 1000); do echo \"line $i\" >> "+shq(f)+"; done")
+		sh(t, "set -e; for i in $(seq 1 1000); do echo \"line $i\" >> "+shq(f)+"; done")
 		var b strings.Builder
 		for i := 1; i <= 1000; i++ {
 			fmt.Fprintf(&b, "line %d\n", i)
 		}
 		if got := sh(t, "cat "+shq(f)); got != b.String() {
-			t.Errorf("after 1 000 appends: %d bytes, want %d", len(got), b.Len())
+			i := 0
+			for i < len(got) && i < b.Len() && got[i] == b.String()[i] {
+				i++
+			}
+			t.Errorf("after 1 000 appends: %d bytes, want %d; from byte %d: %q, want %q", len(got), b.Len(), i,
+				got[i:min(len(got), i+60)], b.String()[i:min(b.Len(), i+60)])
+		}
+		if conflicts := sh(t, "ls "+shq(c)+" | grep conflict || true"); conflicts != "" {
+			t.Errorf("conflict copies after the appends: %s", conflicts)
 		}
 	})
 

@@ -181,6 +181,21 @@ func (m *Manager) directReader(f *File) BlockReader {
 	}
 }
 
+// Acquire returns the registered File of container/name for one more handle
+// (paired with a File.Release), or nil when none is registered. Unlike
+// Lookup followed by Open it cannot race with the last Release of the File.
+func (m *Manager) Acquire(container, name string) *File {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f := m.files[fileKey{container, name}]
+	if f != nil {
+		f.mu.Lock()
+		f.refs++
+		f.mu.Unlock()
+	}
+	return f
+}
+
 // Lookup returns the registered File of container/name, or nil.
 func (m *Manager) Lookup(container, name string) *File {
 	m.mu.Lock()
@@ -198,6 +213,27 @@ func (m *Manager) Rename(container, name, newContainer, newName string) {
 	f.cmu.Lock()
 	defer f.cmu.Unlock()
 	m.retarget(f, newContainer, newName)
+}
+
+// FilesIn returns the registered Files directly inside directory dir of
+// container ("" = its root), by their base names.
+func (m *Manager) FilesIn(container, dir string) map[string]*File {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string]*File{}
+	pre := ""
+	if dir != "" {
+		pre = dir + "/"
+	}
+	for k, f := range m.files {
+		if k.container != container || !strings.HasPrefix(k.name, pre) {
+			continue
+		}
+		if rest := k.name[len(pre):]; rest != "" && !strings.Contains(rest, "/") {
+			out[rest] = f
+		}
+	}
+	return out
 }
 
 // RenameTree moves every registered File below the directory prefix/ of
