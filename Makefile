@@ -27,7 +27,9 @@ bench-server:
 	$(GO) test -run '^$$' -bench BenchmarkServerGet -benchtime 3x -timeout 20m ./synnefo/localcloud/
 
 # bench-mount: through a real mount of a local server: cold and warm sequential reads of a 1 GiB object
-# against raw parallel block GETs and a local cat, ls -l of 10 000 objects, the daemon's peak RSS.
+# against raw parallel block GETs and a local cat, ls -l of 10 000 objects, the daemon's peak RSS and CPU.
+# PITHOSFS_BENCH_ROUNDS (default 2) rounds; PITHOSFS_BENCH_BASELINE=/path/to/older/pithosfs mounts that
+# build too, alternating, so before/after figures come from one run on the same server.
 bench-mount: build
 	PITHOSFS_BIN=$(CURDIR)/$(BIN) $(GO) test -run '^$$' -bench BenchmarkMount -benchtime 1x -timeout 30m ./integration/
 

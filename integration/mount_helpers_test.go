@@ -182,6 +182,7 @@ type mountArgs struct {
 	Remote           string
 	CacheDir         string // "" = a fresh one
 	Extra            []string
+	Bin              string // "" = pithosfsBinary (BenchmarkMount compares a baseline build)
 }
 
 // startMount runs `pithosfs mount` in a subprocess and waits until the mountpoint is mounted. Cleanup
@@ -211,7 +212,11 @@ func startMountAt(t testing.TB, dir string, a mountArgs) *mountProc {
 		args = append(args, a.Remote)
 	}
 	args = append(args, m.Dir)
-	m.cmd = exec.Command(pithosfsBinary(t), args...)
+	bin := a.Bin
+	if bin == "" {
+		bin = pithosfsBinary(t)
+	}
+	m.cmd = exec.Command(bin, args...)
 	m.cmd.Env = append(os.Environ(), "HOME="+t.TempDir())
 	m.cmd.Stderr = &syncWriter{w: m.stderr}
 	if err := m.cmd.Start(); err != nil {
