@@ -5,7 +5,7 @@ PKGS     := ./...
 DATA     ?= $(CURDIR)/.local/cloud
 LISTEN   ?= 127.0.0.1:8080
 
-.PHONY: build test unit integration bench bench-server bench-mount lint run clean
+.PHONY: build test unit integration bench bench-server bench-mount bench-compare lint run clean install
 
 build:
 	$(GO) build -o $(BIN) ./cmd/pithosfs
@@ -32,6 +32,21 @@ bench-server:
 # build too, alternating, so before/after figures come from one run on the same server.
 bench-mount: build
 	PITHOSFS_BIN=$(CURDIR)/$(BIN) $(GO) test -run '^$$' -bench BenchmarkMount -benchtime 1x -timeout 30m ./integration/
+
+# bench-compare: pithosfs vs rclone mount (Debian's, installed when missing) on a real Swift and on pithosfs serve,
+# against raw HTTP; sizes: make bench-compare BENCH_ARGS="--size-mib 256 --ls-count 2000".
+bench-compare:
+	scripts/bench-compare.sh $(BENCH_ARGS)
+
+# install: the binary, mount(8)'s helper (mount.pithosfs, so fstab lines of type pithosfs work) and the systemd
+# unit example. PREFIX=/usr/local by default; the helper goes to /sbin, where mount(8) looks for it.
+PREFIX  ?= /usr/local
+SBINDIR ?= /sbin
+install: build
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/pithosfs
+	install -d $(DESTDIR)$(SBINDIR)
+	ln -sf $(PREFIX)/bin/pithosfs $(DESTDIR)$(SBINDIR)/mount.pithosfs
+	install -D -m 0644 docs/pithosfs@.service $(DESTDIR)$(PREFIX)/lib/systemd/system/pithosfs@.service
 
 lint:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
