@@ -20,8 +20,9 @@ const (
 
 // Config configures a Cache.
 type Config struct {
-	// MemBytes is the memory budget shared by cached blocks, prefetch
-	// buffers and whoever else charges Budget() (default 256 MiB).
+	// MemBytes is the memory budget shared by cached blocks, the buffers of
+	// blocks being fetched or prefetched, and whoever else charges Budget()
+	// (default 256 MiB).
 	MemBytes int64
 	// Dir holds the disk tier (in its "blocks" subdirectory); empty means
 	// memory only.
@@ -240,8 +241,9 @@ func (c *Cache) get(ctx context.Context, key Key, size int, fetch FetchFunc, pre
 }
 
 // load runs one flight: disk tier, then fetch, then fills both tiers. The
-// waiters are released before the block is queued for the disk, so a slow
-// disk never delays a read.
+// waiters are released before the block is queued for the disk: a disk
+// slower than the network holds back later fetches (diskSlots), never the
+// readers of this block.
 func (c *Cache) load(ctx context.Context, id string, key Key, size int, f *flight, fetch FetchFunc, charge bool) {
 	defer c.wg.Done()
 	data, fromDisk, err := c.loadBlock(ctx, id, key, size, f, fetch, charge)
@@ -258,10 +260,12 @@ func (c *Cache) load(ctx context.Context, id string, key Key, size int, f *fligh
 	}
 }
 
-// A fetch started by a reader (charge) counts its buffer against the budget
-// until the block is cached, as a prefetch's reservation does; when the
-// budget is all firm reservations the fetch goes ahead uncharged rather
-// than wait (the write path may hold them while it needs this block).
+// loadBlock reads a block from the disk tier, else fetches and verifies it,
+// and caches it in memory. A fetch started by a reader (charge) counts its
+// buffer against the budget until the block is cached, as a prefetch's
+// reservation does; when the budget is all firm reservations the fetch goes
+// ahead uncharged rather than wait (the write path may hold them while it
+// needs this block).
 func (c *Cache) loadBlock(ctx context.Context, id string, key Key, size int, f *flight, fetch FetchFunc, charge bool) (data []byte, fromDisk bool, err error) {
 	if c.disk != nil {
 		if data, ok := c.disk.read(key); ok {

@@ -5,7 +5,10 @@
 // directory that survives remounts; every block read from disk or fetched
 // from the network is verified against its hash, one fetch runs per missing
 // block however many readers wait for it, and blocks are stored with
-// trailing zeros stripped and zero-extended on return. The package knows
+// trailing zeros stripped and zero-extended on return (GetStripped hands
+// out the stored bytes themselves). The disk tier writes with O_DIRECT
+// where the file system allows it, and a disk slower than the network
+// holds back fetches rather than pinning their blocks. The package knows
 // blocks and bytes only: fetching is a function the caller passes in, so it
 // has no notion of HTTP or FUSE. Readahead decides which blocks a sequential
 // reader will want next and a Prefetcher fetches them in the background.
