@@ -232,6 +232,12 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent fs.InodeEmb
 	opts := pithos.CopyOptions{}
 	if flags&renameNoReplace != 0 {
 		opts.IfNoneMatch = "*"
+		// Plain Swift applies a copy's conditions to the source (If-None-Match:
+		// * then fails with 304): there the listing check above stands alone
+		// (a rename there is copy + delete anyway, not atomic).
+		if caps, err := acct.client.Capabilities(ctx, k.container); err == nil && !caps.Hashmaps {
+			opts.IfNoneMatch = ""
+		}
 	}
 	if src.IsDir {
 		if exists {

@@ -91,7 +91,8 @@ type File struct {
 	lastErr    error
 	since      time.Time // when the oldest unflushed change was made
 	timer      *time.Timer
-	gone       bool // discarded or forgotten by the manager
+	gone       bool    // discarded or forgotten by the manager
+	filled     []int64 // blocks filled by writes since the last early upload
 }
 
 func (f *File) bs() int64 { return f.base.BlockSize }
@@ -301,7 +302,20 @@ func (f *File) WriteAt(ctx context.Context, p []byte, off int64) (int, error) {
 		done += n
 		f.size = max(f.size, pos+int64(n))
 		f.markTouched()
+		var batch []int64
+		if boff+int64(n) == bs && !f.base.Swift && f.m.eager != nil {
+			// The write reached the end of block i: a sequential writer has
+			// filled it. Every eagerBatch such blocks, upload those the
+			// server lacks now, so that close() has little left to send.
+			f.filled = append(f.filled, i)
+			if len(f.filled) >= eagerBatch {
+				batch, f.filled = f.filled, nil
+			}
+		}
 		f.mu.Unlock()
+		if batch != nil {
+			f.m.eagerUpload(f, batch)
+		}
 	}
 	return done, nil
 }

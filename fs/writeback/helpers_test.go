@@ -30,6 +30,7 @@ type counter struct {
 	mu          sync.Mutex
 	blockPosts  int
 	hashmapPuts int
+	probes      int
 	other       int
 	blockBytes  int64
 }
@@ -46,6 +47,8 @@ func (ct countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		r.Header.Get("Content-Type") == "application/octet-stream":
 		ct.c.blockPosts++
 		ct.c.blockBytes += r.ContentLength
+	case r.Method == http.MethodPut && r.URL.Query().Has("hashmap") && strings.HasSuffix(r.URL.Path, "/.pithosfs-probe"):
+		ct.c.probes++
 	case r.Method == http.MethodPut && r.URL.Query().Has("hashmap"):
 		ct.c.hashmapPuts++
 	default:
@@ -60,7 +63,7 @@ func (c *counter) take() (posts, puts int, bytes int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	posts, puts, bytes = c.blockPosts, c.hashmapPuts, c.blockBytes
-	c.blockPosts, c.hashmapPuts, c.blockBytes, c.other = 0, 0, 0, 0
+	c.blockPosts, c.hashmapPuts, c.blockBytes, c.other, c.probes = 0, 0, 0, 0, 0
 	return
 }
 
@@ -82,6 +85,9 @@ type envOptions struct {
 	// (a failing proxy).
 	front func(target string) string
 	cache *cache.Cache
+	// eager enables early uploads during writes (off by default: most tests
+	// count the commit's own uploads).
+	eager bool
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -104,6 +110,9 @@ func newEnv(t *testing.T, o envOptions) *env {
 	e.client = e.newClient(url, countingTransport{e.count, http.DefaultTransport})
 	cfg := writeback.Config{Client: e.client, JournalDir: e.dir, Cache: o.cache, RetryMin: 20 * time.Millisecond,
 		RetryMax: 200 * time.Millisecond, CommitTimeout: 30 * time.Second}
+	if o.eager {
+		cfg.EagerUploads = 2
+	}
 	if o.budget > 0 {
 		cfg.Budget = cache.NewBudget(o.budget)
 	}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/pithosfs/pithosfs/pithos"
 )
@@ -150,5 +151,55 @@ func TestRenameTreeMovesPendingFiles(t *testing.T) {
 	}
 	if got := string(e.get("e/sub/a")); got != "aaa" {
 		t.Fatalf("e/sub/a = %q", got)
+	}
+}
+
+// TestEarlyUploads: a sequential writer's filled blocks are uploaded while it writes (after one probe
+// per batch asking which the server lacks), so the commit has little left; no block is uploaded twice,
+// and writing content the server already has uploads nothing.
+func TestEarlyUploads(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{eager: true})
+	data := randomBytes(t, 40*bs+100)
+	f := e.open("seq")
+	defer f.Release()
+	for off := 0; off < len(data); off += 1000 {
+		write(t, f, data[off:min(off+1000, len(data))], int64(off))
+	}
+	waitFor(t, func() bool { return e.m.Stats().EarlyUploads >= 32 })
+	if err := f.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(e.get("seq"), data) {
+		t.Fatal("content differs")
+	}
+	e.count.mu.Lock()
+	posts, probes := e.count.blockPosts, e.count.probes
+	e.count.mu.Unlock()
+	st := e.m.Stats()
+	t.Logf("41 blocks: %d uploaded early, %d block POSTs in all, %d probes", st.EarlyUploads, posts, probes)
+	if posts != 41 {
+		t.Errorf("%d block POSTs for 41 distinct new blocks, want 41 (none twice)", posts)
+	}
+	if probes != 5 {
+		t.Errorf("%d probes, want 5 (one per 8 filled blocks)", probes)
+	}
+	e.count.take()
+
+	// The same content again under another name: the server has every block.
+	g := e.open("again")
+	defer g.Release()
+	for off := 0; off < len(data); off += 4096 {
+		write(t, g, data[off:min(off+4096, len(data))], int64(off))
+	}
+	if err := g.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // let any early round finish
+	if posts, puts, _ := e.count.take(); posts != 0 || puts != 1 {
+		t.Errorf("writing existing content: %d block POSTs, %d hashmap PUTs; want 0 and 1", posts, puts)
+	}
+	if l, err := e.admin.ListObjects(ctx, "c", pithos.ListOptions{}); err != nil || len(l.Objects) != 2 {
+		t.Errorf("objects after the probes: %v, %v (a probe must never be stored)", l, err)
 	}
 }
