@@ -7,10 +7,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/pithosfs/pithosfs/cache"
 	"github.com/pithosfs/pithosfs/pithos"
@@ -152,38 +155,51 @@ func (f *File) persist(snap *snapshot, base Base, create bool) (*record, error) 
 	} else {
 		rec.IfMatch = base.ETag
 	}
+	// Write (or fsync) and hash the blocks in parallel: hashing and the
+	// journal's disk writes bound the commit, and they overlap.
+	var g errgroup.Group
+	g.SetLimit(max(2, runtime.GOMAXPROCS(0)))
+	var rmu sync.Mutex
 	for i, b := range snap.blocks {
-		f.mu.Lock()
-		data, file, synced := b.data, b.file, b.synced
-		f.mu.Unlock()
-		if file == "" {
-			name, err := f.newFileName()
-			if err != nil {
-				return nil, err
-			}
-			if err := writeBlockFile(filepath.Join(f.dir, name), data, true); err != nil {
-				return nil, err
-			}
-			file = name
-		} else if !synced {
-			if err := syncFile(filepath.Join(f.dir, file)); err != nil {
-				return nil, err
-			}
-		}
-		h := ""
-		if !base.Swift {
-			if data == nil {
-				var err error
-				if data, err = readBlockFile(filepath.Join(f.dir, file), bs); err != nil {
-					return nil, err
+		g.Go(func() error {
+			f.mu.Lock()
+			data, file, synced := b.data, b.file, b.synced
+			f.mu.Unlock()
+			if file == "" {
+				name, err := f.newFileName()
+				if err != nil {
+					return err
+				}
+				if err := writeBlockFile(filepath.Join(f.dir, name), data, true); err != nil {
+					return err
+				}
+				file = name
+			} else if !synced {
+				if err := syncFile(filepath.Join(f.dir, file)); err != nil {
+					return err
 				}
 			}
-			h = pithos.BlockHashHex(data)
-		}
-		f.mu.Lock()
-		b.file, b.synced, b.hash = file, true, h
-		f.mu.Unlock()
-		rec.Blocks[i] = file
+			h := ""
+			if !base.Swift {
+				if data == nil {
+					var err error
+					if data, err = readBlockFile(filepath.Join(f.dir, file), bs); err != nil {
+						return err
+					}
+				}
+				h = pithos.BlockHashHex(data)
+			}
+			f.mu.Lock()
+			b.file, b.synced, b.hash = file, true, h
+			f.mu.Unlock()
+			rmu.Lock()
+			rec.Blocks[i] = file
+			rmu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	if err := syncDir(f.dir); err != nil {
 		return nil, err
