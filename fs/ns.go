@@ -179,7 +179,10 @@ func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
 
 // Rename moves a file, or a directory with its whole subtree, server-side
 // in one request (X-Move-From, with delimiter=/ for a directory): atomic on
-// Pithos+. RENAME_NOREPLACE is If-None-Match: *; RENAME_EXCHANGE cannot be
+// Pithos+. On plain Swift, which has no move, it is a copy then a delete,
+// object by object for a directory: NOT atomic there (a crash in between
+// leaves both names; another client can see a half-moved directory), and
+// RENAME_NOREPLACE is checked against a fresh listing only. RENAME_NOREPLACE is If-None-Match: *; RENAME_EXCHANGE cannot be
 // expressed (EINVAL); a rename into another account or onto an account or
 // root level is EXDEV.
 func (d *dirNode) Rename(ctx context.Context, name string, newParent fs.InodeEmbedder, newName string, flags uint32) syscall.Errno {

@@ -174,3 +174,44 @@ func TestMountXattrs(t *testing.T) {
 		t.Errorf("ls -l of 2 files (one with xattrs) made %d HEADs, want ≤ 1", h)
 	}
 }
+
+// TestMountNewFileInodeStable: a file created through the mount keeps its inode number after its first
+// commit and after the directory is listed again (the listing gives it a uuid), and a file created under
+// the name of a renamed one gets a different number.
+func TestMountNewFileInodeStable(t *testing.T) {
+	srv := startServe(t)
+	srv.put(t, alice, "i", nil, nil)
+	m := startMount(t, mountArgs{URL: srv.identityURL(), Token: alice.Token})
+	c := filepath.Join(m.Dir, alice.Name, "i")
+	ino := func(name string) uint64 {
+		t.Helper()
+		var st syscall.Stat_t
+		if err := syscall.Stat(filepath.Join(c, name), &st); err != nil {
+			t.Fatal(err)
+		}
+		return st.Ino
+	}
+	f, err := os.Create(filepath.Join(c, "n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := ino("n")
+	if _, err := f.WriteString("x"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(6 * time.Second) // past the attribute and listing TTLs
+	sh(t, "ls -l "+shq(c)+" >/dev/null")
+	if after := ino("n"); after != before {
+		t.Errorf("inode after the first commit and a relisting: %d, was %d", after, before)
+	}
+	if got := sh(t, "ls -i "+shq(c)+" | awk '{print $1}'"); got != fmt.Sprintf("%d\n", before) {
+		t.Errorf("ls -i shows %q, stat %d", got, before)
+	}
+	sh(t, "cd "+shq(c)+" && mv n m && echo y > n")
+	if ino("n") == ino("m") || ino("m") != before {
+		t.Errorf("after mv n m and a new n: m %d, n %d (m was %d)", ino("m"), ino("n"), before)
+	}
+}
