@@ -203,3 +203,27 @@ func TestEarlyUploads(t *testing.T) {
 		t.Errorf("objects after the probes: %v, %v (a probe must never be stored)", l, err)
 	}
 }
+
+// TestSmallEditOneRoundTrip: a 4 KiB edit of an existing file sends its dirty block, then one hashmap
+// PUT that succeeds at once (no 409 round).
+func TestSmallEditOneRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{})
+	data := randomBytes(t, 10*bs)
+	e.put("edit", data)
+	e.count.take()
+	f := e.open("edit")
+	defer f.Release()
+	patch := randomBytes(t, 100)
+	write(t, f, patch, 5*bs+7)
+	if err := f.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	copy(data[5*bs+7:], patch)
+	if !bytes.Equal(e.get("edit"), data) {
+		t.Fatal("content differs")
+	}
+	if posts, puts, _ := e.count.take(); posts != 1 || puts != 1 {
+		t.Errorf("small edit: %d block POSTs, %d hashmap PUTs; want 1 and 1", posts, puts)
+	}
+}
