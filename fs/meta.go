@@ -278,7 +278,7 @@ func (d *dirNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAtt
 	cur, mt := d.px, d.mtime
 	d.mu.Unlock()
 	np, changed := cur.update(in, mt, 0o755)
-	if changed && d.top == nil {
+	if changed && np != cur && d.top == nil {
 		acct, k, ok := d.where()
 		if !ok {
 			return syscall.ENOENT

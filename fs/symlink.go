@@ -194,7 +194,7 @@ func (l *symlinkNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.Se
 	l.mu.Unlock()
 	np, changed := cur.update(in, mt, 0o777)
 	np.hasMode = false
-	if changed {
+	if changed && np != cur {
 		acct, container, name, ok := l.where()
 		if !ok {
 			return syscall.ENOENT

@@ -293,6 +293,7 @@ func (f *fileNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAt
 	cur, curMtime := f.px, f.mtime
 	f.mu.Unlock()
 	np, attrs := cur.update(in, curMtime, 0o644)
+	attrs = attrs && np != cur // chmod to the mode it has: no new version
 	if size, ok := in.GetSize(); ok {
 		if h, isW := fh.(*writeHandle); isW {
 			if err := h.wf.Truncate(ctx, int64(size)); err != nil {
