@@ -177,7 +177,7 @@ func TestMountKillDuringWriteBurst(t *testing.T) {
 	m.kill9(t)
 	stop.Store(true)
 	wg.Wait()
-	m = startMountAt(t, m.Dir, args)
+	startMountAt(t, m.Dir, args) // recovers the journal; its cleanup unmounts it
 	acked, unacked, completed := 0, 0, 0
 	for _, r := range results {
 		got := srv.tryGet(t, alice, "k/"+r.name)

@@ -104,7 +104,7 @@ func TestMountPosixMetadata(t *testing.T) {
 		t.Errorf("server content: %q", got)
 	}
 	m.unmount(t)
-	m = startMountAt(t, m.Dir, mountArgs{URL: args.URL, Token: args.Token})
+	startMountAt(t, m.Dir, mountArgs{URL: args.URL, Token: args.Token})
 	var fi2 syscall.Stat_t
 	if err := syscall.Stat(filepath.Join(c, "stamped"), &fi2); err != nil {
 		t.Fatal(err)
