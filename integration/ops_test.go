@@ -151,7 +151,7 @@ func TestOpsMountHelperFstab(t *testing.T) {
 	}
 
 	// mount -t pithosfs with explicit options; ro refuses writes.
-	out = sh(t, fmt.Sprintf("mount -t pithosfs -o ro,cloud=test,kamakirc=%s,cache_dir=%s pithos:/photos %s 2>&1", shq(rc), shq(filepath.Join(dir, "cache")), shq(mp)))
+	sh(t, fmt.Sprintf("mount -t pithosfs -o ro,cloud=test,kamakirc=%s,cache_dir=%s pithos:/photos %s 2>&1", shq(rc), shq(filepath.Join(dir, "cache")), shq(mp)))
 	pid = readDaemonPid(t, mp)
 	if _, err := shErr("echo x > " + shq(mp+"/new.txt")); err == nil {
 		t.Error("write to a read-only mount succeeded")
