@@ -98,6 +98,54 @@ func (c *listCache) get(ctx context.Context, client *pithos.Client, k dirKey, ma
 	return v.(*listing), nil
 }
 
+// apply changes the cached listing of k, if there is one, by fn, keeping
+// its age: a change this mount made and knows the outcome of, so the next
+// lookup needs no new listing. A listing fetched concurrently (which may
+// predate the change) is not stored.
+func (c *listCache) apply(k dirKey, fn func([]pithos.DirEntry) []pithos.DirEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen[k]++
+	l, ok := c.lru.Peek(k)
+	if !ok {
+		return
+	}
+	c.lru.Add(k, newListing(fn(append([]pithos.DirEntry(nil), l.entries...)), l.at))
+}
+
+// put records that name now holds object o in the cached listing of k.
+// With newVersion, o is a new version of the object already there, whose
+// uuid it keeps.
+func (c *listCache) put(k dirKey, name string, o pithos.ObjectInfo, newVersion bool) {
+	c.apply(k, func(es []pithos.DirEntry) []pithos.DirEntry {
+		for i, e := range es {
+			if e.Name == name && !e.IsDir {
+				if newVersion && e.Object != nil && o.UUID == "" {
+					o.UUID = e.Object.UUID
+				}
+				es[i].Object = &o
+				return es
+			}
+		}
+		return append(es, pithos.DirEntry{Name: name, Object: &o})
+	})
+}
+
+// remove records that name is gone from the cached listing of k and
+// returns the entry it had.
+func (c *listCache) remove(k dirKey, name string) (removed pithos.DirEntry, ok bool) {
+	c.apply(k, func(es []pithos.DirEntry) []pithos.DirEntry {
+		for i, e := range es {
+			if e.Name == name && !e.IsDir {
+				removed, ok = e, true
+				return append(es[:i], es[i+1:]...)
+			}
+		}
+		return es
+	})
+	return removed, ok
+}
+
 // invalidate drops the listing of k (after this mount changed it).
 func (c *listCache) invalidate(k dirKey) {
 	c.mu.Lock()

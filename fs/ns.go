@@ -167,7 +167,11 @@ func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
 		}
 	}
 	err := acct.client.DeleteObject(ctx, k.container, path, pithos.DeleteOptions{})
-	d.sys.lists.invalidate(k)
+	if err == nil && obj == name {
+		d.sys.lists.remove(k, name)
+	} else {
+		d.sys.lists.invalidate(k)
+	}
 	if err != nil && discarded && synnefo.StatusOf(err) == http.StatusNotFound {
 		return 0 // created here and never committed
 	}
@@ -193,11 +197,14 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent fs.InodeEmb
 	if !ok {
 		return syscall.EXDEV
 	}
-	acct, k, l, errno := d.fresh(ctx)
+	// Listings as fresh as the kernel's entries (the attribute TTL): the
+	// move itself fails on the server if the source vanished meanwhile, and
+	// RENAME_NOREPLACE is the server's If-None-Match.
+	acct, k, l, errno := d.listing(ctx, d.sys.cfg.AttrTTL)
 	if errno != 0 {
 		return errno
 	}
-	acct2, k2, l2, errno := nd.fresh(ctx)
+	acct2, k2, l2, errno := nd.listing(ctx, d.sys.cfg.AttrTTL)
 	if errno != 0 {
 		return errno
 	}
@@ -270,8 +277,21 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent fs.InodeEmb
 		opts.Delimiter = "/"
 	}
 	_, err := acct.client.MoveObject(ctx, k.container, srcPath, k2.container, dstPath, opts)
-	d.sys.lists.invalidate(k)
-	d.sys.lists.invalidate(k2)
+	moved := false
+	if err == nil && !src.IsDir && src.Object != nil && objectName(src, name) == name && objectName(src, newName) == newName {
+		// A plain file: the object (same uuid) changes name in both cached
+		// listings, so the next lookups need no new listing.
+		if e, ok := d.sys.lists.remove(k, name); ok && e.Object != nil {
+			o := *e.Object
+			o.Name = dstPath
+			d.sys.lists.put(k2, newName, o, false)
+			moved = true
+		}
+	}
+	if !moved {
+		d.sys.lists.invalidate(k)
+		d.sys.lists.invalidate(k2)
+	}
 	if src.IsDir {
 		d.sys.lists.invalidateTree(dirKey{account: k.account, container: k.container, prefix: srcPath})
 		d.sys.lists.invalidateTree(dirKey{account: k2.account, container: k2.container, prefix: dstPath})

@@ -271,11 +271,12 @@ func (f *fileNode) committed(acct *account, wf *writeback.File) {
 		f.version = b.Version
 	}
 	f.mu.Unlock()
-	dir := path.Dir(b.Name)
-	if dir == "." {
-		dir = ""
-	}
-	f.sys.lists.invalidate(dirKey{account: acct.uuid, container: b.Container, prefix: dir})
+	// The new version goes into the cached listing: the next lookup in the
+	// directory (cp, tar and rsync create many files in a row) needs no new
+	// listing. Its uuid comes with the next real listing.
+	f.sys.lists.put(dirKeyOf(acct, b.Container, b.Name), path.Base(b.Name), pithos.ObjectInfo{
+		Name: b.Name, Bytes: wf.Size(), ContentType: b.ContentType, ETag: b.ETag, Hash: b.ETag,
+		Version: b.Version, LastModified: time.Now(), Meta: b.Meta}, true)
 }
 
 func (f *fileNode) setSize(n int64) {
@@ -384,7 +385,23 @@ func (f *fileNode) setPosix(ctx context.Context, fh fs.FileHandle, p posix) sysc
 	if wf != nil {
 		f.syncMeta(wf)
 	}
-	f.sys.lists.invalidate(dirKeyOf(acct, container, name))
+	// The listing learns the new attributes (they live in the content type)
+	// without being fetched again.
+	newType := withPosix(ctype, p, defaultFileType)
+	base := path.Base(name)
+	f.sys.lists.apply(dirKeyOf(acct, container, name), func(es []pithos.DirEntry) []pithos.DirEntry {
+		for i, e := range es {
+			if e.Name == base && !e.IsDir && e.Object != nil {
+				o := *e.Object
+				o.ContentType = newType
+				if res != nil && res.Version > o.Version {
+					o.Version = res.Version
+				}
+				es[i].Object = &o
+			}
+		}
+		return es
+	})
 	return 0
 }
 
@@ -454,7 +471,8 @@ func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode ui
 	ch := d.NewInode(ctx, fn, fs.StableAttr{Mode: fuse.S_IFREG, Ino: ino})
 	fn.fillAttr(&out.Attr)
 	out.Attr.Ino = ino
-	d.sys.lists.invalidate(k)
+	// Nothing reached the server: the listing stays valid, and the pending
+	// file shows in it through withPending until its commit puts it there.
 	return ch, &writeHandle{f: fn, wf: wf, acct: acct, path: acct.uuid + "/" + full}, 0, 0
 }
 

@@ -1,6 +1,7 @@
 package writeback
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -398,6 +399,23 @@ func (m *Manager) put(ctx context.Context, rec *record, src blockSource, hook fu
 		bh = pithos.DefaultBlockHash
 	}
 	hm := &pithos.Hashmap{BlockSize: bs, BlockHash: bh, Bytes: rec.Size, Hashes: rec.Hashes}
+	if rec.IfMatch == "" && rec.Size <= smallFile && len(rec.Hashes) == 1 {
+		// A small new file: one data PUT (the server hashes it the same
+		// way) instead of a hashmap PUT, its 409 and a block upload.
+		data, err := logical(ctx, 0)
+		if err != nil {
+			return nil, err
+		}
+		res, err := c.PutObject(ctx, rec.Container, rec.Name, bytes.NewReader(data), int64(len(data)), opts)
+		if err == nil {
+			m.stats.blocksUploaded.Add(1)
+			m.stats.bytesUploaded.Add(int64(len(data)))
+			if hook != nil {
+				hook(int64(len(data)))
+			}
+		}
+		return res, err
+	}
 	if rec.IfMatch != "" && len(rec.Blocks) > 0 && len(rec.Blocks) <= smallEdit {
 		// A small edit of an existing file: its few dirty blocks are new
 		// content almost always, so send them first and save the hashmap
@@ -424,6 +442,11 @@ func (m *Manager) put(ctx context.Context, rec *record, src blockSource, hook fu
 	}
 	return c.CommitHashmap(ctx, rec.Container, rec.Name, hm, source, pithos.CommitOptions{PutOptions: opts, Concurrency: m.cfg.Concurrency})
 }
+
+// smallFile is the largest one-block file a commit sends as plain data
+// rather than as a hashmap: for such files the hashmap's 409 round trip
+// costs more than the bytes dedup could save.
+const smallFile = 256 << 10
 
 // smallEdit is the most dirty blocks of an existing file uploaded before
 // its hashmap PUT without asking the server which it lacks.
