@@ -453,11 +453,32 @@ const smallFile = 256 << 10
 const smallEdit = 2
 
 // contentReader is an io.ReaderAt over a version given block by block.
+// The last block read is kept: a streamed upload reads each block in many
+// small pieces, and a spilled block would otherwise be read from the
+// journal once per piece.
 type contentReader struct {
 	ctx  context.Context
 	src  func(ctx context.Context, i int64) ([]byte, error)
 	bs   int64
 	size int64
+
+	mu      sync.Mutex
+	lastIdx int64
+	last    []byte
+}
+
+func (r *contentReader) block(i int64) ([]byte, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.last != nil && r.lastIdx == i {
+		return r.last, nil
+	}
+	data, err := r.src(r.ctx, i)
+	if err != nil {
+		return nil, err
+	}
+	r.lastIdx, r.last = i, data
+	return data, nil
 }
 
 func (r *contentReader) ReadAt(p []byte, off int64) (int, error) {
@@ -467,7 +488,7 @@ func (r *contentReader) ReadAt(p []byte, off int64) (int, error) {
 		if pos >= r.size {
 			return n, io.EOF
 		}
-		data, err := r.src(r.ctx, pos/r.bs)
+		data, err := r.block(pos / r.bs)
 		if err != nil {
 			return n, err
 		}
