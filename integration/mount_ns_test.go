@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -70,6 +71,8 @@ func TestMountNamespace(t *testing.T) {
 	}
 	// No-clobber and exchange.
 	srv.put(t, alice, "c/other.txt", []byte("o"), nil)
+	// A change behind the mount shows once the directory's entries are older than --attr-ttl (1 s).
+	time.Sleep(1100 * time.Millisecond)
 	sh(t, "ls "+shq(c)+" >/dev/null")
 	if err := renameat2(filepath.Join(c, "renamed.txt"), filepath.Join(c, "other.txt"), unix.RENAME_NOREPLACE); !errors.Is(err, syscall.EEXIST) {
 		t.Errorf("RENAME_NOREPLACE onto an existing file: %v, want EEXIST", err)
