@@ -130,15 +130,8 @@ func (c *Cloud) serveCyclades(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// cfail writes err as a Cyclades fault; anything else is a logged 500.
-func (c *Cloud) cfail(q *creq, err error) {
-	var f *fault
-	if !errors.As(err, &f) {
-		c.log.Error("cyclades request failed", zap.String("method", q.r.Method), zap.String("path", q.r.URL.Path), zap.Error(err))
-		f = errf(500, "Unexpected error")
-	}
-	writeFault(q.w, q.r, f)
-}
+// cfail writes err as a Cyclades fault (see replyError).
+func (c *Cloud) cfail(q *creq, err error) { c.replyError(q.w, q.r, err) }
 
 // Faults whose names differ from faultName's.
 func buildInProgress(msg string) *fault {

@@ -113,19 +113,22 @@ func (c *Cloud) servePithos(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// fail writes err as a fault; anything that is not a fault is a 500, logged.
-func (c *Cloud) fail(p *preq, err error) {
+// fail writes err as a fault (see replyError).
+func (c *Cloud) fail(p *preq, err error) { c.replyError(p.w, p.r, err) }
+
+// replyError writes err as its fault; anything that is not a fault is a
+// 500 "Unexpected error", logged with the request.
+func (c *Cloud) replyError(w http.ResponseWriter, r *http.Request, err error) {
 	var f *fault
 	if !errors.As(err, &f) {
-		c.log.Error("object store request failed", zap.String("method", p.r.Method), zap.String("path", p.r.URL.Path), zap.Error(err))
+		c.log.Error("request failed", zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.Error(err))
 		f = errf(500, "Unexpected error")
 	}
-	writeFault(p.w, p.r, f)
+	writeFault(w, r, f)
 }
 
 func (c *Cloud) internalError(w http.ResponseWriter, r *http.Request, err error) {
-	c.log.Error("request failed", zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.Error(err))
-	writeFault(w, r, errf(500, "Unexpected error"))
+	c.replyError(w, r, err)
 }
 
 // legacyAuth is Swift's v1.0 auth on the top level: the key is the token.
