@@ -230,6 +230,12 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 		defer ms.Close()
 		log.Info("serving metrics", zap.String("url", "http://"+ms.Addr().String()+"/metrics"))
 	}
+	// Signals are caught before the mount exists and before READY=1 or the
+	// pid file can prompt anyone to send one: a SIGTERM then always
+	// flushes and unmounts, never kills the daemon with writes pending.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
 	mnt, err := pfs.Mount(mountpoint, cfg, "pithos:"+cfg.Client.Account, o.DebugFuse)
 	if err != nil {
 		return err
@@ -261,9 +267,6 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 		cloud.URL, cloud.Source, mountpoint, mountpoint)
 	rd.ready("mounted " + mountpoint)
 
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
 	done := make(chan struct{})
 	go func() { srv.Wait(); close(done) }()
 	select {
