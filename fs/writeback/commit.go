@@ -122,7 +122,7 @@ func (f *File) commit(ctx context.Context, hook func(int64)) error {
 		if rec != nil {
 			rec.Attempts++
 			rec.LastError = err.Error()
-			_ = writeRecord(f.dir, rec)
+			durable(f.dir, rec)
 		}
 		if retryable(err) {
 			f.m.scheduleRetry(f)
@@ -138,7 +138,7 @@ func (f *File) commit(ctx context.Context, hook func(int64)) error {
 	return nil
 }
 
-// persist writes the snapshot's blocks (fsynced) and its record to the
+// persist writes the snapshot's blocks (not fsynced: see below) and its record to the
 // journal and returns the record.
 func (f *File) persist(snap *snapshot, base Base, create bool) (*record, error) {
 	bs := base.BlockSize
@@ -164,21 +164,17 @@ func (f *File) persist(snap *snapshot, base Base, create bool) (*record, error) 
 	for i, b := range snap.blocks {
 		g.Go(func() error {
 			f.mu.Lock()
-			data, file, synced := b.data, b.file, b.synced
+			data, file := b.data, b.file
 			f.mu.Unlock()
 			if file == "" {
 				name, err := f.newFileName()
 				if err != nil {
 					return err
 				}
-				if err := writeBlockFile(filepath.Join(f.dir, name), data, true); err != nil {
+				if err := writeBlockFile(filepath.Join(f.dir, name), data, false); err != nil {
 					return err
 				}
 				file = name
-			} else if !synced {
-				if err := syncFile(filepath.Join(f.dir, file)); err != nil {
-					return err
-				}
 			}
 			h := ""
 			if !base.Swift {
@@ -191,7 +187,7 @@ func (f *File) persist(snap *snapshot, base Base, create bool) (*record, error) 
 				h = pithos.BlockHashHex(data)
 			}
 			f.mu.Lock()
-			b.file, b.synced, b.hash = file, true, h
+			b.file, b.hash = file, h
 			f.mu.Unlock()
 			rmu.Lock()
 			rec.Blocks[i] = file
@@ -200,9 +196,6 @@ func (f *File) persist(snap *snapshot, base Base, create bool) (*record, error) 
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	if err := syncDir(f.dir); err != nil {
 		return nil, err
 	}
 	if !base.Swift && snap.size > 0 {
@@ -219,7 +212,12 @@ func (f *File) persist(snap *snapshot, base Base, create bool) (*record, error) 
 			}
 		}
 	}
-	if err := writeRecord(f.dir, rec); err != nil {
+	// Not fsynced yet: the commit runs now, inside close() or fsync(), and
+	// the caller learns of success only once the data is on the server; a
+	// process crash keeps the page cache, so the next mount recovers it.
+	// Only a failed commit, whose data must outlive this call, is synced
+	// (durable below).
+	if err := writeRecordNoSync(f.dir, rec); err != nil {
 		return nil, err
 	}
 	keep := map[string]bool{}
@@ -230,6 +228,15 @@ func (f *File) persist(snap *snapshot, base Base, create bool) (*record, error) 
 	f.mu.Unlock()
 	gcDir(f.dir, keep)
 	return rec, nil
+}
+
+// durable fsyncs a pending commit's block files, then writes its record
+// (fsynced, with the directory): its data now survives a power loss too.
+func durable(dir string, rec *record) {
+	for _, name := range rec.Blocks {
+		_ = syncFile(filepath.Join(dir, name))
+	}
+	_ = writeRecord(dir, rec)
 }
 
 // blockSource returns the full content (BlockSize bytes) of block i of the

@@ -50,7 +50,6 @@ type BlockReader func(ctx context.Context, index int64, hash string, size int) (
 type block struct {
 	data   []byte
 	file   string // journal file name in the File's dir
-	synced bool   // file is fsynced
 	frozen bool
 	hash   string // set when frozen and hashed
 }

@@ -74,6 +74,27 @@ func writeRecord(dir string, r *record) error {
 	return writeFileAtomic(filepath.Join(dir, recordName), data)
 }
 
+// writeRecordNoSync writes the record atomically (temporary file and
+// rename) without fsync: it survives a crash of the process, not of the
+// machine.
+func writeRecordNoSync(dir string, r *record) error {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(dir, recordName)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("writeback: journal: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("writeback: journal: %w", err)
+	}
+	return nil
+}
+
 // writeFileAtomic writes data to path through a temporary file, fsync and
 // rename, then fsyncs the directory, so path holds either the old or the new
 // content after a crash.
