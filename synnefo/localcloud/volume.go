@@ -362,15 +362,7 @@ func (c *Cloud) createVolume(q *creq) error {
 }
 
 func (c *Cloud) updateVolume(q *creq, id int64) error {
-	m, err := bodyObject(q, "volume")
-	if err != nil {
-		return err
-	}
-	name, hasName, err := str(m, "display_name")
-	if err != nil {
-		return err
-	}
-	desc, hasDesc, err := str(m, "display_description")
+	m, name, hasName, desc, hasDesc, err := displayBody(q, "volume")
 	if err != nil {
 		return err
 	}
@@ -731,15 +723,7 @@ func (t *txn) settleSnapshot(id string, at int64) error {
 }
 
 func (c *Cloud) updateSnapshot(q *creq, id string) error {
-	m, err := bodyObject(q, "snapshot")
-	if err != nil {
-		return err
-	}
-	name, hasName, err := str(m, "display_name")
-	if err != nil {
-		return err
-	}
-	desc, hasDesc, err := str(m, "display_description")
+	_, name, hasName, desc, hasDesc, err := displayBody(q, "snapshot")
 	if err != nil {
 		return err
 	}
@@ -782,4 +766,17 @@ func (c *Cloud) deleteSnapshot(q *creq, id string) error {
 		}
 		return t.tx.Bucket(bImages).Delete([]byte(id))
 	})
+}
+
+// displayBody reads an update body {"<kind>": {...}} and its optional
+// display_name and display_description, which volumes and snapshots share.
+func displayBody(q *creq, kind string) (m map[string]json.RawMessage, name string, hasName bool, desc string, hasDesc bool, err error) {
+	if m, err = bodyObject(q, kind); err != nil {
+		return
+	}
+	if name, hasName, err = str(m, "display_name"); err != nil {
+		return
+	}
+	desc, hasDesc, err = str(m, "display_description")
+	return
 }
