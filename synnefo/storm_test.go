@@ -35,7 +35,10 @@ func TestFiveXXStorm(t *testing.T) {
 		io.WriteString(w, "ok")
 	}))
 	defer srv.Close()
-	c := newTestClient(t, srv.URL, Options{RetryBase: time.Millisecond, RetryMax: 4 * time.Millisecond})
+	// 30 % of requests fail: with the default 5 retries, 6 failures in a row
+	// (0.3^6) over ~250 GETs made this test fail about one run in five.
+	// 12 retries make that about one run in 30 000.
+	c := newTestClient(t, srv.URL, Options{MaxRetries: 12, RetryBase: time.Millisecond, RetryMax: 4 * time.Millisecond})
 	var wg sync.WaitGroup
 	var ok, failed atomic.Int64
 	for g := range 8 {
