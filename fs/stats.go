@@ -5,11 +5,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/pithosfs/pithosfs/cache"
+	"github.com/pithosfs/pithosfs/fs/writeback"
 )
 
 // Stats counts the HTTP requests a mount makes and what its files do. Its
@@ -116,6 +118,10 @@ func (s *Stats) kind(req *http.Request) string {
 		return [...]string{"head_top", "head_account", "head_container", "head_object"}[level]
 	case m == http.MethodPut && (req.Header.Get("X-Move-From") != "" || req.Header.Get("X-Copy-From") != ""):
 		return "copy_move"
+	case m == http.MethodPut && q.Has("hashmap") && path.Base(rest) == writeback.ProbeName:
+		return "probe_blocks" // which blocks the server lacks (early uploads); never stored
+	case m == http.MethodPut && q.Has("hashmap"):
+		return "put_hashmap"
 	}
 	return strings.ToLower(m) + "_" + [...]string{"top", "account", "container", "object"}[level]
 }

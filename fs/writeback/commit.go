@@ -39,6 +39,9 @@ func (f *File) commit(ctx context.Context, hook func(int64)) error {
 	ctx, cancel := context.WithTimeout(ctx, f.m.cfg.CommitTimeout)
 	defer cancel()
 
+	// Early uploads of this file finish first: their blocks become stored
+	// ones, which the commit neither hashes nor sends.
+	f.waitRounds()
 	// Freeze the dirty layer: writes from now on go to a new one.
 	f.wmu.Lock()
 	f.mu.Lock()
@@ -51,7 +54,7 @@ func (f *File) commit(ctx context.Context, hook func(int64)) error {
 	for _, b := range snap.blocks {
 		b.frozen = true
 	}
-	f.dirty, f.clip, f.touched = map[int64]*block{}, noClip, false
+	f.dirty, f.clip, f.touched, f.filled = map[int64]*block{}, noClip, false, nil
 	f.frozen, f.committing = snap, true
 	base, create := f.base, f.create
 	f.mu.Unlock()
@@ -164,8 +167,15 @@ func (f *File) persist(snap *snapshot, base Base, create bool) (*record, error) 
 	for i, b := range snap.blocks {
 		g.Go(func() error {
 			f.mu.Lock()
-			data, file := b.data, b.file
+			data, file, stored := b.data, b.file, b.stored
 			f.mu.Unlock()
+			if stored && file != "" {
+				// Uploaded early: in the journal and hashed already.
+				rmu.Lock()
+				rec.Blocks[i] = file
+				rmu.Unlock()
+				return nil
+			}
 			if file == "" {
 				name, err := f.newFileName()
 				if err != nil {

@@ -47,11 +47,19 @@ type BlockReader func(ctx context.Context, index int64, hash string, size int) (
 // budget) or in a journal file (file), never both while it is writable.
 // A frozen block belongs to a commit snapshot and is immutable: a write to it
 // copies it first.
+//
+// A sealed block is being uploaded early (Manager.eagerUpload) and is
+// immutable too; a write to it also copies it. A stored block's content is
+// known to the server under hash (uploaded early): the commit needs neither
+// to hash nor to send it. It is kept in a journal file, so it stays readable
+// until the commit, and a write to it clears stored.
 type block struct {
 	data   []byte
 	file   string // journal file name in the File's dir
 	frozen bool
-	hash   string // set when frozen and hashed
+	sealed bool
+	stored bool
+	hash   string // set when stored, or when frozen and hashed
 }
 
 // snapshot is the layer being committed: the dirty blocks, size and clip of
@@ -90,8 +98,10 @@ type File struct {
 	lastErr    error
 	since      time.Time // when the oldest unflushed change was made
 	timer      *time.Timer
-	gone       bool    // discarded or forgotten by the manager
-	filled     []int64 // blocks filled by writes since the last early upload
+	gone       bool          // discarded or forgotten by the manager
+	filled     []int64       // blocks filled by writes since the last early upload
+	rounds     int           // early-upload rounds in flight
+	roundWake  chan struct{} // closed and replaced when a round ends
 }
 
 func (f *File) bs() int64 { return f.base.BlockSize }
@@ -292,6 +302,7 @@ func (f *File) WriteAt(ctx context.Context, p []byte, off int64) (int, error) {
 			return done, err
 		}
 		f.mu.Lock()
+		b.stored, b.hash = false, ""
 		if b.data != nil {
 			copy(b.data[boff:], p[done:done+n])
 		} else if err := pwriteFile(filepath.Join(f.dir, b.file), p[done:done+n], boff); err != nil {
@@ -332,7 +343,7 @@ func (f *File) markTouched() {
 func (f *File) writable(ctx context.Context, i int64, whole bool) (*block, error) {
 	f.mu.Lock()
 	old := f.dirty[i]
-	if old != nil && !old.frozen {
+	if old != nil && !old.frozen && !old.sealed {
 		f.mu.Unlock()
 		return old, nil
 	}
@@ -342,34 +353,55 @@ func (f *File) writable(ctx context.Context, i int64, whole bool) (*block, error
 	}
 	f.mu.Unlock()
 	var buf []byte
-	if whole {
-		buf = make([]byte, f.bs())
-	} else {
+	if !whole {
 		var err error
 		if buf, err = f.load(ctx, i, src); err != nil {
 			return nil, err
 		}
 	}
-	b, err := f.newBlock(buf)
+	b, err := f.newBlock(ctx, buf)
 	if err != nil {
 		return nil, err
 	}
 	f.mu.Lock()
+	// A sealed old block is dropped by the early-upload round that sealed
+	// it, when it finds it replaced.
 	f.dirty[i] = b
 	f.mu.Unlock()
 	return b, nil
 }
 
-// newBlock makes a dirty block holding buf: in memory when the budget has
-// room, else in a new journal file.
-func (f *File) newBlock(buf []byte) (*block, error) {
-	if f.m.reserve(f.bs()) {
-		return &block{data: buf}, nil
+// newBlock makes a dirty block holding buf (nil: zeros): in memory when the
+// budget has room, else in a new journal file. While early-upload rounds of
+// the file are in flight it first waits for them, since each frees the
+// memory of the blocks it uploaded: a sequential writer then runs at the
+// upload's pace instead of spilling to disk.
+func (f *File) newBlock(ctx context.Context, buf []byte) (*block, error) {
+	for {
+		if f.m.reserve(f.bs()) {
+			if buf == nil {
+				buf = make([]byte, f.bs())
+			}
+			return &block{data: buf}, nil
+		}
+		f.mu.Lock()
+		rounds, wake := f.rounds, f.roundWake
+		f.mu.Unlock()
+		if rounds == 0 {
+			break
+		}
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 	name, err := f.newFileName()
 	if err != nil {
 		return nil, err
 	}
+	// A block about to be overwritten whole starts as an empty file: block
+	// files read as zeros past their end.
 	if err := writeBlockFile(filepath.Join(f.dir, name), buf, false); err != nil {
 		return nil, err
 	}
@@ -422,6 +454,7 @@ func (f *File) Truncate(ctx context.Context, size int64) error {
 			return err
 		}
 		f.mu.Lock()
+		b.stored, b.hash = false, ""
 		var err2 error
 		if b.data != nil {
 			clear(b.data[size%bs:])

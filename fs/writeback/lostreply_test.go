@@ -204,6 +204,86 @@ func TestEarlyUploads(t *testing.T) {
 	}
 }
 
+// TestEarlyUploadsBoundedMemory: with a budget of 8 dirty blocks, a sequential writer of 40 blocks waits
+// for its early uploads to free memory instead of spilling to the journal; the commit then has only the
+// last, partial batch to hash and send, and nothing is uploaded twice.
+func TestEarlyUploadsBoundedMemory(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{eager: true, budget: 8 * bs})
+	data := randomBytes(t, 40*bs+10)
+	f := e.open("bounded")
+	defer f.Release()
+	for off := 0; off < len(data); off += bs / 2 {
+		write(t, f, data[off:min(off+bs/2, len(data))], int64(off))
+	}
+	if got := readAll(t, f); !bytes.Equal(got, data) {
+		t.Fatal("read before the commit differs")
+	}
+	if err := f.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(e.get("bounded"), data) {
+		t.Fatal("content differs")
+	}
+	st := e.m.Stats()
+	posts, _, _ := e.count.take()
+	t.Logf("stats %+v, %d block POSTs", st, posts)
+	if st.Spilled != 0 {
+		t.Errorf("%d blocks spilled; the writer should have waited for its early uploads", st.Spilled)
+	}
+	if st.EarlyUploads < 32 {
+		t.Errorf("%d blocks uploaded early, want ≥ 32 (4 full batches)", st.EarlyUploads)
+	}
+	if posts != 41 {
+		t.Errorf("%d block POSTs for 41 distinct blocks, want 41", posts)
+	}
+}
+
+// TestEarlyUploadedBlocksStayWritable: blocks uploaded early stay readable from the journal, and
+// writing into one, truncating into one, or discarding the file afterwards behaves as if they had never
+// left: the commit sends the new content of the changed block and only that.
+func TestEarlyUploadedBlocksStayWritable(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{eager: true, budget: 64 * bs})
+	data := randomBytes(t, 16*bs)
+	f := e.open("w")
+	defer f.Release()
+	write(t, f, data, 0)
+	waitFor(t, func() bool { return e.m.Stats().EarlyUploads >= 16 })
+	if got := readAll(t, f); !bytes.Equal(got, data) {
+		t.Fatal("read of early-uploaded blocks differs")
+	}
+	patch := randomBytes(t, 100)
+	write(t, f, patch, 3*bs+50)
+	copy(data[3*bs+50:], patch)
+	if err := f.Truncate(ctx, 12*bs+7); err != nil {
+		t.Fatal(err)
+	}
+	data = data[:12*bs+7]
+	if got := readAll(t, f); !bytes.Equal(got, data) {
+		t.Fatal("read after the edits differs")
+	}
+	e.count.take()
+	if err := f.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(e.get("w"), data) {
+		t.Fatal("content differs")
+	}
+	if posts, puts, _ := e.count.take(); posts != 2 || puts != 2 {
+		t.Errorf("commit after edits: %d block POSTs, %d hashmap PUTs; want 2 (the patched and the cut block) and 2", posts, puts)
+	}
+
+	g := e.open("gone")
+	write(t, g, randomBytes(t, 8*bs), 0)
+	waitFor(t, func() bool { return e.m.Stats().EarlyUploads >= 24 })
+	g.Discard()
+	if l, err := e.admin.ListObjects(ctx, "c", pithos.ListOptions{}); err != nil || len(l.Objects) != 1 {
+		t.Errorf("objects after a discarded file: %v, %v", l, err)
+	}
+	waitFor(t, func() bool { return journalFiles(t, e.dir) == 0 })
+}
+
 // TestSmallEditOneRoundTrip: a 4 KiB edit of an existing file sends its dirty block, then one hashmap
 // PUT that succeeds at once (no 409 round).
 func TestSmallEditOneRoundTrip(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/pithosfs/pithosfs/cache"
 	"github.com/pithosfs/pithosfs/pithos"
@@ -36,10 +37,10 @@ type Config struct {
 	// client's default).
 	Concurrency int
 	// EagerUploads is how many early-upload rounds (eagerBatch filled
-	// blocks each: one existence probe, then the missing ones) run in
-	// parallel while a sequential writer writes (0 = off, the default: in
-	// BenchmarkMountWrite they did not raise the throughput, which the
-	// journal's writes and fsyncs at close bound).
+	// blocks each: one existence probe, then the missing ones, in
+	// parallel) run at once while a sequential writer writes (0 = off). With
+	// them a large new file is mostly on the server when close() starts
+	// its commit, and dirty memory stays bounded without spilling.
 	EagerUploads int
 	// CommitTimeout bounds one commit attempt (default 30 minutes); commits
 	// do not end when the caller's context is cancelled.
@@ -229,20 +230,23 @@ func (m *Manager) Rename(container, name, newContainer, newName string) {
 // eagerBatch is how many filled blocks one early-upload round covers.
 const eagerBatch = 8
 
-// probeName is the object name of the existence probes of early uploads. A
+// ProbeName is the object name of the existence probes of early uploads. A
 // probe never creates it: its hashmap always lists one block that does not
 // exist, so the server answers 409 with the missing hashes and changes
 // nothing.
-const probeName = ".pithosfs-probe"
+const ProbeName = ".pithosfs-probe"
 
 // eagerUpload uploads, in the background, those of the filled dirty blocks
-// idxs of f that the server lacks: it hashes them, asks the server which it
-// lacks with one probe (a hashmap PUT bound to fail), and uploads those. At
-// most Config.EagerUploads rounds run at once; the writer waits for a free
-// one, which bounds memory (one block copy per worker). Blocks changed or
-// committed meanwhile are skipped or uploaded in vain: the commit still
-// uploads exactly what the server lacks, so this only moves uploads from
-// close() to the time of the writes.
+// idxs of f that the server lacks: it seals them (a write now copies them),
+// hashes them, asks the server which it lacks with one probe (a hashmap PUT
+// bound to fail), uploads those in parallel, and keeps each block as a
+// stored block in a journal file, freeing its memory. The commit then neither
+// hashes nor sends them. At most Config.EagerUploads rounds run at once; the
+// writer waits for a free one, and a writer short of memory waits for the
+// file's rounds (File.newBlock), so a sequential writer runs at the upload's
+// pace with bounded memory. A block written, truncated or committed
+// meanwhile is left to the commit, which still uploads exactly what the
+// server lacks.
 func (m *Manager) eagerUpload(f *File, idxs []int64) {
 	if m.eager == nil || len(idxs) == 0 {
 		return
@@ -260,48 +264,139 @@ func (m *Manager) eagerUpload(f *File, idxs []int64) {
 	}
 	m.wg.Add(1)
 	m.mu.Unlock()
+	items := f.seal(idxs)
+	if len(items) == 0 {
+		<-m.eager
+		m.wg.Done()
+		return
+	}
 	go func() {
 		defer m.wg.Done()
 		defer func() { <-m.eager }()
-		if err := m.eagerRound(f, idxs); err != nil {
+		err := m.eagerRound(f, items)
+		f.unseal(items)
+		if err != nil {
 			m.log.Debug("writeback: early block upload failed (the commit will upload them)", zap.Error(err))
 		}
 	}()
 }
 
-// blockCopy returns a copy of dirty block i (nil when it is gone).
-func (f *File) blockCopy(i int64) []byte {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	b := f.dirty[i]
-	if b == nil || f.gone {
-		return nil
-	}
-	if b.data != nil {
-		return append([]byte(nil), b.data...)
-	}
-	buf := make([]byte, f.base.BlockSize)
-	if f.readBlock(b, buf, 0) != nil {
-		return nil
-	}
-	return buf
+// sealedBlock is one block of an early-upload round.
+type sealedBlock struct {
+	i    int64
+	b    *block
+	data []byte // its content (BlockSize bytes)
+	hash string
+	mem  bool   // it was in memory when sealed (else in a journal file)
+	file string // the journal file the round wrote for it ("" = none)
+	done bool   // the server has it
 }
 
-func (m *Manager) eagerRound(f *File, idxs []int64) error {
-	b := f.Base()
-	hashes := make([]string, 0, len(idxs)+1)
-	byHash := map[string]int64{}
+// seal marks the dirty blocks idxs that are plain (not frozen, sealed or
+// stored) as sealed, counts a round in flight and returns them.
+func (f *File) seal(idxs []int64) []*sealedBlock {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.gone {
+		return nil
+	}
+	var items []*sealedBlock
 	for _, i := range idxs {
-		data := f.blockCopy(i)
-		if data == nil {
+		b := f.dirty[i]
+		if b == nil || b.frozen || b.sealed || b.stored {
 			continue
 		}
-		h := pithos.BlockHashHex(data)
-		hashes = append(hashes, h)
-		byHash[h] = i
+		b.sealed = true
+		items = append(items, &sealedBlock{i: i, b: b, data: b.data, mem: b.data != nil})
 	}
-	if len(hashes) == 0 {
-		return nil
+	if len(items) > 0 {
+		f.rounds++
+		if f.roundWake == nil {
+			f.roundWake = make(chan struct{})
+		}
+	}
+	return items
+}
+
+// unseal ends a round: each block the server now holds and that is still
+// the file's dirty block i becomes a stored block (in the round's journal
+// file; its memory is freed); a block replaced meanwhile is dropped; the
+// round's journal files nobody uses are removed.
+func (f *File) unseal(items []*sealedBlock) {
+	f.mu.Lock()
+	var unused []string
+	for _, it := range items {
+		b := it.b
+		b.sealed = false
+		switch {
+		case f.gone || b.frozen:
+			// Discarded, or a commit took it: its snapshot owns it.
+		case f.dirty[it.i] != b:
+			f.drop(b) // replaced by a write (or truncated): nobody else holds it
+		case it.done && (it.file != "" || !it.mem):
+			if it.file != "" {
+				b.file = it.file
+				it.file = ""
+			}
+			if b.data != nil {
+				f.m.release(f.bs())
+				b.data = nil
+			}
+			b.hash, b.stored = it.hash, true
+		}
+		if it.file != "" {
+			unused = append(unused, it.file)
+		}
+	}
+	f.rounds--
+	close(f.roundWake)
+	f.roundWake = make(chan struct{})
+	dir := f.dir
+	f.mu.Unlock()
+	for _, n := range unused {
+		_ = os.Remove(filepath.Join(dir, n))
+	}
+}
+
+// waitRounds waits until no early-upload round of f is in flight.
+func (f *File) waitRounds() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for f.rounds > 0 {
+		w := f.roundWake
+		f.mu.Unlock()
+		<-w
+		f.mu.Lock()
+	}
+}
+
+// eagerRound hashes the sealed blocks, probes which the server lacks,
+// uploads those and writes each in-memory block to a journal file; it marks
+// the blocks the server then holds as done.
+func (m *Manager) eagerRound(f *File, items []*sealedBlock) error {
+	b := f.Base()
+	f.mu.Lock()
+	dir := f.dir
+	f.mu.Unlock()
+	hashes := make([]string, 0, len(items)+1)
+	byHash := map[string][]*sealedBlock{}
+	for _, it := range items {
+		if it.data == nil {
+			// Spilled: its file is immutable while the block is sealed.
+			f.mu.Lock()
+			name := it.b.file
+			f.mu.Unlock()
+			data, err := readBlockFile(filepath.Join(dir, name), b.BlockSize)
+			if err != nil {
+				return err
+			}
+			it.data = data
+		}
+		it.hash = pithos.BlockHashHex(it.data)
+		if _, ok := byHash[it.hash]; !ok {
+			hashes = append(hashes, it.hash)
+		}
+		byHash[it.hash] = append(byHash[it.hash], it)
 	}
 	var nonce [32]byte
 	_, _ = rand.Read(nonce[:])
@@ -311,31 +406,52 @@ func (m *Manager) eagerRound(f *File, idxs []int64) error {
 		bh = pithos.DefaultBlockHash
 	}
 	hm := &pithos.Hashmap{BlockSize: b.BlockSize, BlockHash: bh, Bytes: int64(len(hashes)) * b.BlockSize, Hashes: hashes}
-	res, missing, err := m.cfg.Client.PutHashmap(m.ctx, b.Container, probeName, hm, pithos.PutOptions{ContentType: "application/octet-stream"})
+	res, missing, err := m.cfg.Client.PutHashmap(m.ctx, b.Container, ProbeName, hm, pithos.PutOptions{ContentType: "application/octet-stream"})
 	if err != nil {
 		return err
 	}
 	if res != nil {
-		return fmt.Errorf("writeback: the block probe %s/%s was stored", b.Container, probeName)
+		return fmt.Errorf("writeback: the block probe %s/%s was stored", b.Container, ProbeName)
 	}
+	lacking := map[string]bool{}
 	for _, h := range missing {
-		i, ok := byHash[strings.ToLower(h)]
-		if !ok {
-			continue
-		}
-		data := f.blockCopy(i)
-		if data == nil || pithos.BlockHashHex(data) != strings.ToLower(h) {
-			continue // changed since: the commit uploads its new content
-		}
-		if _, err := m.cfg.Client.UploadBlock(m.ctx, b.Container, data); err != nil {
-			return err
-		}
-		m.stats.blocksUploaded.Add(1)
-		m.stats.bytesUploaded.Add(int64(len(data)))
-		m.stats.early.Add(1)
+		lacking[strings.ToLower(h)] = true
 	}
-	return nil
+	g, ctx := errgroup.WithContext(m.ctx)
+	g.SetLimit(eagerParallel)
+	for h, its := range byHash {
+		g.Go(func() error {
+			if lacking[h] {
+				if _, err := m.cfg.Client.UploadBlock(ctx, b.Container, its[0].data); err != nil {
+					return err
+				}
+				m.stats.blocksUploaded.Add(1)
+				m.stats.bytesUploaded.Add(int64(len(its[0].data)))
+				m.stats.early.Add(1)
+			}
+			for _, it := range its {
+				if it.mem {
+					// Keep a local copy until the commit: the server has
+					// no way to read a block back before an object uses it.
+					name, err := f.newFileName()
+					if err != nil {
+						return err
+					}
+					if err := writeBlockFileDirect(filepath.Join(dir, name), it.data); err != nil {
+						return err
+					}
+					it.file = name
+				}
+				it.done = true
+			}
+			return nil
+		})
+	}
+	return g.Wait()
 }
+
+// eagerParallel bounds the block uploads of one early-upload round.
+const eagerParallel = 4
 
 // FilesIn returns the registered Files directly inside directory dir of
 // container ("" = its root), by their base names.

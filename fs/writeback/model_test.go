@@ -19,10 +19,12 @@ func TestModel(t *testing.T) {
 		name   string
 		budget int64
 		swift  bool
-	}{{"memory", 0, false}, {"spill", 2 * bs, false}, {"swift-mode", 3 * bs, true}} {
+		eager  bool // early uploads on; long sequential writes fill whole batches of blocks
+	}{{"memory", 0, false, false}, {"spill", 2 * bs, false, false}, {"swift-mode", 3 * bs, true, false},
+		{"eager", 0, false, true}, {"eager-small-budget", 6 * bs, false, true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			e := newEnv(t, envOptions{budget: tc.budget})
+			e := newEnv(t, envOptions{budget: tc.budget, eager: tc.eager})
 			rng := rand.New(rand.NewPCG(42, uint64(len(tc.name))))
 			initial := randomBytesSeeded(rng, 5*bs+123)
 			e.put("m", initial)
@@ -43,6 +45,11 @@ func TestModel(t *testing.T) {
 				case op < 45: // write, sometimes past EOF
 					off := rng.Int64N(int64(len(model)) + 3*bs)
 					p := randomBytesSeeded(rng, 1+rng.IntN(3*bs))
+					if tc.eager && op < 15 {
+						// A sequential run of 8 to 12 whole blocks.
+						off = rng.Int64N(int64(len(model))/bs+2) * bs
+						p = randomBytesSeeded(rng, (8+rng.IntN(5))*bs+rng.IntN(bs))
+					}
 					write(t, f, p, off)
 					if end := off + int64(len(p)); end > int64(len(model)) {
 						model = append(model, make([]byte, end-int64(len(model)))...)
