@@ -4,10 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -15,10 +24,10 @@ import (
 	"github.com/pithosfs/pithosfs/fs/writeback"
 )
 
-// controlDir is /.pithosfs: read-only status files: stats.json (counters),
-// uploads (a table of the commits not on the server yet: pending, retrying,
-// left in the journal by a previous run, failed with the reason) and
-// uploads.json (the same for scripts).
+// controlDir is .pithosfs at a mount's root: stats.json (counters),
+// uploads/ (status: a table of the commits not on the server yet; failed/:
+// the commits the server refused, readable and removable) and uploads.json
+// (the same list for scripts).
 type controlDir struct {
 	fs.Inode
 	sys *fsys
@@ -32,18 +41,39 @@ var (
 	_ = (fs.NodeGetattrer)((*renderFile)(nil))
 	_ = (fs.NodeOpener)((*renderFile)(nil))
 	_ = (fs.FileReader)((*bytesHandle)(nil))
+	_ = (fs.NodeOnAdder)((*uploadsDir)(nil))
+	_ = (fs.NodeGetattrer)((*uploadsDir)(nil))
 )
 
 func (c *controlDir) OnAdd(ctx context.Context) {
 	f := c.NewPersistentInode(ctx, &statsFile{sys: c.sys}, fs.StableAttr{Mode: fuse.S_IFREG, Ino: inoOf("control", "stats.json")})
 	c.AddChild("stats.json", f, true)
-	for name, render := range map[string]func() []byte{
-		"uploads":      func() []byte { return uploadsTable(c.sys.pending()) },
-		"uploads.json": func() []byte { return uploadsJSON(c.sys.pending()) },
-	} {
-		n := c.NewPersistentInode(ctx, &renderFile{sys: c.sys, render: render}, fs.StableAttr{Mode: fuse.S_IFREG, Ino: inoOf("control", name)})
-		c.AddChild(name, n, true)
-	}
+	u := c.NewPersistentInode(ctx, &uploadsDir{sys: c.sys}, fs.StableAttr{Mode: fuse.S_IFDIR, Ino: inoOf("control", "uploads")})
+	c.AddChild("uploads", u, true)
+	n := c.NewPersistentInode(ctx, &renderFile{sys: c.sys, render: func() []byte { return uploadsJSON(c.sys.pending()) }},
+		fs.StableAttr{Mode: fuse.S_IFREG, Ino: inoOf("control", "uploads.json")})
+	c.AddChild("uploads.json", n, true)
+}
+
+// uploadsDir is .pithosfs/uploads: status (the table of commits not on the
+// server yet) and failed/ (the commits the server refused).
+type uploadsDir struct {
+	fs.Inode
+	sys *fsys
+}
+
+func (u *uploadsDir) OnAdd(ctx context.Context) {
+	st := u.NewPersistentInode(ctx, &renderFile{sys: u.sys, render: func() []byte { return uploadsTable(u.sys.pending()) }},
+		fs.StableAttr{Mode: fuse.S_IFREG, Ino: inoOf("control", "uploads", "status")})
+	u.AddChild("status", st, true)
+	fd := u.NewPersistentInode(ctx, &failedDir{sys: u.sys}, fs.StableAttr{Mode: fuse.S_IFDIR, Ino: inoOf("control", "uploads", "failed")})
+	u.AddChild("failed", fd, true)
+}
+
+func (u *uploadsDir) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	u.sys.dirAttr(&out.Attr, u.StableAttr().Ino, startTime)
+	out.Mode = fuse.S_IFDIR | 0o555
+	return 0
 }
 
 // renderFile is a read-only file whose content is rendered at each getattr
@@ -85,8 +115,8 @@ func (s *fsys) pending() []writeback.PendingCommit {
 	return out
 }
 
-// Pending lists the commits not on the server yet (what .pithosfs/uploads
-// shows).
+// Pending lists the commits not on the server yet (what
+// .pithosfs/uploads/status shows).
 func (m *Mounted) Pending() []writeback.PendingCommit { return m.sys.pending() }
 
 // WritebackStats sums the write path's counters over every account.
@@ -186,4 +216,306 @@ func (h *bytesHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Re
 		return fuse.ReadResultData(nil), 0
 	}
 	return fuse.ReadResultData(h.data[off:min(int64(len(h.data)), off+int64(len(dest)))]), 0
+}
+
+// failedDir is .pithosfs/uploads/failed: one directory per commit the
+// server refused at recovery (every account's), named after the file it was
+// for (failedEntryName), holding reason and data. Removing an entry (rmdir,
+// rm -r, or rm of one of its files) discards the commit from the journal.
+type failedDir struct {
+	fs.Inode
+	sys *fsys
+}
+
+var (
+	_ = (fs.NodeGetattrer)((*failedDir)(nil))
+	_ = (fs.NodeLookuper)((*failedDir)(nil))
+	_ = (fs.NodeReaddirer)((*failedDir)(nil))
+	_ = (fs.NodeRmdirer)((*failedDir)(nil))
+	_ = (fs.NodeUnlinker)((*failedDir)(nil))
+	_ = (fs.NodeGetattrer)((*failedEntry)(nil))
+	_ = (fs.NodeLookuper)((*failedEntry)(nil))
+	_ = (fs.NodeReaddirer)((*failedEntry)(nil))
+	_ = (fs.NodeUnlinker)((*failedEntry)(nil))
+	_ = (fs.NodeGetattrer)((*failedData)(nil))
+	_ = (fs.NodeOpener)((*failedData)(nil))
+	_ = (fs.FileReader)((*failedHandle)(nil))
+)
+
+// failedItem is one refused commit with the account whose journal holds it
+// and the name its entry has in failed/.
+type failedItem struct {
+	acct string // account uuid
+	m    *writeback.Manager
+	fc   writeback.FailedCommit
+	name string
+}
+
+// failedEntryName is an entry's name: the object's path in its container
+// with "%" and "/" escaped ("docs%2Freport.txt" for docs/report.txt in
+// container docs), so it is one name yet recognisable. An unreadable record
+// has only its id ("unreadable-ID").
+func failedEntryName(fc writeback.FailedCommit) string {
+	if fc.Container == "" {
+		return "unreadable-" + fc.ID
+	}
+	r := strings.NewReplacer("%", "%25", "/", "%2F")
+	return r.Replace(fc.Container + "/" + fc.Name)
+}
+
+// failedItems lists every account's refused commits. Names shared by
+// several commits (the same file refused twice, or in two accounts) get
+// "~ID" appended, all of them, so each name stays the same whichever is
+// listed first; names are shortened to fit the 255-byte limit.
+func (s *fsys) failedItems() []failedItem {
+	s.mu.Lock()
+	type acctMgr struct {
+		uuid string
+		m    *writeback.Manager
+	}
+	ms := make([]acctMgr, 0, len(s.managers))
+	for u, m := range s.managers {
+		ms = append(ms, acctMgr{u, m})
+	}
+	s.mu.Unlock()
+	var out []failedItem
+	count := map[string]int{}
+	for _, am := range ms {
+		for _, fc := range am.m.Failed() {
+			it := failedItem{acct: am.uuid, m: am.m, fc: fc, name: failedEntryName(fc)}
+			count[it.name]++
+			out = append(out, it)
+		}
+	}
+	for i := range out {
+		it := &out[i]
+		suffix := ""
+		if count[it.name] > 1 {
+			suffix = "~" + it.fc.ID
+		}
+		if limit := 255 - len(suffix); len(it.name) > limit {
+			it.name, suffix = it.name[:255-len(it.fc.ID)-1], "~"+it.fc.ID
+		}
+		it.name += suffix
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
+
+func (s *fsys) failedItem(name string) (failedItem, bool) {
+	for _, it := range s.failedItems() {
+		if it.name == name {
+			return it, true
+		}
+	}
+	return failedItem{}, false
+}
+
+func (d *failedDir) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	d.sys.dirAttr(&out.Attr, d.StableAttr().Ino, startTime)
+	return 0
+}
+
+func (d *failedDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	it, ok := d.sys.failedItem(name)
+	if !ok {
+		return nil, syscall.ENOENT
+	}
+	ino := inoOf("failed", it.acct, it.fc.ID)
+	d.sys.dirAttr(&out.Attr, ino, it.fc.Since)
+	return d.NewInode(ctx, &failedEntry{sys: d.sys, item: it}, fs.StableAttr{Mode: fuse.S_IFDIR, Ino: ino}), 0
+}
+
+func (d *failedDir) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
+	items := d.sys.failedItems()
+	out := make([]fuse.DirEntry, 0, len(items))
+	for _, it := range items {
+		out = append(out, fuse.DirEntry{Name: it.name, Mode: fuse.S_IFDIR, Ino: inoOf("failed", it.acct, it.fc.ID)})
+	}
+	return fs.NewListDirStream(out), 0
+}
+
+// Rmdir discards the failed commit from the journal. An entry emptied by rm
+// -r (whose first unlink discarded it) is removed without error.
+func (d *failedDir) Rmdir(ctx context.Context, name string) syscall.Errno {
+	if ch := d.GetChild(name); ch != nil {
+		if e, ok := ch.Operations().(*failedEntry); ok {
+			return e.discard()
+		}
+	}
+	it, ok := d.sys.failedItem(name)
+	if !ok {
+		return syscall.ENOENT
+	}
+	return (&failedEntry{sys: d.sys, item: it}).discard()
+}
+
+// Unlink of an entry (a directory) is EISDIR, as for any directory.
+func (d *failedDir) Unlink(ctx context.Context, name string) syscall.Errno {
+	if _, ok := d.sys.failedItem(name); ok {
+		return syscall.EISDIR
+	}
+	return syscall.ENOENT
+}
+
+// failedEntry is one refused commit: reason (text) and data (the version
+// the server refused).
+type failedEntry struct {
+	fs.Inode
+	sys  *fsys
+	item failedItem
+
+	mu   sync.Mutex
+	gone bool // discarded
+}
+
+func (e *failedEntry) discard() syscall.Errno {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.gone {
+		return 0
+	}
+	err := e.item.m.DiscardFailed(e.item.fc.ID)
+	if errors.Is(err, os.ErrNotExist) {
+		e.gone = true
+		return 0
+	}
+	if err != nil {
+		return e.sys.fail("discard failed commit", e.item.fc.Container+"/"+e.item.fc.Name, err)
+	}
+	e.gone = true
+	e.sys.log.Info("fs: failed commit discarded by the user", zap.String("path", e.item.fc.Container+"/"+e.item.fc.Name),
+		zap.String("id", e.item.fc.ID))
+	return 0
+}
+
+func (e *failedEntry) isGone() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.gone
+}
+
+func (e *failedEntry) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	e.sys.dirAttr(&out.Attr, e.StableAttr().Ino, e.item.fc.Since)
+	return 0
+}
+
+// reason is the text of the entry's reason file.
+func (e *failedEntry) reason() []byte {
+	fc := e.item.fc
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s\n\n", fc.Reason)
+	if fc.Container != "" {
+		fmt.Fprintf(&b, "path:     %s/%s\n", fc.Container, fc.Name)
+		if fc.ConflictOf != "" {
+			fmt.Fprintf(&b, "conflict copy of: %s/%s\n", fc.Container, fc.ConflictOf)
+		}
+		fmt.Fprintf(&b, "size:     %d\n", fc.Size)
+	}
+	fmt.Fprintf(&b, "account:  %s\n", e.item.acct)
+	fmt.Fprintf(&b, "since:    %s\n", fc.Since.UTC().Format(time.RFC3339))
+	fmt.Fprintf(&b, "journal:  failed/%s\n", fc.ID)
+	if fc.Readable {
+		b.WriteString("\nThe data file holds the version the server refused. Copy it elsewhere,\nthen remove this entry (rm -r) to discard it from the journal.\n")
+	} else {
+		b.WriteString("\nThe journal record is unreadable: there is no data to recover.\nRemove this entry (rm -r) to discard it.\n")
+	}
+	return b.Bytes()
+}
+
+func (e *failedEntry) names() []string {
+	if e.isGone() {
+		return nil
+	}
+	if e.item.fc.Readable {
+		return []string{"data", "reason"}
+	}
+	return []string{"reason"}
+}
+
+func (e *failedEntry) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	if !slices.Contains(e.names(), name) {
+		return nil, syscall.ENOENT
+	}
+	ino := inoOf("failed", e.item.acct, e.item.fc.ID, name)
+	var node fs.InodeEmbedder
+	switch name {
+	case "data":
+		node = &failedData{sys: e.sys, item: e.item}
+		out.Size = uint64(e.item.fc.Size)
+	default:
+		node = &renderFile{sys: e.sys, render: e.reason}
+		out.Size = uint64(len(e.reason()))
+	}
+	out.Mode = fuse.S_IFREG | 0o444
+	out.Ino = ino
+	out.Nlink = 1
+	out.Owner = fuse.Owner{Uid: e.sys.cfg.UID, Gid: e.sys.cfg.GID}
+	setTimes(&out.Attr, e.item.fc.Since)
+	return e.NewInode(ctx, node, fs.StableAttr{Mode: fuse.S_IFREG, Ino: ino}), 0
+}
+
+func (e *failedEntry) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
+	var out []fuse.DirEntry
+	for _, n := range e.names() {
+		out = append(out, fuse.DirEntry{Name: n, Mode: fuse.S_IFREG, Ino: inoOf("failed", e.item.acct, e.item.fc.ID, n)})
+	}
+	return fs.NewListDirStream(out), 0
+}
+
+// Unlink of data or reason discards the whole commit; the other file of an
+// entry rm -r is emptying is then removed without error.
+func (e *failedEntry) Unlink(ctx context.Context, name string) syscall.Errno {
+	if name != "data" && name != "reason" {
+		return syscall.ENOENT
+	}
+	return e.discard()
+}
+
+// failedData is an entry's data file: the refused version, read from the
+// journal (and the base version on the server for unchanged blocks).
+type failedData struct {
+	fs.Inode
+	sys  *fsys
+	item failedItem
+}
+
+func (f *failedData) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	out.Mode = fuse.S_IFREG | 0o444
+	out.Nlink = 1
+	out.Size = uint64(f.item.fc.Size)
+	out.Owner = fuse.Owner{Uid: f.sys.cfg.UID, Gid: f.sys.cfg.GID}
+	setTimes(&out.Attr, f.item.fc.Since)
+	return 0
+}
+
+func (f *failedData) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
+	if flags&syscall.O_ACCMODE != syscall.O_RDONLY {
+		return nil, 0, syscall.EACCES
+	}
+	// Reads are not tied to one FUSE request: an interrupt must not fail
+	// the range read of a base block half way.
+	r, err := f.item.m.FailedReader(context.Background(), f.item.fc.ID)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, 0, syscall.ENOENT
+		}
+		return nil, 0, f.sys.fail("open failed commit", f.item.fc.Container+"/"+f.item.fc.Name, err)
+	}
+	return &failedHandle{sys: f.sys, r: r, path: f.item.fc.Container + "/" + f.item.fc.Name}, fuse.FOPEN_DIRECT_IO, 0
+}
+
+// failedHandle reads a failed commit's data.
+type failedHandle struct {
+	sys  *fsys
+	r    *writeback.FailedContent
+	path string
+}
+
+func (h *failedHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	n, err := h.r.ReadAt(dest, off)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, h.sys.failAs("read failed commit", h.path, err, syscall.EIO)
+	}
+	return fuse.ReadResultData(dest[:n]), 0
 }

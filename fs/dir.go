@@ -99,7 +99,7 @@ func (d *dirNode) listing(ctx context.Context, maxAge time.Duration) (*account, 
 	if err != nil {
 		return nil, k, nil, d.sys.fail("list", k.String(), err)
 	}
-	return acct, k, d.sys.withPending(acct, k, l), 0
+	return acct, k, hideControl(&d.Inode, d.sys.withPending(acct, k, l)), 0
 }
 
 // withPending returns l with this mount's unflushed files of the directory
@@ -140,6 +140,9 @@ func (s *fsys) withPending(acct *account, k dirKey, l *listing) *listing {
 // asks again when its entry expires, and must then learn of changes made
 // behind the mount (close-to-open: the size it caches bounds the next read).
 func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	if ch := controlChild(&d.Inode, d.sys, name, out); ch != nil {
+		return ch, 0
+	}
 	acct, k, l, errno := d.listing(ctx, d.sys.cfg.AttrTTL)
 	if errno != 0 {
 		return nil, errno
@@ -276,7 +279,7 @@ func (d *dirNode) OpendirHandle(ctx context.Context, flags uint32) (fs.FileHandl
 	if errno != 0 {
 		return nil, 0, errno
 	}
-	return &dirHandle{d: d, acct: acct, k: k, l: l}, 0, 0
+	return &dirHandle{d: d, acct: acct, k: k, l: l, ctl: d.IsRoot()}, 0, 0
 }
 
 // dirHandle is an open directory over one listing snapshot.
@@ -285,8 +288,17 @@ type dirHandle struct {
 	acct *account
 	k    dirKey
 	l    *listing
+	ctl  bool // the mount's root: .pithosfs comes after ".."
 	mu   sync.Mutex
-	pos  int // 0 ".", 1 "..", then entries
+	pos  int // 0 ".", 1 "..", [2 .pithosfs,] then entries
+}
+
+// first is the position of the listing's first entry.
+func (h *dirHandle) first() int {
+	if h.ctl {
+		return 3
+	}
+	return 2
 }
 
 func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Errno) {
@@ -300,10 +312,15 @@ func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Err
 	case i == 1:
 		h.pos++
 		return &fuse.DirEntry{Name: "..", Mode: fuse.S_IFDIR, Ino: 1, Off: 2}, 0
-	case i-2 >= len(h.l.entries):
+	case i == 2 && h.ctl:
+		h.pos++
+		e := controlEntry()
+		e.Off = 3
+		return &e, 0
+	case i-h.first() >= len(h.l.entries):
 		return nil, 0
 	}
-	e := h.l.entries[i-2]
+	e := h.l.entries[i-h.first()]
 	h.pos++
 	ino, mode := h.d.sys.entryIdentity(&h.d.Inode, h.acct, h.k, e)
 	return &fuse.DirEntry{Name: displayName(e), Mode: mode, Ino: ino, Off: uint64(i + 1)}, 0
@@ -312,7 +329,7 @@ func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Err
 func (h *dirHandle) Seekdir(ctx context.Context, off uint64) syscall.Errno {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.pos = int(min(off, uint64(len(h.l.entries)+2)))
+	h.pos = int(min(off, uint64(len(h.l.entries)+h.first())))
 	return 0
 }
 
@@ -321,6 +338,9 @@ func (h *dirHandle) Seekdir(ctx context.Context, off uint64) syscall.Errno {
 // TTL), so the lstat calls of an `ls -l` of a large directory that takes
 // longer than the attribute TTL do not turn into lookups and relistings.
 func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	if ch := controlChild(&h.d.Inode, h.d.sys, name, out); ch != nil {
+		return ch, 0
+	}
 	e, ok := findEntry(h.l, name)
 	if !ok {
 		return nil, syscall.ENOENT

@@ -114,6 +114,9 @@ func removeMarkers(ctx context.Context, acct *account, container, path string, e
 }
 
 func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
+	if isControl(&d.Inode, name) {
+		return syscall.EPERM
+	}
 	acct, k, l, errno := d.fresh(ctx)
 	if errno != 0 {
 		return errno
@@ -196,6 +199,9 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent fs.InodeEmb
 	nd, ok := newParent.(*dirNode)
 	if !ok {
 		return syscall.EXDEV
+	}
+	if isControl(&d.Inode, name) || isControl(&nd.Inode, newName) {
+		return syscall.EPERM
 	}
 	// Listings as fresh as the kernel's entries (the attribute TTL): the
 	// move itself fails on the server if the source vanished meanwhile, and

@@ -14,9 +14,77 @@ import (
 	"github.com/pithosfs/pithosfs/pithos"
 )
 
-// controlName is the read-only status directory at the root of a
-// whole-cloud mount.
+// controlName is the status directory at the root of every mount. At the
+// root of a container or prefix mount it hides an object of that name.
 const controlName = ".pithosfs"
+
+// addControl adds the control directory under root, the mount's root.
+func addControl(ctx context.Context, root *fs.Inode, s *fsys) {
+	ctl := root.NewPersistentInode(ctx, &controlDir{sys: s}, fs.StableAttr{Mode: fuse.S_IFDIR, Ino: inoOf("control")})
+	root.AddChild(controlName, ctl, true)
+}
+
+// isControl reports whether name in directory n is the control directory:
+// n is the mount's root and name is controlName.
+func isControl(n *fs.Inode, name string) bool {
+	return name == controlName && n.IsRoot()
+}
+
+// controlChild returns the control directory when isControl(n, name),
+// filling out; nil otherwise.
+func controlChild(n *fs.Inode, s *fsys, name string, out *fuse.EntryOut) *fs.Inode {
+	if !isControl(n, name) {
+		return nil
+	}
+	ch := n.GetChild(controlName)
+	if ch == nil {
+		return nil
+	}
+	s.dirAttr(&out.Attr, ch.StableAttr().Ino, startTime)
+	out.Mode = fuse.S_IFDIR | 0o555
+	return ch
+}
+
+// controlEntry is the control directory's readdir entry.
+func controlEntry() fuse.DirEntry {
+	return fuse.DirEntry{Name: controlName, Mode: fuse.S_IFDIR, Ino: inoOf("control")}
+}
+
+// hideControl returns the listing of directory n without an object or
+// directory named controlName when n is the mount's root (that name is the
+// control directory there).
+func hideControl(n *fs.Inode, l *listing) *listing {
+	if !n.IsRoot() {
+		return l
+	}
+	_, a := l.find(controlName)
+	_, b := l.find(controlName + rcloneLinkSuffix)
+	if !a && !b {
+		return l
+	}
+	entries := make([]pithos.DirEntry, 0, len(l.entries))
+	for _, e := range l.entries {
+		if displayName(e) != controlName {
+			entries = append(entries, e)
+		}
+	}
+	return newListing(entries, l.at)
+}
+
+// OnAdd adds the control directory when d is the root of a container or
+// prefix mount.
+func (d *dirNode) OnAdd(ctx context.Context) {
+	if d.IsRoot() {
+		addControl(ctx, &d.Inode, d.sys)
+	}
+}
+
+// OnAdd adds the control directory when a is the root of an account mount.
+func (a *accountNode) OnAdd(ctx context.Context) {
+	if a.IsRoot() {
+		addControl(ctx, &a.Inode, a.sys)
+	}
+}
 
 // rootNode is the root of a whole-cloud mount: the user's account, every
 // account sharing objects with the user, and the control directory.
@@ -38,8 +106,7 @@ var (
 )
 
 func (r *rootNode) OnAdd(ctx context.Context) {
-	ctl := r.NewPersistentInode(ctx, &controlDir{sys: r.sys}, fs.StableAttr{Mode: fuse.S_IFDIR, Ino: inoOf("control")})
-	r.AddChild(controlName, ctl, true)
+	addControl(ctx, &r.Inode, r.sys)
 	if c := r.sys.cfg.Control; c != nil {
 		control.Add(ctx, &r.Inode, *c)
 	}
@@ -99,10 +166,7 @@ func (r *rootNode) accountsList(ctx context.Context) ([]*account, syscall.Errno)
 }
 
 func (r *rootNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	if name == controlName {
-		ch := r.GetChild(controlName)
-		r.sys.dirAttr(&out.Attr, ch.StableAttr().Ino, startTime)
-		out.Mode = fuse.S_IFDIR | 0o555
+	if ch := controlChild(&r.Inode, r.sys, name, out); ch != nil {
 		return ch, 0
 	}
 	for _, d := range r.cloudDirs() {
@@ -142,7 +206,7 @@ func (r *rootNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 	if errno != 0 {
 		return nil, errno
 	}
-	out := []fuse.DirEntry{{Name: controlName, Mode: fuse.S_IFDIR, Ino: inoOf("control")}}
+	out := []fuse.DirEntry{controlEntry()}
 	for _, d := range r.cloudDirs() {
 		out = append(out, fuse.DirEntry{Name: d, Mode: fuse.S_IFDIR, Ino: r.GetChild(d).StableAttr().Ino})
 	}
@@ -209,6 +273,9 @@ func (a *accountNode) invalidate() {
 }
 
 func (a *accountNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	if ch := controlChild(&a.Inode, a.sys, name, out); ch != nil {
+		return ch, 0
+	}
 	m, errno := a.containers(ctx)
 	if errno != 0 {
 		return nil, errno
@@ -237,8 +304,14 @@ func (a *accountNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno)
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	out := make([]fuse.DirEntry, 0, len(names))
+	out := make([]fuse.DirEntry, 0, len(names)+1)
+	if a.IsRoot() {
+		out = append(out, controlEntry())
+	}
 	for _, n := range names {
+		if isControl(&a.Inode, n) {
+			continue // a container named .pithosfs is hidden at the root
+		}
 		out = append(out, fuse.DirEntry{Name: n, Mode: fuse.S_IFDIR, Ino: inoOf("container", a.acct.uuid, n)})
 	}
 	return fs.NewListDirStream(out), 0
@@ -246,6 +319,9 @@ func (a *accountNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno)
 
 // Mkdir creates a container.
 func (a *accountNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	if isControl(&a.Inode, name) {
+		return nil, syscall.EEXIST
+	}
 	created, err := a.acct.client.CreateContainer(ctx, name, pithos.CreateContainerOptions{})
 	a.invalidate()
 	if err != nil {
@@ -259,6 +335,9 @@ func (a *accountNode) Mkdir(ctx context.Context, name string, mode uint32, out *
 
 // Rmdir deletes an empty container (ENOTEMPTY otherwise).
 func (a *accountNode) Rmdir(ctx context.Context, name string) syscall.Errno {
+	if isControl(&a.Inode, name) {
+		return syscall.EPERM
+	}
 	err := a.acct.client.DeleteContainer(ctx, name, pithos.DeleteContainerOptions{})
 	a.invalidate()
 	if err != nil {

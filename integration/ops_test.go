@@ -356,9 +356,9 @@ func TestOpsMetricsAndLogs(t *testing.T) {
 	acct := filepath.Join(m.Dir, alice.Name, "m")
 	sh(t, fmt.Sprintf("cp %s %s/one.bin && cp %s %s/two.bin && cat %s/one.bin > /dev/null && ls -l %s > /dev/null",
 		shq(src), shq(acct), shq(src), shq(acct), shq(acct), shq(acct)))
-	uploads, err := os.ReadFile(filepath.Join(m.Dir, ".pithosfs", "uploads"))
+	uploads, err := os.ReadFile(filepath.Join(m.Dir, ".pithosfs", "uploads", "status"))
 	if err != nil || !strings.Contains(string(uploads), "no pending uploads") {
-		t.Errorf(".pithosfs/uploads: %q %v", uploads, err)
+		t.Errorf(".pithosfs/uploads/status: %q %v", uploads, err)
 	}
 	if j, err := os.ReadFile(filepath.Join(m.Dir, ".pithosfs", "uploads.json")); err != nil || strings.TrimSpace(string(j)) != "[]" {
 		t.Errorf(".pithosfs/uploads.json: %q %v", j, err)
