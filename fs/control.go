@@ -263,10 +263,8 @@ func failedEntryName(fc writeback.FailedCommit) string {
 	return r.Replace(fc.Container + "/" + fc.Name)
 }
 
-// failedItems lists every account's refused commits. Names shared by
-// several commits (the same file refused twice, or in two accounts) get
-// "~ID" appended, all of them, so each name stays the same whichever is
-// listed first; names are shortened to fit the 255-byte limit.
+// failedItems lists every account's refused commits, named by
+// nameFailed and sorted by name.
 func (s *fsys) failedItems() []failedItem {
 	s.mu.Lock()
 	type acctMgr struct {
@@ -279,27 +277,37 @@ func (s *fsys) failedItems() []failedItem {
 	}
 	s.mu.Unlock()
 	var out []failedItem
-	count := map[string]int{}
 	for _, am := range ms {
 		for _, fc := range am.m.Failed() {
-			it := failedItem{acct: am.uuid, m: am.m, fc: fc, name: failedEntryName(fc)}
-			count[it.name]++
-			out = append(out, it)
+			out = append(out, failedItem{acct: am.uuid, m: am.m, fc: fc})
 		}
 	}
-	for i := range out {
-		it := &out[i]
+	nameFailed(out)
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
+
+// nameFailed sets each item's name: failedEntryName, with "~ID" appended
+// to every item of a name shared by several (the same file refused twice,
+// or the same path in two accounts), so each name stays the same whichever
+// is listed first. A name over 255 bytes is cut to end in "~ID".
+func nameFailed(items []failedItem) {
+	count := map[string]int{}
+	for i := range items {
+		items[i].name = failedEntryName(items[i].fc)
+		count[items[i].name]++
+	}
+	for i := range items {
+		it := &items[i]
 		suffix := ""
 		if count[it.name] > 1 {
 			suffix = "~" + it.fc.ID
 		}
-		if limit := 255 - len(suffix); len(it.name) > limit {
+		if len(it.name)+len(suffix) > 255 {
 			it.name, suffix = it.name[:255-len(it.fc.ID)-1], "~"+it.fc.ID
 		}
 		it.name += suffix
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
-	return out
 }
 
 func (s *fsys) failedItem(name string) (failedItem, bool) {

@@ -39,12 +39,26 @@ func TestMountFailedCommitKeptAndDiscarded(t *testing.T) {
 		t.Fatalf("cp over the quota succeeded: %s", out)
 	}
 	t.Logf("cp over the quota: %v: %s", err, strings.TrimSpace(out))
+	// Two more refused files, removed below with rmdir and with rm of data.
+	for _, n := range []string{"two.bin", "three.bin"} {
+		if err := os.WriteFile(filepath.Join(m.Dir, n), randomBytes(1<<20+1), 0o644); err == nil {
+			t.Fatalf("%s over the quota: close() returned 0", n)
+		}
+	}
 	m.kill9(t)
 
 	m = startMountAt(t, m.Dir, args)
 	ctl := filepath.Join(m.Dir, ".pithosfs")
-	if got := strings.TrimSpace(sh(t, "ls "+shq(filepath.Join(ctl, "uploads", "failed")))); got != "q%2Fsub%2Freport.bin" {
+	failedList := filepath.Join(ctl, "uploads", "failed")
+	if got := strings.Fields(sh(t, "ls "+shq(failedList))); strings.Join(got, " ") != "q%2Fsub%2Freport.bin q%2Fthree.bin q%2Ftwo.bin" {
 		t.Fatalf("ls .pithosfs/uploads/failed = %q", got)
+	}
+	sh(t, "rmdir "+shq(filepath.Join(failedList, "q%2Ftwo.bin"))+" && rm "+shq(filepath.Join(failedList, "q%2Fthree.bin", "data")))
+	if got := strings.TrimSpace(sh(t, "ls "+shq(failedList))); got != "q%2Fsub%2Freport.bin" {
+		t.Fatalf("ls .pithosfs/uploads/failed after rmdir and rm data = %q", got)
+	}
+	if _, err := os.Stat(filepath.Join(failedList, "q%2Fthree.bin", "reason")); err == nil {
+		t.Error("reason still there after rm of data")
 	}
 	entry := filepath.Join(ctl, "uploads", "failed", "q%2Fsub%2Freport.bin")
 	if got := strings.Fields(sh(t, "ls "+shq(entry))); strings.Join(got, " ") != "data reason" {
