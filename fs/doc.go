@@ -5,6 +5,8 @@
 // block through the content-addressed cache with readahead, the namespace
 // operations that map onto server-side requests (mkdir markers, rmdir,
 // unlink, atomic rename by move), the metadata TTL cache, the errno mapping
-// of object-store errors, and the read-only .pithosfs control tree with
-// stats.json. Dirty-block staging and commits live in fs/writeback.
+// of object-store errors, and the .pithosfs control tree at every mount's
+// root (stats.json, uploads/status, uploads/failed/ with the commits the
+// server refused, uploads.json). Dirty-block staging and commits live in
+// fs/writeback.
 package fs
