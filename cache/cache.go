@@ -52,6 +52,7 @@ type Cache struct {
 	disk   *diskTier // nil without Dir
 	stats  counters
 	pfSem  *semaphore.Weighted
+	pool   *bufPool
 
 	ctx    context.Context // cancelled by Close; parent of every fetch
 	cancel context.CancelFunc
@@ -89,6 +90,7 @@ func Open(cfg Config) (*Cache, error) {
 		log:     log,
 		budget:  NewBudget(cfg.MemBytes),
 		pfSem:   semaphore.NewWeighted(int64(cfg.PrefetchConcurrency)),
+		pool:    newBufPool(),
 		flights: make(map[string]*flight),
 	}
 	c.mem = newMemTier(c.budget, &c.stats)
@@ -133,11 +135,35 @@ type flight struct {
 	cancel   context.CancelFunc
 	waiters  int
 	prefetch bool // only prefetches wait for it (guarded by Cache.mu)
-	// Results, set before done is closed.
-	data     []byte // stripped
+	// Results, set before done is closed. blk carries a reference of the
+	// flight's own, dropped once the load is finished and every waiter has
+	// taken its own reference or left (finished, dropped: guarded by
+	// Cache.mu).
+	blk      *blockBuf
 	fromDisk bool
 	err      error
+	finished bool
+	dropped  bool
 }
+
+// dropRef reports, once, that the flight's reference to its block can be
+// released. Called with Cache.mu held.
+func (f *flight) dropRef() bool {
+	if f.finished && f.waiters == 0 && f.blk != nil && !f.dropped {
+		f.dropped = true
+		return true
+	}
+	return false
+}
+
+// getMode says what a get hands its caller.
+type getMode int
+
+const (
+	modeEscape   getMode = iota // the bytes, for good (Get, GetStripped)
+	modeRef                     // a reference (GetRef)
+	modePrefetch                // nothing: the block is only loaded
+)
 
 // Get returns the block named by key, zero-extended to size bytes: from
 // memory, else from the disk tier, else by calling fetch. However many
@@ -147,11 +173,11 @@ type flight struct {
 // fetch is verified against a hash key; a fetch whose data does not match
 // returns a *VerifyError and nothing is cached.
 func (c *Cache) Get(ctx context.Context, key Key, size int, fetch FetchFunc) ([]byte, error) {
-	data, err := c.get(ctx, key, size, fetch, false)
+	blk, err := c.get(ctx, key, size, fetchFunc{plain: fetch}, modeEscape)
 	if err != nil {
 		return nil, err
 	}
-	return extend(data, size), nil
+	return extend(blk.data, size), nil
 }
 
 // GetStripped is Get without the zero extension: it returns the block's
@@ -159,12 +185,30 @@ func (c *Cache) Get(ctx context.Context, key Key, size int, fetch FetchFunc) ([]
 // to size are zeros). It never copies: readers serving part of a block take
 // it from the shared slice, which must not be modified.
 func (c *Cache) GetStripped(ctx context.Context, key Key, size int, fetch FetchFunc) ([]byte, error) {
-	return c.get(ctx, key, size, fetch, false)
+	blk, err := c.get(ctx, key, size, fetchFunc{plain: fetch}, modeEscape)
+	if err != nil {
+		return nil, err
+	}
+	return blk.data, nil
+}
+
+// GetRef is GetStripped for a reader that says when it is done with the
+// bytes (Ref.Release), so that the block's buffer can be reused once it
+// has left the cache; a block it has to fetch is read into a recycled
+// buffer by fetch.
+func (c *Cache) GetRef(ctx context.Context, key Key, size int, fetch FetchIntoFunc) (*Ref, error) {
+	blk, err := c.get(ctx, key, size, fetchFunc{into: fetch}, modeRef)
+	if err != nil {
+		return nil, err
+	}
+	return &Ref{b: blk}, nil
 }
 
 // get returns a block stripped of its trailing zeros, checked to be no
-// longer than size.
-func (c *Cache) get(ctx context.Context, key Key, size int, fetch FetchFunc, prefetch bool) ([]byte, error) {
+// longer than size: with a reference taken for the caller (modeRef),
+// escaped (modeEscape), or nil (modePrefetch).
+func (c *Cache) get(ctx context.Context, key Key, size int, fetch fetchFunc, mode getMode) (*blockBuf, error) {
+	prefetch := mode == modePrefetch
 	if err := key.validate(); err != nil {
 		return nil, err
 	}
@@ -172,16 +216,23 @@ func (c *Cache) get(ctx context.Context, key Key, size int, fetch FetchFunc, pre
 		return nil, fmt.Errorf("cache: negative size %d", size)
 	}
 	id := key.memID()
-	if data, first, ok := c.mem.get(id, prefetch); ok {
-		err := checkSize(key, data, size)
-		if err == nil {
-			c.stats.memHits.Add(1)
-			c.stats.bytesFromMem.Add(int64(size))
-			if first {
-				c.stats.readaheadHits.Add(1)
+	if blk, first, ok := c.mem.get(id, prefetch, !prefetch); ok {
+		err := checkSize(key, blk.data, size)
+		if err != nil {
+			if mode == modeRef {
+				blk.release()
 			}
+			return nil, err
 		}
-		return data, err
+		c.stats.memHits.Add(1)
+		c.stats.bytesFromMem.Add(int64(size))
+		if first {
+			c.stats.readaheadHits.Add(1)
+		}
+		if prefetch {
+			return nil, nil
+		}
+		return blk, nil
 	}
 
 	c.mu.Lock()
@@ -210,9 +261,11 @@ func (c *Cache) get(ctx context.Context, key Key, size int, fetch FetchFunc, pre
 	case <-ctx.Done():
 		c.mu.Lock()
 		f.waiters--
+		drop := false
 		if f.waiters == 0 {
 			select {
 			case <-f.done:
+				drop = f.dropRef()
 			default:
 				// Nobody wants it any more: stop the fetch, and let the
 				// next Get start afresh rather than join a cancelled one.
@@ -223,12 +276,27 @@ func (c *Cache) get(ctx context.Context, key Key, size int, fetch FetchFunc, pre
 			}
 		}
 		c.mu.Unlock()
+		if drop {
+			f.blk.release()
+		}
 		return nil, ctx.Err()
 	}
-	if f.err != nil {
-		return nil, f.err
+	blk := f.blk
+	err := f.err
+	if err == nil {
+		err = checkSize(key, blk.data, size)
 	}
-	if err := checkSize(key, f.data, size); err != nil {
+	if err == nil && !prefetch {
+		blk.acquire() // safe: the flight's reference is held until we leave
+	}
+	c.mu.Lock()
+	f.waiters--
+	drop := f.dropRef()
+	c.mu.Unlock()
+	if drop {
+		blk.release()
+	}
+	if err != nil {
 		return nil, err
 	}
 	if f.fromDisk {
@@ -237,26 +305,38 @@ func (c *Cache) get(ctx context.Context, key Key, size int, fetch FetchFunc, pre
 	} else {
 		c.stats.misses.Add(1)
 	}
-	return f.data, nil
+	if prefetch {
+		return nil, nil
+	}
+	return blk, nil
 }
 
 // load runs one flight: disk tier, then fetch, then fills both tiers. The
 // waiters are released before the block is queued for the disk: a disk
 // slower than the network holds back later fetches (diskSlots), never the
 // readers of this block.
-func (c *Cache) load(ctx context.Context, id string, key Key, size int, f *flight, fetch FetchFunc, charge bool) {
+func (c *Cache) load(ctx context.Context, id string, key Key, size int, f *flight, fetch fetchFunc, charge bool) {
 	defer c.wg.Done()
-	data, fromDisk, err := c.loadBlock(ctx, id, key, size, f, fetch, charge)
+	blk, fromDisk, err := c.loadBlock(ctx, id, key, size, f, fetch, charge)
+	toDisk := err == nil && !fromDisk && c.disk != nil
+	if toDisk {
+		blk.acquire() // the disk writer's
+	}
 	c.mu.Lock()
 	if c.flights[id] == f {
 		delete(c.flights, id)
 	}
+	f.blk, f.fromDisk, f.err = blk, fromDisk, err
+	f.finished = true
+	drop := f.dropRef()
 	c.mu.Unlock()
 	f.cancel()
-	f.data, f.fromDisk, f.err = data, fromDisk, err
 	close(f.done)
-	if err == nil && !fromDisk && c.disk != nil {
-		c.disk.write(key, data, true) // hands back the slot loadBlock took
+	if drop {
+		blk.release()
+	}
+	if toDisk {
+		c.disk.write(key, blk, true) // hands back the slot loadBlock took
 	}
 }
 
@@ -266,11 +346,12 @@ func (c *Cache) load(ctx context.Context, id string, key Key, size int, f *fligh
 // reservation does; when the budget is all firm reservations the fetch goes
 // ahead uncharged rather than wait (the write path may hold them while it
 // needs this block).
-func (c *Cache) loadBlock(ctx context.Context, id string, key Key, size int, f *flight, fetch FetchFunc, charge bool) (data []byte, fromDisk bool, err error) {
+func (c *Cache) loadBlock(ctx context.Context, id string, key Key, size int, f *flight, fetch fetchFunc, charge bool) (blk *blockBuf, fromDisk bool, err error) {
 	if c.disk != nil {
 		if data, ok := c.disk.read(key); ok {
-			c.mem.add(id, data, c.prefetched(f))
-			return data, true, nil
+			blk := plainBlock(data)
+			c.mem.add(id, blk, c.prefetched(f))
+			return blk, true, nil
 		}
 		// Bound what a disk slower than the network can pin in memory.
 		if err := c.disk.reserve(ctx); err != nil {
@@ -292,7 +373,7 @@ func (c *Cache) loadBlock(ctx context.Context, id string, key Key, size int, f *
 	}
 	defer release()
 	c.stats.fetches.Add(1)
-	raw, err := fetch(ctx)
+	raw, buf, err := fetch.call(ctx, c.pool, size)
 	if err != nil {
 		c.stats.fetchErrors.Add(1)
 		return nil, false, fmt.Errorf("cache: fetch block %s: %w", key.id, err)
@@ -301,18 +382,21 @@ func (c *Cache) loadBlock(ctx context.Context, id string, key Key, size int, f *
 	if err := verify(key, raw, "fetch"); err != nil {
 		c.stats.fetchErrors.Add(1)
 		c.stats.badFetches.Add(1)
+		keepIfUsed(c.pool, nil, buf)
 		return nil, false, err
 	}
 	if !key.hash && len(raw) != size {
 		// Nothing else can tell a short read from a block ending in zeros.
 		c.stats.fetchErrors.Add(1)
 		c.stats.badFetches.Add(1)
+		keepIfUsed(c.pool, nil, buf)
 		return nil, false, fmt.Errorf("%w: fetch of opaque block %q returned %d bytes, want %d", ErrSize, key.id, len(raw), size)
 	}
-	data = strip(raw)
+	data := strip(raw)
+	blk = newBlock(data, keepIfUsed(c.pool, data, buf), c.pool)
 	release()
-	c.mem.add(id, data, c.prefetched(f))
-	return data, false, nil
+	c.mem.add(id, blk, c.prefetched(f))
+	return blk, false, nil
 }
 
 // prefetched reports whether only prefetches have asked for f's block.
@@ -341,10 +425,13 @@ func (c *Cache) Put(key Key, data []byte) error {
 	if s == nil {
 		s = []byte{}
 	}
-	c.mem.add(key.memID(), s, false)
+	blk := plainBlock(s)
+	c.mem.add(key.memID(), blk, false)
 	if c.disk != nil {
-		c.disk.write(key, s, false)
+		blk.acquire()
+		c.disk.write(key, blk, false)
 	}
+	blk.release()
 	return nil
 }
 

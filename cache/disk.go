@@ -58,7 +58,7 @@ type diskEntry struct {
 
 type diskJob struct {
 	key     Key
-	data    []byte        // stripped
+	blk     *blockBuf     // stripped; the job holds a reference
 	slot    bool          // holds a reserve slot, released once written
 	flushed chan struct{} // set for a flush marker instead of a block
 }
@@ -80,8 +80,8 @@ type diskTier struct {
 	index    map[string]*list.Element // name → *diskEntry
 	order    *list.List               // front is most recently used
 	bytes    int64
-	pending  map[string][]byte // queued for writing, readable meanwhile
-	disabled bool              // writes stopped (disk full or read-only)
+	pending  map[string]*blockBuf // queued for writing, readable meanwhile
+	disabled bool                 // writes stopped (disk full or read-only)
 	closed   bool
 	errorLog bool // a write error other than "full" was logged
 
@@ -99,7 +99,7 @@ func openDisk(dir string, limit int64, log *zap.Logger, st *counters) (*diskTier
 		stats:   st,
 		index:   make(map[string]*list.Element),
 		order:   list.New(),
-		pending: make(map[string][]byte),
+		pending: make(map[string]*blockBuf),
 		queue:   make(chan diskJob, diskQueueLen),
 		done:    make(chan struct{}),
 		slots:   make(chan struct{}, diskSlots),
@@ -235,8 +235,9 @@ func (d *diskTier) read(k Key) ([]byte, bool) {
 	shard, name := k.fileName()
 	d.mu.Lock()
 	if p, ok := d.pending[name]; ok {
+		data := p.escape() // the job's reference keeps it alive until here
 		d.mu.Unlock()
-		return p, true
+		return data, true
 	}
 	el, ok := d.index[name]
 	if ok {
@@ -310,23 +311,25 @@ func (d *diskTier) reserve(ctx context.Context) error {
 func (d *diskTier) unreserve() { <-d.slots }
 
 // write queues a block for writing; it waits while the queue is full.
-// slot says whether the caller holds a reserve slot for it.
-func (d *diskTier) write(k Key, data []byte, slot bool) {
+// It takes over the caller's reference to blk. slot says whether the
+// caller holds a reserve slot for it.
+func (d *diskTier) write(k Key, blk *blockBuf, slot bool) {
 	_, name := k.fileName()
 	d.mu.Lock()
 	_, have := d.index[name]
 	_, queued := d.pending[name]
 	if d.closed || d.disabled || have || queued {
 		d.mu.Unlock()
+		blk.release()
 		if slot {
 			d.unreserve()
 		}
 		return
 	}
-	d.pending[name] = data
+	d.pending[name] = blk
 	d.senders.Add(1)
 	d.mu.Unlock()
-	d.queue <- diskJob{key: k, data: data, slot: slot}
+	d.queue <- diskJob{key: k, blk: blk, slot: slot}
 	d.senders.Done()
 }
 
@@ -338,6 +341,7 @@ func (d *diskTier) writer() {
 			continue
 		}
 		d.store(job)
+		job.blk.release()
 		if job.slot {
 			d.unreserve()
 		}
@@ -357,7 +361,7 @@ func (d *diskTier) store(job diskJob) {
 	var size int64
 	err := errors.New("disk writes disabled")
 	if !disabled {
-		size, err = d.writeFile(job.key, shard, name, job.data)
+		size, err = d.writeFile(job.key, shard, name, job.blk.data)
 	}
 	d.mu.Lock()
 	delete(d.pending, name)

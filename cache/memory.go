@@ -13,11 +13,12 @@ import (
 const entryOverhead = 256
 
 type memEntry struct {
-	data       []byte // stripped of trailing zeros; never modified
-	prefetched bool   // inserted by a prefetch and not read since
+	blk        *blockBuf // the tier holds one reference, dropped at eviction
+	size       int64     // len(blk.data), fixed at insertion
+	prefetched bool      // inserted by a prefetch and not read since
 }
 
-func (e *memEntry) charge() int64 { return int64(len(e.data)) + entryOverhead }
+func (e *memEntry) charge() int64 { return e.size + entryOverhead }
 
 // memTier is an LRU of blocks whose total charge is reserved from the
 // shared Budget. Lock order: memTier.mu before Budget.mu.
@@ -44,13 +45,15 @@ func newMemTier(b *Budget, st *counters) *memTier {
 
 // onEvict runs under m.mu for every entry leaving the LRU.
 func (m *memTier) onEvict(_ string, e *memEntry) {
-	m.bytes -= int64(len(e.data))
+	m.bytes -= e.size
 	m.budget.Release(e.charge())
+	e.blk.release()
 }
 
-// get returns a block's stripped data and whether it was a prefetched block
-// read for the first time (only when !prefetch).
-func (m *memTier) get(id string, prefetch bool) (data []byte, firstReadahead, ok bool) {
+// get returns a cached block, with a reference taken for the caller when
+// ref is set, and whether it was a prefetched block read for the first
+// time (only when !prefetch).
+func (m *memTier) get(id string, prefetch, ref bool) (blk *blockBuf, firstReadahead, ok bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e, ok := m.lru.Get(id)
@@ -61,7 +64,10 @@ func (m *memTier) get(id string, prefetch bool) (data []byte, firstReadahead, ok
 		e.prefetched = false
 		firstReadahead = true
 	}
-	return e.data, firstReadahead, true
+	if ref {
+		e.blk.acquire() // safe: the tier's own reference keeps it alive
+	}
+	return e.blk, firstReadahead, true
 }
 
 func (m *memTier) contains(id string) bool {
@@ -71,9 +77,10 @@ func (m *memTier) contains(id string) bool {
 }
 
 // add caches a block if the budget allows it (evicting older blocks as
-// needed) and reports whether it did.
-func (m *memTier) add(id string, data []byte, prefetched bool) bool {
-	e := &memEntry{data: data, prefetched: prefetched}
+// needed), taking a reference to it, and reports whether it did. The
+// caller must hold a reference.
+func (m *memTier) add(id string, blk *blockBuf, prefetched bool) bool {
+	e := &memEntry{blk: blk, size: int64(len(blk.data)), prefetched: prefetched}
 	if m.contains(id) {
 		return true
 	}
@@ -86,8 +93,9 @@ func (m *memTier) add(id string, data []byte, prefetched bool) bool {
 		m.budget.Release(e.charge())
 		return true
 	}
+	blk.acquire()
 	m.lru.Add(id, e)
-	m.bytes += int64(len(data))
+	m.bytes += e.size
 	return true
 }
 

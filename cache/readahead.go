@@ -97,6 +97,16 @@ func (c *Cache) NewPrefetcher(ctx context.Context) *Prefetcher {
 // prefetched, the prefetcher is closed, or the budget has no room; it
 // reports whether it started. It never blocks on the fetch.
 func (p *Prefetcher) Prefetch(key Key, size int, fetch FetchFunc) bool {
+	return p.prefetch(key, size, fetchFunc{plain: fetch})
+}
+
+// PrefetchInto is Prefetch with a fetch that reads into a (recycled)
+// buffer, as GetRef's does.
+func (p *Prefetcher) PrefetchInto(key Key, size int, fetch FetchIntoFunc) bool {
+	return p.prefetch(key, size, fetchFunc{into: fetch})
+}
+
+func (p *Prefetcher) prefetch(key Key, size int, fetch fetchFunc) bool {
 	if p.ctx.Err() != nil || key.validate() != nil || size < 0 {
 		return false
 	}
@@ -131,7 +141,7 @@ func (p *Prefetcher) Prefetch(key Key, size int, fetch FetchFunc) bool {
 		}
 		defer p.c.pfSem.Release(1)
 		// The error reaches the reader when it asks for the block itself.
-		_, _ = p.c.get(p.ctx, key, size, fetch, true)
+		_, _ = p.c.get(p.ctx, key, size, fetch, modePrefetch)
 	}()
 	return true
 }

@@ -261,28 +261,40 @@ func (h *fileHandle) key(idx int64, opaque bool) cache.Key {
 	return cache.OpaqueKey(fmt.Sprintf("obj:%s/%s/%s@%s#%d", h.acct.uuid, h.container, h.name, h.etag, idx))
 }
 
-// fetch returns the range GET of block idx, conditional on the ETag the
-// file was opened at.
-func (h *fileHandle) fetch(idx int64) cache.FetchFunc {
-	return func(ctx context.Context) ([]byte, error) {
-		return h.acct.client.ReadRange(ctx, h.container, h.name, idx*h.bs, h.blockLen(idx), h.size,
+// fetch returns the range GET of block idx into the cache's buffer (of the
+// block's length), conditional on the ETag the file was opened at.
+func (h *fileHandle) fetch(idx int64) cache.FetchIntoFunc {
+	return func(ctx context.Context, buf []byte) ([]byte, error) {
+		return h.acct.client.ReadRangeInto(ctx, h.container, h.name, idx*h.bs, h.size, buf[:h.blockLen(idx)],
 			pithos.GetOptions{Conditions: pithos.Conditions{IfMatch: h.etag}})
 	}
 }
 
 // block returns block idx stripped of its trailing zeros (the cache's
-// shared slice: never modified). ctx (the FUSE request's) only bounds the
-// wait: an interrupt abandons this read, never a fetch other readers share.
-func (h *fileHandle) block(ctx context.Context, idx int64) ([]byte, error) {
+// shared bytes: never modified, valid until the Ref is released). ctx (the
+// FUSE request's) only bounds the wait: an interrupt abandons this read,
+// never a fetch other readers share.
+func (h *fileHandle) block(ctx context.Context, idx int64) (*cache.Ref, error) {
 	n := int(h.blockLen(idx))
-	data, err := h.f.sys.cache.GetStripped(ctx, h.key(idx, false), n, h.fetch(idx))
+	ref, err := h.f.sys.cache.GetRef(ctx, h.key(idx, false), n, h.fetch(idx))
 	var ve *cache.VerifyError
 	if h.hm != nil && idx == h.numBlocks()-1 && errors.As(err, &ve) {
 		// A short last block whose hash covers bytes past the end (§9.4).
-		data, err = h.f.sys.cache.GetStripped(ctx, h.key(idx, true), n, h.fetch(idx))
+		ref, err = h.f.sys.cache.GetRef(ctx, h.key(idx, true), n, h.fetch(idx))
 	}
-	return data, err
+	return ref, err
 }
+
+// refResult hands the kernel part of a cached block without a copy and
+// releases the block once go-fuse has written the reply.
+type refResult struct {
+	ref  *cache.Ref
+	data []byte
+}
+
+func (r *refResult) Bytes([]byte) ([]byte, fuse.Status) { return r.data, fuse.OK }
+func (r *refResult) Size() int                          { return len(r.data) }
+func (r *refResult) Done()                              { r.ref.Release() }
 
 func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	s := h.f.sys
@@ -295,34 +307,39 @@ func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Rea
 	for idx := first; idx <= last; idx++ {
 		from, to := h.ra.Access(idx, nb)
 		for j := from; j < to; j++ {
-			h.pf.Prefetch(h.key(j, false), int(h.blockLen(j)), h.fetch(j))
+			h.pf.PrefetchInto(h.key(j, false), int(h.blockLen(j)), h.fetch(j))
 		}
 	}
-	out := dest[:end-off]
+	var res fuse.ReadResult
 	for idx := first; idx <= last; idx++ {
-		data, err := h.block(ctx, idx)
+		ref, err := h.block(ctx, idx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, syscall.EINTR
 			}
 			return nil, s.fail("read", h.path, err)
 		}
+		data := ref.Bytes()
 		bstart := idx * h.bs
 		lo, hi := max(off, bstart)-bstart, min(end, bstart+h.bs)-bstart
 		if first == last && hi <= int64(len(data)) {
 			// The whole read lies in one block's stored bytes: hand the
-			// kernel the cached slice itself, with no copy.
-			out = data[lo:hi]
+			// kernel the cached bytes themselves, with no copy.
+			res = &refResult{ref: ref, data: data[lo:hi]}
 			break
 		}
 		// Copy what the block stores; the rest of its range is zeros.
 		at := dest[bstart+lo-off : bstart+hi-off]
 		n := copy(at, data[min(lo, int64(len(data))):min(hi, int64(len(data)))])
 		clear(at[n:])
+		ref.Release()
+	}
+	if res == nil {
+		res = fuse.ReadResultData(dest[:end-off])
 	}
 	s.stats.reads.Add(1)
 	s.stats.readB.Add(end - off)
-	return fuse.ReadResultData(out), 0
+	return res, 0
 }
 
 func (h *fileHandle) Release(ctx context.Context) syscall.Errno {

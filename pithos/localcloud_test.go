@@ -337,6 +337,15 @@ func TestLocalPartialWrites(t *testing.T) {
 	if b, err := cl.c.ReadRange(ctx, "c", "o", 3000, 10, 3000, pithos.GetOptions{}); err != nil || len(b) != 0 {
 		t.Fatalf("range at EOF: %d, %v", len(b), err)
 	}
+	buf := bytes.Repeat([]byte{0xee}, 100)
+	b, err = cl.c.ReadRangeInto(ctx, "c", "o", 990, 3000, buf, pithos.GetOptions{})
+	if err != nil || !bytes.Equal(b, data[990:1090]) || &b[0] != &buf[0] {
+		t.Fatalf("range into a buffer: %v", err)
+	}
+	b, err = cl.c.ReadRangeInto(ctx, "c", "o", 2990, 3000, buf, pithos.GetOptions{})
+	if err != nil || !bytes.Equal(b, data[2990:]) || &b[0] != &buf[0] {
+		t.Fatalf("clamped range into a buffer: %v", err)
+	}
 }
 
 func TestLocalCopyMoveSubtree(t *testing.T) {

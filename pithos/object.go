@@ -145,6 +145,25 @@ func (c *Client) ReadRange(ctx context.Context, container, name string, offset, 
 	return c.readRangeInto(ctx, container, name, offset, make([]byte, length), opts)
 }
 
+// ReadRangeInto is ReadRange into the caller's buffer: it reads up to len(buf) bytes at offset
+// (clamped like ReadRange's) into buf, overwriting it, and returns the part of buf filled.
+func (c *Client) ReadRangeInto(ctx context.Context, container, name string, offset, size int64, buf []byte, opts GetOptions) ([]byte, error) {
+	if offset < 0 {
+		return nil, fmt.Errorf("pithos: bad range %d+%d", offset, len(buf))
+	}
+	length := int64(len(buf))
+	if size >= 0 {
+		if offset >= size {
+			return buf[:0], nil
+		}
+		length = min(length, size-offset)
+	}
+	if length == 0 {
+		return buf[:0], nil
+	}
+	return c.readRangeInto(ctx, container, name, offset, buf[:length], opts)
+}
+
 // readRangeInto fills buf from offset (the range must lie inside the object) and returns the bytes read.
 func (c *Client) readRangeInto(ctx context.Context, container, name string, offset int64, buf []byte, opts GetOptions) ([]byte, error) {
 	length := int64(len(buf))

@@ -1,0 +1,175 @@
+package cache
+
+import (
+	"context"
+	"sync/atomic"
+	"unsafe"
+)
+
+// A sequential read of a large object fetches a new block every few
+// milliseconds. Allocating each one afresh costs more than the network
+// copy: the collector has to run near the memory limit, the runtime hands
+// freed pages back to the kernel, and every new block faults them in and
+// zeroes them again. So the buffers of fetched blocks are recycled: a block
+// counts its holders (the memory tier, the disk writer, each Ref a reader
+// holds, the flight that loaded it), and when the last one lets go, its
+// buffer goes back to a small free list for the next fetch. A block whose
+// bytes were handed out without a Ref (Get, GetStripped) is never
+// recycled: the garbage collector frees it as before.
+
+// poolBlockSize is the one buffer size recycled: the Pithos+ block size
+// (and the size the mount uses for plain Swift objects).
+const poolBlockSize = 4 << 20
+
+// poolBuffers bounds the free buffers kept (4 × 4 MiB). They are idle
+// memory outside the budget, so the list is kept short: in a sequential
+// read a buffer comes back about as often as one is taken.
+const poolBuffers = 4
+
+// bufPool is a bounded free list of poolBlockSize buffers.
+type bufPool struct {
+	free chan []byte
+}
+
+func newBufPool() *bufPool { return &bufPool{free: make(chan []byte, poolBuffers)} }
+
+// get returns a buffer of size bytes (its contents are garbage) and
+// whether it is recyclable: only poolBlockSize buffers are.
+func (p *bufPool) get(size int) ([]byte, bool) {
+	if size != poolBlockSize {
+		return make([]byte, size), false
+	}
+	select {
+	case b := <-p.free:
+		return b[:size], true
+	default:
+		return make([]byte, size), true
+	}
+}
+
+// put offers a buffer back; it is dropped when the list is full.
+func (p *bufPool) put(b []byte) {
+	if cap(b) != poolBlockSize {
+		return
+	}
+	select {
+	case p.free <- b[:cap(b)]:
+	default:
+	}
+}
+
+// blockBuf is a cached block's bytes (stripped of trailing zeros, never
+// modified) and the count of its holders.
+type blockBuf struct {
+	data []byte
+	// buf is the recyclable buffer data lies in, nil when there is none.
+	buf  []byte
+	pool *bufPool
+	refs atomic.Int64
+}
+
+// newBlock returns a block with one reference, its creator's.
+func newBlock(data, buf []byte, pool *bufPool) *blockBuf {
+	b := &blockBuf{data: data, buf: buf, pool: pool}
+	b.refs.Store(1)
+	return b
+}
+
+// plainBlock wraps bytes that are never recycled.
+func plainBlock(data []byte) *blockBuf { return newBlock(data, nil, nil) }
+
+// acquire adds a reference; the caller must already hold one (or hold a
+// lock that keeps one alive, as the memory tier's does for its entries).
+func (b *blockBuf) acquire() { b.refs.Add(1) }
+
+// escape hands the bytes out for good: the block is never recycled.
+func (b *blockBuf) escape() []byte {
+	b.refs.Add(1)
+	return b.data
+}
+
+// release drops a reference; the last one recycles the buffer.
+func (b *blockBuf) release() {
+	n := b.refs.Add(-1)
+	if n < 0 {
+		panic("cache: block released more often than acquired")
+	}
+	if n == 0 && b.buf != nil && b.pool != nil {
+		buf := b.buf
+		b.buf, b.data = nil, nil
+		b.pool.put(buf)
+	}
+}
+
+// Ref is a reader's reference to a cached block: its bytes stay valid
+// (and unmodified) until Release, after which they may be reused for
+// another block. Release exactly once.
+type Ref struct {
+	b *blockBuf
+}
+
+// Bytes returns the block up to its last non-zero byte; the bytes from
+// len(Bytes()) to the size asked for are zeros. Do not modify them.
+func (r *Ref) Bytes() []byte { return r.b.data }
+
+// Release gives the block back.
+func (r *Ref) Release() {
+	if r.b != nil {
+		b := r.b
+		r.b = nil
+		b.release()
+	}
+}
+
+// FetchIntoFunc is a FetchFunc that reads the block into buf (size bytes,
+// possibly a recycled buffer holding another block's bytes) and returns the
+// part of buf it filled. The same rules as for FetchFunc apply to what it
+// returns; a slice that is not a prefix of buf is kept as it is (and buf
+// goes back to the pool).
+type FetchIntoFunc func(ctx context.Context, buf []byte) ([]byte, error)
+
+// fetchFunc is how the cache calls a fetch: with a buffer when the fetch
+// can use one.
+type fetchFunc struct {
+	plain FetchFunc
+	into  FetchIntoFunc
+}
+
+func (f fetchFunc) call(ctx context.Context, p *bufPool, size int) (data, buf []byte, err error) {
+	if f.into == nil {
+		data, err = f.plain(ctx)
+		return data, nil, err
+	}
+	buf, recyclable := p.get(size)
+	data, err = f.into(ctx, buf)
+	if err != nil || !recyclable {
+		if recyclable {
+			p.put(buf)
+		}
+		return data, nil, err
+	}
+	return data, keepIfUsed(p, data, buf), nil
+}
+
+// keepIfUsed returns buf if data lies in it; otherwise it gives buf back
+// to the pool and returns nil.
+func keepIfUsed(p *bufPool, data, buf []byte) []byte {
+	if buf == nil {
+		return nil
+	}
+	if overlaps(data, buf) {
+		return buf
+	}
+	p.put(buf)
+	return nil
+}
+
+// overlaps reports whether a's bytes lie in b's array.
+func overlaps(a, b []byte) bool {
+	if cap(a) == 0 || cap(b) == 0 {
+		return false
+	}
+	a0 := uintptr(unsafe.Pointer(unsafe.SliceData(a)))
+	b0 := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return a0 >= b0 && a0 < b0+uintptr(cap(b))
+}

@@ -1,0 +1,121 @@
+package cache
+
+import (
+	"bytes"
+	"context"
+	"sync"
+	"testing"
+	"unsafe"
+)
+
+// intoFetch copies data into the buffer the cache passes and records that
+// buffer's address.
+func intoFetch(data []byte, got *uintptr) FetchIntoFunc {
+	return func(_ context.Context, buf []byte) ([]byte, error) {
+		*got = uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
+		return buf[:copy(buf, data)], nil
+	}
+}
+
+func getRef(t *testing.T, c *Cache, data []byte, got *uintptr) *Ref {
+	t.Helper()
+	r, err := c.GetRef(context.Background(), hashKey(data), len(data), intoFetch(data, got))
+	if err != nil {
+		t.Fatalf("GetRef: %v", err)
+	}
+	if !bytes.Equal(r.Bytes(), data) {
+		t.Fatal("GetRef returned other bytes")
+	}
+	return r
+}
+
+// TestBufferRecycling: with room for one 4 MiB block in memory, a block
+// nobody holds any more lends its buffer to the next fetch; a block a
+// reader still holds, or whose bytes GetStripped handed out, keeps its own.
+func TestBufferRecycling(t *testing.T) {
+	c := openCache(t, Config{MemBytes: poolBlockSize + entryOverhead})
+	a, b, d, e := block(1, poolBlockSize), block(2, poolBlockSize), block(3, poolBlockSize), block(4, poolBlockSize)
+	var bufA, bufB, bufD, bufE uintptr
+
+	getRef(t, c, a, &bufA).Release()
+	rb := getRef(t, c, b, &bufB) // evicts a, whose buffer nobody holds
+	if bufB != bufA {
+		t.Fatalf("the fetch of b got a new buffer, not a's (which nobody held)")
+	}
+
+	// b is still held when d's fetch evicts it: d needs another buffer and
+	// b's bytes stay as they were until b is released.
+	rd := getRef(t, c, d, &bufD)
+	if bufD == bufB {
+		t.Fatal("the fetch of d reused b's buffer while a reader held b")
+	}
+	if !bytes.Equal(rb.Bytes(), b) {
+		t.Fatal("b changed while held")
+	}
+	rb.Release()
+	rd.Release()
+	if c.Stats().BudgetUsed > poolBlockSize+entryOverhead {
+		t.Fatalf("budget used %d after releasing everything", c.Stats().BudgetUsed)
+	}
+
+	// d's bytes handed out by GetStripped: never recycled.
+	got, err := c.GetStripped(context.Background(), hashKey(d), len(d), failFetch(t))
+	if err != nil || !bytes.Equal(got, d) {
+		t.Fatalf("GetStripped(d): %v", err)
+	}
+	getRef(t, c, e, &bufE).Release() // evicts d
+	if bufE == bufD {
+		t.Fatal("the fetch of e reused d's buffer after GetStripped handed it out")
+	}
+	if !bytes.Equal(got, d) {
+		t.Fatal("bytes handed out by GetStripped changed")
+	}
+}
+
+// TestRefsUnderConcurrency has readers holding, releasing and re-getting
+// a working set larger than the memory budget (so blocks are evicted and
+// buffers reused all the time) and checks every byte they see.
+func TestRefsUnderConcurrency(t *testing.T) {
+	c := openCache(t, Config{MemBytes: 3 * (poolBlockSize + entryOverhead), Dir: t.TempDir()})
+	blocks := make([][]byte, 6)
+	for i := range blocks {
+		blocks[i] = block(uint64(10+i), poolBlockSize)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 8; i++ {
+				data := blocks[(w+i)%len(blocks)]
+				fetch := func(_ context.Context, buf []byte) ([]byte, error) { return buf[:copy(buf, data)], nil }
+				r, err := c.GetRef(context.Background(), hashKey(data), len(data), fetch)
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				pf := c.NewPrefetcher(context.Background())
+				next := blocks[(w+i+1)%len(blocks)]
+				pf.PrefetchInto(hashKey(next), len(next), func(_ context.Context, buf []byte) ([]byte, error) { return buf[:copy(buf, next)], nil })
+				if !bytes.Equal(r.Bytes(), data) {
+					errs <- "a held block changed"
+				}
+				pf.Close()
+				if !bytes.Equal(r.Bytes(), data) {
+					errs <- "a held block changed"
+				}
+				r.Release()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
+	}
+	c.settle()
+	if used := c.Stats().BudgetUsed; used > c.Stats().BudgetLimit {
+		t.Fatalf("budget used %d > limit", used)
+	}
+}
