@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -310,6 +311,12 @@ func (c *Client) UploadBlock(ctx context.Context, container string, data []byte)
 		return "", err
 	}
 	return want, nil
+}
+
+// UploadHashedBlock is UploadBlock for a block whose hash the caller has already computed
+// (BlockHashHex(data)): the server's reply is checked against hash without hashing data again.
+func (c *Client) UploadHashedBlock(ctx context.Context, container, hash string, data []byte) error {
+	return c.uploadBlock(ctx, container, data, strings.ToLower(hash))
 }
 
 // uploadBlock sends data and checks that the server stored it under want (so data that does not match

@@ -151,6 +151,9 @@ func (f *File) persist(snap *snapshot, base Base, create bool) (*record, error) 
 	f.mu.Lock()
 	since := f.since
 	f.mu.Unlock()
+	if since.IsZero() {
+		since = time.Now()
+	}
 	rec := &record{ID: f.id, Container: base.Container, Name: base.Name, ContentType: base.ContentType, Meta: base.Meta,
 		Swift: base.Swift, BlockSize: bs, BlockHash: base.BlockHash, Size: snap.size, Blocks: map[int64]string{},
 		Clip: snap.clip, BaseETag: base.ETag, BaseVersion: base.Version, BaseSize: base.Size, Created: since}
@@ -447,7 +450,7 @@ func (m *Manager) put(ctx context.Context, rec *record, src blockSource, hook fu
 			if err != nil {
 				return nil, err
 			}
-			if _, err := c.UploadBlock(ctx, rec.Container, data); err != nil {
+			if err := c.UploadHashedBlock(ctx, rec.Container, rec.Hashes[i], data); err != nil {
 				break
 			}
 			m.stats.blocksUploaded.Add(1)

@@ -422,7 +422,7 @@ func (m *Manager) eagerRound(f *File, items []*sealedBlock) error {
 	for h, its := range byHash {
 		g.Go(func() error {
 			if lacking[h] {
-				if _, err := m.cfg.Client.UploadBlock(ctx, b.Container, its[0].data); err != nil {
+				if err := m.cfg.Client.UploadHashedBlock(ctx, b.Container, h, its[0].data); err != nil {
 					return err
 				}
 				m.stats.blocksUploaded.Add(1)
