@@ -35,7 +35,7 @@ func registerMountMetrics(met *metrics.Metrics, bc *cache.Cache, mnt *atomic.Poi
 
 	for _, st := range pendingStates {
 		st := st
-		met.GaugeFunc("pending_commits", "Files whose changes are not on the server yet, by state (as in .pithosfs/uploads).",
+		met.GaugeFunc("pending_commits", "Files whose changes are not on the server yet, by state (as in .pithosfs/uploads/status).",
 			prometheus.Labels{"state": st}, func() float64 {
 				m := mnt.Load()
 				if m == nil {
