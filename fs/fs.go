@@ -252,6 +252,17 @@ func raiseReadahead(mountpoint string, log *zap.Logger) {
 	}
 }
 
+// StopCommits makes commits stop short of the server from now on, their
+// changes kept in the journal for the next mount (a second Ctrl-C at
+// unmount); see writeback.Manager.StopCommits.
+func (m *Mounted) StopCommits() {
+	m.sys.mu.Lock()
+	defer m.sys.mu.Unlock()
+	for _, w := range m.sys.managers {
+		w.StopCommits()
+	}
+}
+
 // FlushAll commits every file with unflushed changes (before unmounting),
 // reporting progress.
 func (m *Mounted) FlushAll(ctx context.Context, progress func(writeback.FlushProgress)) error {

@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -203,5 +205,59 @@ func TestMountKillDuringWriteBurst(t *testing.T) {
 	t.Logf("%d files acknowledged and intact; %d interrupted (%d completed from the journal, the rest absent)", acked, unacked, completed)
 	if _, err := os.Stat(filepath.Join(c, results[0].name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("stat through the new mount: %v", err)
+	}
+}
+
+// TestMountUnmountServerDown: the server goes down while files are open with unflushed writes. SIGTERM
+// starts the final flush, which cannot reach the server; a second SIGTERM stops it. The daemon exits,
+// having written every pending change to the journal, and the next mount (server back) commits them.
+func TestMountUnmountServerDown(t *testing.T) {
+	srv := startServe(t)
+	srv.put(t, alice, "u", nil, nil)
+	args := mountArgs{URL: srv.identityURL(), Token: alice.Token, CacheDir: filepath.Join(t.TempDir(), "cache")}
+	m := startMount(t, args)
+	c := filepath.Join(m.Dir, alice.Name, "u")
+	want := map[string][]byte{}
+	var open []*os.File
+	for i := range 3 {
+		n := fmt.Sprintf("f%d", i)
+		want[n] = randomBytes(1<<20*i + 1000)
+		f, err := os.Create(filepath.Join(c, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.Write(want[n]); err != nil {
+			t.Fatal(err)
+		}
+		open = append(open, f)
+	}
+	srv.stop()
+
+	_ = m.cmd.Process.Signal(syscall.SIGTERM)
+	time.Sleep(500 * time.Millisecond)
+	_ = m.cmd.Process.Signal(syscall.SIGTERM)
+	second := time.Now()
+	for _, f := range open {
+		_ = f.Close() // EIO or ENOTCONN: the server is down
+	}
+	select {
+	case <-m.done:
+		t.Logf("daemon exited %v after the second SIGTERM", time.Since(second).Round(time.Millisecond))
+	case <-time.After(time.Until(second.Add(10 * time.Second))):
+		t.Fatalf("daemon still running 10s after the second SIGTERM\n%s", m.stderrText())
+	}
+	if !strings.Contains(m.stderrText(), "stopping the commits") {
+		t.Errorf("stderr does not say the flush was stopped:\n%s", m.stderrText())
+	}
+
+	srv.start(t)
+	m = startMountAt(t, m.Dir, args)
+	for n, data := range want {
+		if got := srv.tryGet(t, alice, "u/"+n); !bytes.Equal(got, data) {
+			t.Errorf("%s after the remount: %d bytes on the server, want %d", n, len(got), len(data))
+		}
+	}
+	if ups := m.pendingUploads(t); len(ups) != 0 {
+		t.Errorf("pending after the remount: %v", ups)
 	}
 }

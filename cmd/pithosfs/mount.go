@@ -273,17 +273,39 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 	case <-done:
 		rd.stopping()
 		fmt.Fprintf(os.Stderr, "pithosfs: %s was unmounted\n", mountpoint)
-		return flushAll(mnt)
+		fctx, stop := stopOnSignal(sigs, mnt)
+		defer stop()
+		return flushAll(fctx, mnt)
 	case s := <-sigs:
 		rd.stopping()
 		fmt.Fprintf(os.Stderr, "pithosfs: %s: unmounting %s\n", s, mountpoint)
 	}
-	ferr := flushAll(mnt)
+	fctx, stop := stopOnSignal(sigs, mnt)
+	defer stop()
+	ferr := flushAll(fctx, mnt)
 	unmount(srv, mountpoint, done, log)
-	if err := flushAll(mnt); err != nil { // writes that raced with the unmount
+	if err := flushAll(fctx, mnt); err != nil { // writes that raced with the unmount
 		return err
 	}
 	return ferr
+}
+
+// stopOnSignal returns the context of the final flush: a further signal
+// ends it, and the commits not done by then stay in the journal, written
+// durably, for the next mount to complete (a second Ctrl-C exits promptly
+// even when the server is unreachable, and loses nothing).
+func stopOnSignal(sigs <-chan os.Signal, mnt *pfs.Mounted) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		select {
+		case s := <-sigs:
+			fmt.Fprintf(os.Stderr, "pithosfs: %s: stopping the commits; what is not on the server yet stays in the journal and is committed at the next mount\n", s)
+			mnt.StopCommits()
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
 }
 
 // mountPathResolver maps a path inside this mount (absolute, under
@@ -313,9 +335,10 @@ func mountPathResolver(mountpoint string, cfg pfs.Config) func(string) (image.Lo
 	}
 }
 
-// flushAll commits every pending write, printing progress for large files.
-func flushAll(mnt *pfs.Mounted) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+// flushAll commits every pending write, printing progress for large files,
+// until ctx ends (see stopOnSignal).
+func flushAll(ctx context.Context, mnt *pfs.Mounted) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
 	defer cancel()
 	err := mnt.FlushAll(ctx, func(p writeback.FlushProgress) {
 		switch {

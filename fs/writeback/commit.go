@@ -38,6 +38,9 @@ func (f *File) commit(ctx context.Context, hook func(int64)) error {
 	defer f.cmu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, f.m.cfg.CommitTimeout)
 	defer cancel()
+	if f.m.stopping.Load() {
+		cancel() // the commit fails at once, its data kept in the journal
+	}
 
 	// Early uploads of this file finish first: their blocks become stored
 	// ones, which the commit neither hashes nor sends.

@@ -1,6 +1,7 @@
 package writeback
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -74,6 +75,18 @@ func classify(container, name string, err error) error {
 		return &CommitError{Container: container, Name: name, Permanent: true, Err: err}
 	}
 	return &CommitError{Container: container, Name: name, Err: err}
+}
+
+// unreachable reports whether err is a commit that failed for want of the
+// server (a network error or a 5xx after the client's retries) rather than
+// because it refused the commit or the local disk failed.
+func unreachable(err error) bool {
+	var c *CommitError
+	if !errors.As(err, &c) || c.Permanent || errors.Is(err, context.Canceled) {
+		return false
+	}
+	st := synnefo.StatusOf(err)
+	return st == 0 || st >= 500
 }
 
 // retryable reports whether a background retry can help.

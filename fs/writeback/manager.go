@@ -71,6 +71,8 @@ type Manager struct {
 	closed bool
 	eager  chan struct{} // early block uploads in flight (nil: disabled)
 
+	stopping atomic.Bool // StopCommits was called
+
 	stats counters
 }
 
@@ -690,9 +692,26 @@ type FlushProgress struct {
 	Err             error
 }
 
+// StopCommits makes every commit from now on stop short of the server, and
+// ends the early uploads and background retries in flight: changes go
+// durably to the journal instead, and the commits fail with a CommitError;
+// the next mount's Recover completes them. For an unmount that must not
+// wait for the server (a second Ctrl-C).
+func (m *Manager) StopCommits() {
+	m.stopping.Store(true)
+	m.cancel()
+}
+
 // FlushAll commits every file with pending changes (for unmount), reporting
-// progress when progress is not nil. It stops starting new commits when ctx
-// ends and returns the joined errors of the commits that failed.
+// progress when progress is not nil, and returns the joined errors of the
+// commits that failed. When ctx ends (a second Ctrl-C) the commit in flight
+// stops and so do the remaining ones, at once: each then fails like a commit
+// that lost the server, so its data is written durably to the journal,
+// where the next mount's Recover finds and completes it. Once one commit
+// fails because the server is unreachable (network error or 5xx after the
+// client's retries), the remaining files are not tried: they go to the
+// journal the same way, so an unmount with the server down takes one
+// commit's retries, not one per file.
 func (m *Manager) FlushAll(ctx context.Context, progress func(FlushProgress)) error {
 	m.mu.Lock()
 	var files []*File
@@ -704,11 +723,10 @@ func (m *Manager) FlushAll(ctx context.Context, progress func(FlushProgress)) er
 	m.mu.Unlock()
 	sort.Slice(files, func(i, j int) bool { return files[i].Base().Name < files[j].Base().Name })
 	var errs []error
+	var down error // the failure that showed the server unreachable
+	stopped, stop := context.WithCancel(ctx)
+	stop()
 	for i, f := range files {
-		if err := ctx.Err(); err != nil {
-			errs = append(errs, err)
-			break
-		}
 		b := f.Base()
 		p := FlushProgress{Container: b.Container, Name: b.Name, File: i + 1, Files: len(files), Size: f.Size()}
 		var hook func(int64)
@@ -723,7 +741,18 @@ func (m *Manager) FlushAll(ctx context.Context, progress func(FlushProgress)) er
 				progress(p)
 			}
 		}
-		err := f.commit(context.WithoutCancel(ctx), hook)
+		cctx := ctx
+		if down != nil {
+			cctx = stopped
+		}
+		err := f.commit(cctx, hook)
+		switch {
+		case err != nil && down != nil:
+			err = &CommitError{Container: b.Container, Name: b.Name,
+				Err: fmt.Errorf("not tried, the server was unreachable (kept in the journal): %w", down)}
+		case unreachable(err):
+			down = err
+		}
 		if err != nil {
 			errs = append(errs, err)
 		}

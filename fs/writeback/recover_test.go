@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -219,4 +220,126 @@ func crashChild() {
 	}
 	_ = f.Commit(ctx) // stalls until killed
 	os.Exit(3)
+}
+
+// TestFlushAllCancelled: a flush stopped at once (a second Ctrl-C at unmount) commits nothing, loses
+// nothing: every file's changes are left in the journal, where the next manager's Recover completes them.
+func TestFlushAllCancelled(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{})
+	orig := randomBytes(t, 5*bs)
+	e.put("old", orig)
+	want := map[string][]byte{"new1": randomBytes(t, 3*bs+1), "new2": randomBytes(t, 10), "old": append([]byte(nil), orig...)}
+	copy(want["old"][bs+7:], "edited")
+	for _, n := range []string{"new1", "new2"} {
+		f := e.open(n)
+		write(t, f, want[n], 0)
+		f.Release()
+	}
+	f := e.open("old")
+	write(t, f, []byte("edited"), bs+7)
+	f.Release()
+	e.count.take()
+
+	stopped, cancel := context.WithCancel(ctx)
+	cancel()
+	var done []string
+	err := e.m.FlushAll(stopped, func(p writeback.FlushProgress) {
+		if p.Done {
+			done = append(done, p.Name)
+		}
+	})
+	if err == nil || len(done) != 3 {
+		t.Fatalf("FlushAll with an ended context = %v, finished %v; want an error and all 3 files reported", err, done)
+	}
+	for _, n := range []string{"new1", "new2"} {
+		if _, err := e.admin.ObjectInfo(ctx, "c", n, pithos.GetOptions{}); synnefo.StatusOf(err) != http.StatusNotFound {
+			t.Errorf("%s on the server after a stopped flush: %v", n, err)
+		}
+	}
+	if !bytes.Equal(e.get("old"), orig) {
+		t.Fatal("old changed on the server")
+	}
+	_ = e.m.Close()
+
+	m2 := e.newManager(writeback.Config{Client: e.admin, JournalDir: e.dir})
+	if p := m2.Pending(); len(p) != 3 {
+		t.Fatalf("Pending after the stopped flush = %+v, want 3 journal records", p)
+	}
+	res, err := m2.Recover(ctx)
+	if err != nil || len(res) != 3 {
+		t.Fatalf("Recover = %+v, %v", res, err)
+	}
+	for n, data := range want {
+		if !bytes.Equal(e.get(n), data) {
+			t.Errorf("%s after Recover differs", n)
+		}
+	}
+}
+
+// TestFlushAllServerDown: at unmount with the server unreachable, the first commit's retries show it;
+// the other files are not tried (their changes go straight to the journal), and the next manager's
+// Recover completes all of them.
+func TestFlushAllServerDown(t *testing.T) {
+	ctx := context.Background()
+	var proxy *flakyProxy
+	e := newEnv(t, envOptions{front: func(target string) string {
+		proxy = newFlakyProxy(t, target, 0)
+		return proxy.front(target)
+	}})
+	want := map[string][]byte{}
+	for i := range 4 {
+		n := fmt.Sprintf("f%d", i)
+		want[n] = randomBytes(t, (i+1)*bs+i)
+		f := e.open(n)
+		write(t, f, want[n], 0)
+		f.Release()
+	}
+	proxy.n.Store(1 << 30) // the server is unreachable from now on
+	err := e.m.FlushAll(ctx, nil)
+	if err == nil {
+		t.Fatal("FlushAll with the server down succeeded")
+	}
+	if got := strings.Count(err.Error(), "not tried, the server was unreachable"); got != 3 {
+		t.Errorf("%d files reported as not tried, want 3 (all but the first):\n%v", got, err)
+	}
+	_ = e.m.Close()
+
+	m2 := e.newManager(writeback.Config{Client: e.admin, JournalDir: e.dir})
+	res, err := m2.Recover(ctx)
+	if err != nil || len(res) != 4 {
+		t.Fatalf("Recover = %+v, %v", res, err)
+	}
+	for n, data := range want {
+		if !bytes.Equal(e.get(n), data) {
+			t.Errorf("%s after Recover differs", n)
+		}
+	}
+}
+
+// TestStopCommits: after StopCommits a commit fails at once without the server, keeping the changes
+// in the journal for the next manager's Recover.
+func TestStopCommits(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{})
+	data := randomBytes(t, 2*bs+3)
+	f := e.open("s")
+	write(t, f, data, 0)
+	e.m.StopCommits()
+	var ce *writeback.CommitError
+	if err := f.Commit(ctx); !errors.As(err, &ce) {
+		t.Fatalf("Commit after StopCommits = %v, want a CommitError", err)
+	}
+	if _, err := e.admin.ObjectInfo(ctx, "c", "s", pithos.GetOptions{}); synnefo.StatusOf(err) != http.StatusNotFound {
+		t.Fatalf("s on the server after a stopped commit: %v", err)
+	}
+	f.Release()
+	_ = e.m.Close()
+	m2 := e.newManager(writeback.Config{Client: e.admin, JournalDir: e.dir})
+	if res, err := m2.Recover(ctx); err != nil || len(res) != 1 || res[0].Err != nil {
+		t.Fatalf("Recover = %+v, %v", res, err)
+	}
+	if !bytes.Equal(e.get("s"), data) {
+		t.Fatal("recovered content differs")
+	}
 }
