@@ -312,13 +312,20 @@ func (c *Cache) get(ctx context.Context, key Key, size int, fetch fetchFunc, mod
 }
 
 // load runs one flight: disk tier, then fetch, then fills both tiers. The
-// waiters are released before the block is queued for the disk: a disk
-// slower than the network holds back later fetches (diskSlots), never the
-// readers of this block.
+// waiters are released before the block is queued for the disk, and a
+// block fetched while diskQueueBytes of blocks already wait for a disk
+// slower than the network is not written to it: the disk tier never slows
+// reads down.
 func (c *Cache) load(ctx context.Context, id string, key Key, size int, f *flight, fetch fetchFunc, charge bool) {
 	defer c.wg.Done()
 	blk, fromDisk, err := c.loadBlock(ctx, id, key, size, f, fetch, charge)
 	toDisk := err == nil && !fromDisk && c.disk != nil
+	var queued int64
+	if toDisk {
+		if queued, toDisk = c.disk.tryReserve(len(blk.data)); !toDisk {
+			c.stats.diskWritesSkipped.Add(1)
+		}
+	}
 	if toDisk {
 		blk.acquire() // the disk writer's
 	}
@@ -336,7 +343,7 @@ func (c *Cache) load(ctx context.Context, id string, key Key, size int, f *fligh
 		blk.release()
 	}
 	if toDisk {
-		c.disk.write(key, blk, true) // hands back the slot loadBlock took
+		c.disk.write(key, blk, queued)
 	}
 }
 
@@ -353,15 +360,6 @@ func (c *Cache) loadBlock(ctx context.Context, id string, key Key, size int, f *
 			c.mem.add(id, blk, c.prefetched(f))
 			return blk, true, nil
 		}
-		// Bound what a disk slower than the network can pin in memory.
-		if err := c.disk.reserve(ctx); err != nil {
-			return nil, false, fmt.Errorf("cache: fetch block %s: %w", key.id, err)
-		}
-		defer func() {
-			if err != nil {
-				c.disk.unreserve()
-			}
-		}()
 	}
 	var charged int64
 	if charge && c.budget.TryReserve(int64(size)) {
@@ -429,7 +427,7 @@ func (c *Cache) Put(key Key, data []byte) error {
 	c.mem.add(key.memID(), blk, false)
 	if c.disk != nil {
 		blk.acquire()
-		c.disk.write(key, blk, false)
+		c.disk.write(key, blk, 0)
 	}
 	blk.release()
 	return nil
@@ -463,6 +461,7 @@ func (c *Cache) Stats() Stats {
 		CorruptDiskBlocks: c.stats.corruptDisk.Load(),
 		BadFetches:        c.stats.badFetches.Load(),
 		DiskWriteErrors:   c.stats.diskWriteErrors.Load(),
+		DiskWritesSkipped: c.stats.diskWritesSkipped.Load(),
 		Prefetches:        c.stats.prefetches.Load(),
 		PrefetchesDropped: c.stats.prefetchesDropped.Load(),
 		ReadaheadHits:     c.stats.readaheadHits.Load(),

@@ -3,7 +3,6 @@ package cache
 import (
 	"bytes"
 	"container/list"
-	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -13,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -34,12 +34,15 @@ import (
 const (
 	blocksDir    = "blocks"
 	tmpDir       = ".tmp"
-	diskQueueLen = 8 // blocks waiting to be written (bounds the memory they pin)
-	// diskSlots bounds the blocks fetched from the network (or being
-	// fetched) and not yet written to the disk tier: when the disk falls
-	// behind the network, fetches wait for it rather than pinning ever more
-	// blocks in memory.
-	diskSlots  = 8
+	diskQueueLen = 64 // jobs waiting for the writer (diskQueueBytes bounds their memory)
+	// diskQueueBytes bounds the fetched blocks queued for the disk tier and
+	// not yet written (8 Pithos blocks): when the disk falls behind the
+	// network, further blocks are not written to it (DiskWritesSkipped),
+	// rather than pinning ever more blocks in memory or holding reads back.
+	diskQueueBytes = 32 << 20
+	// diskJobMin is what a queued block counts against diskQueueBytes at
+	// least (its file costs the writer that much however small it is).
+	diskJobMin = 4096
 	trailerLen = sha256.Size
 )
 
@@ -59,7 +62,7 @@ type diskEntry struct {
 type diskJob struct {
 	key     Key
 	blk     *blockBuf     // stripped; the job holds a reference
-	slot    bool          // holds a reserve slot, released once written
+	charge  int64         // bytes reserved from diskQueueBytes, released once written
 	flushed chan struct{} // set for a flush marker instead of a block
 }
 
@@ -88,7 +91,7 @@ type diskTier struct {
 	senders sync.WaitGroup
 	queue   chan diskJob
 	done    chan struct{}
-	slots   chan struct{} // one token per reserved block (see diskSlots)
+	queued  atomic.Int64 // bytes reserved by tryReserve (see diskQueueBytes)
 }
 
 func openDisk(dir string, limit int64, log *zap.Logger, st *counters) (*diskTier, error) {
@@ -102,7 +105,6 @@ func openDisk(dir string, limit int64, log *zap.Logger, st *counters) (*diskTier
 		pending: make(map[string]*blockBuf),
 		queue:   make(chan diskJob, diskQueueLen),
 		done:    make(chan struct{}),
-		slots:   make(chan struct{}, diskSlots),
 		direct:  true,
 	}
 	d.tmp = filepath.Join(d.dir, tmpDir)
@@ -295,25 +297,35 @@ func (d *diskTier) contains(k Key) bool {
 	return ok
 }
 
-// reserve takes one of the diskSlots for a block about to be fetched,
-// waiting until the writer has caught up or ctx is done. The slot is
-// handed back by write(…, true) once the block is written (or skipped), or
-// by unreserve when the fetch fails.
-func (d *diskTier) reserve(ctx context.Context) error {
-	select {
-	case d.slots <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+// queueCharge is what a block of n bytes counts against diskQueueBytes.
+func queueCharge(n int) int64 { return max(int64(n), diskJobMin) }
+
+// tryReserve reserves room in diskQueueBytes for a fetched block of n bytes
+// about to be queued, if the writer is not that far behind. write hands it
+// back once the block is written (or found already there).
+func (d *diskTier) tryReserve(n int) (int64, bool) {
+	c := queueCharge(n)
+	for {
+		q := d.queued.Load()
+		if q+c > diskQueueBytes && q > 0 {
+			return 0, false
+		}
+		if d.queued.CompareAndSwap(q, q+c) {
+			return c, true
+		}
 	}
 }
 
-func (d *diskTier) unreserve() { <-d.slots }
+func (d *diskTier) unreserve(charge int64) {
+	if charge > 0 {
+		d.queued.Add(-charge)
+	}
+}
 
 // write queues a block for writing; it waits while the queue is full.
-// It takes over the caller's reference to blk. slot says whether the
-// caller holds a reserve slot for it.
-func (d *diskTier) write(k Key, blk *blockBuf, slot bool) {
+// It takes over the caller's reference to blk, and the room charge the
+// caller reserved with tryReserve (0 for none).
+func (d *diskTier) write(k Key, blk *blockBuf, charge int64) {
 	_, name := k.fileName()
 	d.mu.Lock()
 	_, have := d.index[name]
@@ -321,15 +333,13 @@ func (d *diskTier) write(k Key, blk *blockBuf, slot bool) {
 	if d.closed || d.disabled || have || queued {
 		d.mu.Unlock()
 		blk.release()
-		if slot {
-			d.unreserve()
-		}
+		d.unreserve(charge)
 		return
 	}
 	d.pending[name] = blk
 	d.senders.Add(1)
 	d.mu.Unlock()
-	d.queue <- diskJob{key: k, blk: blk, slot: slot}
+	d.queue <- diskJob{key: k, blk: blk, charge: charge}
 	d.senders.Done()
 }
 
@@ -342,9 +352,7 @@ func (d *diskTier) writer() {
 		}
 		d.store(job)
 		job.blk.release()
-		if job.slot {
-			d.unreserve()
-		}
+		d.unreserve(job.charge)
 	}
 }
 

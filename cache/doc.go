@@ -6,9 +6,12 @@
 // from the network is verified against its hash, one fetch runs per missing
 // block however many readers wait for it, and blocks are stored with
 // trailing zeros stripped and zero-extended on return (GetStripped hands
-// out the stored bytes themselves). The disk tier writes with O_DIRECT
-// where the file system allows it, and a disk slower than the network
-// holds back fetches rather than pinning their blocks. The package knows
+// out the stored bytes themselves; GetRef hands out a reference, and the
+// buffers of blocks no one holds any more are reused for the next fetch).
+// The disk tier writes with O_DIRECT where the file system allows it, off
+// the read path: when a disk slower than the network is 32 MiB behind,
+// further blocks are not written to it rather than holding reads back or
+// pinning their memory (stats: disk_writes_skipped). The package knows
 // blocks and bytes only: fetching is a function the caller passes in, so it
 // has no notion of HTTP or FUSE. Readahead decides which blocks a sequential
 // reader will want next and a Prefetcher fetches them in the background.

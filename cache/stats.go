@@ -28,6 +28,9 @@ type Stats struct {
 	BadFetches        int64 `json:"bad_fetches"`
 	DiskWriteErrors   int64 `json:"disk_write_errors"`
 	DiskWritesOff     bool  `json:"disk_writes_disabled"`
+	// Fetched blocks not written to the disk tier because it was
+	// diskQueueBytes behind (a disk slower than the network).
+	DiskWritesSkipped int64 `json:"disk_writes_skipped"`
 	// Readahead: blocks whose prefetch was started, skipped for lack of
 	// budget, and prefetched blocks later read from memory.
 	Prefetches        int64 `json:"prefetches"`
@@ -49,5 +52,6 @@ type counters struct {
 	bytesFromMem, bytesFromDisk                  atomic.Int64
 	memEvictions, diskEvictions                  atomic.Int64
 	corruptDisk, badFetches, diskWriteErrors     atomic.Int64
+	diskWritesSkipped                            atomic.Int64
 	prefetches, prefetchesDropped, readaheadHits atomic.Int64
 }
