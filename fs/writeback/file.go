@@ -359,7 +359,7 @@ func (f *File) writable(ctx context.Context, i int64, whole bool) (*block, error
 			return nil, err
 		}
 	}
-	b, err := f.newBlock(ctx, buf)
+	b, err := f.newBlock(buf)
 	if err != nil {
 		return nil, err
 	}
@@ -373,10 +373,12 @@ func (f *File) writable(ctx context.Context, i int64, whole bool) (*block, error
 
 // newBlock makes a dirty block holding buf (nil: zeros): in memory when the
 // budget has room, else in a new journal file. While early-upload rounds of
-// the file are in flight it first waits for them, since each frees the
-// memory of the blocks it uploaded: a sequential writer then runs at the
-// upload's pace instead of spilling to disk.
-func (f *File) newBlock(ctx context.Context, buf []byte) (*block, error) {
+// the file are in flight it first waits for them (up to roundWait each),
+// since each frees the memory of the blocks it uploaded: a sequential writer
+// then runs at the upload's pace instead of spilling to disk. The wait does
+// not end with the FUSE request's context: an interrupt must not fail a
+// write.
+func (f *File) newBlock(buf []byte) (*block, error) {
 	for {
 		if f.m.reserve(f.bs()) {
 			if buf == nil {
@@ -390,11 +392,14 @@ func (f *File) newBlock(ctx context.Context, buf []byte) (*block, error) {
 		if rounds == 0 {
 			break
 		}
+		t := time.NewTimer(roundWait)
 		select {
 		case <-wake:
-		case <-ctx.Done():
-			return nil, ctx.Err()
+			t.Stop()
+			continue
+		case <-t.C:
 		}
+		break // the uploads are slow: spill
 	}
 	name, err := f.newFileName()
 	if err != nil {
@@ -513,3 +518,7 @@ func (f *File) Discard() {
 }
 
 var noClip int64 = math.MaxInt64
+
+// roundWait bounds how long a writer short of memory waits for one early-
+// upload round to end before it spills the block to the journal.
+const roundWait = 5 * time.Second
