@@ -119,3 +119,32 @@ func TestRefsUnderConcurrency(t *testing.T) {
 		t.Fatalf("budget used %d > limit", used)
 	}
 }
+
+// TestDrop: a dropped block leaves the memory tier and gives back its
+// budget at once, and its buffer once its last reader lets go.
+func TestDrop(t *testing.T) {
+	c := openCache(t, Config{MemBytes: 4 * (poolBlockSize + entryOverhead)})
+	a, b := block(21, poolBlockSize), block(22, poolBlockSize)
+	var bufA, bufB uintptr
+	ra := getRef(t, c, a, &bufA)
+	c.Drop(hashKey(a))
+	if c.Contains(hashKey(a)) || c.Stats().MemDrops != 1 || c.Stats().BudgetUsed != 0 {
+		t.Fatalf("after Drop: contains %v, stats %+v", c.Contains(hashKey(a)), c.Stats())
+	}
+	getRef(t, c, b, &bufB).Release()
+	if bufB == bufA || !bytes.Equal(ra.Bytes(), a) {
+		t.Fatal("a dropped block's buffer was reused while a reader held it")
+	}
+	ra.Release()
+	c.Drop(hashKey(b))
+	var bufA2 uintptr
+	getRef(t, c, a, &bufA2).Release()
+	if bufA2 != bufA && bufA2 != bufB {
+		t.Fatal("the refetch of a got a new buffer although two were free")
+	}
+	c.Drop(hashKey(a))
+	c.Drop(hashKey(a)) // absent: nothing happens
+	if st := c.Stats(); st.MemDrops != 3 || st.MemBlocks != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}

@@ -433,6 +433,20 @@ func (c *Cache) Put(key Key, data []byte) error {
 	return nil
 }
 
+// Drop removes a block from the memory tier: for a block a sequential
+// reader has read to the end, whose bytes the kernel's page cache now
+// holds (and the disk tier, unless it was skipped), so that a stream larger
+// than the budget does not push everything else out of memory. Its buffer
+// is reused once no one holds the block any more.
+func (c *Cache) Drop(key Key) {
+	if key.validate() != nil {
+		return
+	}
+	if c.mem.remove(key.memID()) {
+		c.stats.memDrops.Add(1)
+	}
+}
+
 // Contains reports whether a block is in memory or on disk (without
 // verifying it or changing its recency).
 func (c *Cache) Contains(key Key) bool {
@@ -457,6 +471,7 @@ func (c *Cache) Stats() Stats {
 		BytesFromMem:      c.stats.bytesFromMem.Load(),
 		BytesFromDisk:     c.stats.bytesFromDisk.Load(),
 		MemEvictions:      c.stats.memEvictions.Load(),
+		MemDrops:          c.stats.memDrops.Load(),
 		DiskEvictions:     c.stats.diskEvictions.Load(),
 		CorruptDiskBlocks: c.stats.corruptDisk.Load(),
 		BadFetches:        c.stats.badFetches.Load(),

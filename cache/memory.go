@@ -116,6 +116,13 @@ func (m *memTier) reclaim(need int64) int64 {
 	return freed
 }
 
+// remove drops a block from the tier, if there.
+func (m *memTier) remove(id string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.lru.Remove(id)
+}
+
 func (m *memTier) usage() (entries int, bytes int64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -13,11 +13,13 @@ const DefaultReadaheadBlocks = 8
 // blocks to prefetch. Reading the block after the previous one (or any
 // block already inside the prefetched window) counts as sequential and
 // doubles the window: 1, 2, 4 … up to the maximum, so that the blocks
-// prefetched always reach window blocks past the one being read. Any other
-// jump is a random seek: the window resets and nothing is prefetched until
-// the reader goes sequential again. Re-reading the current block, or the
-// one before it (the kernel issues parallel reads slightly out of order),
-// changes nothing. Safe for concurrent use.
+// prefetched always reach window blocks past the one being read. Re-reading
+// the current block, or one up to the maximum window behind the latest
+// (the kernel keeps several readahead requests in flight and go-fuse serves
+// them in parallel: with 1 MiB requests they arrive up to 4-5 blocks out of
+// order), changes nothing. Any other jump is a random seek: the window
+// resets and nothing is prefetched until the reader goes sequential again.
+// Safe for concurrent use.
 type Readahead struct {
 	mu     sync.Mutex
 	max    int64
@@ -42,7 +44,9 @@ func (r *Readahead) Access(idx, numBlocks int64) (from, to int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch {
-	case idx == r.last-1:
+	case idx < r.last && idx >= r.last-max(r.max, 2):
+		// Behind the latest block by no more than a window: the kernel's
+		// parallel readahead requests, served out of order.
 		return idx, idx
 	case idx == r.last:
 		// Same block again: hand out whatever the window still lacks.

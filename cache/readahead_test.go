@@ -35,6 +35,15 @@ func TestReadaheadWindow(t *testing.T) {
 			{10, 100, 10, 10, 0}, // backwards seek resets
 			{11, 100, 12, 13, 1},
 		}},
+		{"out of order within a window", 8, []step{
+			{0, 100, 1, 2, 1}, {1, 100, 2, 4, 2}, {2, 100, 4, 7, 4}, {3, 100, 7, 12, 8},
+			{4, 100, 12, 13, 8}, {5, 100, 13, 14, 8}, {6, 100, 14, 15, 8},
+			{2, 100, 2, 2, 8}, // 4 blocks behind (the kernel's parallel readahead): ignored
+			{7, 100, 15, 16, 8},
+			{8, 100, 16, 17, 8},
+			{9, 100, 17, 18, 8},
+			{0, 100, 0, 0, 0}, // more than 8 blocks behind the latest is a seek
+		}},
 		{"first read not at start", 8, []step{
 			{5, 100, 5, 5, 0},
 			{6, 100, 7, 8, 1},

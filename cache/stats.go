@@ -22,6 +22,9 @@ type Stats struct {
 	// Blocks evicted from each tier to respect its byte limit.
 	MemEvictions  int64 `json:"mem_evictions"`
 	DiskEvictions int64 `json:"disk_evictions"`
+	// Blocks dropped from memory once a sequential reader had read them
+	// (Drop).
+	MemDrops int64 `json:"mem_drops"`
 	// Disk blocks that failed verification and were discarded, and fetched
 	// blocks rejected because their data did not match the key.
 	CorruptDiskBlocks int64 `json:"corrupt_disk_blocks"`
@@ -50,7 +53,7 @@ type counters struct {
 	memHits, diskHits, misses                    atomic.Int64
 	fetches, fetchErrors, bytesFetched           atomic.Int64
 	bytesFromMem, bytesFromDisk                  atomic.Int64
-	memEvictions, diskEvictions                  atomic.Int64
+	memEvictions, diskEvictions, memDrops        atomic.Int64
 	corruptDisk, badFetches, diskWriteErrors     atomic.Int64
 	diskWritesSkipped                            atomic.Int64
 	prefetches, prefetchesDropped, readaheadHits atomic.Int64

@@ -208,6 +208,11 @@ type fileHandle struct {
 
 	ra *cache.Readahead
 	pf *cache.Prefetcher
+
+	// served counts the bytes of each block read so far in a sequential
+	// run (see consumed).
+	smu    sync.Mutex
+	served map[int64]int64
 }
 
 func (h *fileHandle) loadHashmap(ctx context.Context) error {
@@ -337,9 +342,37 @@ func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Rea
 	if res == nil {
 		res = fuse.ReadResultData(dest[:end-off])
 	}
+	h.consumed(off, end)
 	s.stats.reads.Add(1)
 	s.stats.readB.Add(end - off)
 	return res, 0
+}
+
+// consumed notes that [off, end) was read. In a sequential run, a block
+// whose every byte has been read leaves the cache's memory tier: the
+// kernel's page cache holds it now (and the disk tier, unless the disk was
+// behind), and keeping it would only push other blocks out of memory. The
+// kernel's parallel reads may arrive out of order, hence the byte count
+// rather than "the block's last byte was read".
+func (h *fileHandle) consumed(off, end int64) {
+	if h.ra.Window() == 0 {
+		return
+	}
+	h.smu.Lock()
+	defer h.smu.Unlock()
+	if h.served == nil || len(h.served) > 64 {
+		h.served = make(map[int64]int64) // bounded: partly read blocks of a long-gone run
+	}
+	for idx := off / h.bs; idx*h.bs < end; idx++ {
+		h.served[idx] += min(end, (idx+1)*h.bs) - max(off, idx*h.bs)
+		if h.served[idx] >= h.blockLen(idx) {
+			delete(h.served, idx)
+			h.f.sys.cache.Drop(h.key(idx, false))
+			if h.hm != nil && idx == h.numBlocks()-1 {
+				h.f.sys.cache.Drop(h.key(idx, true))
+			}
+		}
+	}
 }
 
 func (h *fileHandle) Release(ctx context.Context) syscall.Errno {
