@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"unsafe"
 )
@@ -21,17 +22,22 @@ import (
 // (and the size the mount uses for plain Swift objects).
 const poolBlockSize = 4 << 20
 
-// poolBuffers bounds the free buffers kept (4 × 4 MiB). They are idle
-// memory outside the budget, so the list is kept short: in a sequential
-// read a buffer comes back about as often as one is taken.
-const poolBuffers = 4
+// poolBuffers bounds the free buffers kept (16 × 4 MiB: a sequential read
+// has about that many blocks in flight, prefetched or queued for the disk).
+// Free buffers are kept only while they fit in the memory budget's free
+// room, and dropped as soon as a reservation takes that room (trim), so
+// that cached blocks, reservations and free buffers together stay within
+// the budget (give or take the one buffer a fetch is about to take).
+const poolBuffers = 16
 
 // bufPool is a bounded free list of poolBlockSize buffers.
 type bufPool struct {
-	free chan []byte
+	budget *Budget
+	mu     sync.Mutex
+	free   [][]byte
 }
 
-func newBufPool() *bufPool { return &bufPool{free: make(chan []byte, poolBuffers)} }
+func newBufPool(b *Budget) *bufPool { return &bufPool{budget: b} }
 
 // get returns a buffer of size bytes (its contents are garbage) and
 // whether it is recyclable: only poolBlockSize buffers are.
@@ -39,23 +45,47 @@ func (p *bufPool) get(size int) ([]byte, bool) {
 	if size != poolBlockSize {
 		return make([]byte, size), false
 	}
-	select {
-	case b := <-p.free:
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.free); n > 0 {
+		b := p.free[n-1]
+		p.free[n-1] = nil
+		p.free = p.free[:n-1]
 		return b[:size], true
-	default:
-		return make([]byte, size), true
 	}
+	return make([]byte, size), true
 }
 
-// put offers a buffer back; it is dropped when the list is full.
+// put offers a buffer back; it is dropped when the list is full or the
+// budget has no free room for it.
 func (p *bufPool) put(b []byte) {
 	if cap(b) != poolBlockSize {
 		return
 	}
-	select {
-	case p.free <- b[:cap(b)]:
-	default:
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.free) < poolBuffers && p.budget.Used()+int64(len(p.free)+1)*poolBlockSize <= p.budget.Limit() {
+		p.free = append(p.free, b[:cap(b)])
 	}
+}
+
+// trim drops free buffers until they fit in the budget's free room plus
+// need bytes more: called when the budget is short of room.
+func (p *bufPool) trim(need int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	room := p.budget.Limit() - p.budget.Used() - need
+	for len(p.free) > 0 && int64(len(p.free))*poolBlockSize > room {
+		p.free[len(p.free)-1] = nil
+		p.free = p.free[:len(p.free)-1]
+	}
+}
+
+// idle is the number of free buffers.
+func (p *bufPool) idle() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.free)
 }
 
 // blockBuf is a cached block's bytes (stripped of trailing zeros, never

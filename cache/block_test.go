@@ -148,3 +148,38 @@ func TestDrop(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 }
+
+// TestFreeBuffersWithinBudget: free buffers are kept only in the budget's
+// free room; a reservation that takes the room (here the write path's)
+// drops them.
+func TestFreeBuffersWithinBudget(t *testing.T) {
+	c := openCache(t, Config{MemBytes: 8 * (poolBlockSize + entryOverhead)})
+	for i := range 6 {
+		data := block(uint64(30+i), poolBlockSize)
+		var buf uintptr
+		r := getRef(t, c, data, &buf)
+		c.Drop(hashKey(data))
+		defer r.Release()
+	}
+	if n := c.pool.idle(); n != 0 {
+		t.Fatalf("%d free buffers while readers hold every block", n)
+	}
+	for i := range 6 {
+		data := block(uint64(30+i), poolBlockSize)
+		var buf uintptr
+		getRef(t, c, data, &buf).Release() // fetched again: recycled or new
+		c.Drop(hashKey(data))
+	}
+	// The deferred releases have not run: the 6 first blocks are still held.
+	if n := c.pool.idle(); n < 1 {
+		t.Fatalf("no free buffer after blocks were dropped and released")
+	}
+	if err := c.Budget().Reserve(context.Background(), 6*poolBlockSize); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Budget().Release(6 * poolBlockSize)
+	st := c.Stats()
+	if free := int64(c.pool.idle()) * poolBlockSize; st.BudgetUsed+free > st.BudgetLimit+poolBlockSize {
+		t.Fatalf("%d bytes reserved and %d in free buffers exceed the budget %d", st.BudgetUsed, free, st.BudgetLimit)
+	}
+}

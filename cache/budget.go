@@ -20,6 +20,10 @@ type Budget struct {
 	used    int64
 	wake    chan struct{} // closed and replaced on every Release
 	reclaim func(need int64) int64
+	// reserved, if set, runs (without the lock) after every successful
+	// reservation: the block cache drops free buffers it keeps in the room
+	// the reservation took.
+	reserved func()
 }
 
 // ErrOverBudget is returned for a reservation larger than the whole budget.
@@ -36,6 +40,24 @@ func (b *Budget) setReclaimer(fn func(need int64) int64) {
 	b.mu.Lock()
 	b.reclaim = fn
 	b.mu.Unlock()
+}
+
+// setReservedHook installs the function run after every successful
+// reservation.
+func (b *Budget) setReservedHook(fn func()) {
+	b.mu.Lock()
+	b.reserved = fn
+	b.mu.Unlock()
+}
+
+// took runs the reservation hook, if any.
+func (b *Budget) took() {
+	b.mu.Lock()
+	fn := b.reserved
+	b.mu.Unlock()
+	if fn != nil {
+		fn()
+	}
 }
 
 // Limit is the budget's size in bytes.
@@ -69,6 +91,7 @@ func (b *Budget) TryReserve(n int64) bool {
 	for {
 		short, _, reclaim := b.tryTake(n)
 		if short == 0 {
+			b.took()
 			return true
 		}
 		if reclaim == nil || reclaim(short) <= 0 {
@@ -89,6 +112,7 @@ func (b *Budget) Reserve(ctx context.Context, n int64) error {
 	for {
 		short, wake, reclaim := b.tryTake(n)
 		if short == 0 {
+			b.took()
 			return nil
 		}
 		if reclaim != nil && reclaim(short) > 0 {

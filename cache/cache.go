@@ -90,10 +90,20 @@ func Open(cfg Config) (*Cache, error) {
 		log:     log,
 		budget:  NewBudget(cfg.MemBytes),
 		pfSem:   semaphore.NewWeighted(int64(cfg.PrefetchConcurrency)),
-		pool:    newBufPool(),
 		flights: make(map[string]*flight),
 	}
 	c.mem = newMemTier(c.budget, &c.stats)
+	c.pool = newBufPool(c.budget)
+	// Free buffers are not charged to the budget but kept only in its free
+	// room: when a reservation needs that room they go first, then cached
+	// blocks.
+	c.budget.setReclaimer(func(need int64) int64 {
+		c.pool.trim(need)
+		return c.mem.reclaim(need)
+	})
+	// One free buffer may stay beyond the free room: the one the fetch
+	// that made the reservation is about to take.
+	c.budget.setReservedHook(func() { c.pool.trim(-poolBlockSize) })
 	if cfg.Dir != "" {
 		d, err := openDisk(cfg.Dir, cfg.DiskBytes, log, &c.stats)
 		if err != nil {
