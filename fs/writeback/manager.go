@@ -453,7 +453,7 @@ func (m *Manager) eagerRound(f *File, items []*sealedBlock) error {
 }
 
 // eagerParallel bounds the block uploads of one early-upload round.
-const eagerParallel = 4
+const eagerParallel = 8
 
 // FilesIn returns the registered Files directly inside directory dir of
 // container ("" = its root), by their base names.
