@@ -3,6 +3,7 @@ package fs
 import (
 	"context"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -75,10 +76,13 @@ func (c *listCache) get(ctx context.Context, client *pithos.Client, k dirKey, ma
 	if l, ok := c.lru.Get(k); ok && time.Since(l.at) < min(c.ttl, maxAge) {
 		return l, nil
 	}
-	v, err, _ := c.sf.Do(k.String(), func() (any, error) {
-		c.mu.Lock()
-		g := c.gen[k]
-		c.mu.Unlock()
+	c.mu.Lock()
+	g := c.gen[k]
+	c.mu.Unlock()
+	// Callers share a fetch only within one generation: a fetch begun
+	// before this mount's latest change to k (a commit, a rename) may miss
+	// it, and a caller that saw the change must not get that listing.
+	v, err, _ := c.sf.Do(k.String()+"\x00"+strconv.FormatUint(g, 10), func() (any, error) {
 		at := time.Now()
 		entries, err := client.ListDir(context.WithoutCancel(ctx), k.container, k.prefix)
 		if err != nil {

@@ -178,7 +178,7 @@ func TestMountModel(t *testing.T) {
 				s.closeOne(t, from)
 				s.closeOne(t, to)
 				if err := os.Rename(filepath.Join(s.root, from), filepath.Join(s.root, to)); err != nil {
-					t.Fatalf("step %d %s on %s: %v", step, desc, s.root, err)
+					t.Fatalf("step %d %s on %s: %v\nlast steps:\n  %s", step, desc, s.root, err, strings.Join(log[max(0, len(log)-12):], "\n  "))
 				}
 			}
 			exists[from], exists[to] = false, true
