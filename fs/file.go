@@ -115,7 +115,14 @@ func (f *fileNode) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errn
 
 // where returns the object's account, container and name.
 func (f *fileNode) where() (acct *account, container, name string, ok bool) {
-	n, parent := f.Parent()
+	return childWhere(&f.Inode, "")
+}
+
+// childWhere returns the account, container and object name of a node
+// inside a directory: its name in the tree plus suffix, below the
+// directory's prefix.
+func childWhere(in *fs.Inode, suffix string) (acct *account, container, name string, ok bool) {
+	n, parent := in.Parent()
 	if parent == nil {
 		return nil, "", "", false
 	}
@@ -127,7 +134,7 @@ func (f *fileNode) where() (acct *account, container, name string, ok bool) {
 	if !ok {
 		return nil, "", "", false
 	}
-	return acct, k.container, joinPath(k.prefix, n), true
+	return acct, k.container, joinPath(k.prefix, n+suffix), true
 }
 
 // Open revalidates the object (close-to-open consistency): the hashmap is

@@ -126,22 +126,10 @@ func (l *symlinkNode) fillAttr(out *fuse.Attr) {
 
 // where returns the link's account, container and object name.
 func (l *symlinkNode) where() (acct *account, container, name string, ok bool) {
-	n, parent := l.Parent()
-	if parent == nil {
-		return nil, "", "", false
-	}
-	d, isDir := parent.Operations().(*dirNode)
-	if !isDir {
-		return nil, "", "", false
-	}
-	acct, k, ok := d.where()
-	if !ok {
-		return nil, "", "", false
-	}
 	if l.rclone {
-		n += rcloneLinkSuffix
+		return childWhere(&l.Inode, rcloneLinkSuffix)
 	}
-	return acct, k.container, joinPath(k.prefix, n), true
+	return childWhere(&l.Inode, "")
 }
 
 func (l *symlinkNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
