@@ -329,11 +329,7 @@ func TestQuotaKeepsDataInJournal(t *testing.T) {
 
 func TestRetriesFlakyServer(t *testing.T) {
 	ctx := context.Background()
-	var proxy *flakyProxy
-	e := newEnv(t, envOptions{front: func(target string) string {
-		proxy = newFlakyProxy(t, target, 0)
-		return proxy.front(target)
-	}})
+	e, proxy := newFlakyEnv(t)
 	data := randomBytes(t, 12*bs)
 	f := e.open("flaky")
 	defer f.Release()
@@ -352,11 +348,7 @@ func TestRetriesFlakyServer(t *testing.T) {
 
 func TestBackgroundRetryAfterOutage(t *testing.T) {
 	ctx := context.Background()
-	var proxy *flakyProxy
-	e := newEnv(t, envOptions{front: func(target string) string {
-		proxy = newFlakyProxy(t, target, 0)
-		return proxy.front(target)
-	}})
+	e, proxy := newFlakyEnv(t)
 	data := randomBytes(t, 3*bs)
 	f := e.open("later")
 	write(t, f, data, 0)

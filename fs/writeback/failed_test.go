@@ -109,11 +109,7 @@ func TestFailedReaderContent(t *testing.T) {
 // down) reads back entirely from the journal: no base version is needed.
 func TestFailedReaderNewFileContainerGone(t *testing.T) {
 	ctx := context.Background()
-	var proxy *flakyProxy
-	e := newEnv(t, envOptions{front: func(target string) string {
-		proxy = newFlakyProxy(t, target, 0)
-		return proxy.front(target)
-	}})
+	e, proxy := newFlakyEnv(t)
 	f := e.open("new")
 	data := randomBytes(t, 3*bs+11)
 	write(t, f, data, 0)

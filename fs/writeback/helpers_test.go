@@ -122,6 +122,18 @@ func newEnv(t *testing.T, o envOptions) *env {
 	return e
 }
 
+// newFlakyEnv is newEnv with the manager's requests going through a
+// flakyProxy that passes everything until told otherwise.
+func newFlakyEnv(t *testing.T) (*env, *flakyProxy) {
+	t.Helper()
+	var proxy *flakyProxy
+	e := newEnv(t, envOptions{front: func(target string) string {
+		proxy = newFlakyProxy(t, target, 0)
+		return proxy.front(target)
+	}})
+	return e, proxy
+}
+
 func (e *env) newClient(url string, rt http.RoundTripper) *pithos.Client {
 	c, err := pithos.New(url, e.user.Token, synnefo.Options{HTTPClient: &http.Client{Transport: rt},
 		RetryBase: 5 * time.Millisecond, RetryMax: 40 * time.Millisecond, MaxRetries: 4})

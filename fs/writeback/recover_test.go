@@ -27,11 +27,7 @@ import (
 // (the next mount) completes it with Recover.
 func TestRecoverAfterFailedCommit(t *testing.T) {
 	ctx := context.Background()
-	var proxy *flakyProxy
-	e := newEnv(t, envOptions{front: func(target string) string {
-		proxy = newFlakyProxy(t, target, 0)
-		return proxy.front(target)
-	}})
+	e, proxy := newFlakyEnv(t)
 	orig := randomBytes(t, 9*bs+5)
 	e.put("r", orig)
 	f := e.open("r")
@@ -72,11 +68,7 @@ func TestRecoverAfterFailedCommit(t *testing.T) {
 // flushed) is dropped.
 func TestRecoverRefusedGoesToFailed(t *testing.T) {
 	ctx := context.Background()
-	var proxy *flakyProxy
-	e := newEnv(t, envOptions{front: func(target string) string {
-		proxy = newFlakyProxy(t, target, 0)
-		return proxy.front(target)
-	}})
+	e, proxy := newFlakyEnv(t)
 	if _, err := e.admin.CreateContainer(ctx, "gone", pithos.CreateContainerOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -282,11 +274,7 @@ func TestFlushAllCancelled(t *testing.T) {
 // Recover completes all of them.
 func TestFlushAllServerDown(t *testing.T) {
 	ctx := context.Background()
-	var proxy *flakyProxy
-	e := newEnv(t, envOptions{front: func(target string) string {
-		proxy = newFlakyProxy(t, target, 0)
-		return proxy.front(target)
-	}})
+	e, proxy := newFlakyEnv(t)
 	want := map[string][]byte{}
 	for i := range 4 {
 		n := fmt.Sprintf("f%d", i)
