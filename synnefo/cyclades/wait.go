@@ -29,14 +29,28 @@ func (o *WaitOptions) delays() (first, maxDelay time.Duration) {
 }
 
 // waitFor polls until done(status) is true, returning the last polled value. Poll errors end the wait. When
-// ctx ends first, the last value is returned with a *synnefo.ClientError wrapping ctx's error.
+// ctx ends first, the last successfully polled value is returned with a *synnefo.ClientError wrapping ctx's
+// error: the deadline is checked before each poll and again when a poll fails, so a deadline that expires
+// during a request reads the same as one that expires between polls.
 func waitFor[T any](ctx context.Context, what string, opts *WaitOptions, poll func(context.Context) (T, string, error), done func(string) bool) (T, error) {
 	delay, maxDelay := opts.delays()
+	var last T
+	lastStatus, polled := "", false
+	expired := func() (T, error) {
+		return last, &synnefo.ClientError{Message: fmt.Sprintf("waiting for %s: status still %s", what, lastStatus), Err: ctx.Err()}
+	}
 	for {
+		if polled && ctx.Err() != nil {
+			return expired()
+		}
 		v, status, err := poll(ctx)
 		if err != nil {
+			if polled && ctx.Err() != nil {
+				return expired()
+			}
 			return v, err
 		}
+		last, lastStatus, polled = v, status, true
 		if opts != nil && opts.OnPoll != nil {
 			opts.OnPoll(status)
 		}
@@ -47,7 +61,7 @@ func waitFor[T any](ctx context.Context, what string, opts *WaitOptions, poll fu
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return v, &synnefo.ClientError{Message: fmt.Sprintf("waiting for %s: status still %s", what, status), Err: ctx.Err()}
+			return expired()
 		case <-t.C:
 		}
 		delay = min(maxDelay, delay*3/2)
