@@ -297,17 +297,6 @@ func (h *fileHandle) block(ctx context.Context, idx int64) (*cache.Ref, error) {
 	return ref, err
 }
 
-// refResult hands the kernel part of a cached block without a copy and
-// releases the block once go-fuse has written the reply.
-type refResult struct {
-	ref  *cache.Ref
-	data []byte
-}
-
-func (r *refResult) Bytes([]byte) ([]byte, fuse.Status) { return r.data, fuse.OK }
-func (r *refResult) Size() int                          { return len(r.data) }
-func (r *refResult) Done()                              { r.ref.Release() }
-
 func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	s := h.f.sys
 	if off >= h.size || len(dest) == 0 {
@@ -322,10 +311,13 @@ func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Rea
 			h.pf.PrefetchInto(h.key(j, false), int(h.blockLen(j)), h.fetch(j))
 		}
 	}
-	var res fuse.ReadResult
+	// The reply is the cached blocks' own bytes (no copy), and zeros from
+	// dest where a block's stored bytes end.
+	res := &blockResult{}
 	for idx := first; idx <= last; idx++ {
 		ref, err := h.block(ctx, idx)
 		if err != nil {
+			res.Done()
 			if ctx.Err() != nil {
 				return nil, syscall.EINTR
 			}
@@ -334,20 +326,17 @@ func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Rea
 		data := ref.Bytes()
 		bstart := idx * h.bs
 		lo, hi := max(off, bstart)-bstart, min(end, bstart+h.bs)-bstart
-		if first == last && hi <= int64(len(data)) {
-			// The whole read lies in one block's stored bytes: hand the
-			// kernel the cached bytes themselves, with no copy.
-			res = &refResult{ref: ref, data: data[lo:hi]}
-			break
+		stored := int64(len(data))
+		if lo < stored {
+			res.add(ref, data[lo:min(hi, stored)])
+		} else {
+			ref.Release()
 		}
-		// Copy what the block stores; the rest of its range is zeros.
-		at := dest[bstart+lo-off : bstart+hi-off]
-		n := copy(at, data[min(lo, int64(len(data))):min(hi, int64(len(data)))])
-		clear(at[n:])
-		ref.Release()
-	}
-	if res == nil {
-		res = fuse.ReadResultData(dest[:end-off])
+		if hi > stored {
+			zeros := dest[bstart+max(lo, stored)-off : bstart+hi-off]
+			clear(zeros)
+			res.add(nil, zeros)
+		}
 	}
 	h.consumed(off, end)
 	s.stats.reads.Add(1)

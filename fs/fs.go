@@ -190,6 +190,10 @@ func Options(cfg Config, fsName string, debug bool) *fs.Options {
 	if ttl <= 0 {
 		ttl = time.Second
 	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = zap.NewNop()
+	}
 	return &fs.Options{
 		EntryTimeout:    &ttl,
 		AttrTimeout:     &ttl,
@@ -204,6 +208,7 @@ func Options(cfg Config, fsName string, debug bool) *fs.Options {
 			DisableXAttrs:        false, // user.* and user.pithos.* (fs/xattr.go)
 			IgnoreSecurityLabels: true,
 			Debug:                debug,
+			Logger:               fuseLogger(logger.Named("fuse"), debug),
 			AllowOther:           cfg.AllowOther,
 			Options:              permissionOptions(cfg.AllowOther),
 		},
