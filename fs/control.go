@@ -30,6 +30,7 @@ import (
 // (the same list for scripts).
 type controlDir struct {
 	fs.Inode
+	fixedDir
 	sys *fsys
 }
 
@@ -58,6 +59,7 @@ func (c *controlDir) OnAdd(ctx context.Context) {
 // server yet) and failed/ (the commits the server refused).
 type uploadsDir struct {
 	fs.Inode
+	fixedDir
 	sys *fsys
 }
 
@@ -79,6 +81,7 @@ func (u *uploadsDir) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.Att
 // and open, read with direct I/O.
 type renderFile struct {
 	fs.Inode
+	fixedFile
 	sys    *fsys
 	render func() []byte
 }
@@ -196,6 +199,7 @@ func (h *bytesHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Re
 // rm -r, or rm of one of its files) discards the commit from the journal.
 type failedDir struct {
 	fs.Inode
+	fixedDir
 	sys *fsys
 }
 
@@ -342,6 +346,7 @@ func (d *failedDir) Unlink(ctx context.Context, name string) syscall.Errno {
 // the server refused).
 type failedEntry struct {
 	fs.Inode
+	fixedDir
 	sys  *fsys
 	item failedItem
 
@@ -456,6 +461,7 @@ func (e *failedEntry) Unlink(ctx context.Context, name string) syscall.Errno {
 // journal (and the base version on the server for unchanged blocks).
 type failedData struct {
 	fs.Inode
+	fixedFile
 	sys  *fsys
 	item failedItem
 }

@@ -90,7 +90,8 @@ func (a *accountNode) OnAdd(ctx context.Context) {
 // account sharing objects with the user, and the control directory.
 type rootNode struct {
 	fs.Inode
-	sys *fsys
+	fixedDir // accounts, control trees and .pithosfs are not removed or renamed (fs/refuse.go)
+	sys      *fsys
 
 	mu   sync.Mutex
 	list []*account
@@ -170,8 +171,10 @@ func (r *rootNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) 
 		return ch, 0
 	}
 	for _, d := range r.cloudDirs() {
-		if d == name {
-			ch := r.GetChild(name)
+		if d != name {
+			continue
+		}
+		if ch := r.GetChild(name); ch != nil {
 			r.sys.dirAttr(&out.Attr, ch.StableAttr().Ino, startTime)
 			return ch, 0
 		}
@@ -208,7 +211,11 @@ func (r *rootNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 	}
 	out := []fuse.DirEntry{controlEntry()}
 	for _, d := range r.cloudDirs() {
-		out = append(out, fuse.DirEntry{Name: d, Mode: fuse.S_IFDIR, Ino: r.GetChild(d).StableAttr().Ino})
+		// Control trees are persistent children that nothing removes
+		// (rootNode refuses rmdir); a missing one is left out, never a panic.
+		if ch := r.GetChild(d); ch != nil {
+			out = append(out, fuse.DirEntry{Name: d, Mode: fuse.S_IFDIR, Ino: ch.StableAttr().Ino})
+		}
 	}
 	for _, a := range list {
 		out = append(out, fuse.DirEntry{Name: a.name, Mode: fuse.S_IFDIR, Ino: inoOf("account", a.uuid)})

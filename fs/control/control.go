@@ -218,9 +218,10 @@ func pretty(v any) []byte {
 // dirNode is one control directory.
 type dirNode struct {
 	gofs.Inode
-	cfg  *Config
-	name string
-	kind kind
+	fixedDir // no subdirectories, renames or links (refuse.go)
+	cfg      *Config
+	name     string
+	kind     kind
 
 	mu        sync.Mutex
 	cached    []entry
@@ -364,7 +365,7 @@ func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode ui
 	out.Mode = fuse.S_IFREG | 0o644
 	out.SetEntryTimeout(0)
 	ino := d.NewInode(ctx, n, gofs.StableAttr{Mode: fuse.S_IFREG, Ino: inode(d.name, "new", name, time.Now().String())})
-	return ino, &handle{node: n}, fuse.FOPEN_DIRECT_IO, 0
+	return ino, &handle{node: n, fresh: true}, fuse.FOPEN_DIRECT_IO, 0
 }
 
 func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {

@@ -1,6 +1,7 @@
 package control
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"sync"
@@ -72,8 +73,12 @@ func (n *fileNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.Att
 }
 
 // Setattr accepts truncation to zero (O_TRUNC, ">") and time changes;
-// other changes are not meaningful on a control file.
+// a mode or owner change (chmod, chown) is EPERM: a control file has none
+// to store.
 func (n *fileNode) Setattr(ctx context.Context, f gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	if changesOwnerOrMode(in) {
+		return syscall.EPERM
+	}
 	if sz, ok := in.GetSize(); ok {
 		if sz != 0 {
 			return syscall.EINVAL
@@ -134,12 +139,16 @@ type handle struct {
 	mu      sync.Mutex
 	buf     []byte
 	written bool
+	// fresh is set on the handle that created a new file until something is
+	// written to it: closing it with nothing written is an empty document.
+	fresh bool
 }
 
 var (
-	_ gofs.FileReader  = (*handle)(nil)
-	_ gofs.FileWriter  = (*handle)(nil)
-	_ gofs.FileFlusher = (*handle)(nil)
+	_ gofs.FileReader   = (*handle)(nil)
+	_ gofs.FileWriter   = (*handle)(nil)
+	_ gofs.FileFlusher  = (*handle)(nil)
+	_ gofs.FileReleaser = (*handle)(nil)
 )
 
 func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
@@ -168,7 +177,7 @@ func (h *handle) Write(ctx context.Context, data []byte, off int64) (uint32, sys
 		h.buf = append(h.buf, make([]byte, end-int64(len(h.buf)))...)
 	}
 	copy(h.buf[off:], data)
-	h.written = true
+	h.written, h.fresh = true, false
 	n := h.node
 	if err := n.dir.kind.check(ctx, n.name, n.getID(), h.buf); err != nil {
 		h.buf, h.written = nil, false
@@ -187,6 +196,12 @@ func (h *handle) Flush(ctx context.Context) syscall.Errno {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if !h.written {
+		if h.fresh && h.node.getID() == "" {
+			// close() of an empty new file. A shell's redirection also closes
+			// a duplicate before the command writes, so this is no failure yet
+			// (Release records it in .last-error if nothing is ever written).
+			return syscall.EINVAL
+		}
 		return 0
 	}
 	data := h.buf
@@ -196,7 +211,11 @@ func (h *handle) Flush(ctx context.Context) syscall.Errno {
 	// A FUSE interrupt must not abort a create half-way.
 	ctx = context.WithoutCancel(ctx)
 	if complete, err := decodeStrict(data, new(any)); err != nil || !complete {
-		if err == nil {
+		switch {
+		case err != nil:
+		case len(bytes.TrimSpace(data)) == 0:
+			err = invalid("empty document (only white space): nothing was applied")
+		default:
 			err = invalid("incomplete JSON document")
 		}
 		return d.fail("write", n.name, err)
@@ -224,6 +243,23 @@ func (h *handle) Flush(ctx context.Context) syscall.Errno {
 	}
 	d.cached = nil
 	d.mu.Unlock()
+	return 0
+}
+
+// Release of a new file to which nothing was ever written records the
+// empty document in .last-error (its close() got EINVAL): nothing was
+// created.
+func (h *handle) Release(ctx context.Context) syscall.Errno {
+	if h.node == nil {
+		return 0
+	}
+	h.mu.Lock()
+	empty := h.fresh && h.node.getID() == ""
+	h.fresh = false
+	h.mu.Unlock()
+	if empty {
+		h.node.dir.fail("create", h.node.name, invalid("empty document: nothing was created (write a JSON object)"))
+	}
 	return 0
 }
 
@@ -300,8 +336,11 @@ func (u *upload) Write(ctx context.Context, data []byte, off int64) (uint32, sys
 func (u *upload) Flush(ctx context.Context) syscall.Errno {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if !u.written || u.done {
+	if u.done {
 		return 0
+	}
+	if !u.written || u.size == 0 {
+		return syscall.EINVAL // an empty image; Release records it
 	}
 	u.done = true
 	ctx = context.WithoutCancel(ctx)
@@ -312,9 +351,15 @@ func (u *upload) Flush(ctx context.Context) syscall.Errno {
 	return 0
 }
 
+// Release drops the spool file; an upload to which nothing was written
+// is recorded in .last-error (its close() got EINVAL).
 func (u *upload) Release(ctx context.Context) syscall.Errno {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	u.tmp.Close()
+	if !u.done {
+		u.done = true
+		u.dir.fail("upload", u.name, invalid("empty file: nothing to upload"))
+	}
 	return 0
 }
