@@ -206,7 +206,7 @@ func Options(cfg Config, fsName string, debug bool) *fs.Options {
 			MaxWrite:             1 << 20,
 			MaxBackground:        64,
 			DisableXAttrs:        false, // user.* and user.pithos.* (fs/xattr.go)
-			IgnoreSecurityLabels: true,
+			IgnoreSecurityLabels: false, // security.* and system.* are answered by xattrProbeFS
 			Debug:                debug,
 			Logger:               fuseLogger(logger.Named("fuse"), debug),
 			AllowOther:           cfg.AllowOther,
@@ -233,8 +233,15 @@ func Mount(mountpoint string, cfg Config, fsName string, debug bool) (*Mounted, 
 			return nil, fmt.Errorf("fs: journal in %s: %w", s.cfg.JournalDir, errno)
 		}
 	}
-	srv, err := fs.Mount(mountpoint, s.root(), Options(s.cfg, fsName, debug))
+	opts := Options(s.cfg, fsName, debug)
+	raw := &xattrProbeFS{RawFileSystem: fs.NewNodeFS(s.root(), opts), stats: s.stats}
+	srv, err := fuse.NewServer(raw, mountpoint, &opts.MountOptions)
 	if err != nil {
+		return nil, fmt.Errorf("fs: mounting at %s: %w", mountpoint, err)
+	}
+	go srv.Serve()
+	if err := srv.WaitMount(); err != nil {
+		_ = srv.Unmount()
 		return nil, fmt.Errorf("fs: mounting at %s: %w", mountpoint, err)
 	}
 	raiseReadahead(mountpoint, s.log)

@@ -30,6 +30,8 @@ type Stats struct {
 	reads  atomic.Int64
 	readB  atomic.Int64
 	errors atomic.Int64
+	// getxattrs counts GETXATTR requests (fs/xattrprobe.go).
+	getxattrs atomic.Int64
 }
 
 // NewStats returns counters for a mount whose object store is at endpoint
@@ -145,6 +147,7 @@ type Snapshot struct {
 	Reads          int64            `json:"reads"`
 	BytesRead      int64            `json:"bytes_read"`
 	Errors         int64            `json:"errors"`
+	Getxattrs      int64            `json:"getxattrs"` // GETXATTR requests from the kernel
 	Cache          *cache.Stats     `json:"cache,omitempty"`
 }
 
@@ -162,6 +165,7 @@ func (s *Stats) Snapshot(c *cache.Cache) Snapshot {
 	out.BytesDown, out.BytesUp = s.down.Load(), s.up.Load()
 	out.Opens, out.OpensKeepCache = s.opens.Load(), s.kept.Load()
 	out.Reads, out.BytesRead, out.Errors = s.reads.Load(), s.readB.Load(), s.errors.Load()
+	out.Getxattrs = s.getxattrs.Load()
 	if c != nil {
 		cs := c.Stats()
 		out.Cache = &cs

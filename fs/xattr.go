@@ -28,8 +28,8 @@ import (
 //
 // user.pithos.sharing (the X-Object-Sharing grammar, "" removes) and
 // user.pithos.public ("true"/"false" to publish; reads the public URL)
-// map to the object's permissions. Every other namespace answers ENODATA
-// without a request (ls asks for system.posix_acl_access on every file).
+// map to the object's permissions. Every other namespace is answered
+// EOPNOTSUPP before it reaches a node (fs/xattrprobe.go).
 
 const (
 	xattrKeyPrefix = "Xattr-"

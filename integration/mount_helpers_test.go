@@ -305,6 +305,7 @@ type mountStats struct {
 	RequestsByKind map[string]int64 `json:"requests_by_kind"`
 	BytesDown      int64            `json:"bytes_down"`
 	OpensKeepCache int64            `json:"opens_keep_cache"`
+	Getxattrs      int64            `json:"getxattrs"`
 	Cache          struct {
 		MemHits           int64 `json:"mem_hits"`
 		DiskHits          int64 `json:"disk_hits"`
