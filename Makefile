@@ -27,7 +27,10 @@ bench-server:
 	$(GO) test -run '^$$' -bench BenchmarkServerGet -benchtime 3x -timeout 20m ./synnefo/localcloud/
 
 # bench-mount: through a real mount of a local server: cold and warm sequential reads of a 1 GiB object
-# against raw parallel block GETs and a local cat, ls -l of 10 000 objects, the daemon's peak RSS and CPU.
+# against raw parallel block GETs and a local cat, ls -l of 10 000 objects, the daemon's peak RSS and CPU;
+# BenchmarkMountWrite: a new 1 GiB file written through the mount against one raw PUT (curl -T), on serve
+# and on the real Swift (SWIFT_AUTH_URL…, or one the harness starts), with the CPU of daemon, server, curl
+# and SHA-256 of the same bytes.
 # PITHOSFS_BENCH_ROUNDS (default 2) rounds; PITHOSFS_BENCH_BASELINE=/path/to/older/pithosfs mounts that
 # build too, alternating, so before/after figures come from one run on the same server.
 bench-mount: build

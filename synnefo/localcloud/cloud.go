@@ -59,6 +59,8 @@ type Cloud struct {
 	byID  map[string]*User
 	store *store
 	mux   *http.ServeMux
+	// blockBufs recycles the block-size buffers uploads are cut into.
+	blockBufs sync.Pool
 
 	closeOnce sync.Once
 	closed    chan struct{}

@@ -119,7 +119,7 @@ func (c *Cloud) postContainer(p *preq) error {
 	update := flag(p.q, "update")
 	// Block upload: exactly application/octet-stream with a body.
 	isBlocks := p.r.Header.Get("Content-Type") == "application/octet-stream" && (p.r.ContentLength > 0 || p.r.ContentLength == -1)
-	err := c.store.update(func(t *txn) error {
+	change := func(t *txn) error {
 		rec, ok := t.container(p.acct, p.cont)
 		if !ok {
 			return notFound("Container does not exist")
@@ -135,7 +135,22 @@ func (c *Cloud) postContainer(p *preq) error {
 			return badRequest("Pithos+ resources cannot have more than 32 metadata items per domain")
 		}
 		return t.putContainer(p.acct, p.cont, rec)
-	})
+	}
+	var err error
+	if isBlocks && update && !polSent && len(meta) == 0 {
+		// A plain block upload changes nothing of the container: a read
+		// transaction checks it exists, where a write one would rewrite its
+		// record and sync the database once per block (the mount's early
+		// uploads send one POST per 4 MiB block).
+		err = c.store.view(func(t *txn) error {
+			if _, ok := t.container(p.acct, p.cont); !ok {
+				return notFound("Container does not exist")
+			}
+			return nil
+		})
+	} else {
+		err = c.store.update(change)
+	}
 	if err != nil {
 		return err
 	}
@@ -147,7 +162,9 @@ func (c *Cloud) postContainer(p *preq) error {
 		return badRequest("Maximum size is reached")
 	}
 	var hashes []string
-	buf := make([]byte, c.store.blockSize)
+	bp := c.blockBuf()
+	defer c.blockBufs.Put(bp)
+	buf := *bp
 	body := &bodyReader{r: p.r.Body}
 	for {
 		n, err := io.ReadFull(body, buf)

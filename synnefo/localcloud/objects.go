@@ -577,7 +577,9 @@ func (c *Cloud) storeBody(r io.Reader, wantMD5 bool) ([]string, int64, string, e
 	}
 	var hashes []string
 	var size int64
-	buf := make([]byte, c.store.blockSize)
+	bp := c.blockBuf()
+	defer c.blockBufs.Put(bp)
+	buf := *bp
 	for {
 		n, err := io.ReadFull(body, buf)
 		if n > 0 {
