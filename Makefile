@@ -1,18 +1,25 @@
-# pithosfs — see README.md. `make run` starts the local cloud; `make test` is what CI runs.
+# pithosfs — see README.md. `make run` starts the local cloud; `make test` is what CI runs; `make check` is
+# the fast lane for contributors (lint + unit tests: no FUSE, no Swift).
 GO       ?= go
 BIN      := bin/pithosfs
 PKGS     := ./...
 DATA     ?= $(CURDIR)/.local/cloud
-LISTEN   ?= 127.0.0.1:8080
+CACHE    ?= $(CURDIR)/.local/cache
+ARGS     ?=
 
-.PHONY: build test unit integration bench bench-server bench-mount bench-compare lint run clean install
+.PHONY: build test check unit integration bench bench-server bench-mount bench-compare lint run clean install
 
 build:
-	$(GO) build -o $(BIN) ./cmd/pithosfs
+	@echo "go build -o $(BIN) ./cmd/pithosfs   (the first build fetches and compiles the dependencies: a minute or two)"
+	@$(GO) build -o $(BIN) ./cmd/pithosfs
 
-# test: static checks, then every test (unit and end-to-end) with the race detector.
-test: lint
-	$(GO) test -race -count=1 -timeout 40m $(PKGS)
+# test: the whole suite with its set-up (scripts/test.sh): installs missing Debian packages as root (otherwise
+# prints the command), starts a Swift of its own on free ports and stops it on exit, lint, go test -race ./...
+test:
+	GO=$(GO) scripts/test.sh
+
+# check: lint and the unit tests (every package but integration/, whose tests need FUSE and Swift).
+check: lint unit
 
 unit:
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /integration)
@@ -56,11 +63,15 @@ lint:
 	$(GO) vet $(PKGS)
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $(PKGS)
 
-# run: mount the embedded local cloud (data in $(DATA)) at ./mnt, in the foreground.
-run: build
+# run: mount the embedded local cloud (data in $(DATA), cache in $(CACHE)) at ./mnt, in the foreground.
+# More mount options: make run ARGS="--allow-delete-servers --log-level debug".
+run:
+	@scripts/prereqs.sh run
+	@$(MAKE) --no-print-directory build
 	@mkdir -p mnt
 	@echo "pithosfs: mounting the embedded local cloud at ./mnt — unmount with Ctrl-C here, or 'fusermount3 -u mnt' from another shell"
-	$(BIN) mount --local --local-data $(DATA) mnt
+	$(BIN) mount --local --local-data $(DATA) --cache-dir $(CACHE) $(ARGS) mnt
 
+# clean: the binary and make run's cloud data and cache.
 clean:
 	rm -rf bin .local

@@ -7,7 +7,6 @@ package integration
 // they must not define their own TestMain (add teardown to the harness instead).
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -23,6 +22,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pithosfs/pithosfs/internal/testswift"
 )
 
 func TestMain(m *testing.M) {
@@ -71,10 +72,10 @@ func (s *servers) close() error {
 	return err
 }
 
-// requireSwift returns a running Swift. With SWIFT_AUTH_URL set (CI: .ci/run exports it) it uses that one;
-// otherwise it starts one with scripts/swift-aio.sh (default directory; reused if already running there,
-// and then left running) and stops it when the test binary ends. It fails the test, never skips, when there
-// is no Swift to be had.
+// requireSwift returns a running Swift: the one of SWIFT_AUTH_URL (make test and CI export it), else one
+// kept running in swift-aio.sh's default directory, else one this binary starts in a temporary directory on
+// free ports and TestMain stops (internal/testswift). It fails the test, never skips, when there is no Swift
+// to be had.
 func requireSwift(t testing.TB) swiftEnv {
 	t.Helper()
 	shared.mu.Lock()
@@ -85,45 +86,24 @@ func requireSwift(t testing.TB) swiftEnv {
 	if shared.swiftErr != nil {
 		t.Fatalf("no OpenStack Swift for this test: %v\n"+
 			"Set SWIFT_AUTH_URL (and SWIFT_USER/SWIFT_KEY…) to a running one, or install the Debian packages so the "+
-			"harness can start one: apt-get install -y --no-install-recommends swift swift-proxy swift-account "+
-			"swift-container swift-object python3-swiftclient memcached curl", shared.swiftErr)
+			"harness can start one: scripts/prereqs.sh test (make test does all of it)", shared.swiftErr)
 	}
 	return *shared.swift
 }
 
-// findSwift reads the environment or starts Swift with the script. Called with s.mu held.
+// findSwift finds or starts Swift. Called with s.mu held.
 func (s *servers) findSwift() (*swiftEnv, error) {
-	if os.Getenv("SWIFT_AUTH_URL") != "" {
-		return swiftFromEnv(os.Getenv), nil
-	}
-	script, err := repoFile("scripts/swift-aio.sh")
+	script, err := testswift.ScriptPath()
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	if _, err := runScript(ctx, script, "status"); err != nil {
-		// Not running (or half running): start it, and stop it at the end of this binary.
-		if out, err := runScript(ctx, script, "start"); err != nil {
-			return nil, fmt.Errorf("%s start: %w\n%s", script, err, out)
-		}
-		s.stopSwift = func() error {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			if out, err := runScript(ctx, script, "stop"); err != nil {
-				return fmt.Errorf("%s stop: %w\n%s", script, err, out)
-			}
-			return nil
-		}
-	}
-	out, err := runScript(ctx, script, "env")
+	vars, stop, err := testswift.Find(ctx, script)
 	if err != nil {
-		return nil, fmt.Errorf("%s env: %w\n%s", script, err, out)
+		return nil, err
 	}
-	vars, err := parseExports(string(out))
-	if err != nil {
-		return nil, fmt.Errorf("%s env: %w", script, err)
-	}
+	s.stopSwift = stop
 	return swiftFromEnv(func(k string) string { return vars[k] }), nil
 }
 
@@ -142,35 +122,6 @@ func swiftFromEnv(get func(string) string) *swiftEnv {
 		Admin2:  swiftUser{or("SWIFT_USER2", "test2:tester2"), or("SWIFT_KEY2", "testing2")},
 		Plain:   swiftUser{or("SWIFT_USER3", "test:tester3"), or("SWIFT_KEY3", "testing3")},
 	}
-}
-
-// parseExports reads the `export K=V K=V …` line that `swift-aio.sh env` prints.
-func parseExports(s string) (map[string]string, error) {
-	vars := map[string]string{}
-	sc := bufio.NewScanner(strings.NewReader(s))
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) == 0 || fields[0] != "export" {
-			continue
-		}
-		for _, f := range fields[1:] {
-			k, v, ok := strings.Cut(f, "=")
-			if !ok {
-				return nil, fmt.Errorf("malformed export %q", f)
-			}
-			vars[k] = v
-		}
-	}
-	if vars["SWIFT_AUTH_URL"] == "" {
-		return nil, fmt.Errorf("no SWIFT_AUTH_URL in %q", s)
-	}
-	return vars, nil
-}
-
-func runScript(ctx context.Context, script string, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, "bash", append([]string{script}, args...)...)
-	cmd.WaitDelay = 5 * time.Second
-	return cmd.CombinedOutput()
 }
 
 // repoFile finds rel (slash-separated) under the module root, the first parent of the working directory

@@ -7,50 +7,25 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/pithosfs/pithosfs/internal/testswift"
 	"github.com/pithosfs/pithosfs/synnefo"
 )
 
-// swiftClient returns a client for the real Swift of scripts/swift-aio.sh: SWIFT_AUTH_URL (+ SWIFT_USER,
-// SWIFT_KEY) when set, as CI exports them; otherwise the script is asked to start one (a no-op when it
-// runs already; it is left running, like the integration harness does).
+// swiftClient returns a client for the real Swift of scripts/swift-aio.sh (internal/testswift): the one of
+// SWIFT_AUTH_URL (+ SWIFT_USER, SWIFT_KEY) when set, as make test and CI export them; else one kept running
+// in the script's default directory; else one this binary starts on free ports, which TestMain stops.
 func swiftClient(t *testing.T) *Client {
 	t.Helper()
-	authURL, user, key := os.Getenv("SWIFT_AUTH_URL"), os.Getenv("SWIFT_USER"), os.Getenv("SWIFT_KEY")
-	if authURL == "" {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer cancel()
-		script := "../scripts/swift-aio.sh"
-		readEnv := func() {
-			out, err := exec.CommandContext(ctx, script, "env").Output()
-			if err != nil {
-				t.Fatalf("swift-aio.sh env: %v", err)
-			}
-			for _, f := range strings.Fields(string(out)) {
-				k, v, _ := strings.Cut(f, "=")
-				switch k {
-				case "SWIFT_AUTH_URL":
-					authURL = v
-				case "SWIFT_USER":
-					user = v
-				case "SWIFT_KEY":
-					key = v
-				}
-			}
-		}
-		readEnv()
-		// One may run already (started by the integration harness or by hand): use it as it is.
-		if _, _, err := SwiftAuth(ctx, authURL, user, key, synnefo.Options{MaxRetries: -1}); err != nil {
-			if out, err := exec.CommandContext(ctx, script, "start").CombinedOutput(); err != nil {
-				t.Fatalf("no Swift: SWIFT_AUTH_URL unset, none at %s, and swift-aio.sh start failed: %v\n%s", authURL, err, out)
-			}
-			readEnv()
-		}
+	vars, err := testSwift.get()
+	if err != nil {
+		t.Fatalf("no Swift: %v", err)
 	}
+	authURL, user, key := vars["SWIFT_AUTH_URL"], vars["SWIFT_USER"], vars["SWIFT_KEY"]
 	if user == "" {
 		user, key = "test:tester", "testing"
 	}
@@ -61,6 +36,54 @@ func swiftClient(t *testing.T) *Client {
 		t.Fatalf("swift auth at %s: %v", authURL, err)
 	}
 	return c
+}
+
+// swiftHarness finds (or starts) Swift once per test binary and stops what it started.
+type swiftHarness struct {
+	mu   sync.Mutex
+	vars testswift.Vars
+	err  error
+	stop func() error
+}
+
+// testSwift is the one harness of this test binary; TestMain closes it.
+var testSwift swiftHarness
+
+func (h *swiftHarness) get() (testswift.Vars, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.vars == nil && h.err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		script, err := testswift.ScriptPath()
+		if err == nil {
+			h.vars, h.stop, err = testswift.Find(ctx, script)
+		}
+		h.err = err
+	}
+	return h.vars, h.err
+}
+
+func (h *swiftHarness) close() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.stop == nil {
+		return nil
+	}
+	err := h.stop()
+	h.stop = nil
+	return err
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if err := testSwift.close(); err != nil {
+		fmt.Fprintln(os.Stderr, "pithos tests: stopping Swift:", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 func randomBytes(t testing.TB, n int) []byte {

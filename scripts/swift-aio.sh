@@ -13,7 +13,9 @@
 #
 # Environment: SWIFT_PORT (proxy, default 8081 — not 8080, which `pithosfs serve` uses),
 # SWIFT_ACCOUNT_PORT (6202), SWIFT_CONTAINER_PORT (6201), SWIFT_OBJECT_PORT (6200),
-# SWIFT_MEMCACHED_PORT (11211), SWIFT_START_TIMEOUT (seconds, 120).
+# SWIFT_MEMCACHED_PORT (11211), SWIFT_START_TIMEOUT (seconds, 120). A port given as 0 is chosen by `start`
+# among the free ones (and kept in DIR/etc/ports, which the other commands read): `make test` starts its own
+# Swift that way, so a Swift or a memcached already running (systemd's, on 11211) is left alone.
 #
 # Users (tempauth): test:tester/testing (.admin), test2:tester2/testing2 (.admin), test:tester3/testing3 (no admin).
 # Everything lives in DIR: etc/ (configs, rings), srv/d1 (the device), run/ (PID files, log socket), log/.
@@ -280,6 +282,39 @@ build_rings() {
 	echo "$stamp" >"$PORTS_FILE"
 }
 
+# The ports given as 0: AUTO_PORTS names them. Before the running check they take the values of an earlier
+# start in DIR (so a second start finds it running); pick_free_ports replaces those that are not free.
+AUTO_PORTS=()
+if [ "$cmd" = start ]; then
+	for v in PROXY_PORT ACCOUNT_PORT CONTAINER_PORT OBJECT_PORT MEMCACHED_PORT; do
+		[ "${!v}" = 0 ] || continue
+		AUTO_PORTS+=("$v")
+		if [ -f "$PORTS_FILE" ]; then
+			printf -v "$v" '%s' "$(sed -n "s/.*\b$v=\([0-9]*\).*/\1/p" "$PORTS_FILE")"
+		fi
+	done
+	AUTH_URL="http://127.0.0.1:$PROXY_PORT/auth/v1.0"
+fi
+
+# pick_free_ports: every port of AUTO_PORTS still unset or in use gets a free one (bound all at once by the
+# kernel, so they differ; released just before the servers bind them).
+pick_free_ports() {
+	local v need=()
+	for v in "${AUTO_PORTS[@]}"; do
+		if [ -z "${!v}" ] || [ "${!v}" = 0 ] || listening "${!v}"; then need+=("$v"); fi
+	done
+	[ "${#need[@]}" -gt 0 ] || return 0
+	local ports
+	# shellcheck disable=SC2207
+	ports=($("$PY" -c 'import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))' "${#need[@]}")) || die "could not find free ports"
+	local i
+	for i in "${!need[@]}"; do printf -v "${need[$i]}" '%s' "${ports[$i]}"; done
+	AUTH_URL="http://127.0.0.1:$PROXY_PORT/auth/v1.0"
+}
+
 check_prereqs() {
 	local p missing=()
 	for p in swift-proxy-server swift-account-server swift-container-server swift-object-server swift-ring-builder memcached curl setsid; do
@@ -310,8 +345,9 @@ do_start() {
 		return 0
 	fi
 	stop_all # whatever half of it is left
+	pick_free_ports
 	for name in memcached "${SERVERS[@]}"; do
-		! listening "$(port_of "$name")" || die "port 127.0.0.1:$(port_of "$name") ($name) is taken by another process; set SWIFT_*_PORT (see the header of $0)"
+		! listening "$(port_of "$name")" || die "port 127.0.0.1:$(port_of "$name") ($name) is taken by another process; set SWIFT_*_PORT (see the header of $0), 0 picks a free one"
 	done
 	write_configs
 	build_rings
