@@ -3,8 +3,6 @@ package synnefo
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -72,23 +69,9 @@ func NewHTTPClient(opts Options) (*http.Client, error) {
 		}
 		return opts.HTTPClient, nil
 	}
-	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
-	if opts.CAFile != "" {
-		pem, err := os.ReadFile(opts.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("synnefo: reading CA file: %w", err)
-		}
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("synnefo: CA file %s holds no PEM certificate", opts.CAFile)
-		}
-		tlsConf.RootCAs = pool
-	}
-	if opts.Insecure {
-		tlsConf.InsecureSkipVerify = true
+	tlsConf, err := TLSConfig(opts.CAFile, opts.Insecure)
+	if err != nil {
+		return nil, err
 	}
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
@@ -330,7 +313,7 @@ func (c *Client) Do(ctx context.Context, req *Request) (*http.Response, error) {
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return nil, transportError(method, fullURL, ctxErr)
 			}
-			retry := replayable && (idem || neverSent(err))
+			retry := replayable && (idem || neverSent(err)) && !certificateError(err)
 			if !retry || attempt >= c.retry.max {
 				return nil, transportError(method, fullURL, err)
 			}
