@@ -36,6 +36,8 @@ func runServe(args []string, lo logOptions) error {
 	blockSize := fs.Int64("block-size", 4<<20, "Pithos block size in bytes")
 	publicURL := fs.String("public-url", "", "base URL for the service catalog (default: from each request's Host)")
 	buildDelay := fs.Duration("build-delay", 2*time.Second, "how long new servers stay in BUILD")
+	var tlsFlags serveTLSFlags
+	tlsFlags.register(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return nil
@@ -53,7 +55,11 @@ func runServe(args []string, lo logOptions) error {
 			return err
 		}
 	}
-	srv, err := localcloud.Listen(*listen, cfg)
+	st, err := tlsFlags.setup(*data, *listen, *publicURL, time.Now())
+	if err != nil {
+		return err
+	}
+	srv, err := st.listen(*listen, cfg)
 	if err != nil {
 		return err
 	}
@@ -66,7 +72,12 @@ func runServe(args []string, lo logOptions) error {
 	for _, u := range srv.Cloud.Users() {
 		fmt.Printf("  user %s  uuid %s  token %s\n", u.Name, u.UUID, u.Token)
 	}
-	fmt.Printf("  try: curl -H 'X-Auth-Token: %s' %s/pithos/object-store/v1/%s?format=json\n", srv.Cloud.Users()[0].Token, base, srv.Cloud.Users()[0].UUID)
+	curlCA := ""
+	if st.caFile != "" {
+		fmt.Printf("  CA certificate: %s (%s): pithosfs mount --ca-certs %s, or ca_certs in ~/.kamakirc\n", st.caFile, st.note, st.caFile)
+		curlCA = "--cacert " + st.caFile + " "
+	}
+	fmt.Printf("  try: curl %s-H 'X-Auth-Token: %s' %s/pithos/object-store/v1/%s?format=json\n", curlCA, srv.Cloud.Users()[0].Token, base, srv.Cloud.Users()[0].UUID)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	<-ctx.Done()
