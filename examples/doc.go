@@ -10,7 +10,8 @@
 //
 // Every program takes the cloud the way kamaki takes its configuration: an identity (Astakos) URL and a
 // token, from the -url and -token flags or the PITHOSFS_URL and PITHOSFS_TOKEN environment variables, and
-// optionally a CA bundle (-ca-file, the guide's "secure connections"). Errors are reported the guide's way:
+// optionally a CA bundle (-ca-certs FILE or PITHOSFS_CA_FILE, the guide's "secure connections"; -insecure
+// skips verification). Errors are reported the guide's way:
 // the message, then "- error code: N" and one "- DETAIL" line per detail of a *synnefo.ClientError.
 // Each program's test runs it against a fresh local cloud (synnefo/localcloud).
 package examples

@@ -3,8 +3,10 @@ package metrics
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"math/bits"
 	"net/http"
@@ -156,7 +158,11 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if hm != nil {
 			m.endCommit(req.URL.Path, false)
 		}
-		m.log.Warn("request failed", zap.String("service", svc), zap.String("method", verb), zap.String("path", req.URL.Path),
+		lvl := zap.WarnLevel
+		if refusedCertificate(err) {
+			lvl = zap.DebugLevel // the caller says it in one line, with what to do
+		}
+		m.log.Log(lvl, "request failed", zap.String("service", svc), zap.String("method", verb), zap.String("path", req.URL.Path),
 			zap.String("query", RedactQuery(req.URL.RawQuery)), zap.String("request_id", rid), zap.Duration("took", took),
 			zap.String("error", RedactURLs(err.Error())))
 		return nil, err
@@ -383,4 +389,11 @@ func RedactURLs(s string) string {
 		b.WriteString(RedactQuery(s[:end]))
 		s = s[end:]
 	}
+}
+
+// refusedCertificate reports whether err is this client refusing the
+// server's TLS certificate.
+func refusedCertificate(err error) bool {
+	var verify *tls.CertificateVerificationError
+	return errors.As(err, &verify)
 }

@@ -15,6 +15,7 @@ type cloudConfig struct {
 	Token  string // the token (Swift: the key)
 	User   string // Swift v1.0 auth user ("account:user"); "" for Synnefo
 	Source string // where the settings came from, for messages
+	Cloud  string // the kamakirc cloud section it came from; "" for flags and environment
 }
 
 // swift reports whether the URL is a Swift v1.0 auth endpoint.
@@ -75,23 +76,24 @@ func resolveCloud(f cloudFlags, getenv func(string) string, path string) (cfg cl
 	if !ok || c["url"] == "" || c["token"] == "" {
 		return cfg, false, fmt.Errorf("%s: cloud %q needs url and token", path, name)
 	}
-	return cloudConfig{URL: c["url"], Token: c["token"], User: f.User, Source: fmt.Sprintf("%s (cloud %q)", path, name)}, true, nil
+	return cloudConfig{URL: c["url"], Token: c["token"], User: f.User, Source: fmt.Sprintf("%s (cloud %q)", path, name), Cloud: name}, true, nil
 }
 
 type kamakirc struct {
 	defaultCloud string
+	global       map[string]string
 	clouds       map[string]map[string]string
 }
 
-// readKamakirc reads kamaki's INI file: [global] default_cloud, and
-// [cloud "NAME"] sections with url and token.
+// readKamakirc reads kamaki's INI file: [global] (default_cloud, ca_certs,
+// ignore_ssl), and [cloud "NAME"] sections with url and token.
 func readKamakirc(path string) (*kamakirc, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	rc := &kamakirc{clouds: map[string]map[string]string{}}
+	rc := &kamakirc{global: map[string]string{}, clouds: map[string]map[string]string{}}
 	section := ""
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
@@ -109,8 +111,11 @@ func readKamakirc(path string) (*kamakirc, error) {
 		}
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 		switch {
-		case section == "global" && k == "default_cloud":
-			rc.defaultCloud = v
+		case section == "global":
+			rc.global[k] = v
+			if k == "default_cloud" {
+				rc.defaultCloud = v
+			}
 		case strings.HasPrefix(section, "cloud "):
 			name := strings.Trim(strings.TrimSpace(strings.TrimPrefix(section, "cloud ")), `"`)
 			if rc.clouds[name] == nil {

@@ -84,6 +84,7 @@ func mountWith(fl *pflag.FlagSet, o *mountOptions, remoteArg, mountpoint string)
 		os.Unsetenv(envDaemonFD)
 	}
 	token := o.Token
+	o.insecureSet = fl.Changed("insecure")
 	if o.Daemon && !o.Foreground && !rd.daemonChild() {
 		// Check what can be checked here, so that plain mistakes are
 		// reported without a round trip through the daemon's log.
@@ -143,6 +144,10 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 			return err
 		}
 	}
+	tlsSet, err := resolveTLS(o, cloud, found, os.Getenv)
+	if err != nil {
+		return err
+	}
 	secrets := &secretSet{}
 	secrets.add(cloud.Token)
 	log, err := newLogger(o.LogLevel, o.LogFormat, o.LogFile, secrets)
@@ -182,19 +187,24 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 
 	stats := pfs.NewStats("")
 	met := metrics.New(log.Named("http"))
+	tlsConf, err := tlsSet.config(log)
+	if err != nil {
+		return err
+	}
 	tr := &http.Transport{Proxy: http.ProxyFromEnvironment, DialContext: (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
-		MaxIdleConns: 128, MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second, ResponseHeaderTimeout: 60 * time.Second}
+		MaxIdleConns: 128, MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second, ResponseHeaderTimeout: 60 * time.Second,
+		TLSClientConfig: tlsConf}
 	hc := &http.Client{Transport: stats.Transport(met.Transport(tr))}
 	opts := synnefo.Options{HTTPClient: hc, Logger: log.Named("http")}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cfg := pfs.Config{AttrTTL: o.AttrTTL, ListTTL: o.ListTTL, Readahead: o.Readahead, Logger: log, Stats: stats, AllowOther: o.AllowOther}
 	if err := login(ctx, cloud, opts, &cfg); err != nil {
-		return err
+		return tlsSet.trustError(err)
 	}
 	stats.SetEndpoint(cfg.Client.Endpoint())
 	if cfg.Remote, err = resolveRemote(ctx, remote, cfg); err != nil {
-		return err
+		return tlsSet.trustError(err)
 	}
 	bc, err := cache.Open(cache.Config{MemBytes: memBytes, Dir: o.CacheDir, DiskBytes: diskBytes, Logger: log.Named("cache")})
 	if err != nil {
@@ -208,7 +218,7 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 	if ast, ok := cfg.Names.(*astakos.Client); ok && !o.NoControl && cfg.Remote == (pfs.Remote{}) {
 		ctl, err := control.FromCatalog(ctx, ast, opts)
 		if err != nil {
-			return fmt.Errorf("cloud %s: %w", cloud.URL, err)
+			return tlsSet.trustError(fmt.Errorf("cloud %s: %w", cloud.URL, err))
 		}
 		ctl.AllowDeleteServers = o.AllowDeleteServers
 		ctl.TTL = o.AttrTTL
@@ -469,7 +479,7 @@ func loginError(url string, err error) error {
 		}
 		return fmt.Errorf("cannot log in to %s: HTTP %d: %s", url, ce.Status, msg)
 	}
-	return fmt.Errorf("cannot reach %s: %v", url, err)
+	return fmt.Errorf("cannot reach %s: %w", url, err)
 }
 
 // resolveRemote turns the REMOTE's account (a user name or uuid) into a uuid.

@@ -20,6 +20,10 @@ type mountOptions struct {
 	Local                             bool
 	LocalData                         string
 
+	CACerts     string // extra CA bundle for the cloud's TLS certificates
+	Insecure    bool   // do not verify TLS certificates
+	insecureSet bool   // --insecure was given (true or false): it overrides ~/.kamakirc's ignore_ssl
+
 	CacheDir, CacheMem, CacheSize string
 	Readahead                     int
 
@@ -79,6 +83,10 @@ func optionTable() []option {
 			Field: func(o *mountOptions) any { return &o.User }},
 		{Name: "kamakirc", Group: groupCloud, Help: "kamaki configuration file to read clouds from", Default: defaultKamakirc(), DocDefault: "~/.kamakirc",
 			Field: func(o *mountOptions) any { return &o.Kamakirc }},
+		{Name: "ca-certs", Group: groupCloud, Help: "CA certificates (PEM) trusted beside the system's (SSL_CERT_FILE, SSL_CERT_DIR), for a cloud with a private CA; overrides ca_certs of ~/.kamakirc",
+			Field: func(o *mountOptions) any { return &o.CACerts }},
+		{Name: "insecure", Group: groupCloud, Help: "do not verify the cloud's TLS certificates (test clouds only; logged as a warning at every mount); overrides ignore_ssl of ~/.kamakirc", Default: "false",
+			Field: func(o *mountOptions) any { return &o.Insecure }},
 		{Name: "local", Group: groupCloud, Help: "mount the embedded local cloud even when a cloud is configured", Default: "false",
 			Field: func(o *mountOptions) any { return &o.Local }},
 		{Name: "local-data", Group: groupCloud, Help: "data directory of the embedded local cloud", Default: defaultDataDir(), DocDefault: "$XDG_DATA_HOME/pithosfs/local",

@@ -61,3 +61,26 @@ func TestRegisterImages(t *testing.T) {
 		t.Fatalf("missing container: exit %d: %q", code, out)
 	}
 }
+
+// TestRegisterImagesTLS: the program against the local cloud over TLS trusts its CA with -ca-certs, is
+// refused without it, and with -insecure skips verification.
+func TestRegisterImagesTLS(t *testing.T) {
+	c := testcloud.StartTLS(t)
+	if !strings.HasPrefix(c.URL, "https://") {
+		t.Fatalf("identity URL %s", c.URL)
+	}
+	c.Upload(t, "images", "tls.diskdump", []byte("secure"))
+	out, code := testcloud.Run(t, run, c.Args()...)
+	if code != 0 || !strings.HasPrefix(out, "Image Image tls.diskdump registered with id ") {
+		t.Fatalf("with -ca-certs: exit %d:\n%s", code, out)
+	}
+	noCA := []string{"-url", c.URL, "-token", c.Token, "-poll", testcloud.Poll.String()}
+	out, code = testcloud.Run(t, run, noCA...)
+	if code != 1 || !strings.Contains(out, "certificate signed by unknown authority") {
+		t.Fatalf("without the CA: exit %d:\n%s", code, out)
+	}
+	out, code = testcloud.Run(t, run, append(noCA, "-insecure")...)
+	if code != 0 || !strings.Contains(out, "registered with id") {
+		t.Fatalf("with -insecure: exit %d:\n%s", code, out)
+	}
+}

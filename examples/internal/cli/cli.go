@@ -1,5 +1,5 @@
 // Package cli is the little shared plumbing of the example programs: the cloud flags (identity URL,
-// token, CA bundle, polling interval), a service client from the identity catalog, running a program
+// token, CA bundle or no verification, polling interval), a service client from the identity catalog, running a program
 // with a deadline, and printing an error the way kamaki's guide does.
 package cli
 
@@ -28,24 +28,30 @@ const (
 
 // Cloud is the cloud a program talks to.
 type Cloud struct {
-	URL    string        // identity (Astakos) URL, e.g. https://accounts.example.com/identity/v2.0
-	Token  string        // the user's token
-	CAFile string        // extra CA bundle (PEM); "" → the system pool only
-	Poll   time.Duration // first interval between status polls
+	URL      string        // identity (Astakos) URL, e.g. https://accounts.example.com/identity/v2.0
+	Token    string        // the user's token
+	CAFile   string        // extra CA bundle (PEM); "" → the system pool only
+	Insecure bool          // skip TLS verification (kamaki's --ignore-ssl)
+	Poll     time.Duration // first interval between status polls
 }
 
-// Flags registers -url, -token, -ca-file and -poll on fs, defaulting to the environment.
+// Flags registers -url, -token, -ca-certs (alias -ca-file), -insecure and -poll on fs, defaulting to the
+// environment.
 func Flags(fs *flag.FlagSet) *Cloud {
 	c := &Cloud{}
 	fs.StringVar(&c.URL, "url", os.Getenv(EnvURL), "identity URL (env "+EnvURL+")")
 	fs.StringVar(&c.Token, "token", os.Getenv(EnvToken), "token (env "+EnvToken+")")
-	fs.StringVar(&c.CAFile, "ca-file", os.Getenv(EnvCAFile), "extra CA certificates chain file (env "+EnvCAFile+")")
+	fs.StringVar(&c.CAFile, "ca-certs", os.Getenv(EnvCAFile), "CA certificates (PEM) trusted beside the system's, as kamaki's --ca-certs (env "+EnvCAFile+")")
+	fs.StringVar(&c.CAFile, "ca-file", os.Getenv(EnvCAFile), "the same as -ca-certs")
+	fs.BoolVar(&c.Insecure, "insecure", false, "do not verify TLS certificates (test clouds only), as kamaki's --ignore-ssl")
 	fs.DurationVar(&c.Poll, "poll", time.Second, "interval between status polls while waiting")
 	return c
 }
 
 // Options returns the client options for c.
-func (c *Cloud) Options() synnefo.Options { return synnefo.Options{CAFile: c.CAFile} }
+func (c *Cloud) Options() synnefo.Options {
+	return synnefo.Options{CAFile: c.CAFile, Insecure: c.Insecure}
+}
 
 // Wait returns the polling options of the Wait* calls.
 func (c *Cloud) Wait() *cyclades.WaitOptions {

@@ -5,6 +5,8 @@ package testcloud
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +27,7 @@ const Poll = 20 * time.Millisecond
 type Cloud struct {
 	Local   *localcloud.Server
 	URL     string // identity URL
+	CA      string // with StartTLS: the CA certificate the cloud's chains to
 	Token   string
 	UUID    string // the user's uuid (Pithos account)
 	Compute *cyclades.ComputeClient
@@ -41,11 +44,37 @@ func Start(t *testing.T) *Cloud {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return connect(t, srv, "")
+}
+
+// StartTLS is Start over TLS, with a CA and server certificate made as pithosfs serve --tls-self-signed
+// makes them; Args names the CA with -ca-certs.
+func StartTLS(t *testing.T) *Cloud {
+	t.Helper()
+	dir := t.TempDir()
+	files, err := localcloud.SelfSigned(filepath.Join(dir, "tls"), nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, err := tls.LoadX509KeyPair(files.Cert, files.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := localcloud.ListenTLS("127.0.0.1:0", localcloud.Config{Dir: filepath.Join(dir, "data"), BuildDelay: 200 * time.Millisecond},
+		&tls.Config{Certificates: []tls.Certificate{pair}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return connect(t, srv, files.CA)
+}
+
+func connect(t *testing.T, srv *localcloud.Server, ca string) *Cloud {
+	t.Helper()
 	t.Cleanup(func() { srv.Close() })
 	user := srv.Cloud.Users()[0]
-	c := &Cloud{Local: srv, URL: srv.IdentityURL(), Token: user.Token, UUID: user.UUID}
+	c := &Cloud{Local: srv, URL: srv.IdentityURL(), Token: user.Token, UUID: user.UUID, CA: ca}
 	ctx := Context(t)
-	opts := synnefo.Options{RetryBase: time.Millisecond, RetryMax: 10 * time.Millisecond}
+	opts := synnefo.Options{CAFile: ca, RetryBase: time.Millisecond, RetryMax: 10 * time.Millisecond}
 	ident, err := astakos.New(c.URL, c.Token, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -83,9 +112,13 @@ func Context(t *testing.T) context.Context {
 	return ctx
 }
 
-// Args returns the cloud flags for this cloud followed by extra.
+// Args returns the cloud flags for this cloud (with -ca-certs over TLS) followed by extra.
 func (c *Cloud) Args(extra ...string) []string {
-	return append([]string{"-url", c.URL, "-token", c.Token, "-poll", Poll.String()}, extra...)
+	args := []string{"-url", c.URL, "-token", c.Token, "-poll", Poll.String()}
+	if c.CA != "" {
+		args = append(args, "-ca-certs", c.CA)
+	}
+	return append(args, extra...)
 }
 
 // Run runs program p with args against nothing but what args say, and returns its output and exit code.
