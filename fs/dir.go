@@ -104,7 +104,8 @@ func (d *dirNode) listing(ctx context.Context, maxAge time.Duration) (*account, 
 
 // withPending returns l with this mount's unflushed files of the directory
 // merged in: files created and not committed yet appear, and files with
-// unflushed writes show their current size.
+// unflushed writes show their current size. It costs O(pending files), not
+// O(entries): the result shares l's base.
 func (s *fsys) withPending(acct *account, k dirKey, l *listing) *listing {
 	m := s.managerIfAny(acct)
 	if m == nil {
@@ -114,26 +115,21 @@ func (s *fsys) withPending(acct *account, k dirKey, l *listing) *listing {
 	if len(files) == 0 {
 		return l
 	}
-	entries := append([]pithos.DirEntry(nil), l.entries...)
-	for i, e := range entries {
-		wf := files[e.Name]
-		if wf == nil || e.IsDir || e.Object == nil {
-			continue
-		}
-		o := *e.Object
-		o.Bytes = wf.Size()
-		entries[i].Object = &o
-		delete(files, e.Name)
-	}
+	over := make(map[string]*pithos.DirEntry, len(files))
 	for name, wf := range files {
-		if _, ok := l.find(name); ok || !wf.Dirty() {
-			continue
+		e, ok := l.find(name)
+		switch {
+		case ok && !e.IsDir && e.Object != nil:
+			o := *e.Object
+			o.Bytes = wf.Size()
+			over[name] = &pithos.DirEntry{Name: name, Object: &o}
+		case !ok && wf.Dirty():
+			b := wf.Base()
+			over[name] = &pithos.DirEntry{Name: name, Object: &pithos.ObjectInfo{Name: b.Name, Bytes: wf.Size(),
+				ContentType: b.ContentType, ETag: b.ETag, Meta: b.Meta}}
 		}
-		b := wf.Base()
-		entries = append(entries, pithos.DirEntry{Name: name, Object: &pithos.ObjectInfo{Name: b.Name, Bytes: wf.Size(),
-			ContentType: b.ContentType, ETag: b.ETag, Meta: b.Meta}})
 	}
-	return newListing(entries, l.at)
+	return l.with(over)
 }
 
 // Lookup answers from a listing no older than the attribute TTL: the kernel
@@ -279,7 +275,7 @@ func (d *dirNode) OpendirHandle(ctx context.Context, flags uint32) (fs.FileHandl
 	if errno != 0 {
 		return nil, 0, errno
 	}
-	return &dirHandle{d: d, acct: acct, k: k, l: l, ctl: d.IsRoot()}, 0, 0
+	return &dirHandle{d: d, acct: acct, k: k, l: l, entries: l.all(), ctl: d.IsRoot()}, 0, 0
 }
 
 // dirHandle is an open directory over one listing snapshot.
@@ -288,9 +284,11 @@ type dirHandle struct {
 	acct *account
 	k    dirKey
 	l    *listing
-	ctl  bool // the mount's root: .pithosfs comes after ".."
-	mu   sync.Mutex
-	pos  int // 0 ".", 1 "..", [2 .pithosfs,] then entries
+	// entries is l's entries in name order.
+	entries []pithos.DirEntry
+	ctl     bool // the mount's root: .pithosfs comes after ".."
+	mu      sync.Mutex
+	pos     int // 0 ".", 1 "..", [2 .pithosfs,] then entries
 }
 
 // first is the position of the listing's first entry.
@@ -317,10 +315,10 @@ func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Err
 		e := controlEntry()
 		e.Off = 3
 		return &e, 0
-	case i-h.first() >= len(h.l.entries):
+	case i-h.first() >= len(h.entries):
 		return nil, 0
 	}
-	e := h.l.entries[i-h.first()]
+	e := h.entries[i-h.first()]
 	h.pos++
 	ino, mode := h.d.sys.entryIdentity(&h.d.Inode, h.acct, h.k, e)
 	return &fuse.DirEntry{Name: displayName(e), Mode: mode, Ino: ino, Off: uint64(i + 1)}, 0
@@ -329,7 +327,7 @@ func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Err
 func (h *dirHandle) Seekdir(ctx context.Context, off uint64) syscall.Errno {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.pos = int(min(off, uint64(len(h.l.entries)+h.first())))
+	h.pos = int(min(off, uint64(len(h.entries)+h.first())))
 	return 0
 }
 

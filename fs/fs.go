@@ -125,7 +125,7 @@ func newFsys(cfg Config) (*fsys, error) {
 		cfg.Stats = NewStats(cfg.Client.Endpoint())
 	}
 	s := &fsys{cfg: cfg, log: cfg.Logger, cache: cfg.Cache, stats: cfg.Stats,
-		lists: newListCache(cfg.ListTTL, cfg.MaxDirs), accounts: map[string]*account{},
+		lists: newListCache(cfg.ListTTL, cfg.MaxDirs, cfg.Cache.Budget()), accounts: map[string]*account{},
 		managers: map[string]*writeback.Manager{}}
 	name := cfg.UserName
 	if name == "" {

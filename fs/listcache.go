@@ -2,40 +2,135 @@ package fs
 
 import (
 	"context"
+	"runtime/debug"
 	"sort"
-	"strconv"
 	"sync"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
-	"golang.org/x/sync/singleflight"
 
+	"github.com/pithosfs/pithosfs/cache"
 	"github.com/pithosfs/pithosfs/pithos"
 )
 
-// listing is one directory's entries as the server listed them, sorted by
-// name, with the time they were fetched. It is immutable once built.
-type listing struct {
+// listBase is one directory's entries as the server listed them, sorted by
+// name: shared by every version of the listing built on it, never changed.
+type listBase struct {
 	entries []pithos.DirEntry
-	index   map[string]int
-	at      time.Time
+	index   map[string]int32
+	charged int64 // bytes reserved from the memory budget for it (0: none)
+}
+
+// listing is one directory's entries as this mount sees them: the server's
+// listing (base) with this mount's own changes since (over: a name mapped
+// to its new entry, or to nil when removed). Immutable: a change makes a
+// new listing sharing the base, so a change costs O(1) however large the
+// directory, and a reader (an open directory) keeps the version it got.
+type listing struct {
+	base *listBase
+	over map[string]*pithos.DirEntry
+	at   time.Time // when the base was fetched
+
+	once   sync.Once
+	merged []pithos.DirEntry // base and over in name order, built on first use
 }
 
 func newListing(entries []pithos.DirEntry, at time.Time) *listing {
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
-	l := &listing{entries: entries, index: make(map[string]int, len(entries)), at: at}
+	b := &listBase{entries: entries, index: make(map[string]int32, len(entries))}
 	for i, e := range entries {
-		l.index[e.Name] = i
+		b.index[e.Name] = int32(i)
 	}
-	return l
+	return &listing{base: b, at: at}
 }
 
 func (l *listing) find(name string) (pithos.DirEntry, bool) {
-	i, ok := l.index[name]
+	if e, ok := l.over[name]; ok {
+		if e == nil {
+			return pithos.DirEntry{}, false
+		}
+		return *e, true
+	}
+	i, ok := l.base.index[name]
 	if !ok {
 		return pithos.DirEntry{}, false
 	}
-	return l.entries[i], true
+	return l.base.entries[i], true
+}
+
+// all returns the entries in name order.
+func (l *listing) all() []pithos.DirEntry {
+	if len(l.over) == 0 {
+		return l.base.entries
+	}
+	l.once.Do(func() { l.merged = l.merge() })
+	return l.merged
+}
+
+func (l *listing) merge() []pithos.DirEntry {
+	names := make([]string, 0, len(l.over))
+	for n := range l.over {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := make([]pithos.DirEntry, 0, len(l.base.entries)+len(names))
+	i := 0
+	for _, e := range l.base.entries {
+		for i < len(names) && names[i] < e.Name {
+			if o := l.over[names[i]]; o != nil {
+				out = append(out, *o)
+			}
+			i++
+		}
+		if i < len(names) && names[i] == e.Name {
+			if o := l.over[names[i]]; o != nil {
+				out = append(out, *o)
+			}
+			i++
+			continue
+		}
+		out = append(out, e)
+	}
+	for ; i < len(names); i++ {
+		if o := l.over[names[i]]; o != nil {
+			out = append(out, *o)
+		}
+	}
+	return out
+}
+
+// with returns l with the entries of changes over it (a nil entry removes
+// the name). Many changes fold into a new base, so lookups stay O(1) and
+// the overlay small.
+func (l *listing) with(changes map[string]*pithos.DirEntry) *listing {
+	if len(changes) == 0 {
+		return l
+	}
+	over := make(map[string]*pithos.DirEntry, len(l.over)+len(changes))
+	for n, e := range l.over {
+		over[n] = e
+	}
+	for n, e := range changes {
+		over[n] = e
+	}
+	nl := &listing{base: l.base, over: over, at: l.at}
+	if len(over) > 64+len(l.base.entries)/4 {
+		return newListing(nl.merge(), l.at)
+	}
+	return nl
+}
+
+// size estimates the memory the base holds.
+func (b *listBase) size() int64 {
+	n := int64(len(b.entries)) * 96 // entry, index slot
+	for _, e := range b.entries {
+		n += int64(2 * len(e.Name))
+		if o := e.Object; o != nil {
+			n += 320 + int64(len(o.Name)+len(o.ContentType)+len(o.Hash)+len(o.ETag)+len(o.MD5)+len(o.UUID)+len(o.ModifiedBy))
+			n += int64(len(o.Meta)) * 64
+		}
+	}
+	return n
 }
 
 // dirKey names one directory of one account: container plus prefix
@@ -52,116 +147,270 @@ func (k dirKey) String() string {
 	return s
 }
 
-// listCache keeps recent directory listings for ttl, bounded in number. A
-// name missing from a fresh listing is a negative entry: lookups answer
-// ENOENT without asking the server. Concurrent misses of one directory
-// share one listing (singleflight).
-type listCache struct {
-	ttl time.Duration
-	lru *lru.Cache[dirKey, *listing]
-	sf  singleflight.Group
-	mu  sync.Mutex
-	gen map[dirKey]uint64 // bumped by invalidate, so a listing started before it is not stored
+// change is one change this mount made to a directory entry: fn gets the
+// entry (ok false when absent) and returns the new one (keep false to
+// remove it).
+type change struct {
+	name string
+	fn   func(e pithos.DirEntry, ok bool) (ne pithos.DirEntry, keep bool)
 }
 
-func newListCache(ttl time.Duration, maxDirs int) *listCache {
-	c, _ := lru.New[dirKey, *listing](maxDirs)
-	return &listCache{ttl: ttl, lru: c, gen: map[dirKey]uint64{}}
+// fetch is one listing request in flight, shared by the lookups that need
+// it.
+type fetch struct {
+	done  chan struct{}
+	l     *listing
+	err   error
+	stale bool     // the directory was invalidated after it began: later callers start their own
+	log   []change // this mount's changes made while it was in flight, applied to its result
+}
+
+// listCache keeps recent directory listings for ttl, bounded in number and
+// charged to the memory budget, and drops them once expired (so a huge
+// listing does not stay in memory after use). A name missing from a fresh
+// listing is a negative entry: lookups answer ENOENT without asking the
+// server. Concurrent misses of one directory share one listing request.
+//
+// This mount's own changes (a commit, an unlink, a rename, new attributes)
+// are merged into the cached listing, and into a listing being fetched when
+// they happen (the fetch may have begun before them), so writers never
+// discard a directory's listing: lookups and `ls` keep being served from
+// the cache while files are created in the directory. A change whose
+// outcome the mount does not know (mkdir, rmdir, a failed request)
+// invalidates instead.
+type listCache struct {
+	ttl    time.Duration
+	budget *cache.Budget // nil: listings are not charged
+
+	mu      sync.Mutex
+	lru     *lru.Cache[dirKey, *listing]
+	fetches map[dirKey]*fetch
+	sweep   *time.Timer // drops expired listings; nil when none is scheduled
+	freed   int64       // entries dropped since the last return of memory to the OS
+}
+
+func newListCache(ttl time.Duration, maxDirs int, budget *cache.Budget) *listCache {
+	c := &listCache{ttl: ttl, budget: budget, fetches: map[dirKey]*fetch{}}
+	c.lru, _ = lru.NewWithEvict[dirKey, *listing](maxDirs, func(_ dirKey, l *listing) { c.dropped(l.base) })
+	return c
+}
+
+// dropped releases a base's charge (with c.mu held).
+func (c *listCache) dropped(b *listBase) {
+	if b.charged > 0 && c.budget != nil {
+		c.budget.Release(b.charged)
+	}
+	b.charged = 0
+	c.freed += int64(len(b.entries))
 }
 
 // get returns the listing of k, from the cache when younger than maxAge
 // (and the cache's TTL). The fetch is detached from ctx's cancellation:
 // other lookups may share it.
 func (c *listCache) get(ctx context.Context, client *pithos.Client, k dirKey, maxAge time.Duration) (*listing, error) {
-	if l, ok := c.lru.Get(k); ok && time.Since(l.at) < min(c.ttl, maxAge) {
-		return l, nil
-	}
 	c.mu.Lock()
-	g := c.gen[k]
-	c.mu.Unlock()
-	// Callers share a fetch only within one generation: a fetch begun
-	// before this mount's latest change to k (a commit, a rename) may miss
-	// it, and a caller that saw the change must not get that listing.
-	v, err, _ := c.sf.Do(k.String()+"\x00"+strconv.FormatUint(g, 10), func() (any, error) {
-		at := time.Now()
-		entries, err := client.ListDir(context.WithoutCancel(ctx), k.container, k.prefix)
-		if err != nil {
-			return nil, err
-		}
-		l := newListing(entries, at)
-		c.mu.Lock()
-		if c.gen[k] == g {
-			c.lru.Add(k, l)
-		}
+	if l, ok := c.lru.Get(k); ok && time.Since(l.at) < min(c.ttl, maxAge) {
 		c.mu.Unlock()
 		return l, nil
-	})
-	if err != nil {
-		return nil, err
 	}
-	return v.(*listing), nil
+	f := c.fetches[k]
+	if f == nil || f.stale {
+		f = &fetch{done: make(chan struct{})}
+		c.fetches[k] = f
+		go c.run(context.WithoutCancel(ctx), client, k, f)
+	}
+	c.mu.Unlock()
+	<-f.done
+	return f.l, f.err
 }
 
-// apply changes the cached listing of k, if there is one, by fn, keeping
-// its age: a change this mount made and knows the outcome of, so the next
-// lookup needs no new listing. A listing fetched concurrently (which may
-// predate the change) is not stored.
-func (c *listCache) apply(k dirKey, fn func([]pithos.DirEntry) []pithos.DirEntry) {
+// run fetches k's listing for f, applies the changes made meanwhile and
+// stores it (unless k was invalidated meanwhile).
+func (c *listCache) run(ctx context.Context, client *pithos.Client, k dirKey, f *fetch) {
+	at := time.Now()
+	entries, err := client.ListDir(ctx, k.container, k.prefix)
+	var l *listing
+	if err == nil {
+		l = newListing(entries, at)
+	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen[k]++
-	l, ok := c.lru.Peek(k)
-	if !ok {
+	if c.fetches[k] == f {
+		delete(c.fetches, k)
+	}
+	if err == nil {
+		l = applyChanges(l, f.log)
+		if !f.stale {
+			c.store(k, l)
+		}
+	}
+	f.l, f.err, f.log = l, err, nil
+	c.mu.Unlock()
+	close(f.done)
+}
+
+// applyChanges returns l with the changes applied in order.
+func applyChanges(l *listing, log []change) *listing {
+	if len(log) == 0 {
+		return l
+	}
+	over := map[string]*pithos.DirEntry{}
+	for _, ch := range log {
+		cur, ok := l.find(ch.name)
+		if e, seen := over[ch.name]; seen {
+			cur, ok = pithos.DirEntry{}, e != nil
+			if e != nil {
+				cur = *e
+			}
+		}
+		ne, keep := ch.fn(cur, ok)
+		if keep {
+			over[ch.name] = &ne
+		} else {
+			over[ch.name] = nil
+		}
+	}
+	return l.with(over)
+}
+
+// store caches l as k's listing (with c.mu held), charging a new base to
+// the memory budget; a listing the budget cannot hold is not cached.
+func (c *listCache) store(k dirKey, l *listing) {
+	old, had := c.lru.Peek(k)
+	if had && old.base == l.base {
+		c.lru.Add(k, l)
 		return
 	}
-	c.lru.Add(k, newListing(fn(append([]pithos.DirEntry(nil), l.entries...)), l.at))
+	if c.budget != nil {
+		n := l.base.size()
+		if !c.budget.TryReserve(n) {
+			if had {
+				c.lru.Remove(k)
+			}
+			return
+		}
+		l.base.charged = n
+	}
+	c.lru.Add(k, l) // the evict callback of a replaced entry is not called
+	if had {
+		c.dropped(old.base)
+	}
+	c.scheduleSweep()
 }
 
-// put records that name now holds object o in the cached listing of k.
-// With newVersion, o is a new version of the object already there, whose
-// uuid it keeps.
+// scheduleSweep arranges for expired listings to be dropped (c.mu held).
+func (c *listCache) scheduleSweep() {
+	if c.sweep != nil {
+		return
+	}
+	c.sweep = time.AfterFunc(c.ttl+time.Second, c.sweepExpired)
+}
+
+// sweepExpired drops the listings older than the TTL and, after large ones,
+// returns the freed memory to the OS.
+func (c *listCache) sweepExpired() {
+	c.mu.Lock()
+	c.sweep = nil
+	for _, k := range c.lru.Keys() {
+		if l, ok := c.lru.Peek(k); ok && time.Since(l.at) >= c.ttl {
+			c.lru.Remove(k)
+		}
+	}
+	if c.lru.Len() > 0 {
+		c.scheduleSweep()
+	}
+	freed := c.freed
+	if freed >= 20_000 {
+		c.freed = 0
+	}
+	c.mu.Unlock()
+	if freed >= 20_000 {
+		debug.FreeOSMemory()
+	}
+}
+
+// change records a change this mount made to one entry of k: in the cached
+// listing (keeping its age: the next lookup needs no new listing) and in
+// the listing being fetched, if any, which may predate it.
+func (c *listCache) change(k dirKey, ch change) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if f := c.fetches[k]; f != nil && !f.stale {
+		f.log = append(f.log, ch)
+	}
+	if l, ok := c.lru.Peek(k); ok {
+		c.store(k, applyChanges(l, []change{ch}))
+	}
+}
+
+// put records that name now holds object o in k. With newVersion, o is a
+// new version of the object already there, whose uuid it keeps.
 func (c *listCache) put(k dirKey, name string, o pithos.ObjectInfo, newVersion bool) {
-	c.apply(k, func(es []pithos.DirEntry) []pithos.DirEntry {
-		for i, e := range es {
-			if e.Name == name && !e.IsDir {
-				if newVersion && e.Object != nil && o.UUID == "" {
-					o.UUID = e.Object.UUID
-				}
-				es[i].Object = &o
-				return es
-			}
+	c.change(k, change{name: name, fn: func(e pithos.DirEntry, ok bool) (pithos.DirEntry, bool) {
+		o := o
+		if ok && e.IsDir {
+			return e, true // a directory of that name stays one
 		}
-		return append(es, pithos.DirEntry{Name: name, Object: &o})
-	})
+		if ok && newVersion && e.Object != nil && o.UUID == "" {
+			o.UUID = e.Object.UUID
+		}
+		return pithos.DirEntry{Name: name, Object: &o}, true
+	}})
 }
 
-// remove records that name is gone from the cached listing of k and
-// returns the entry it had.
-func (c *listCache) remove(k dirKey, name string) (removed pithos.DirEntry, ok bool) {
-	c.apply(k, func(es []pithos.DirEntry) []pithos.DirEntry {
-		for i, e := range es {
-			if e.Name == name && !e.IsDir {
-				removed, ok = e, true
-				return append(es[:i], es[i+1:]...)
-			}
+// update changes the object entry name of k by fn, if there is one.
+func (c *listCache) update(k dirKey, name string, fn func(o *pithos.ObjectInfo)) {
+	c.change(k, change{name: name, fn: func(e pithos.DirEntry, ok bool) (pithos.DirEntry, bool) {
+		if ok && !e.IsDir && e.Object != nil {
+			o := *e.Object
+			fn(&o)
+			e.Object = &o
 		}
-		return es
-	})
+		return e, ok
+	}})
+}
+
+// remove records that the object entry name is gone from k and returns the
+// entry the cached listing had.
+func (c *listCache) remove(k dirKey, name string) (removed pithos.DirEntry, ok bool) {
+	c.mu.Lock()
+	if l, cached := c.lru.Peek(k); cached {
+		if e, found := l.find(name); found && !e.IsDir {
+			removed, ok = e, true
+		}
+	}
+	c.mu.Unlock()
+	c.change(k, change{name: name, fn: func(e pithos.DirEntry, found bool) (pithos.DirEntry, bool) {
+		if found && e.IsDir {
+			return e, true
+		}
+		return pithos.DirEntry{}, false
+	}})
 	return removed, ok
 }
 
-// invalidate drops the listing of k (after this mount changed it).
+// invalidate drops the listing of k (after a change of this mount whose
+// outcome it does not know): lookups from now on do not get a listing
+// whose fetch began before.
 func (c *listCache) invalidate(k dirKey) {
 	c.mu.Lock()
-	c.gen[k]++
-	c.mu.Unlock()
+	defer c.mu.Unlock()
+	if f := c.fetches[k]; f != nil {
+		f.stale = true
+		delete(c.fetches, k)
+	}
 	c.lru.Remove(k)
 }
 
 // invalidateTree drops k and every cached listing below it.
 func (c *listCache) invalidateTree(k dirKey) {
 	c.invalidate(k)
-	for _, o := range c.lru.Keys() {
+	c.mu.Lock()
+	keys := c.lru.Keys()
+	for o := range c.fetches {
+		keys = append(keys, o)
+	}
+	c.mu.Unlock()
+	for _, o := range keys {
 		if o.account == k.account && o.container == k.container &&
 			(k.prefix == "" || o.prefix == k.prefix || len(o.prefix) > len(k.prefix) && o.prefix[:len(k.prefix)+1] == k.prefix+"/") {
 			c.invalidate(o)

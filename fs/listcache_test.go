@@ -2,43 +2,50 @@ package fs
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/pithosfs/pithosfs/cache"
 	"github.com/pithosfs/pithosfs/pithos"
 	"github.com/pithosfs/pithosfs/synnefo"
 	"github.com/pithosfs/pithosfs/synnefo/localcloud"
 )
 
-// TestListCacheFetchAfterChange: a listing fetch that began before this mount changed the directory
-// (here: committed a new file) is not handed to a lookup made after the change, which would then miss
-// the file (a rename of it failed with ENOENT in the model test).
-func TestListCacheFetchAfterChange(t *testing.T) {
-	ctx := context.Background()
+// slowListEnv is a local cloud (container "c") behind a proxy whose first listing request is answered by
+// the server at once but reaches the client only when gate is closed; arrived is closed once the server
+// has answered it.
+type slowListEnv struct {
+	client        *pithos.Client
+	k             dirKey
+	gate, arrived chan struct{}
+	listings      atomic.Int32
+}
+
+func newSlowListEnv(t *testing.T) *slowListEnv {
+	t.Helper()
 	users := []localcloud.User{{Name: "u@localhost", UUID: "11111111-2222-3333-4444-555555555555", Token: "tok-" + strings.Repeat("x", 20)}}
 	srv, err := localcloud.Start(localcloud.Config{Dir: t.TempDir(), Users: users})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
+	t.Cleanup(func() { srv.Close() })
+	env := &slowListEnv{k: dirKey{account: users[0].UUID, container: "c"}, gate: make(chan struct{}), arrived: make(chan struct{})}
 	target, _ := url.Parse(srv.URL)
 	rp := httputil.NewSingleHostReverseProxy(target)
-	gate, arrived := make(chan struct{}), make(chan struct{})
-	var listings atomic.Int32
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet && r.URL.Query().Has("delimiter") && listings.Add(1) == 1 {
-			// The first listing is slow: the server answers at once (without
-			// the file), the reply arrives after the file is committed.
+		if r.Method == http.MethodGet && r.URL.Query().Has("delimiter") && env.listings.Add(1) == 1 {
 			rec := httptest.NewRecorder()
 			rp.ServeHTTP(rec, r)
-			close(arrived)
-			<-gate
+			close(env.arrived)
+			<-env.gate
 			for k, v := range rec.Header() {
 				w.Header()[k] = v
 			}
@@ -48,69 +55,269 @@ func TestListCacheFetchAfterChange(t *testing.T) {
 		}
 		rp.ServeHTTP(w, r)
 	}))
-	defer proxy.Close()
-	defer func() {
-		select {
-		case <-gate:
-		default:
-			close(gate)
-		}
-	}()
+	t.Cleanup(proxy.Close)
+	t.Cleanup(env.open) // before the proxy closes (cleanups run last first)
 	client, err := pithos.New(strings.Replace(srv.ObjectStoreURL(), srv.URL, proxy.URL, 1), users[0].Token, synnefo.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	client = client.WithAccount(users[0].UUID)
-	if _, err := client.CreateContainer(ctx, "c", pithos.CreateContainerOptions{}); err != nil {
+	env.client = client.WithAccount(users[0].UUID)
+	if _, err := env.client.CreateContainer(context.Background(), "c", pithos.CreateContainerOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	lc := newListCache(5*time.Second, 16)
-	k := dirKey{account: users[0].UUID, container: "c"}
+	return env
+}
 
-	early := make(chan *listing, 1)
-	go func() {
-		l, err := lc.get(ctx, client, k, 0)
-		if err != nil {
-			t.Error(err)
-		}
-		early <- l
-	}()
-	<-arrived
-	res, err := client.PutObject(ctx, "c", "b", strings.NewReader("b"), 1, pithos.PutOptions{})
+func (e *slowListEnv) open() {
+	select {
+	case <-e.gate:
+	default:
+		close(e.gate)
+	}
+}
+
+func (e *slowListEnv) putObject(t *testing.T, name string) pithos.ObjectInfo {
+	t.Helper()
+	res, err := e.client.PutObject(context.Background(), "c", name, strings.NewReader(name), int64(len(name)), pithos.PutOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	lc.put(k, "b", pithos.ObjectInfo{Name: "b", Bytes: 1, ETag: res.ETag}, false)
+	return pithos.ObjectInfo{Name: name, Bytes: int64(len(name)), ETag: res.ETag}
+}
 
-	late := make(chan *listing, 1)
+// getAsync runs lc.get in a goroutine.
+func getAsync(t *testing.T, lc *listCache, e *slowListEnv) <-chan *listing {
+	out := make(chan *listing, 1)
 	go func() {
-		l, err := lc.get(ctx, client, k, 0)
+		l, err := lc.get(context.Background(), e.client, e.k, 0)
 		if err != nil {
 			t.Error(err)
 		}
-		late <- l
+		out <- l
 	}()
-	select {
-	case l := <-late:
+	return out
+}
+
+// TestListCacheFetchAfterChange: this mount's changes made while a listing is being fetched (the fetch may
+// predate them: here the server answered before the commit and the delete) are merged into its result,
+// so a lookup after a commit never gets a listing without the committed file, nor with the deleted one
+// (a rename of a just-committed file failed with ENOENT in the model test), and the cached listing has
+// them too.
+func TestListCacheFetchAfterChange(t *testing.T) {
+	e := newSlowListEnv(t)
+	e.putObject(t, "old")
+	lc := newListCache(5*time.Second, 16, nil)
+	early := getAsync(t, lc, e)
+	<-e.arrived
+	lc.put(e.k, "b", e.putObject(t, "b"), false)
+	if err := e.client.DeleteObject(context.Background(), "c", "old", pithos.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := lc.remove(e.k, "old"); ok {
+		t.Error("remove found old in a cache that held no listing yet")
+	}
+	late := getAsync(t, lc, e)
+	e.open()
+	for what, ch := range map[string]<-chan *listing{"the lookup after the change": late, "the earlier lookup": early} {
+		l := <-ch
+		if l == nil {
+			t.Fatalf("%s failed", what)
+		}
 		if _, ok := l.find("b"); !ok {
-			t.Fatal("a lookup after the commit got a listing without the committed file")
+			t.Errorf("%s got a listing without the committed file", what)
 		}
-	case <-time.After(5 * time.Second):
-		close(gate)
-		if l := <-late; l != nil {
-			if _, ok := l.find("b"); !ok {
-				t.Fatal("a lookup after the commit waited for the older fetch and got a listing without the file")
+		if _, ok := l.find("old"); ok {
+			t.Errorf("%s got a listing with the deleted file", what)
+		}
+	}
+	l, ok := lc.lru.Peek(e.k)
+	if !ok {
+		t.Fatal("the fetched listing was not cached")
+	}
+	if _, found := l.find("b"); !found {
+		t.Error("the cached listing lacks the committed file")
+	}
+	if got := e.listings.Load(); got != 1 {
+		t.Errorf("%d listing requests, want 1 (the lookups share it)", got)
+	}
+}
+
+// TestListCacheInvalidateDuringFetch: after an invalidation (a change whose outcome the mount does not
+// know), a lookup does not wait for a fetch begun before it, and that fetch's result is not cached.
+func TestListCacheInvalidateDuringFetch(t *testing.T) {
+	e := newSlowListEnv(t)
+	lc := newListCache(5*time.Second, 16, nil)
+	early := getAsync(t, lc, e)
+	<-e.arrived
+	e.putObject(t, "m")
+	lc.invalidate(e.k)
+	select {
+	case l := <-getAsync(t, lc, e):
+		if _, ok := l.find("m"); !ok {
+			t.Error("the lookup after the invalidation got a listing without m")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a lookup after the invalidation waited for the fetch begun before it")
+	}
+	e.open()
+	<-early
+	if l, ok := lc.lru.Peek(e.k); !ok {
+		t.Error("nothing cached")
+	} else if _, found := l.find("m"); !found {
+		t.Error("the older fetch's listing (without m) replaced the newer one")
+	}
+}
+
+func entriesNamed(n int, format string) []pithos.DirEntry {
+	es := make([]pithos.DirEntry, n)
+	for i := range es {
+		name := fmt.Sprintf(format, i)
+		es[i] = pithos.DirEntry{Name: name, Object: &pithos.ObjectInfo{Name: name, Bytes: int64(i)}}
+	}
+	return es
+}
+
+// TestListingOverlay: changes over a listing (puts, removals, replacements; enough of them to fold into a
+// new base) keep find and the ordered entries consistent, and never change an earlier version (an open
+// directory's snapshot).
+func TestListingOverlay(t *testing.T) {
+	base := newListing(entriesNamed(300, "f%03d"), time.Now())
+	want := map[string]int64{}
+	for i := range 300 {
+		want[fmt.Sprintf("f%03d", i)] = int64(i)
+	}
+	l := base
+	for step := range 400 {
+		name := fmt.Sprintf("f%03d", (step*37)%350) // some exist, some are new
+		var over map[string]*pithos.DirEntry
+		if step%3 == 0 {
+			over = map[string]*pithos.DirEntry{name: nil}
+			delete(want, name)
+		} else {
+			over = map[string]*pithos.DirEntry{name: {Name: name, Object: &pithos.ObjectInfo{Name: name, Bytes: int64(1000 + step)}}}
+			want[name] = int64(1000 + step)
+		}
+		l = l.with(over)
+	}
+	all := l.all()
+	if len(all) != len(want) {
+		t.Fatalf("%d entries, want %d", len(all), len(want))
+	}
+	for i, e := range all {
+		if i > 0 && all[i-1].Name >= e.Name {
+			t.Fatalf("entries out of order at %d: %s, %s", i, all[i-1].Name, e.Name)
+		}
+		if w, ok := want[e.Name]; !ok || e.Object.Bytes != w {
+			t.Errorf("%s: %d bytes, want %d (present %v)", e.Name, e.Object.Bytes, w, ok)
+		}
+		if f, ok := l.find(e.Name); !ok || f.Object.Bytes != e.Object.Bytes {
+			t.Errorf("find(%s) disagrees with the entries", e.Name)
+		}
+	}
+	for n := range want {
+		if _, ok := l.find(n); !ok {
+			t.Errorf("find(%s): missing", n)
+		}
+	}
+	if len(base.all()) != 300 {
+		t.Errorf("the first version changed: %d entries", len(base.all()))
+	}
+	if e, ok := base.find("f000"); !ok || e.Object.Bytes != 0 {
+		t.Errorf("the first version's f000 changed: %v %v", e, ok)
+	}
+}
+
+// TestListCacheWritersKeepListing: while many writers commit files into a directory, its cached listing
+// is updated in place (no listing is fetched again) and holds every file; lookups keep being answered
+// from it.
+func TestListCacheWritersKeepListing(t *testing.T) {
+	e := newSlowListEnv(t)
+	e.open()
+	lc := newListCache(time.Minute, 16, nil)
+	if _, err := lc.get(context.Background(), e.client, e.k, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for w := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 50 {
+				name := fmt.Sprintf("w%02d-%03d", w, i)
+				lc.put(e.k, name, pithos.ObjectInfo{Name: name, Bytes: int64(i)}, false)
+				if i%2 == 1 {
+					lc.remove(e.k, fmt.Sprintf("w%02d-%03d", w, i-1))
+				}
+				if _, err := lc.get(context.Background(), e.client, e.k, time.Minute); err != nil {
+					t.Error(err)
+					return
+				}
 			}
-		}
-		t.Fatal("a lookup after the commit waited for a fetch begun before it")
+		}()
 	}
-	close(gate)
-	if l := <-early; l == nil {
-		t.Fatal("the early fetch failed")
+	wg.Wait()
+	l, err := lc.get(context.Background(), e.client, e.k, time.Minute)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if l, ok := lc.lru.Peek(k); ok {
-		if _, found := l.find("b"); !found {
-			t.Error("the older fetch's listing (without b) replaced the cached one")
+	if n := len(l.all()); n != 16*25 {
+		t.Errorf("%d entries, want %d", n, 16*25)
+	}
+	if _, ok := l.find("w03-049"); !ok {
+		t.Error("w03-049 missing")
+	}
+	if _, ok := l.find("w03-048"); ok {
+		t.Error("w03-048 still there after its removal")
+	}
+	if got := e.listings.Load(); got != 1 {
+		t.Errorf("%d listing requests, want 1", got)
+	}
+}
+
+// TestListCacheBudget: a cached listing is charged to the memory budget and released when it is
+// invalidated or expires; one the budget cannot hold is served but not cached.
+func TestListCacheBudget(t *testing.T) {
+	e := newSlowListEnv(t)
+	e.open()
+	for i := range 50 {
+		e.putObject(t, fmt.Sprintf("o%02d", i))
+	}
+	b := cache.NewBudget(1 << 20)
+	lc := newListCache(50*time.Millisecond, 16, b)
+	l, err := lc.get(context.Background(), e.client, e.k, time.Minute)
+	if err != nil || len(l.all()) != 50 {
+		t.Fatalf("listing: %v, %v", l, err)
+	}
+	if b.Used() == 0 {
+		t.Fatal("the cached listing is not charged to the budget")
+	}
+	lc.put(e.k, "new", pithos.ObjectInfo{Name: "new"}, false)
+	charged := b.Used()
+	lc.invalidate(e.k)
+	if b.Used() != 0 {
+		t.Errorf("after invalidate the budget still has %d of %d bytes used", b.Used(), charged)
+	}
+	if _, err := lc.get(context.Background(), e.client, e.k, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		lc.mu.Lock()
+		n := lc.lru.Len()
+		lc.mu.Unlock()
+		if n == 0 && b.Used() == 0 {
+			break
 		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the expired listing is still held (%d listings, %d bytes charged)", n, b.Used())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	small := newListCache(time.Minute, 16, cache.NewBudget(100))
+	if l, err := small.get(context.Background(), e.client, e.k, time.Minute); err != nil || len(l.all()) != 50 {
+		t.Fatalf("a listing larger than the budget: %v, %v", l, err)
+	}
+	if small.lru.Len() != 0 {
+		t.Error("a listing larger than the budget was cached")
 	}
 }

@@ -62,13 +62,13 @@ func hideControl(n *fs.Inode, l *listing) *listing {
 	if !a && !b {
 		return l
 	}
-	entries := make([]pithos.DirEntry, 0, len(l.entries))
-	for _, e := range l.entries {
-		if displayName(e) != controlName {
-			entries = append(entries, e)
+	hide := map[string]*pithos.DirEntry{}
+	for _, n := range []string{controlName, controlName + rcloneLinkSuffix} {
+		if e, ok := l.find(n); ok && displayName(e) == controlName {
+			hide[n] = nil
 		}
 	}
-	return newListing(entries, l.at)
+	return l.with(hide)
 }
 
 // OnAdd adds the control directory when d is the root of a container or

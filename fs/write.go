@@ -389,18 +389,11 @@ func (f *fileNode) setPosix(ctx context.Context, fh fs.FileHandle, p posix) sysc
 	// without being fetched again.
 	newType := withPosix(ctype, p, defaultFileType)
 	base := path.Base(name)
-	f.sys.lists.apply(dirKeyOf(acct, container, name), func(es []pithos.DirEntry) []pithos.DirEntry {
-		for i, e := range es {
-			if e.Name == base && !e.IsDir && e.Object != nil {
-				o := *e.Object
-				o.ContentType = newType
-				if res != nil && res.Version > o.Version {
-					o.Version = res.Version
-				}
-				es[i].Object = &o
-			}
+	f.sys.lists.update(dirKeyOf(acct, container, name), base, func(o *pithos.ObjectInfo) {
+		o.ContentType = newType
+		if res != nil && res.Version > o.Version {
+			o.Version = res.Version
 		}
-		return es
 	})
 	return 0
 }
