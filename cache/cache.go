@@ -497,6 +497,7 @@ func (c *Cache) Stats() Stats {
 	if c.disk != nil {
 		s.DiskBlocks, s.DiskBytes, s.DiskWritesOff = c.disk.usage()
 		s.DiskLimit = c.disk.limit
+		s.DiskQueued = c.disk.queued.Load()
 	}
 	return s
 }

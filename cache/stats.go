@@ -47,6 +47,9 @@ type Stats struct {
 	DiskBlocks  int   `json:"disk_blocks"`
 	DiskBytes   int64 `json:"disk_bytes"`
 	DiskLimit   int64 `json:"disk_limit"`
+	// DiskQueued is the bytes of fetched blocks waiting to be written to
+	// the disk tier.
+	DiskQueued int64 `json:"disk_queued_bytes"`
 }
 
 type counters struct {

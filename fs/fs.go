@@ -244,15 +244,15 @@ func Mount(mountpoint string, cfg Config, fsName string, debug bool) (*Mounted, 
 		_ = srv.Unmount()
 		return nil, fmt.Errorf("fs: mounting at %s: %w", mountpoint, err)
 	}
-	raiseReadahead(mountpoint, s.log)
+	RaiseReadahead(mountpoint, s.log)
 	return &Mounted{Server: srv, sys: s}, nil
 }
 
-// raiseReadahead sets the mount's kernel readahead to 4 MiB (one Pithos
+// RaiseReadahead sets the mount's kernel readahead to 4 MiB (one Pithos
 // block) so sequential reads reach the daemon as 1 MiB requests rather than
 // 128 KiB ones. It needs root (the bdi's sysfs file); otherwise the kernel
 // default stays.
-func raiseReadahead(mountpoint string, log *zap.Logger) {
+func RaiseReadahead(mountpoint string, log *zap.Logger) {
 	var st syscall.Stat_t
 	if err := syscall.Stat(mountpoint, &st); err != nil {
 		return
