@@ -27,7 +27,8 @@ const untrustedLine = "pithosfs: the server's certificate is not trusted: pass -
 // tlsServe is a `pithosfs serve --tls-self-signed` and the CA its certificate chains to.
 type tlsServe struct {
 	*serveProc
-	CA string
+	CA   string
+	note string // what serve said of the CA: "(new CA): …", "(reused): …"
 }
 
 // startServeTLS runs `pithosfs serve --tls-self-signed` on a free loopback port with alice and bob,
@@ -40,7 +41,13 @@ func startServeTLS(t testing.TB) *tlsServe {
 	if err := os.WriteFile(users, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := &tlsServe{serveProc: &serveProc{Data: filepath.Join(dir, "data"), users: users}}
+	return startServeTLSAt(t, filepath.Join(dir, "data"), users)
+}
+
+// startServeTLSAt is startServeTLS on a given data directory and users file.
+func startServeTLSAt(t testing.TB, data, users string) *tlsServe {
+	t.Helper()
+	s := &tlsServe{serveProc: &serveProc{Data: data, users: users}}
 	cmd := exec.Command(pithosfsBinary(t), "--log-level", "warn", "serve", "--listen", "127.0.0.1:0", "--data", s.Data,
 		"--users", users, "--build-delay", "200ms", "--tls-self-signed")
 	stdout, err := cmd.StdoutPipe()
@@ -53,7 +60,7 @@ func startServeTLS(t testing.TB) *tlsServe {
 	}
 	s.cmd = cmd
 	t.Cleanup(s.stop)
-	type banner struct{ url, ca string }
+	type banner struct{ url, ca, note string }
 	got := make(chan banner, 1)
 	go func() {
 		var bn banner
@@ -64,17 +71,17 @@ func startServeTLS(t testing.TB) *tlsServe {
 				bn.url = strings.TrimSpace(line[i+4:])
 			}
 			if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "CA certificate: "); ok && bn.ca == "" {
-				bn.ca, _, _ = strings.Cut(rest, " ")
+				bn.ca, bn.note, _ = strings.Cut(rest, " ")
 			}
 			if bn.url != "" && bn.ca != "" {
 				got <- bn
-				bn = banner{url: "-", ca: "-"}
+				bn = banner{url: "-", ca: "-", note: "-"}
 			}
 		}
 	}()
 	select {
 	case bn := <-got:
-		s.URL, s.CA = bn.url, bn.ca
+		s.URL, s.CA, s.note = bn.url, bn.ca, bn.note
 	case <-time.After(30 * time.Second):
 		t.Fatal("pithosfs serve --tls-self-signed did not print its https URL and CA in 30s")
 	}
@@ -248,5 +255,24 @@ func TestMountTLS(t *testing.T) {
 		t.Setenv("SSL_CERT_FILE", s.CA)
 		m := startMount(t, mountArgs{URL: s.identityURL(), Token: alice.Token, Remote: "/tls"})
 		readWriteTLS(t, s, m.Dir, "env.txt")
+	})
+
+	t.Run("restart reuses the CA", func(t *testing.T) {
+		ca, err := os.ReadFile(s.CA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(s.note, "(new CA)") {
+			t.Fatalf("first start said %q of its CA", s.note)
+		}
+		s.stop()
+		s2 := startServeTLSAt(t, s.Data, s.users)
+		if ca2, err := os.ReadFile(s2.CA); err != nil || s2.CA != s.CA || !bytes.Equal(ca, ca2) || !strings.HasPrefix(s2.note, "(reused)") {
+			t.Fatalf("after a restart: CA %s (%q), same content %v, %v", s2.CA, s2.note, bytes.Equal(ca, ca2), err)
+		}
+		m := startMount(t, mountArgs{URL: s2.identityURL(), Token: alice.Token, Remote: "/tls", Extra: []string{"--ca-certs", s.CA}})
+		if _, err := os.ReadFile(filepath.Join(m.Dir, "flag.txt")); err != nil {
+			t.Fatalf("a file written before the restart: %v", err)
+		}
 	})
 }
