@@ -48,6 +48,9 @@ type Config struct {
 	BuildDelay time.Duration
 	// Logger receives request errors; nil logs nothing.
 	Logger *zap.Logger
+	// Now is the object store's clock (modification times, "until");
+	// nil is time.Now. Tests inject one to step time without sleeping.
+	Now func() time.Time
 }
 
 // Cloud is the local Synnefo cloud: an http.Handler serving every service.
@@ -105,6 +108,9 @@ func Open(cfg Config) (*Cloud, error) {
 	st, err := openStore(cfg.Dir, cfg.BlockSize)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Now != nil {
+		st.now = func() int64 { return cfg.Now().UnixNano() }
 	}
 	c.store = st
 	c.mux = http.NewServeMux()

@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // parsePolicy reads X-Container-Policy-* headers (§7): keys lowercased,
@@ -84,18 +83,24 @@ func (c *Cloud) putContainer(p *preq) error {
 		if _, err := t.ensureAccount(p.acct); err != nil {
 			return err
 		}
+		now := t.s.now()
 		rec, exists := t.container(p.acct, p.cont)
 		if exists {
 			status = 202
 		} else {
-			rec = &containerRec{Versioning: "auto", Project: p.acct}
+			rec = &containerRec{Versioning: "auto", Project: p.acct, Created: now}
 		}
 		applyPolicy(rec, pol)
 		rec.Meta = mergeMeta(rec.Meta, meta, false)
 		if len(rec.Meta) > 32 {
 			return badRequest("Pithos+ resources cannot have more than 32 metadata items per domain")
 		}
-		return t.touch(p.acct, p.cont, rec, time.Now().UnixNano())
+		if !exists || len(meta) > 0 {
+			if err := t.recordMeta(containerHistKey(p.acct, p.cont), now, rec.Meta); err != nil {
+				return err
+			}
+		}
+		return t.touch(p.acct, p.cont, rec, now)
 	})
 	if err != nil {
 		return err
@@ -134,7 +139,16 @@ func (c *Cloud) postContainer(p *preq) error {
 		if len(rec.Meta) > 32 {
 			return badRequest("Pithos+ resources cannot have more than 32 metadata items per domain")
 		}
-		return t.putContainer(p.acct, p.cont, rec)
+		if len(meta) == 0 && update && !polSent {
+			return nil // a block upload with ?update changes nothing
+		}
+		// A metadata or policy update is a change of the container: its
+		// Last-Modified moves (Synnefo makes a new container version).
+		now := t.s.now()
+		if err := t.recordMeta(containerHistKey(p.acct, p.cont), now, rec.Meta); err != nil {
+			return err
+		}
+		return t.touch(p.acct, p.cont, rec, now)
 	}
 	var err error
 	if isBlocks && update && !polSent && len(meta) == 0 {
@@ -253,8 +267,11 @@ func (c *Cloud) deleteContainer(p *preq) error {
 		if err := t.tx.Bucket(bContainers).Delete(ckey(p.acct, p.cont)); err != nil {
 			return err
 		}
+		if err := t.dropMetaHistory(containerHistKey(p.acct, p.cont)); err != nil {
+			return err
+		}
 		a, _ := t.account(p.acct)
-		a.Mtime = time.Now().UnixNano()
+		a.Mtime = t.s.now()
 		return t.putAccount(p.acct, a)
 	})
 	if err != nil {
@@ -275,6 +292,7 @@ func (c *Cloud) getContainer(p *preq) error {
 		names []string
 		rows  []map[string]any
 		mkeys []string
+		hist  *containerAt // the container at until
 	)
 	err := c.store.view(func(t *txn) error {
 		var ok bool
@@ -293,10 +311,20 @@ func (c *Cloud) getContainer(p *preq) error {
 				return forbidden("Not allowed")
 			}
 		}
+		if until != 0 {
+			if !rec.existedAt(until) {
+				return notFound("Container does not exist")
+			}
+			at := t.containerAt(p.acct, p.cont, rec, until)
+			hist = &at
+		}
 		if f := checkTimePreconditions(p.h, rec.Mtime); f != nil {
 			return f
 		}
 		mkeys = t.objectMetaKeys(p.acct, p.cont)
+		if hist != nil {
+			mkeys = hist.metaKeys
+		}
 		if !listing {
 			return nil
 		}
@@ -347,6 +375,9 @@ func (c *Cloud) getContainer(p *preq) error {
 		return err
 	}
 	h := p.w.Header()
+	if hist != nil {
+		rec.Mtime, rec.Count, rec.Bytes, rec.Meta = hist.mtime, hist.count, hist.bytes, hist.meta
+	}
 	h.Set("Last-Modified", httpDate(rec.Mtime))
 	h.Set("X-Container-Block-Size", itoa(c.store.blockSize))
 	h.Set("X-Container-Block-Hash", "sha256")
@@ -399,6 +430,11 @@ func (c *Cloud) objectRow(p *preq, t *txn, name string, rec *objectRec, historic
 			row["x_object_public"] = c.baseURL(p.r) + "/pithos/public/" + rec.Public
 		}
 	} else {
+		if rec.Sharing != nil {
+			// A reader sees the permissions an object carries itself
+			// (Synnefo's object_list: update_sharing_meta).
+			row["x_object_sharing"] = rec.Sharing.String()
+		}
 		a := t.accessFor(p.acct, p.cont, name, p.user.UUID)
 		if a.sharedBy != "" {
 			row["x_object_shared_by"] = a.sharedBy

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // pyQuote percent-encodes like Python 2's urllib.quote with Pithos' safe set:
@@ -49,32 +50,67 @@ func isASCII(s string) bool {
 	return true
 }
 
-// requestHeaders returns the request's headers as Pithos reads them: values
-// (and names) containing '%' percent-decoded; raw non-ASCII is refused.
+// requestHeaders returns the request's headers as Pithos reads them
+// (Synnefo's update_request_headers): a name or value containing '%' is
+// percent-decoded the way Python's unquote does it (a '%' not followed by two
+// hex digits stays as it is), and raw non-ASCII, or a decoded result that is
+// not UTF-8, is refused with 400 "Bad character in headers.".
 func requestHeaders(r *http.Request) (http.Header, *fault) {
 	out := make(http.Header, len(r.Header))
+	bad := badRequest("Bad character in headers.")
 	for name, vals := range r.Header {
 		if !isASCII(name) {
-			return nil, badRequest("Bad character in headers.")
+			return nil, bad
 		}
 		if strings.Contains(name, "%") {
-			if n, err := url.PathUnescape(name); err == nil {
-				name = http.CanonicalHeaderKey(n)
+			n := pyUnquote(name)
+			if !utf8.ValidString(n) {
+				return nil, bad
 			}
+			name = http.CanonicalHeaderKey(n)
 		}
 		for _, v := range vals {
 			if !isASCII(v) {
-				return nil, badRequest("Bad character in headers.")
+				return nil, bad
 			}
 			if strings.Contains(v, "%") {
-				if d, err := url.PathUnescape(v); err == nil {
-					v = d
+				if v = pyUnquote(v); !utf8.ValidString(v) {
+					return nil, bad
 				}
 			}
 			out[name] = append(out[name], v)
 		}
 	}
 	return out, nil
+}
+
+// pyUnquote decodes %XX escapes like Python 2's urllib.unquote: anything
+// else, a lone '%' included, is kept; '+' is not a space.
+func pyUnquote(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
+			b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
+			i += 2
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
 }
 
 // formatMetaKey normalises the part of a meta header after its prefix:

@@ -174,10 +174,16 @@ func (o *listOpts) match(name string, rec *objectRec) bool {
 	if o.readable != nil && !o.readable(name) {
 		return false
 	}
-	if o.public && rec.Public == "" {
-		return false
-	}
-	if o.shared && rec.Sharing == nil && (o.sharedUnder == nil || !o.sharedUnder(name)) {
+	// shared and public together list the union (Synnefo's
+	// test_list_shared_public).
+	isPublic := rec.Public != ""
+	isShared := rec.Sharing != nil || o.sharedUnder != nil && o.sharedUnder(name)
+	switch {
+	case o.shared && o.public:
+		if !isShared && !isPublic {
+			return false
+		}
+	case o.public && !isPublic, o.shared && !isShared:
 		return false
 	}
 	if o.meta != nil && !o.meta.match(rec.Meta) {

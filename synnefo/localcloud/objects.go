@@ -241,6 +241,10 @@ func (c *Cloud) getObject(p *preq) error {
 			hashes = []string{pithos.EmptyHash}
 		}
 		body, _ := json.Marshal(pithos.Hashmap{BlockSize: c.store.blockSize, BlockHash: "sha256", Bytes: ver.Bytes, Hashes: hashes})
+		if requestFormat(p.r, "json") == "xml" {
+			body = hashmapXML(p.obj, c.store.blockSize, ver.Bytes, hashes)
+			h.Set("Content-Type", "application/xml; charset=UTF-8")
+		}
 		h.Set("Content-Length", itoa(int64(len(body))))
 		p.w.WriteHeader(200)
 		p.w.Write(body)
@@ -264,8 +268,8 @@ func (c *Cloud) getObject(p *preq) error {
 func (c *Cloud) serveData(p *preq, h http.Header, ct content, md5sum string) error {
 	size := ct.size()
 	var ranges []byteRange
-	rv := p.r.Header.Get("Range")
-	if ir := p.r.Header.Get("If-Range"); ir != "" {
+	rv := p.h.Get("Range") // percent-decoded, as Synnefo reads every header
+	if ir := p.h.Get("If-Range"); ir != "" {
 		if _, isDate := parseHTTPDate(ir); isDate || md5sum == "" || !etagMatches(ir, md5sum) || strings.TrimSpace(ir) == "*" {
 			rv = ""
 		}
@@ -336,11 +340,19 @@ func (c *Cloud) setDisposition(p *preq, h http.Header, ver *version) {
 // manifestParts resolves X-Object-Manifest "container/prefix" to the objects
 // it concatenates, in name order.
 func (t *txn) manifestParts(p *preq, m string) []part {
+	return t.manifestPartsOf(p.acct, m, func(cont, name string) bool {
+		return t.accessFor(p.acct, cont, name, p.user.UUID).read
+	})
+}
+
+// manifestPartsOf lists the parts of manifest m in acct; readable (nil: all)
+// filters them.
+func (t *txn) manifestPartsOf(acct, m string, readable func(cont, name string) bool) []part {
 	cont, prefix, _ := strings.Cut(strings.TrimPrefix(m, "/"), "/")
 	var parts []part
-	it := t.iterAt(p.acct, cont, 0)
+	it := t.iterAt(acct, cont, 0)
 	for name, rec := it.seek(prefix); rec != nil && strings.HasPrefix(name, prefix); name, rec = it.next() {
-		if !t.accessFor(p.acct, cont, name, p.user.UUID).read {
+		if readable != nil && !readable(cont, name) {
 			continue
 		}
 		parts = append(parts, part{rec.Hashes, rec.Bytes})
@@ -769,7 +781,8 @@ func (c *Cloud) copyObjects(p *preq, q copyReq) error {
 			if f := t.writeAccess(p, q.dstAcct, q.dstCont, pr.to); f != nil {
 				return f
 			}
-			if q.move && q.srcAcct == q.dstAcct && q.srcCont == q.dstCont && pr.from == pr.to {
+			onto := q.srcAcct == q.dstAcct && q.srcCont == q.dstCont && pr.from == pr.to
+			if q.move && onto && ctype == "" && len(meta) == 0 && !state.sharingSet && !state.publicSet {
 				continue // moving onto itself: nothing to do
 			}
 			nrec := &objectRec{version: version{
@@ -795,7 +808,7 @@ func (c *Cloud) copyObjects(p *preq, q copyReq) error {
 				nrec.Sharing, nrec.Public = cur.Sharing, cur.Public
 			}
 			state.apply(nrec)
-			if q.move {
+			if q.move && !onto {
 				// Remove the source first so a move within one container
 				// keeps the counters right.
 				srcC, _ := t.container(q.srcAcct, q.srcCont)
@@ -984,6 +997,16 @@ func parseContentRange(v string) (contentRange, bool) {
 // postData is a POST data update: write a range of the object from the body
 // or from another object, then optionally truncate (§8.7, §9.4).
 func (c *Cloud) postData(p *preq, meta map[string]string, state stateChange, update bool) error {
+	// Permission first: a user who may not write gets 403 whatever the
+	// request's other faults (Synnefo's test_not_allowed).
+	if err := c.store.view(func(t *txn) error {
+		if f := t.writeAccess(p, p.acct, p.cont, p.obj); f != nil {
+			return f
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
 	crv := p.h.Get("Content-Range")
 	if crv == "" {
 		return badRequest("Missing Content-Range header")

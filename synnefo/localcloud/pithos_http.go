@@ -73,7 +73,9 @@ func (c *Cloud) servePithos(w http.ResponseWriter, r *http.Request) {
 	}
 	u, sent := c.userByToken(r)
 	if !sent {
-		if level == "top" && r.Method == http.MethodGet && (r.Header.Get("X-Auth-User") != "" || r.Header.Get("X-Auth-Key") != "") {
+		// The top level without a token is Swift's v1.0 auth, which
+		// answers 400 when X-Auth-User or X-Auth-Key is missing.
+		if level == "top" && r.Method == http.MethodGet {
 			c.legacyAuth(p)
 			return
 		}
@@ -208,11 +210,9 @@ func writeListing(p *preq, names []string, rows []map[string]any, xmlRoot string
 
 func writeXMLRow(b *strings.Builder, row map[string]any) {
 	if sub, ok := row["subdir"]; ok {
-		b.WriteString(`<subdir name="`)
+		b.WriteString(`<subdir name="`) // as Synnefo's objects.xml: no children
 		xml.EscapeText(b, []byte(sub.(string)))
-		b.WriteString(`"><name>`)
-		xml.EscapeText(b, []byte(sub.(string)))
-		b.WriteString("</name></subdir>")
+		b.WriteString(`" />`)
 		return
 	}
 	tag := "object"
@@ -322,6 +322,7 @@ func (c *Cloud) serveAccount(p *preq) error {
 	}
 	var (
 		rec   *accountRec
+		meta  map[string]string
 		names []string
 		rows  []map[string]any
 		count int
@@ -338,6 +339,7 @@ func (c *Cloud) serveAccount(p *preq) error {
 		if rec, ok = t.account(p.acct); !ok {
 			return forbidden("Not allowed")
 		}
+		meta = rec.Meta
 		// Containers visible to the caller.
 		visible := map[string]bool{}
 		if !p.owner() {
@@ -353,9 +355,19 @@ func (c *Cloud) serveAccount(p *preq) error {
 		if flag(p.q, "public") && !p.owner() {
 			return forbidden("Not allowed")
 		}
+		if until != 0 {
+			meta = t.metaAt(accountHistKey(p.acct), until, rec.Meta)
+		}
 		t.containers(p.acct, "", func(name string, cr *containerRec) bool {
+			if until != 0 && !cr.existedAt(until) {
+				return true
+			}
 			count++
-			used += cr.Bytes
+			if until != 0 {
+				used += t.containerAt(p.acct, name, cr, until).bytes
+			} else {
+				used += cr.Bytes
+			}
 			return true
 		})
 		if f := checkTimePreconditions(p.h, rec.Mtime); f != nil {
@@ -367,7 +379,7 @@ func (c *Cloud) serveAccount(p *preq) error {
 		marker, limit := p.q.Get("marker"), limitParam(p.q)
 		sharedOnly, publicOnly := flag(p.q, "shared"), flag(p.q, "public")
 		t.containers(p.acct, marker, func(name string, cr *containerRec) bool {
-			if !p.owner() && !visible[name] {
+			if !p.owner() && !visible[name] || until != 0 && !cr.existedAt(until) {
 				return true
 			}
 			if sharedOnly || publicOnly {
@@ -382,6 +394,8 @@ func (c *Cloud) serveAccount(p *preq) error {
 					"x_container_policy": map[string]any{"quota": itoa(cr.Quota), "versioning": cr.Versioning, "project": cr.Project},
 				}
 				if until != 0 {
+					at := t.containerAt(p.acct, name, cr, until)
+					row["count"], row["bytes"], row["last_modified"] = at.count, at.bytes, isoDate(at.mtime)
 					row["x_container_until_timestamp"] = httpDate(until)
 				}
 				rows = append(rows, row)
@@ -396,7 +410,11 @@ func (c *Cloud) serveAccount(p *preq) error {
 		return err
 	}
 	h := p.w.Header()
-	h.Set("Last-Modified", httpDate(rec.Mtime))
+	mtime := rec.Mtime
+	if until != 0 {
+		mtime = min(mtime, until)
+	}
+	h.Set("Last-Modified", httpDate(mtime))
 	if p.owner() {
 		h.Set("X-Account-Container-Count", strconv.Itoa(count))
 		h.Set("X-Account-Bytes-Used", itoa(used))
@@ -404,11 +422,12 @@ func (c *Cloud) serveAccount(p *preq) error {
 		if until != 0 {
 			h.Set("X-Account-Until-Timestamp", httpDate(until))
 		}
-		for k, v := range rec.Meta {
+		for k, v := range meta {
 			setHeader(h, k, v)
 		}
 		for g, members := range rec.Groups {
-			setHeader(h, "X-Account-Group-"+g, strings.Join(members, ","))
+			// Synnefo's format_header_key: X-Account-Group-Pithosdev.
+			setHeader(h, "X-Account-Group-"+formatMetaKey(g), strings.Join(members, ","))
 		}
 	}
 	if !listing {
@@ -464,10 +483,18 @@ func (c *Cloud) postAccount(p *preq) error {
 		if strings.ContainsAny(g, "-_") || g == "" {
 			return badRequest("Bad characters in group name")
 		}
+		// Synnefo's group table holds names and members of at most 256
+		// characters; a longer one fails the request with 400.
+		if len(g) > 256 {
+			return badRequest("Group name too long")
+		}
 		var members []string
 		for _, m := range strings.Split(strings.ReplaceAll(strings.Join(vals, ","), " ", ""), ",") {
 			if m == "" {
 				continue
+			}
+			if len(m) > 256 {
+				return badRequest("Group member name too long")
 			}
 			if c.byID[m] == nil {
 				return badRequest("Bad X-Account-Group header value: unknown user " + m)
@@ -510,7 +537,10 @@ func (c *Cloud) postAccount(p *preq) error {
 				return badRequest("Too many groups")
 			}
 		}
-		rec.Mtime = time.Now().UnixNano()
+		rec.Mtime = t.s.now()
+		if err := t.recordMeta(accountHistKey(p.acct), rec.Mtime, rec.Meta); err != nil {
+			return err
+		}
 		return t.putAccount(p.acct, rec)
 	})
 	if err != nil {

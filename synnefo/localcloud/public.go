@@ -23,6 +23,7 @@ func (c *Cloud) servePublic(w http.ResponseWriter, r *http.Request) {
 	p.h = h
 	var rec *objectRec
 	var name string
+	var ct content
 	err := c.store.view(func(t *txn) error {
 		key := t.tx.Bucket(bPublic).Get([]byte(id))
 		if key == nil {
@@ -32,7 +33,14 @@ func (c *Cloud) servePublic(w http.ResponseWriter, r *http.Request) {
 		if rec, ok = getObjectRec(t, key); !ok || rec.Public != id {
 			return notFound("Object does not exist")
 		}
-		_, _, name = splitKey(key)
+		var acct string
+		acct, _, name = splitKey(key)
+		ct = content{bs: c.store.blockSize, parts: []part{{rec.Hashes, rec.Bytes}}}
+		if m := rec.Meta["X-Object-Manifest"]; m != "" {
+			// Synnefo follows the manifest on public reads too: the
+			// owner's objects under container/prefix, in name order.
+			ct.parts = t.manifestPartsOf(acct, m, nil)
+		}
 		return nil
 	})
 	if err != nil {
@@ -40,14 +48,18 @@ func (c *Cloud) servePublic(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	etag, _ := topHash(rec.Hashes)
-	ct := content{bs: c.store.blockSize, parts: []part{{rec.Hashes, rec.Bytes}}}
 	hdr := w.Header()
 	hdr.Set("ETag", etag)
-	hdr.Set("Content-Length", itoa(rec.Bytes))
+	hdr.Set("Content-Length", itoa(ct.size()))
 	setHeader(hdr, "Content-Type", rec.Type)
 	hdr.Set("Last-Modified", httpDate(rec.Mtime))
-	if v, ok := rec.Meta["Content-Encoding"]; ok {
-		setHeader(hdr, "Content-Encoding", v)
+	// Synnefo's restricted object headers: the object's own encoding and
+	// disposition (setDisposition below keeps a user-defined one unless a
+	// disposition-type is asked for).
+	for _, k := range []string{"Content-Encoding", "Content-Disposition"} {
+		if v, ok := rec.Meta[k]; ok {
+			setHeader(hdr, k, v)
+		}
 	}
 	if r.Method == http.MethodHead {
 		w.WriteHeader(200)

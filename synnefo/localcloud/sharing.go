@@ -22,6 +22,9 @@ func parseSharing(v string) (*perms, *fault) {
 		}
 		var entries []string
 		for _, e := range strings.Split(strings.ToLower(list), ",") {
+			if len(e) > 256 { // Synnefo's permission holders are at most 256 characters
+				return nil, bad
+			}
 			if e != "" && !slices.Contains(entries, e) {
 				entries = append(entries, e)
 			}

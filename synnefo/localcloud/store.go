@@ -25,6 +25,7 @@ var (
 	bShared     = []byte("shared")     // account\0container\0name -> "" for objects with sharing set
 	bPublic     = []byte("public")     // public id -> account\0container\0name
 	bMeta       = []byte("meta")       // sequence for version ids; other bucket-wide state
+	bMetaHist   = []byte("metahist")   // "a"\0account\0<ns:8> or "c"\0account\0container\0<ns:8> -> meta then
 )
 
 type accountRec struct {
@@ -39,6 +40,7 @@ type containerRec struct {
 	Versioning string            `json:"versioning"`
 	Project    string            `json:"project"`
 	Mtime      int64             `json:"mtime"`
+	Created    int64             `json:"created,omitempty"` // unix ns; 0 in databases from before it was kept
 	Count      int64             `json:"count"`
 	Bytes      int64             `json:"bytes"`
 	MetaKeys   map[string]int64  `json:"meta_keys,omitempty"` // user meta key -> objects using it
@@ -91,6 +93,7 @@ type store struct {
 	db        *bolt.DB
 	blocks    *blockStore
 	blockSize int64
+	now       func() int64 // unix nanoseconds
 }
 
 func openStore(dir string, blockSize int64) (*store, error) {
@@ -99,7 +102,7 @@ func openStore(dir string, blockSize int64) (*store, error) {
 		return nil, fmt.Errorf("localcloud: open database: %w", err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bAccounts, bContainers, bObjects, bVersions, bShared, bPublic, bMeta} {
+		for _, b := range [][]byte{bAccounts, bContainers, bObjects, bVersions, bShared, bPublic, bMeta, bMetaHist} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -115,7 +118,7 @@ func openStore(dir string, blockSize int64) (*store, error) {
 		db.Close()
 		return nil, err
 	}
-	return &store{db: db, blocks: bs, blockSize: blockSize}, nil
+	return &store{db: db, blocks: bs, blockSize: blockSize, now: func() int64 { return time.Now().UnixNano() }}, nil
 }
 
 func (s *store) close() error { return s.db.Close() }
@@ -186,7 +189,7 @@ func (t *txn) ensureAccount(acct string) (*accountRec, error) {
 	if ok {
 		return a, nil
 	}
-	a.Mtime = time.Now().UnixNano()
+	a.Mtime = t.s.now()
 	return a, t.putAccount(acct, a)
 }
 
@@ -277,7 +280,7 @@ func (t *txn) putObject(acct, cont, name string, c *containerRec, rec *objectRec
 	if err != nil {
 		return err
 	}
-	now := time.Now().UnixNano()
+	now := t.s.now()
 	rec.ID, rec.Mtime = id, now
 	if rec.UUID == "" {
 		if exists {
@@ -351,7 +354,7 @@ func (t *txn) deleteObject(acct, cont, name, by string, c *containerRec) error {
 	if !exists {
 		return notFound("Object does not exist")
 	}
-	now := time.Now().UnixNano()
+	now := t.s.now()
 	if c.Versioning == "none" {
 		if err := t.dropHistory(key); err != nil {
 			return err
