@@ -76,7 +76,9 @@ func TestRegisterImagesTLS(t *testing.T) {
 	}
 	noCA := []string{"-url", c.URL, "-token", c.Token, "-poll", testcloud.Poll.String()}
 	out, code = testcloud.Run(t, run, noCA...)
-	if code != 1 || !strings.Contains(out, "certificate signed by unknown authority") {
+	want := "SSL Authentication failed\nError: the server's certificate was refused: to trust its CA, pass -ca-certs FILE (or set PITHOSFS_CA_FILE)\n" +
+		"- tls: failed to verify certificate: x509: certificate signed by unknown authority\n"
+	if code != 1 || out != want {
 		t.Fatalf("without the CA: exit %d:\n%s", code, out)
 	}
 	out, code = testcloud.Run(t, run, append(noCA, "-insecure")...)

@@ -5,6 +5,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -69,7 +70,11 @@ func (c *Cloud) Astakos(ctx context.Context, out io.Writer) (*astakos.Client, er
 		_, err = ident.Authenticate(ctx)
 	}
 	if err != nil {
-		fmt.Fprintln(out, "Failed to authenticate user token")
+		if refusedCertificate(err) != nil {
+			fmt.Fprintln(out, "SSL Authentication failed") // kamaki's words
+		} else {
+			fmt.Fprintln(out, "Failed to authenticate user token")
+		}
 		return nil, err
 	}
 	return ident, nil
@@ -112,7 +117,16 @@ func Main(p Program) {
 	os.Exit(code)
 }
 
-// PrintError prints err as kamaki's guide does:
+// refusedCertificate returns the refusal of the server's TLS certificate in err's chain, or nil.
+func refusedCertificate(err error) *tls.CertificateVerificationError {
+	var verify *tls.CertificateVerificationError
+	if errors.As(err, &verify) {
+		return verify
+	}
+	return nil
+}
+
+// PrintError prints err as kamaki's guide does (a refused certificate says what to pass):
 //
 //	Error: MESSAGE
 //	- error code: STATUS
@@ -120,6 +134,10 @@ func Main(p Program) {
 //
 // The status and details lines appear only for a *synnefo.ClientError that has them.
 func PrintError(out io.Writer, err error) {
+	if verify := refusedCertificate(err); verify != nil {
+		fmt.Fprintf(out, "Error: the server's certificate was refused: to trust its CA, pass -ca-certs FILE (or set %s)\n- %v\n", EnvCAFile, verify)
+		return
+	}
 	var ce *synnefo.ClientError
 	if !errors.As(err, &ce) {
 		fmt.Fprintf(out, "Error: %v\n", err)
