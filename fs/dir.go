@@ -132,18 +132,18 @@ func (s *fsys) withPending(acct *account, k dirKey, l *listing) *listing {
 	return l.with(over)
 }
 
-// Lookup answers from a listing no older than the attribute TTL: the kernel
-// asks again when its entry expires, and must then learn of changes made
-// behind the mount (close-to-open: the size it caches bounds the next read).
+// Lookup answers as of at most the attribute TTL ago (lookupEntry): the
+// kernel asks again when its entry expires, and must then learn of changes
+// made behind the mount (close-to-open: the size it caches bounds the next
+// read).
 func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
 	if ch := controlChild(&d.Inode, d.sys, name, out); ch != nil {
 		return ch, 0
 	}
-	acct, k, l, errno := d.listing(ctx, d.sys.cfg.AttrTTL)
+	acct, k, e, ok, errno := d.lookupEntry(ctx, name)
 	if errno != 0 {
 		return nil, errno
 	}
-	e, ok := findEntry(l, name)
 	if !ok {
 		return nil, syscall.ENOENT
 	}

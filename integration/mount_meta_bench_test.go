@@ -182,7 +182,7 @@ func benchCpSmall(b *testing.B, srv *serveProc, src string, n, round int) {
 	s0, cpu0 := m.stats(b), procCPU(b, pid)
 	cp := timeIt(b, func() { sh(b, "cp -r "+shq(src)+" "+shq(dst)) })
 	s1, cpu1 := m.stats(b), procCPU(b, pid)
-	resp, body := doHTTP(b, srv.http, http.MethodGet, srv.objectURL(alice, "meta")+fmt.Sprintf("?format=json&limit=10000&prefix=cp-%d/small/", round), alice.Token, nil, nil)
+	resp, body := doHTTP(b, srv.http, http.MethodGet, srv.objectURL(alice, "meta")+fmt.Sprintf("?format=json&limit=10000&prefix=cp-%d/", round), alice.Token, nil, nil)
 	if got := bytes.Count(body, []byte(`"name"`)); resp.StatusCode != http.StatusOK || got != n {
 		b.Fatalf("after cp -r the server has %d of %d files (%s)", got, n, resp.Status)
 	}

@@ -1,10 +1,13 @@
 package integration
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestMountLsXattrProbes: ls -l of a directory asks the daemon for the SELinux label and the ACL of the
@@ -44,4 +47,54 @@ func TestMountLsXattrProbes(t *testing.T) {
 		t.Errorf("getxattr user.none: %v, want ENODATA", err)
 	}
 	t.Logf("ls -l of %d files: %d GETXATTR requests", n, after.Getxattrs-before.Getxattrs)
+}
+
+// TestMountLookupLargeDirProbes: in a directory of more than 1 000 entries, a name missing from the
+// cached listing is looked up by itself once the attribute TTL has passed (a HEAD, then a one-entry
+// listing for a directory), not by listing the whole directory again: files created in it (each
+// open(O_CREAT) looks the new name up first) cost no relisting, and an object or directory created
+// behind the mount still shows at the next lookup.
+func TestMountLookupLargeDirProbes(t *testing.T) {
+	srv := startServe(t)
+	srv.put(t, alice, "pr", nil, nil)
+	putMany(t, srv, alice, "pr", "d/o%04d", 1200)
+	m := startMount(t, mountArgs{URL: srv.identityURL(), Token: alice.Token, Extra: []string{"--attr-ttl", "100ms", "--list-ttl", "60s"}})
+	dir := filepath.Join(m.Dir, alice.Name, "pr", "d")
+	if got := strings.Count(sh(t, "ls "+shq(dir)), "\n"); got != 1200 {
+		t.Fatalf("ls shows %d entries", got)
+	}
+	srv.put(t, alice, "pr/d/behind", []byte("made elsewhere"), nil)
+	srv.put(t, alice, "pr/d/sub/x", []byte("x"), nil)
+	before := m.stats(t)
+	waitUntil(t, 10*time.Second, func() bool {
+		_, e1 := os.Stat(filepath.Join(dir, "behind"))
+		fi, e2 := os.Stat(filepath.Join(dir, "sub"))
+		return e1 == nil && e2 == nil && fi.IsDir()
+	})
+	for i := range 20 {
+		sh(t, fmt.Sprintf("echo %d > %s", i, shq(filepath.Join(dir, fmt.Sprintf("new%02d", i)))))
+	}
+	after := m.stats(t)
+	if got := string(srv.get(t, alice, "pr/d/new07")); got != "7\n" {
+		t.Errorf("new07 on the server: %q", got)
+	}
+	// A listing of the 1 200 entries is ~250 KB of JSON; the probes and 20 commits fetch far less.
+	if down := after.BytesDown - before.BytesDown; down > 60_000 {
+		t.Errorf("the lookups fetched %d bytes: the directory was listed again", down)
+	}
+	if h := after.RequestsByKind["head_object"] - before.RequestsByKind["head_object"]; h == 0 {
+		t.Error("no HEAD: the missing names were not probed")
+	}
+}
+
+// waitUntil polls cond until it holds, failing the test after within.
+func waitUntil(t *testing.T, within time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met within %v", within)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -187,7 +187,10 @@ func (f *File) persist(snap *snapshot, base Base, create bool) (*record, error) 
 				if err != nil {
 					return err
 				}
-				if err := writeBlockFile(filepath.Join(f.dir, name), data, false); err != nil {
+				// Only the bytes below the file's end: a 4 KiB file writes
+				// 4 KiB, not its whole 4 MiB buffer (readers zero-extend).
+				used := data[:min(int64(len(data)), max(0, snap.size-i*bs))]
+				if err := writeBlockFile(filepath.Join(f.dir, name), used, false); err != nil {
 					return err
 				}
 				file = name
