@@ -223,6 +223,38 @@ func TestMountTLS(t *testing.T) {
 		}
 	})
 
+	t.Run("mount.pithosfs -o ca_certs=", func(t *testing.T) {
+		// The fstab path: mount(8)'s helper with the CA among its -o options (the cloud from a kamakirc
+		// without ca_certs). The helper backgrounds the mount and returns once it answers.
+		dir := t.TempDir()
+		helper := filepath.Join(dir, "mount.pithosfs")
+		if err := os.Symlink(pithosfsBinary(t), helper); err != nil {
+			t.Fatal(err)
+		}
+		rc := filepath.Join(dir, "kamakirc")
+		if err := os.WriteFile(rc, []byte("[cloud \"tls\"]\nurl = "+s.identityURL()+"\ntoken = "+alice.Token+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		mp := filepath.Join(dir, "mnt")
+		if err := os.Mkdir(mp, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		forceUnmount(t, mp)
+		opts := "_netdev,cloud=tls,kamakirc=" + rc + ",cache_dir=" + filepath.Join(dir, "cache") + ",pid_file=" + filepath.Join(dir, "pid")
+		out, err := exec.Command(helper, "pithos:/tls", mp, "-o", opts).CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 32 || strings.TrimSpace(string(out)) != "mount.pithosfs"+strings.TrimPrefix(untrustedLine, "pithosfs") {
+			t.Fatalf("helper without ca_certs: %v\n%s", err, out)
+		}
+		if out, err := exec.Command(helper, "pithos:/tls", mp, "-o", opts+",ca_certs="+s.CA).CombinedOutput(); err != nil {
+			t.Fatalf("helper with ca_certs: %v\n%s", err, out)
+		}
+		readWriteTLS(t, s, mp, "fstab.txt")
+		if out, err := exec.Command(pithosfsBinary(t), "unmount", "--pid-file", filepath.Join(dir, "pid"), mp).CombinedOutput(); err != nil {
+			t.Fatalf("pithosfs unmount: %v\n%s", err, out)
+		}
+	})
+
 	t.Run("example program", func(t *testing.T) {
 		// examples/registerimages, built and run as a user would, registers alice's tls/ objects as
 		// images over TLS, trusting serve's CA with --ca-certs.
