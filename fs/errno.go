@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/pithosfs/pithosfs/fs/writeback"
 	"github.com/pithosfs/pithosfs/synnefo"
 )
 
@@ -23,6 +24,9 @@ func errnoOf(err error) syscall.Errno {
 	}
 	if en, ok := err.(syscall.Errno); ok {
 		return en // our own
+	}
+	if errors.Is(err, writeback.ErrFileTooLarge) {
+		return syscall.EFBIG
 	}
 	// Transport errors (connection refused, timeouts after the client's
 	// retries) have no status: EIO, never the socket's errno.

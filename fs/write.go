@@ -266,6 +266,13 @@ func (f *fileNode) committed(acct *account, wf *writeback.File) {
 	b := wf.Base()
 	f.mu.Lock()
 	f.size, f.etag, f.pagesETag, f.hm = wf.Size(), b.ETag, b.ETag, nil
+	if !b.Swift && b.Hashes != nil {
+		// The hashmap just committed: a reader's revalidation then gets
+		// 304 instead of the whole hashmap again (a sparse terabyte's is
+		// 262144 hashes; these share the commit's strings).
+		f.hm = &pithos.Hashmap{BlockSize: b.BlockSize, BlockHash: b.BlockHash, Bytes: b.Size, Hashes: b.Hashes}
+		f.hmETag = b.ETag
+	}
 	f.ctype, f.pxLocal = b.ContentType, false
 	if b.Version > f.version {
 		f.version = b.Version

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math/bits"
 	"net/http"
@@ -140,7 +141,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		req = req.Clone(req.Context())
 		req.Header.Set("X-Request-Id", rid)
 	}
-	var hm *hashmapBody
+	var hm *hashmapSummary
 	if verb == http.MethodPut && req.URL.Query().Has("hashmap") {
 		hm, req = readHashmap(req)
 	}
@@ -192,78 +193,150 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// hashmapBody is what a hashmap PUT sends.
-type hashmapBody struct {
-	Bytes  int64    `json:"bytes"`
-	Hashes []string `json:"hashes"`
+// hashmapSummary is what the dedup accounting needs of a hashmap PUT: its
+// size, its number of blocks and where each distinct hash first occurs.
+// It is read from the body as a stream: a large sparse file's hashmap
+// (a million hashes, mostly the same) costs one entry per distinct hash.
+type hashmapSummary struct {
+	Bytes int64
+	N     int64
+	first map[string]int64
 }
 
 // blockSize infers the block size of a hashmap: the smallest power of two
-// that holds the bytes in len(Hashes) blocks (Pithos block sizes are powers
-// of two; for one block only its length matters).
-func (h *hashmapBody) blockSize() int64 {
-	n := int64(len(h.Hashes))
-	if n == 0 || h.Bytes <= 0 {
+// that holds the bytes in N blocks (Pithos block sizes are powers of two;
+// for one block only its length matters).
+func (h *hashmapSummary) blockSize() int64 {
+	if h.N == 0 || h.Bytes <= 0 {
 		return 0
 	}
-	per := (h.Bytes + n - 1) / n
+	per := (h.Bytes + h.N - 1) / h.N
 	return int64(1) << bits.Len64(uint64(per-1))
 }
 
 // missingBytes is the size of the listed blocks (each counted once).
-func (h *hashmapBody) missingBytes(missing []string) int64 {
-	want := map[string]bool{}
-	for _, s := range missing {
-		want[strings.ToLower(s)] = true
-	}
+func (h *hashmapSummary) missingBytes(missing []string) int64 {
 	bs := h.blockSize()
 	var n int64
-	for i, s := range h.Hashes {
+	seen := map[string]bool{}
+	for _, s := range missing {
 		s = strings.ToLower(s)
-		if want[s] {
-			n += min(bs, h.Bytes-int64(i)*bs)
-			delete(want, s)
+		i, ok := h.first[s]
+		if !ok || seen[s] {
+			continue
 		}
+		seen[s] = true
+		n += min(bs, h.Bytes-i*bs)
 	}
 	return n
 }
 
-// readHashmap returns the hashmap a PUT sends, leaving the request able to
-// send it (GetBody, or a buffered copy of the body).
-func readHashmap(req *http.Request) (*hashmapBody, *http.Request) {
-	var data []byte
+// readHashmap returns the summary of the hashmap a PUT sends, leaving the
+// request able to send it (GetBody, or a buffered copy of the body).
+func readHashmap(req *http.Request) (*hashmapSummary, *http.Request) {
+	var r io.Reader
 	switch {
 	case req.GetBody != nil:
 		rc, err := req.GetBody()
 		if err != nil {
 			return nil, req
 		}
-		data, err = io.ReadAll(io.LimitReader(rc, 64<<20))
-		rc.Close()
-		if err != nil {
-			return nil, req
+		defer rc.Close()
+		if hb, ok := rc.(hashmapSource); ok {
+			return summarizeHashes(hb.HashmapBytes(), hb.HashmapHashes()), req
 		}
+		r = rc
 	case req.Body != nil && req.Body != http.NoBody:
-		var err error
-		data, err = io.ReadAll(req.Body)
+		data, err := io.ReadAll(req.Body)
 		req.Body.Close()
 		req = req.Clone(req.Context())
 		req.Body = io.NopCloser(bytes.NewReader(data))
 		if err != nil {
 			return nil, req
 		}
-	}
-	var hm hashmapBody
-	if json.Unmarshal(data, &hm) != nil {
+		r = bytes.NewReader(data)
+	default:
 		return nil, req
 	}
-	return &hm, req
+	hm, err := summarize(io.LimitReader(r, 64<<20))
+	if err != nil {
+		return nil, req
+	}
+	return hm, req
+}
+
+// hashmapSource is a hashmap PUT body that can give its hashmap without
+// being parsed (the pithos client's streamed hashmap body).
+type hashmapSource interface {
+	HashmapBytes() int64
+	HashmapHashes() []string
+}
+
+func summarizeHashes(size int64, hashes []string) *hashmapSummary {
+	hm := &hashmapSummary{Bytes: size, N: int64(len(hashes)), first: map[string]int64{}}
+	for i, h := range hashes {
+		h = strings.ToLower(h)
+		if _, ok := hm.first[h]; !ok {
+			hm.first[h] = int64(i)
+		}
+	}
+	return hm
+}
+
+// summarize reads {"bytes": N, "hashes": [...]} token by token.
+func summarize(r io.Reader) (*hashmapSummary, error) {
+	dec := json.NewDecoder(r)
+	dec.UseNumber()
+	hm := &hashmapSummary{first: map[string]int64{}}
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, fmt.Errorf("metrics: hashmap: not an object")
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		switch t {
+		case "bytes":
+			var n json.Number
+			if err := dec.Decode(&n); err != nil {
+				return nil, err
+			}
+			if hm.Bytes, err = n.Int64(); err != nil {
+				return nil, err
+			}
+		case "hashes":
+			if t, err := dec.Token(); err != nil || t != json.Delim('[') {
+				return nil, fmt.Errorf("metrics: hashmap: hashes not a list")
+			}
+			for dec.More() {
+				var h string
+				if err := dec.Decode(&h); err != nil {
+					return nil, err
+				}
+				h = strings.ToLower(h)
+				if _, ok := hm.first[h]; !ok {
+					hm.first[h] = hm.N
+				}
+				hm.N++
+			}
+			if _, err := dec.Token(); err != nil {
+				return nil, err
+			}
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return hm, nil
 }
 
 // hashmapReply accounts a hashmap PUT's reply: a 409 listing missing blocks
 // starts (or continues) the object's commit and saves the blocks not
 // listed; a 201 ends it (everything saved when it is the first PUT).
-func (t *transport) hashmapReply(req *http.Request, resp *http.Response, hm *hashmapBody, start time.Time) {
+func (t *transport) hashmapReply(req *http.Request, resp *http.Response, hm *hashmapSummary, start time.Time) {
 	m, key := t.m, req.URL.Path
 	switch resp.StatusCode {
 	case http.StatusConflict:

@@ -300,3 +300,9 @@ func TestServe(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// hashmapBody is what a hashmap PUT sends.
+type hashmapBody struct {
+	Bytes  int64    `json:"bytes"`
+	Hashes []string `json:"hashes"`
+}

@@ -174,22 +174,15 @@ func (c *Client) CommitHashmap(ctx context.Context, container, name string, hm *
 // PutHashmap sends PUT ?hashmap with hm. It returns the result on 201, or the missing block hashes
 // the server listed in its 409 reply (result nil).
 func (c *Client) PutHashmap(ctx context.Context, container, name string, hm *Hashmap, opts PutOptions) (*PutResult, []string, error) {
-	hashes := hm.Hashes
-	if hashes == nil {
-		hashes = []string{}
-	}
-	body, err := json.Marshal(struct {
-		Bytes  int64    `json:"bytes"`
-		Hashes []string `json:"hashes"`
-	}{hm.Bytes, hashes})
+	req, err := hashmapRequest(hm)
 	if err != nil {
 		return nil, nil, err
 	}
 	h := http.Header{}
 	opts.apply(h, "application/octet-stream")
-	resp, err := c.http.Do(ctx, &synnefo.Request{Method: http.MethodPut, Path: c.objectPath(container, name),
-		Query: jsonQuery("hashmap"), Header: h, Body: bytes.NewReader(body), ContentLength: int64(len(body)),
-		Success: []int{http.StatusCreated, http.StatusConflict}})
+	req.Method, req.Path, req.Query, req.Header = http.MethodPut, c.objectPath(container, name), jsonQuery("hashmap"), h
+	req.Success = []int{http.StatusCreated, http.StatusConflict}
+	resp, err := c.http.Do(ctx, req)
 	if err != nil {
 		return nil, nil, err
 	}

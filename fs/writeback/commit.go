@@ -398,7 +398,7 @@ func (m *Manager) put(ctx context.Context, rec *record, src blockSource, hook fu
 	if rec.Size == 0 {
 		return c.PutObject(ctx, rec.Container, rec.Name, nil, 0, opts)
 	}
-	first := make(map[string]int64, len(rec.Hashes))
+	first := map[string]int64{} // one entry per distinct hash: a sparse file's holes are one
 	for i, h := range rec.Hashes {
 		if _, ok := first[h]; !ok {
 			first[h] = int64(i)

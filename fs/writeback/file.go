@@ -289,6 +289,14 @@ func (f *File) WriteAt(ctx context.Context, p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, fmt.Errorf("writeback: negative offset %d", off)
 	}
+	if limit := f.maxSize(); off+int64(len(p)) > limit || off+int64(len(p)) < off {
+		// As write(2) past RLIMIT_FSIZE: what fits is written, and a
+		// write that starts at the limit fails.
+		if off >= limit {
+			return 0, f.tooLarge(off + int64(len(p)))
+		}
+		p = p[:limit-off]
+	}
 	f.wmu.Lock()
 	defer f.wmu.Unlock()
 	bs := f.bs()
@@ -445,6 +453,9 @@ func (f *File) drop(b *block) {
 func (f *File) Truncate(ctx context.Context, size int64) error {
 	if size < 0 {
 		return fmt.Errorf("writeback: negative size %d", size)
+	}
+	if size > f.maxSize() {
+		return f.tooLarge(size)
 	}
 	f.wmu.Lock()
 	defer f.wmu.Unlock()

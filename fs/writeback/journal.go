@@ -39,7 +39,7 @@ type record struct {
 	BlockSize   int64             `json:"block_size"`
 	BlockHash   string            `json:"block_hash,omitempty"`
 	Size        int64             `json:"size"`
-	Hashes      []string          `json:"hashes,omitempty"` // the full new hashmap (Pithos+)
+	Hashes      hashList          `json:"hashes,omitempty"` // the full new hashmap (Pithos+), holes as runs
 	Blocks      map[int64]string  `json:"blocks"`           // block index → journal file name
 	Clip        int64             `json:"clip"`             // base blocks at or past this offset read as zeros
 	BaseETag    string            `json:"base_etag,omitempty"`

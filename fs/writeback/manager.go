@@ -42,6 +42,9 @@ type Config struct {
 	// them a large new file is mostly on the server when close() starts
 	// its commit, and dirty memory stays bounded without spilling.
 	EagerUploads int
+	// MaxFileSize is the largest file size a write or truncate may reach
+	// (0 = DefaultMaxFileSize); past it they fail with ErrFileTooLarge.
+	MaxFileSize int64
 	// CommitTimeout bounds one commit attempt (default 30 minutes); commits
 	// do not end when the caller's context is cancelled.
 	CommitTimeout time.Duration

@@ -1,0 +1,68 @@
+package pithos
+
+import (
+	"encoding/json"
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+func TestHashmapRequestBody(t *testing.T) {
+	a, b := strings.Repeat("a", 64), strings.Repeat("B", 64)
+	many := make([]string, 3000)
+	for i := range many {
+		many[i] = EmptyHash
+	}
+	tests := []struct {
+		name     string
+		hm       Hashmap
+		streamed bool
+	}{
+		{"none", Hashmap{Bytes: 0}, true},
+		{"one", Hashmap{Bytes: 5, Hashes: []string{a}}, true},
+		{"two", Hashmap{Bytes: 4<<20 + 1, Hashes: []string{a, b}}, true},
+		{"many", Hashmap{Bytes: 3000 << 22, Hashes: many}, true},
+		{"not hex", Hashmap{Bytes: 1, Hashes: []string{`x"y`}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := hashmapRequest(&tt.hm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (req.GetBody != nil) != tt.streamed {
+				t.Fatalf("streamed = %v", req.GetBody != nil)
+			}
+			check := func(r io.Reader) {
+				data, err := io.ReadAll(r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if int64(len(data)) != req.ContentLength {
+					t.Fatalf("body %d bytes, ContentLength %d", len(data), req.ContentLength)
+				}
+				var got struct {
+					Bytes  int64    `json:"bytes"`
+					Hashes []string `json:"hashes"`
+				}
+				if err := json.Unmarshal(data, &got); err != nil {
+					t.Fatalf("%v: %.200s", err, data)
+				}
+				if got.Bytes != tt.hm.Bytes || len(got.Hashes) != len(tt.hm.Hashes) || got.Hashes == nil {
+					t.Fatalf("decoded %d bytes, %d hashes", got.Bytes, len(got.Hashes))
+				}
+				for i := range got.Hashes {
+					if got.Hashes[i] != tt.hm.Hashes[i] {
+						t.Fatalf("hash %d = %q", i, got.Hashes[i])
+					}
+				}
+			}
+			check(iotest.OneByteReader(req.Body))
+			if req.GetBody != nil {
+				rc, _ := req.GetBody()
+				check(rc)
+			}
+		})
+	}
+}
