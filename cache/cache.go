@@ -52,6 +52,7 @@ type Cache struct {
 	disk   *diskTier // nil without Dir
 	stats  counters
 	pfSem  *semaphore.Weighted
+	asmSem *semaphore.Weighted // one object file assembled at a time
 	pool   *bufPool
 
 	ctx    context.Context // cancelled by Close; parent of every fetch
@@ -90,6 +91,7 @@ func Open(cfg Config) (*Cache, error) {
 		log:     log,
 		budget:  NewBudget(cfg.MemBytes),
 		pfSem:   semaphore.NewWeighted(int64(cfg.PrefetchConcurrency)),
+		asmSem:  semaphore.NewWeighted(1),
 		flights: make(map[string]*flight),
 	}
 	c.mem = newMemTier(c.budget, &c.stats)
@@ -490,6 +492,9 @@ func (c *Cache) Stats() Stats {
 		Prefetches:        c.stats.prefetches.Load(),
 		PrefetchesDropped: c.stats.prefetchesDropped.Load(),
 		ReadaheadHits:     c.stats.readaheadHits.Load(),
+		ObjectFiles:       c.stats.objectFiles.Load(),
+		ObjectFileOpens:   c.stats.objectFileOpens.Load(),
+		ObjectsAssembling: c.stats.objectsAssembling.Load(),
 		BudgetUsed:        c.budget.Used(),
 		BudgetLimit:       c.budget.Limit(),
 	}

@@ -79,14 +79,16 @@ type diskTier struct {
 	direct bool
 	dw     directWriter
 
-	mu       sync.Mutex
-	index    map[string]*list.Element // name → *diskEntry
-	order    *list.List               // front is most recently used
-	bytes    int64
-	pending  map[string]*blockBuf // queued for writing, readable meanwhile
-	disabled bool                 // writes stopped (disk full or read-only)
-	closed   bool
-	errorLog bool // a write error other than "full" was logged
+	mu      sync.Mutex
+	index   map[string]*list.Element // name → *diskEntry
+	order   *list.List               // front is most recently used
+	bytes   int64
+	pending map[string]*blockBuf // queued for writing, readable meanwhile
+	// assembling names the object files being written (objects.go).
+	assembling map[string]struct{}
+	disabled   bool // writes stopped (disk full or read-only)
+	closed     bool
+	errorLog   bool // a write error other than "full" was logged
 
 	senders sync.WaitGroup
 	queue   chan diskJob
@@ -96,16 +98,17 @@ type diskTier struct {
 
 func openDisk(dir string, limit int64, log *zap.Logger, st *counters) (*diskTier, error) {
 	d := &diskTier{
-		dir:     filepath.Join(dir, blocksDir),
-		limit:   limit,
-		log:     log,
-		stats:   st,
-		index:   make(map[string]*list.Element),
-		order:   list.New(),
-		pending: make(map[string]*blockBuf),
-		queue:   make(chan diskJob, diskQueueLen),
-		done:    make(chan struct{}),
-		direct:  true,
+		dir:        filepath.Join(dir, blocksDir),
+		limit:      limit,
+		log:        log,
+		stats:      st,
+		index:      make(map[string]*list.Element),
+		order:      list.New(),
+		pending:    make(map[string]*blockBuf),
+		assembling: make(map[string]struct{}),
+		queue:      make(chan diskJob, diskQueueLen),
+		done:       make(chan struct{}),
+		direct:     true,
 	}
 	d.tmp = filepath.Join(d.dir, tmpDir)
 	d.createTemp = func(dir string) (tempFile, error) { return os.CreateTemp(dir, "blk-*") }
@@ -140,10 +143,15 @@ func openDisk(dir string, limit int64, log *zap.Logger, st *counters) (*diskTier
 // shard.
 func validName(shard, name string) bool {
 	hexPart := name
-	if len(name) == 65 && name[0] == 'o' {
+	if shard == objectsShard {
+		if len(name) != 65 || name[0] != 'x' {
+			return false
+		}
+		hexPart = name[1:]
+	} else if len(name) == 65 && name[0] == 'o' {
 		hexPart = name[1:]
 	}
-	if len(hexPart) != 64 || hexPart[:2] != shard {
+	if len(hexPart) != 64 || (shard != objectsShard && hexPart[:2] != shard) {
 		return false
 	}
 	for i := 0; i < len(hexPart); i++ {
@@ -167,7 +175,7 @@ func (d *diskTier) scan() error {
 	}
 	var all []found
 	for _, s := range shards {
-		if !s.IsDir() || len(s.Name()) != 2 {
+		if !s.IsDir() || (len(s.Name()) != 2 && s.Name() != objectsShard) {
 			continue
 		}
 		files, err := os.ReadDir(filepath.Join(d.dir, s.Name()))
@@ -182,7 +190,11 @@ func (d *diskTier) scan() error {
 			if err != nil {
 				continue // removed meanwhile
 			}
-			all = append(all, found{&diskEntry{shard: s.Name(), name: f.Name(), size: info.Size()}, info.ModTime()})
+			size := info.Size()
+			if st, ok := info.Sys().(*syscall.Stat_t); ok && s.Name() == objectsShard {
+				size = st.Blocks * 512 // a sparse object file counts the space it takes
+			}
+			all = append(all, found{&diskEntry{shard: s.Name(), name: f.Name(), size: size}, info.ModTime()})
 		}
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].mtime.Before(all[j].mtime) })

@@ -50,6 +50,11 @@ type Stats struct {
 	// DiskQueued is the bytes of fetched blocks waiting to be written to
 	// the disk tier.
 	DiskQueued int64 `json:"disk_queued_bytes"`
+	// Object files (whole objects assembled from cached blocks, read by
+	// the kernel directly): assembled, opened, being assembled now.
+	ObjectFiles       int64 `json:"object_files_assembled"`
+	ObjectFileOpens   int64 `json:"object_file_opens"`
+	ObjectsAssembling int64 `json:"objects_assembling"`
 }
 
 type counters struct {
@@ -60,4 +65,6 @@ type counters struct {
 	corruptDisk, badFetches, diskWriteErrors     atomic.Int64
 	diskWritesSkipped                            atomic.Int64
 	prefetches, prefetchesDropped, readaheadHits atomic.Int64
+	objectFiles, objectFileOpens                 atomic.Int64
+	objectsAssembling                            atomic.Int64
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -49,6 +50,10 @@ type fileNode struct {
 	ctype   string
 	pxLocal bool
 	created bool
+	// ptOpen counts the open passthrough handles, all reading object file
+	// ptID (fs/passthrough.go).
+	ptOpen int
+	ptID   string
 }
 
 var (
@@ -197,6 +202,9 @@ func (f *fileNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint3
 		flagsOut |= fuse.FOPEN_KEEP_CACHE
 		f.sys.stats.kept.Add(1)
 	}
+	if pt := f.openPassthrough(h); pt != nil {
+		return pt, flagsOut, 0
+	}
 	return h, flagsOut, 0
 }
 
@@ -220,6 +228,8 @@ type fileHandle struct {
 	// run (see consumed).
 	smu    sync.Mutex
 	served map[int64]int64
+	// readBytes counts the bytes this handle served (fs/passthrough.go).
+	readBytes atomic.Int64
 }
 
 func (h *fileHandle) loadHashmap(ctx context.Context) error {
@@ -339,6 +349,7 @@ func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Rea
 		}
 	}
 	h.consumed(off, end)
+	h.readBytes.Add(end - off)
 	s.stats.reads.Add(1)
 	s.stats.readB.Add(end - off)
 	return res, 0
@@ -373,6 +384,7 @@ func (h *fileHandle) consumed(off, end int64) {
 
 func (h *fileHandle) Release(ctx context.Context) syscall.Errno {
 	h.pf.Close()
+	h.maybeAssemble()
 	return 0
 }
 

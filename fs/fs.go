@@ -58,6 +58,10 @@ type Config struct {
 	AttrTTL, ListTTL time.Duration
 	// Readahead is the largest readahead window in blocks (default 8).
 	Readahead int
+	// NoPassthrough serves read-only opens of an assembled object file
+	// through the daemon instead of offering the file to the kernel
+	// (fs/passthrough.go).
+	NoPassthrough bool
 	// MaxDirs bounds the number of cached directory listings (default 1024).
 	MaxDirs int
 	// UID and GID own every file (default: the mounting process's).

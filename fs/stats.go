@@ -20,16 +20,18 @@ import (
 type Stats struct {
 	base string // object-store endpoint path, to classify requests by level
 
-	mu     sync.Mutex
-	verbs  map[string]int64
-	kinds  map[string]int64
-	down   atomic.Int64
-	up     atomic.Int64
-	opens  atomic.Int64
-	kept   atomic.Int64 // opens answered with FOPEN_KEEP_CACHE
-	reads  atomic.Int64
-	readB  atomic.Int64
-	errors atomic.Int64
+	mu    sync.Mutex
+	verbs map[string]int64
+	kinds map[string]int64
+	down  atomic.Int64
+	up    atomic.Int64
+	opens atomic.Int64
+	kept  atomic.Int64 // opens answered with FOPEN_KEEP_CACHE
+	// opens that offered the kernel an assembled object file (passthrough)
+	passthrough atomic.Int64
+	reads       atomic.Int64
+	readB       atomic.Int64
+	errors      atomic.Int64
 	// getxattrs counts GETXATTR requests (fs/xattrprobe.go).
 	getxattrs atomic.Int64
 }
@@ -144,11 +146,14 @@ type Snapshot struct {
 	BytesUp        int64            `json:"bytes_up"`
 	Opens          int64            `json:"opens"`
 	OpensKeepCache int64            `json:"opens_keep_cache"`
-	Reads          int64            `json:"reads"`
-	BytesRead      int64            `json:"bytes_read"`
-	Errors         int64            `json:"errors"`
-	Getxattrs      int64            `json:"getxattrs"` // GETXATTR requests from the kernel
-	Cache          *cache.Stats     `json:"cache,omitempty"`
+	// OpensPassthrough counts read-only opens given the object's assembled
+	// file, which the kernel reads itself (FUSE passthrough).
+	OpensPassthrough int64        `json:"opens_passthrough"`
+	Reads            int64        `json:"reads"`
+	BytesRead        int64        `json:"bytes_read"`
+	Errors           int64        `json:"errors"`
+	Getxattrs        int64        `json:"getxattrs"` // GETXATTR requests from the kernel
+	Cache            *cache.Stats `json:"cache,omitempty"`
 }
 
 // Snapshot returns the counters now, with the cache's when c is not nil.
@@ -164,6 +169,7 @@ func (s *Stats) Snapshot(c *cache.Cache) Snapshot {
 	s.mu.Unlock()
 	out.BytesDown, out.BytesUp = s.down.Load(), s.up.Load()
 	out.Opens, out.OpensKeepCache = s.opens.Load(), s.kept.Load()
+	out.OpensPassthrough = s.passthrough.Load()
 	out.Reads, out.BytesRead, out.Errors = s.reads.Load(), s.readB.Load(), s.errors.Load()
 	out.Getxattrs = s.getxattrs.Load()
 	if c != nil {

@@ -198,7 +198,7 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 	opts := synnefo.Options{HTTPClient: hc, Logger: log.Named("http")}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cfg := pfs.Config{AttrTTL: o.AttrTTL, ListTTL: o.ListTTL, Readahead: o.Readahead, Logger: log, Stats: stats, AllowOther: o.AllowOther}
+	cfg := pfs.Config{AttrTTL: o.AttrTTL, ListTTL: o.ListTTL, Readahead: o.Readahead, NoPassthrough: !o.Passthrough, Logger: log, Stats: stats, AllowOther: o.AllowOther}
 	if err := login(ctx, cloud, opts, &cfg); err != nil {
 		return tlsSet.trustError(err)
 	}

@@ -26,6 +26,7 @@ type mountOptions struct {
 
 	CacheDir, CacheMem, CacheSize string
 	Readahead                     int
+	Passthrough                   bool
 
 	AttrTTL, ListTTL   time.Duration
 	ReadOnly           bool
@@ -96,6 +97,8 @@ func optionTable() []option {
 			Field: func(o *mountOptions) any { return &o.CacheDir }},
 		{Name: "cache-mem", Group: groupCache, Help: "memory budget shared by cached blocks, readahead and dirty blocks", Default: "256MiB", Size: true,
 			Field: func(o *mountOptions) any { return &o.CacheMem }},
+		{Name: "passthrough", Group: groupCache, Help: "a file read whole is assembled in the disk cache, and later read-only opens let the kernel read that file directly (FUSE passthrough: Linux ≥ 6.9, mount as root); false, or a kernel without it, serves those reads through the daemon from the same file", Default: "true",
+			Field: func(o *mountOptions) any { return &o.Passthrough }},
 		{Name: "cache-size", Group: groupCache, Help: "disk cache size (least recently used blocks are evicted)", Default: "10GiB", Size: true,
 			Field: func(o *mountOptions) any { return &o.CacheSize }},
 		{Name: "readahead", Group: groupCache, Help: "largest readahead window, in blocks", Default: strconv.Itoa(cache.DefaultReadaheadBlocks),

@@ -1,0 +1,214 @@
+package cache
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Object files: a whole object assembled from its cached blocks into one
+// file, <Dir>/blocks/objects/x<SHA-256 of the object's id>, sparse where
+// the object has zeros, so that the mount can hand the kernel a file it
+// reads directly (FUSE passthrough). They count against the disk tier's
+// limit (by the space they occupy) and are evicted with the blocks, least
+// recently used first.
+const (
+	objectsShard = "objects"
+	// objectShare bounds an object file to this fraction of the disk tier
+	// (assembling a larger one would evict most of the cache for one file).
+	objectShare = 2
+)
+
+// ErrNoObjectFile is returned by Assemble when there is no disk tier, its
+// writes are off, or the object is too large for it.
+var ErrNoObjectFile = errors.New("cache: no room for an object file")
+
+// ObjectBlock is one block of an object to assemble: its key, its length
+// (the last block may be shorter) and how to fetch it when neither tier
+// holds it.
+type ObjectBlock struct {
+	Key   Key
+	Size  int
+	Fetch FetchIntoFunc
+}
+
+func objectName(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return "x" + hex.EncodeToString(sum[:])
+}
+
+// ObjectFile opens the assembled file of the object named id, if there is
+// one of size bytes. The caller closes it. The file may be evicted (and
+// unlinked) while open; an open file stays readable.
+func (c *Cache) ObjectFile(id string, size int64) (*os.File, bool) {
+	if c.disk == nil {
+		return nil, false
+	}
+	d := c.disk
+	name := objectName(id)
+	d.mu.Lock()
+	el, ok := d.index[name]
+	if ok {
+		d.order.MoveToFront(el)
+	}
+	d.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	p := d.path(objectsShard, name)
+	f, err := os.Open(p)
+	if err != nil {
+		d.drop(name, false)
+		return nil, false
+	}
+	if st, err := f.Stat(); err != nil || st.Size() != size {
+		f.Close()
+		d.drop(name, true)
+		return nil, false
+	}
+	now := time.Now()
+	_ = os.Chtimes(p, now, now) // LRU order for the next Open
+	c.stats.objectFileOpens.Add(1)
+	return f, true
+}
+
+// HasObjectFile reports whether the object named id has an assembled file.
+func (c *Cache) HasObjectFile(id string) bool {
+	if c.disk == nil {
+		return false
+	}
+	c.disk.mu.Lock()
+	defer c.disk.mu.Unlock()
+	_, ok := c.disk.index[objectName(id)]
+	return ok
+}
+
+// Assemble writes the object named id, made of blocks in order, into its
+// object file, unless it has one. Each block comes from memory, the disk
+// tier or its fetch, verified as Get verifies it; blocks this call brought
+// into memory leave it again. Concurrent calls for one id assemble once
+// (the others return ErrNoObjectFile at once).
+func (c *Cache) Assemble(ctx context.Context, id string, blocks []ObjectBlock) error {
+	if c.disk == nil {
+		return ErrNoObjectFile
+	}
+	d := c.disk
+	var size int64
+	for _, b := range blocks {
+		size += int64(b.Size)
+	}
+	name := objectName(id)
+	d.mu.Lock()
+	_, have := d.index[name]
+	_, busy := d.assembling[name]
+	off := d.disabled || d.closed || size > d.limit/objectShare
+	if !have && !busy && !off {
+		d.assembling[name] = struct{}{}
+	}
+	d.mu.Unlock()
+	switch {
+	case have:
+		return nil
+	case busy || off:
+		return ErrNoObjectFile
+	}
+	c.stats.objectsAssembling.Add(1)
+	defer c.stats.objectsAssembling.Add(-1)
+	used, err := c.assemble(ctx, name, size, blocks)
+	d.mu.Lock()
+	delete(d.assembling, name)
+	if err == nil {
+		d.index[name] = d.order.PushFront(&diskEntry{shard: objectsShard, name: name, size: used})
+		d.bytes += used
+	}
+	d.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	c.stats.objectFiles.Add(1)
+	d.evictOver()
+	return nil
+}
+
+// AssembleAsync runs Assemble in the background (one object at a time),
+// cancelled by Close; it reports whether it started. Failures are logged at
+// debug level: the object is then read through the cache as before.
+func (c *Cache) AssembleAsync(id string, blocks []ObjectBlock) bool {
+	c.mu.Lock()
+	if c.closed || c.disk == nil {
+		c.mu.Unlock()
+		return false
+	}
+	c.wg.Add(1)
+	c.mu.Unlock()
+	go func() {
+		defer c.wg.Done()
+		if err := c.asmSem.Acquire(c.ctx, 1); err != nil {
+			return
+		}
+		defer c.asmSem.Release(1)
+		if err := c.Assemble(c.ctx, id, blocks); err != nil && !errors.Is(err, ErrNoObjectFile) && c.ctx.Err() == nil {
+			c.log.Debug("cache: object file not assembled", zap.Error(err))
+		}
+	}()
+	return true
+}
+
+// assemble writes the file and returns the disk space it takes.
+func (c *Cache) assemble(ctx context.Context, name string, size int64, blocks []ObjectBlock) (int64, error) {
+	d := c.disk
+	if err := os.MkdirAll(filepath.Join(d.dir, objectsShard), 0o700); err != nil {
+		return 0, err
+	}
+	f, err := os.CreateTemp(d.tmp, "obj-*")
+	if err != nil {
+		return 0, err
+	}
+	fail := func(err error) (int64, error) {
+		f.Close()
+		_ = os.Remove(f.Name())
+		return 0, fmt.Errorf("cache: assembling an object file: %w", err)
+	}
+	if err := f.Truncate(size); err != nil { // sparse: unwritten ranges are holes
+		return fail(err)
+	}
+	var at int64
+	for _, b := range blocks {
+		id := b.Key.memID()
+		had := c.mem.contains(id)
+		blk, err := c.get(ctx, b.Key, b.Size, fetchFunc{into: b.Fetch}, modeRef)
+		if err != nil {
+			return fail(err)
+		}
+		_, werr := f.WriteAt(blk.data, at)
+		blk.release()
+		if !had {
+			c.Drop(b.Key)
+		}
+		if werr != nil {
+			return fail(werr)
+		}
+		at += int64(b.Size)
+	}
+	var st syscall.Stat_t
+	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
+		return fail(err)
+	}
+	if err := f.Close(); err != nil {
+		_ = os.Remove(f.Name())
+		return 0, err
+	}
+	if err := os.Rename(f.Name(), d.path(objectsShard, name)); err != nil {
+		_ = os.Remove(f.Name())
+		return 0, err
+	}
+	return st.Blocks * 512, nil
+}
