@@ -2,11 +2,14 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/pithosfs/pithosfs/examples/internal/testcloud"
 	"github.com/pithosfs/pithosfs/synnefo/image"
+	"github.com/pithosfs/pithosfs/synnefo/kamakirc"
 )
 
 func TestRegisterImages(t *testing.T) {
@@ -84,5 +87,24 @@ func TestRegisterImagesTLS(t *testing.T) {
 	out, code = testcloud.Run(t, run, append(noCA, "-insecure")...)
 	if code != 0 || !strings.Contains(out, "registered with id") {
 		t.Fatalf("with -insecure: exit %d:\n%s", code, out)
+	}
+
+	// The cloud and its CA from kamaki's configuration file, as kamaki would take them.
+	rc := filepath.Join(t.TempDir(), "kamakirc")
+	body := "[global]\ndefault_cloud = local\n\n[cloud \"local\"]\nurl = " + c.URL + "\ntoken = " + c.Token + "\nca_certs = " + c.CA + "\n"
+	if err := os.WriteFile(rc, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, code = testcloud.Run(t, run, "-config", rc, "-poll", testcloud.Poll.String())
+	if code != 0 || !strings.Contains(out, "registered with id") {
+		t.Fatalf("with ca_certs in -config: exit %d:\n%s", code, out)
+	}
+	if err := os.WriteFile(rc, []byte(strings.Replace(body, "ca_certs", "ignore_ssl = on\n# ca_certs", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(kamakirc.EnvConfig, rc)
+	out, code = testcloud.Run(t, run, "-poll", testcloud.Poll.String())
+	if code != 0 || !strings.Contains(out, "registered with id") {
+		t.Fatalf("with ignore_ssl = on in $%s: exit %d:\n%s", kamakirc.EnvConfig, code, out)
 	}
 }

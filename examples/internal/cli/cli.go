@@ -1,6 +1,7 @@
 // Package cli is the little shared plumbing of the example programs: the cloud flags (identity URL,
-// token, CA bundle or no verification, polling interval), a service client from the identity catalog, running a program
-// with a deadline, and printing an error the way kamaki's guide does.
+// token, CA bundle or no verification, polling interval) with kamaki's configuration file behind them, a
+// service client from the identity catalog, running a program with a deadline, and printing an error the
+// way kamaki's guide does.
 package cli
 
 import (
@@ -18,6 +19,7 @@ import (
 	"github.com/pithosfs/pithosfs/synnefo"
 	"github.com/pithosfs/pithosfs/synnefo/astakos"
 	"github.com/pithosfs/pithosfs/synnefo/cyclades"
+	"github.com/pithosfs/pithosfs/synnefo/kamakirc"
 )
 
 // Environment variables read when the flags are not given.
@@ -34,10 +36,14 @@ type Cloud struct {
 	CAFile   string        // extra CA bundle (PEM); "" → the system pool only
 	Insecure bool          // skip TLS verification (kamaki's --ignore-ssl)
 	Poll     time.Duration // first interval between status polls
+
+	Name   string // a cloud of kamaki's configuration file (default: its default_cloud)
+	Config string // kamaki's configuration file (default: $KAMAKI_CONFIG, else ~/.kamakirc)
 }
 
-// Flags registers -url, -token, -ca-certs (alias -ca-file), -insecure and -poll on fs, defaulting to the
-// environment.
+// Flags registers -url, -token, -ca-certs (alias -ca-file), -insecure, -cloud, -config and -poll on fs,
+// defaulting to the environment. What they leave unset comes from kamaki's configuration file (see
+// Resolve).
 func Flags(fs *flag.FlagSet) *Cloud {
 	c := &Cloud{}
 	fs.StringVar(&c.URL, "url", os.Getenv(EnvURL), "identity URL (env "+EnvURL+")")
@@ -45,8 +51,54 @@ func Flags(fs *flag.FlagSet) *Cloud {
 	fs.StringVar(&c.CAFile, "ca-certs", os.Getenv(EnvCAFile), "CA certificates (PEM) trusted beside the system's, as kamaki's --ca-certs (env "+EnvCAFile+")")
 	fs.StringVar(&c.CAFile, "ca-file", os.Getenv(EnvCAFile), "the same as -ca-certs")
 	fs.BoolVar(&c.Insecure, "insecure", false, "do not verify TLS certificates (test clouds only), as kamaki's --ignore-ssl")
+	fs.StringVar(&c.Name, "cloud", "", "cloud of kamaki's configuration file to use (default: its default_cloud)")
+	fs.StringVar(&c.Config, "config", "", "kamaki's configuration file (default: $"+kamakirc.EnvConfig+", else ~/.kamakirc)")
 	fs.DurationVar(&c.Poll, "poll", time.Second, "interval between status polls while waiting")
 	return c
+}
+
+// Resolve fills what the flags and the environment left unset from kamaki's configuration file, as kamaki
+// would: the URL and token of -cloud (or its default_cloud) when neither was given, and the CA bundle and
+// ignore_ssl of that cloud's section or [global] when -ca-certs was not given. A missing default file
+// is no error; a missing -config file is.
+func (c *Cloud) Resolve() error {
+	needCloud := c.URL == "" && c.Token == ""
+	if !needCloud && c.CAFile != "" {
+		return nil
+	}
+	path := c.Config
+	if path == "" {
+		path = kamakirc.DefaultPath(os.Getenv)
+	}
+	f, err := kamakirc.Read(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist) && c.Config == "" && c.Name == "":
+		return nil
+	case err != nil:
+		return err
+	}
+	name := ""
+	if needCloud {
+		if name = c.Name; name == "" {
+			name = f.DefaultCloud()
+		}
+		if name != "" {
+			if c.URL, c.Token, err = f.Cloud(name); err != nil {
+				return err
+			}
+		}
+	}
+	if c.CAFile != "" {
+		return nil
+	}
+	home, _ := os.UserHomeDir()
+	t, err := f.TLS(name, home)
+	if err != nil {
+		return err
+	}
+	c.CAFile = t.CACerts
+	c.Insecure = c.Insecure || t.IgnoreSSL
+	return nil
 }
 
 // Options returns the client options for c.
@@ -62,8 +114,11 @@ func (c *Cloud) Wait() *cyclades.WaitOptions {
 // Astakos checks that the URL and token are set, authenticates and returns the identity client,
 // printing the guide's "Failed to authenticate user token" when the token is refused.
 func (c *Cloud) Astakos(ctx context.Context, out io.Writer) (*astakos.Client, error) {
+	if err := c.Resolve(); err != nil {
+		return nil, err
+	}
 	if c.URL == "" || c.Token == "" {
-		return nil, fmt.Errorf("no cloud: set -url and -token (or %s and %s)", EnvURL, EnvToken)
+		return nil, fmt.Errorf("no cloud: set -url and -token (or %s and %s, or a cloud in ~/.kamakirc)", EnvURL, EnvToken)
 	}
 	ident, err := astakos.New(c.URL, c.Token, c.Options())
 	if err == nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/pithosfs/pithosfs/synnefo/astakos"
 	"github.com/pithosfs/pithosfs/synnefo/cyclades"
 	"github.com/pithosfs/pithosfs/synnefo/image"
+	"github.com/pithosfs/pithosfs/synnefo/kamakirc"
 	"github.com/pithosfs/pithosfs/synnefo/localcloud"
 )
 
@@ -70,6 +71,9 @@ func StartTLS(t *testing.T) *Cloud {
 
 func connect(t *testing.T, srv *localcloud.Server, ca string) *Cloud {
 	t.Helper()
+	// The programs read kamaki's configuration file for what their flags leave out: none unless a test
+	// writes one.
+	t.Setenv(kamakirc.EnvConfig, filepath.Join(t.TempDir(), "no-kamakirc"))
 	t.Cleanup(func() { srv.Close() })
 	user := srv.Cloud.Users()[0]
 	c := &Cloud{Local: srv, URL: srv.IdentityURL(), Token: user.Token, UUID: user.UUID, CA: ca}
