@@ -57,9 +57,9 @@ done
 [ "${#missing[@]}" -gt 0 ] || exit 0
 
 cmd="apt-get install -y --no-install-recommends ${missing[*]}"
-if [ "$(id -u)" != 0 ]; then
+if [ "$EUID" != 0 ]; then
 	echo "prereqs: missing Debian packages: ${missing[*]}" >&2
-	echo "prereqs: run this once, then again make $1:" >&2
+	echo "prereqs: run this, then make $1 again:" >&2
 	echo "    sudo apt-get update && sudo $cmd" >&2
 	exit 1
 fi
