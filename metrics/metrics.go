@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
@@ -160,7 +161,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			m.endCommit(req.URL.Path, false)
 		}
 		lvl := zap.WarnLevel
-		if refusedCertificate(err) {
+		if refusedCertificate(err) || quiet(req.Context()) {
 			lvl = zap.DebugLevel // the caller says it in one line, with what to do
 		}
 		m.log.Log(lvl, "request failed", zap.String("service", svc), zap.String("method", verb), zap.String("path", req.URL.Path),
@@ -192,6 +193,15 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	return resp, nil
 }
+
+// quietKey marks a context whose failed requests are logged at debug level, not warn.
+type quietKey struct{}
+
+// Quiet returns ctx with its requests' transport failures logged at debug level: for probes whose failure
+// the caller reports itself, in one line (a mount's first login, to an unreachable server).
+func Quiet(ctx context.Context) context.Context { return context.WithValue(ctx, quietKey{}, true) }
+
+func quiet(ctx context.Context) bool { q, _ := ctx.Value(quietKey{}).(bool); return q }
 
 // hashmapSummary is what the dedup accounting needs of a hashmap PUT: its
 // size, its number of blocks and where each distinct hash first occurs.

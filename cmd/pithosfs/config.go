@@ -26,6 +26,8 @@ func (c cloudConfig) swift() bool {
 // cloudFlags are the command-line settings of resolveCloud.
 type cloudFlags struct {
 	URL, Token, Cloud, User string
+	// KamakircGiven: the kamakirc path was chosen (--kamakirc): it must then exist and name a cloud.
+	KamakircGiven bool
 }
 
 // resolveCloud picks the cloud, first match wins: flags, then the
@@ -55,6 +57,9 @@ func resolveCloud(f cloudFlags, getenv func(string) string, path string) (cfg cl
 		if f.Cloud != "" {
 			return cfg, false, fmt.Errorf("--cloud %s: %s does not exist", f.Cloud, path)
 		}
+		if f.KamakircGiven {
+			return cfg, false, fmt.Errorf("--kamakirc %s does not exist", path)
+		}
 		return cfg, false, nil
 	}
 	if err != nil {
@@ -65,8 +70,15 @@ func resolveCloud(f cloudFlags, getenv func(string) string, path string) (cfg cl
 		name = rc.defaultCloud
 	}
 	if name == "" {
-		if len(rc.clouds) != 1 {
+		switch len(rc.clouds) {
+		case 0:
+			if f.KamakircGiven {
+				return cfg, false, fmt.Errorf("%s has no [cloud \"NAME\"] section", path)
+			}
 			return cfg, false, nil
+		case 1:
+		default:
+			return cfg, false, fmt.Errorf("%s has %d clouds and no default_cloud in [global]: choose one with --cloud NAME", path, len(rc.clouds))
 		}
 		for n := range rc.clouds {
 			name = n

@@ -3,6 +3,8 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -78,8 +80,54 @@ func TestResolveCloud(t *testing.T) {
 	if _, found, err := resolveCloud(cloudFlags{}, getenv, filepath.Join(t.TempDir(), ".kamakirc")); found || err != nil {
 		t.Errorf("nothing configured: found=%v err=%v, want the embedded cloud", found, err)
 	}
+	if _, _, err := resolveCloud(cloudFlags{KamakircGiven: true}, getenv, filepath.Join(t.TempDir(), "missing.rc")); err == nil ||
+		!strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("--kamakirc of a missing file: %v, want an error", err)
+	}
+	two := strings.Replace(rc, "[global]\ndefault_cloud = work\n", "", 1)
+	if err := os.WriteFile(filepath.Join(home, "two.rc"), []byte(two), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := resolveCloud(cloudFlags{}, getenv, filepath.Join(home, "two.rc")); err == nil || !strings.Contains(err.Error(), "--cloud") {
+		t.Errorf("two clouds, no default: %v, want an error naming --cloud", err)
+	}
 	swift := cloudConfig{URL: "http://127.0.0.1:8081/auth/v1.0"}
 	if !swift.swift() {
 		t.Error("a /auth/v1.0 URL is Swift")
+	}
+}
+
+func TestIdentityCandidates(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string
+	}{
+		{"http://h:1", []string{"http://h:1/astakos/identity/v2.0", "http://h:1/identity/v2.0"}},
+		{"http://h:1/", []string{"http://h:1/astakos/identity/v2.0", "http://h:1/identity/v2.0"}},
+		{"http://h:1/foo", []string{"http://h:1/foo/astakos/identity/v2.0", "http://h:1/foo/identity/v2.0",
+			"http://h:1/astakos/identity/v2.0", "http://h:1/identity/v2.0"}},
+		{"http://h:1/astakos/identity/v2.0", []string{"http://h:1/identity/v2.0"}},
+	} {
+		if got := identityCandidates(tc.in); !slices.Equal(got, tc.want) {
+			t.Errorf("identityCandidates(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestCheckURL(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"https://h/astakos/identity/v2.0", ""},
+		{"127.0.0.1:18090", `URL "127.0.0.1:18090" has no scheme: write it as https://127.0.0.1:18090 (or http:// for a local server)`},
+		{"ftp://h/x", `URL "ftp://h/x": the scheme must be http or https, not ftp`},
+		{"http:///x", `URL "http:///x" has no host`},
+	} {
+		err := checkURL(tc.in)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tc.want {
+			t.Errorf("checkURL(%q) = %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }

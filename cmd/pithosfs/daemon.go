@@ -200,18 +200,22 @@ func defaultPidFile(mountpoint string) string {
 	return filepath.Join(runtimeDir(os.Getenv), hex.EncodeToString(h[:8])+".pid")
 }
 
-// pidInfo is a pid file's content: "PID\nMOUNTPOINT\n".
+// pidInfo is a pid file's content: "PID\nMOUNTPOINT\nREMOTE\n" (REMOTE, for pithosfs status, may be absent).
 type pidInfo struct {
 	PID        int
 	Mountpoint string
+	Remote     string
 }
 
-func writePidFile(path, mountpoint string) error {
+// writePidFile writes the pid file of this process's mount of remote at mountpoint, and clears the results
+// that ended mounts left in its directory.
+func writePidFile(path, mountpoint, remote string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
+	cleanStaleResults(filepath.Dir(path), time.Hour)
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(fmt.Sprintf("%d\n%s\n", os.Getpid(), mountpoint)), 0o600); err != nil {
+	if err := os.WriteFile(tmp, []byte(fmt.Sprintf("%d\n%s\n%s\n", os.Getpid(), mountpoint, remote)), 0o600); err != nil {
 		return err
 	}
 	return os.Rename(tmp, path)
@@ -222,12 +226,16 @@ func readPidFile(path string) (pidInfo, error) {
 	if err != nil {
 		return pidInfo{}, err
 	}
-	pidS, mp, _ := strings.Cut(string(data), "\n")
-	pid, err := strconv.Atoi(strings.TrimSpace(pidS))
-	if err != nil || pid <= 0 {
+	lines := strings.SplitN(string(data), "\n", 4)
+	pid, err := strconv.Atoi(strings.TrimSpace(lines[0]))
+	if err != nil || pid <= 0 || len(lines) < 2 {
 		return pidInfo{}, fmt.Errorf("%s: not a pid file", path)
 	}
-	return pidInfo{PID: pid, Mountpoint: strings.TrimSpace(mp)}, nil
+	info := pidInfo{PID: pid, Mountpoint: strings.TrimSpace(lines[1])}
+	if len(lines) > 2 {
+		info.Remote = strings.TrimSpace(lines[2])
+	}
+	return info, nil
 }
 
 // resultFile is where a mount leaves how it ended for pithosfs unmount.

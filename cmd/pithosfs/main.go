@@ -4,16 +4,15 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/pflag"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 )
-
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
 
 type command struct {
 	name, summary string
@@ -24,17 +23,11 @@ func commands() []command {
 	return []command{
 		{"mount", "mount a cloud's storage: pithosfs mount [REMOTE] MOUNTPOINT", runMount},
 		{"unmount", "flush pending writes and unmount: pithosfs unmount MOUNTPOINT", runUnmount},
+		{"status", "list this machine's mounts: remote, pid, pending uploads, cache size", runStatus},
 		{"serve", "run the local Synnefo-compatible cloud", runServe},
-		{"version", "print the version", func([]string, logOptions) error { fmt.Println("pithosfs", version); return nil }},
+		{"version", "print the version and the revision it was built from", runVersion},
+		{"help", "say what a command does: pithosfs help [COMMAND]", runHelp},
 	}
-}
-
-func usage() {
-	fmt.Fprintf(os.Stderr, "usage: pithosfs [--log-level LEVEL] [--log-format console|json] COMMAND [ARGS]\n\ncommands:\n")
-	for _, c := range commands() {
-		fmt.Fprintf(os.Stderr, "  %-8s %s\n", c.name, c.summary)
-	}
-	fmt.Fprintf(os.Stderr, "\nRun 'pithosfs COMMAND --help' for a command's flags.\n")
 }
 
 // logOptions are the global logging flags.
@@ -77,28 +70,49 @@ func main() {
 		}
 		return
 	}
+	os.Exit(run(os.Args[1:]))
+}
+
+// run runs a command line and returns the exit code: 0, 1 when the command failed, 2 for a usage mistake.
+func run(argv []string) int {
 	global := pflag.NewFlagSet("pithosfs", pflag.ContinueOnError)
 	global.SetInterspersed(false)
-	global.Usage = usage
+	global.SetOutput(io.Discard)
+	global.Usage = func() {}
 	logs := logOptions{}.register(global)
-	if err := global.Parse(os.Args[1:]); err != nil {
-		os.Exit(2)
+	if err := global.Parse(argv); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			usage(os.Stdout)
+			return 0
+		}
+		fmt.Fprintln(os.Stderr, "pithosfs:", err)
+		usage(os.Stderr)
+		return 2
 	}
 	args := global.Args()
 	if len(args) == 0 {
-		usage()
-		os.Exit(2)
+		usage(os.Stderr)
+		return 2
 	}
 	for _, c := range commands() {
-		if c.name == args[0] {
-			if err := c.run(args[1:], *logs); err != nil {
-				fmt.Fprintln(os.Stderr, "pithosfs:", err)
-				os.Exit(1)
-			}
-			return
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(args[1:], *logs)
+		var ue *usageError
+		switch {
+		case err == nil:
+			return 0
+		case errors.As(err, &ue):
+			fmt.Fprintln(os.Stderr, "pithosfs:", err)
+			shortUsage(os.Stderr, ue.command)
+			return 2
+		default:
+			fmt.Fprintln(os.Stderr, "pithosfs:", err)
+			return 1
 		}
 	}
 	fmt.Fprintf(os.Stderr, "pithosfs: unknown command %q\n", args[0])
-	usage()
-	os.Exit(2)
+	usage(os.Stderr)
+	return 2
 }

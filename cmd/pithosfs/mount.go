@@ -43,20 +43,10 @@ func defaultCacheDir() string {
 
 func runMount(args []string, lo logOptions) error {
 	fl := pflag.NewFlagSet("mount", pflag.ContinueOnError)
-	fl.Usage = func() {
-		fmt.Fprintf(os.Stderr, "usage: pithosfs mount [flags] [REMOTE] MOUNTPOINT\n\n"+
-			"REMOTE: nothing (the whole cloud), /CONTAINER[/PREFIX], or pithos://ACCOUNT/CONTAINER[/PREFIX]\n"+
-			"Cloud: --url/--token, else PITHOSFS_URL/PITHOSFS_TOKEN, else ~/.kamakirc, else the embedded local cloud.\n"+
-			"Every flag is also a mount -o option (see docs/options.md).\n\n")
-		fl.PrintDefaults()
-	}
 	var o mountOptions
 	registerOptions(fl, &o)
 	o.LogLevel, o.LogFormat = lo.Level, lo.Format // the global flags, unless set here
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return nil
-		}
+	if ok, err := parseCommandFlags("mount", fl, args); !ok {
 		return err
 	}
 	var remoteArg, mountpoint string
@@ -65,9 +55,10 @@ func runMount(args []string, lo logOptions) error {
 		mountpoint = fl.Arg(0)
 	case 2:
 		remoteArg, mountpoint = fl.Arg(0), fl.Arg(1)
+	case 0:
+		return &usageError{"mount", errors.New("mount needs a MOUNTPOINT")}
 	default:
-		fl.Usage()
-		return errors.New("mount needs [REMOTE] MOUNTPOINT")
+		return &usageError{"mount", fmt.Errorf("mount takes [REMOTE] MOUNTPOINT, not %d arguments", fl.NArg())}
 	}
 	return mountWith(fl, &o, remoteArg, mountpoint)
 }
@@ -76,6 +67,9 @@ func runMount(args []string, lo logOptions) error {
 // the daemon and waits for it. Errors never carry the token.
 func mountWith(fl *pflag.FlagSet, o *mountOptions, remoteArg, mountpoint string) error {
 	rd := newReadiness(os.Getenv)
+	if err := checkFuse(); err != nil {
+		return err
+	}
 	if rd.daemonChild() {
 		if t := os.Getenv(envDaemonToken); t != "" {
 			o.Token = t
@@ -93,6 +87,9 @@ func mountWith(fl *pflag.FlagSet, o *mountOptions, remoteArg, mountpoint string)
 		}
 		mp, err := checkMountpoint(mountpoint)
 		if err != nil {
+			return err
+		}
+		if err := noteLocalFallback(o); err != nil {
 			return err
 		}
 		logFile := o.LogFile
@@ -139,7 +136,7 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 	var cloud cloudConfig
 	found := false
 	if !o.Local {
-		cf := cloudFlags{URL: o.URL, Token: o.Token, Cloud: o.Cloud, User: o.User}
+		cf := cloudFlags{URL: o.URL, Token: o.Token, Cloud: o.Cloud, User: o.User, KamakircGiven: o.Kamakirc != defaultKamakirc()}
 		if cloud, found, err = resolveCloud(cf, os.Getenv, o.Kamakirc); err != nil {
 			return err
 		}
@@ -178,7 +175,7 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 		cloud = cloudConfig{URL: srv.IdentityURL(), Token: u.Token, Source: "embedded local cloud"}
 		secrets.add(u.Token)
 		o.Token = u.Token
-		why := "no cloud configured (--url/--token, PITHOSFS_URL/PITHOSFS_TOKEN, ~/.kamakirc)"
+		why := noCloudConfigured
 		if o.Local {
 			why = "--local"
 		}
@@ -199,12 +196,15 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cfg := pfs.Config{AttrTTL: o.AttrTTL, ListTTL: o.ListTTL, Readahead: o.Readahead, NoPassthrough: !o.Passthrough, Logger: log, Stats: stats, AllowOther: o.AllowOther}
-	if err := login(ctx, cloud, opts, &cfg); err != nil {
+	if cloud, err = loginWithHints(ctx, cloud, opts, &cfg); err != nil {
 		return tlsSet.trustError(err)
 	}
 	stats.SetEndpoint(cfg.Client.Endpoint())
 	if cfg.Remote, err = resolveRemote(ctx, remote, cfg); err != nil {
 		return tlsSet.trustError(err)
+	}
+	if err := checkRemoteContainer(ctx, cfg); err != nil {
+		return err
 	}
 	bc, err := cache.Open(cache.Config{MemBytes: memBytes, Dir: o.CacheDir, DiskBytes: diskBytes, Logger: log.Named("cache")})
 	if err != nil {
@@ -261,7 +261,7 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 	if pidFile == "" {
 		pidFile = defaultPidFile(mountpoint)
 	}
-	if err := writePidFile(pidFile, mountpoint); err != nil {
+	if err := writePidFile(pidFile, mountpoint, strings.TrimSpace(cloud.URL+" "+remoteArg)); err != nil {
 		log.Warn("cannot write the pid file; pithosfs unmount will not find this mount", zap.String("pid_file", pidFile), zap.Error(err))
 	} else {
 		defer func() {
@@ -380,7 +380,7 @@ func unmount(srv interface{ Unmount() error }, mountpoint string, done <-chan st
 			break
 		}
 		if time.Now().After(deadline) {
-			fmt.Fprintf(os.Stderr, "pithosfs: %s is busy (%v); detaching it lazily\n", mountpoint, err)
+			fmt.Fprintf(os.Stderr, "pithosfs: %s is busy (%s); detaching it lazily: it goes away when the last process using it leaves\n", mountpoint, busyReason(mountpoint, err))
 			if out, err := exec.Command("fusermount3", "-u", "-z", mountpoint).CombinedOutput(); err != nil {
 				log.Warn("lazy unmount failed", zap.String("mountpoint", mountpoint), zap.ByteString("output", out), zap.Error(err))
 			}
@@ -426,6 +426,9 @@ func checkMountpoint(mp string) (string, error) {
 		return "", fmt.Errorf("mountpoint %s does not exist (create it with mkdir -p)", abs)
 	case err != nil:
 		return "", fmt.Errorf("mountpoint %s: %w", abs, err)
+	}
+	if err := alreadyMounted(abs); err != nil {
+		return "", err
 	}
 	entries, err := os.ReadDir(abs)
 	if err != nil {
@@ -477,9 +480,9 @@ func loginError(url string, err error) error {
 		if msg == "" {
 			msg = http.StatusText(ce.Status)
 		}
-		return fmt.Errorf("cannot log in to %s: HTTP %d: %s", url, ce.Status, msg)
+		return &loginFailure{fmt.Sprintf("cannot log in to %s: HTTP %d: %s", url, ce.Status, msg), err}
 	}
-	return fmt.Errorf("cannot reach %s: %w", url, err)
+	return unreachable(url, err)
 }
 
 // resolveRemote turns the REMOTE's account (a user name or uuid) into a uuid.

@@ -181,11 +181,11 @@ func TestReadinessPipe(t *testing.T) {
 
 func TestPidFile(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "run", "x.pid")
-	if err := writePidFile(p, "/mnt/a b"); err != nil {
+	if err := writePidFile(p, "/mnt/a b", "http://h/astakos/identity/v2.0 /c"); err != nil {
 		t.Fatal(err)
 	}
 	info, err := readPidFile(p)
-	if err != nil || info.PID != os.Getpid() || info.Mountpoint != "/mnt/a b" {
+	if err != nil || info.PID != os.Getpid() || info.Mountpoint != "/mnt/a b" || info.Remote != "http://h/astakos/identity/v2.0 /c" {
 		t.Fatalf("%+v %v", info, err)
 	}
 	if defaultPidFile("/mnt/a") == defaultPidFile("/mnt/b") {

@@ -38,11 +38,11 @@ func runServe(args []string, lo logOptions) error {
 	buildDelay := fs.Duration("build-delay", 2*time.Second, "how long new servers stay in BUILD")
 	var tlsFlags serveTLSFlags
 	tlsFlags.register(fs)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return nil
-		}
+	if ok, err := parseCommandFlags("serve", fs, args); !ok {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return &usageError{"serve", fmt.Errorf("serve takes no arguments (%q)", fs.Arg(0))}
 	}
 	log, err := logs.logger()
 	if err != nil {

@@ -21,21 +21,13 @@ import (
 // fusermount3 -u, which cannot wait for a flush.
 func runUnmount(args []string, _ logOptions) error {
 	fl := pflag.NewFlagSet("unmount", pflag.ContinueOnError)
-	fl.Usage = func() {
-		fmt.Fprintf(os.Stderr, "usage: pithosfs unmount [flags] MOUNTPOINT\n\nFlushes the mount's pending writes, unmounts it and waits for its daemon to exit.\n\n")
-		fl.PrintDefaults()
-	}
 	pidFile := fl.String("pid-file", "", "the mount's pid file (default: the one pithosfs mount uses for MOUNTPOINT)")
 	timeout := fl.Duration("timeout", 30*time.Minute, "how long to wait for pending writes to reach the server")
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return nil
-		}
+	if ok, err := parseCommandFlags("unmount", fl, args); !ok {
 		return err
 	}
 	if fl.NArg() != 1 {
-		fl.Usage()
-		return errors.New("unmount needs MOUNTPOINT")
+		return &usageError{"unmount", errors.New("unmount needs one MOUNTPOINT")}
 	}
 	mp, err := filepath.Abs(fl.Arg(0))
 	if err != nil {
@@ -90,7 +82,7 @@ func unmountAndWait(mp, pidFile string, timeout time.Duration) error {
 	}
 	fmt.Fprintf(os.Stderr, "pithosfs: no running daemon recorded for %s (%s); unmounting with fusermount3 -u without waiting for its flush\n", mp, pidFile)
 	if out, err := exec.Command("fusermount3", "-u", mp).CombinedOutput(); err != nil {
-		return fmt.Errorf("fusermount3 -u %s: %v: %s", mp, err, strings.TrimSpace(string(out)))
+		return fmt.Errorf("cannot unmount %s: %s", mp, busyReason(mp, fmt.Errorf("%w: %s", err, out)))
 	}
 	return nil
 }
