@@ -148,13 +148,13 @@ func uploadsTable(ps []writeback.PendingCommit) []byte {
 		return b.Bytes()
 	}
 	w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "STATE\tSIZE\tDIRTY BLOCKS\tSINCE\tPATH\tERROR")
+	fmt.Fprintln(w, "STATE\tSIZE\tDIRTY BLOCKS\tDIRTY BYTES\tSINCE\tPATH\tERROR")
 	for _, p := range ps {
 		errText := p.Error
 		if errText == "" {
 			errText = "-"
 		}
-		fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s/%s\t%s\n", p.State, p.Size, p.Blocks, p.Since.UTC().Format(time.RFC3339), p.Container, p.Name, errText)
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%s\t%s/%s\t%s\n", p.State, p.Size, p.Blocks, p.DirtyBytes, p.Since.UTC().Format(time.RFC3339), p.Container, p.Name, errText)
 	}
 	w.Flush()
 	return b.Bytes()

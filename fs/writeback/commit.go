@@ -130,6 +130,9 @@ func (f *File) commit(ctx context.Context, hook func(int64)) error {
 			rec.LastError = err.Error()
 			durable(f.dir, rec)
 		}
+		if rec != nil && refusedForGood(err) && f.toFailed(snap, rec, err) {
+			return err
+		}
 		if retryable(err) {
 			f.m.scheduleRetry(f)
 		}

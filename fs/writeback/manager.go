@@ -610,14 +610,21 @@ func (m *Manager) scheduleRetry(f *File) {
 // PendingCommit describes one file whose changes are not on the server yet,
 // for .pithosfs/uploads.
 type PendingCommit struct {
-	ID        string    `json:"id"`
-	Container string    `json:"container"`
-	Name      string    `json:"name"`
-	Size      int64     `json:"size"`
-	Blocks    int       `json:"dirty_blocks"`
-	State     string    `json:"state"` // "dirty", "committing", "retrying", "journal" (left by a previous run), "failed"
-	Error     string    `json:"error,omitempty"`
-	Since     time.Time `json:"since"`
+	ID        string `json:"id"`
+	Container string `json:"container"`
+	Name      string `json:"name"`
+	Size      int64  `json:"size"`
+	Blocks    int    `json:"dirty_blocks"`
+	// DirtyBytes is how much of the file is not on the server yet (its
+	// dirty blocks, within its size).
+	DirtyBytes int64 `json:"dirty_bytes"`
+	// State is "open" (open for writing, with changes), "dirty" (closed,
+	// changes not committed yet), "committing", "retrying", "journal"
+	// (left by a previous run) or "failed" (refused by the server, kept
+	// under failed/).
+	State string    `json:"state"`
+	Error string    `json:"error,omitempty"`
+	Since time.Time `json:"since"`
 }
 
 // Pending lists the files with changes not yet on the server, the records a
@@ -636,7 +643,7 @@ func (m *Manager) Pending() []PendingCommit {
 		f.mu.Lock()
 		if f.pendingLocked() {
 			p := PendingCommit{ID: f.id, Container: f.base.Container, Name: f.base.Name, Size: f.size,
-				Blocks: len(f.dirty), State: "dirty", Since: f.since}
+				Blocks: len(f.dirty), DirtyBytes: f.dirtyBytesLocked(), State: "dirty", Since: f.since}
 			if f.frozen != nil {
 				p.Blocks += len(f.frozen.blocks)
 			}
@@ -645,6 +652,8 @@ func (m *Manager) Pending() []PendingCommit {
 				p.State = "committing"
 			case f.lastErr != nil:
 				p.State = "retrying"
+			case f.refs > 0:
+				p.State = "open"
 			}
 			if f.lastErr != nil {
 				p.Error = f.lastErr.Error()
@@ -664,7 +673,7 @@ func (m *Manager) Pending() []PendingCommit {
 				continue
 			}
 			p := PendingCommit{ID: r.ID, Container: r.Container, Name: r.Name, Size: r.Size, Blocks: len(r.Blocks),
-				State: state, Error: r.LastError, Since: r.Created}
+				DirtyBytes: r.dirtyBytes(), State: state, Error: r.LastError, Since: r.Created}
 			if state == "failed" {
 				p.Error = r.Failed
 			}
