@@ -202,7 +202,7 @@ func (f *fileNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint3
 		flagsOut |= fuse.FOPEN_KEEP_CACHE
 		f.sys.stats.kept.Add(1)
 	}
-	if pt := f.openPassthrough(h); pt != nil {
+	if pt := f.openPassthrough(h, flags); pt != nil {
 		return pt, flagsOut, 0
 	}
 	return h, flagsOut, 0

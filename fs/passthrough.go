@@ -94,7 +94,7 @@ var (
 // file when there is one, and no other passthrough handle of the node reads
 // another version (go-fuse shares one backing file among a node's open
 // passthrough handles).
-func (f *fileNode) openPassthrough(h *fileHandle) fs.FileHandle {
+func (f *fileNode) openPassthrough(h *fileHandle, flags uint32) fs.FileHandle {
 	if h.size < objectFileMin {
 		return nil
 	}
@@ -119,7 +119,10 @@ func (f *fileNode) openPassthrough(h *fileHandle) fs.FileHandle {
 	f.ptID = id
 	f.mu.Unlock()
 	oh := &objectFileHandle{fileHandle: h, file: file}
-	if f.sys.cfg.NoPassthrough {
+	if f.sys.cfg.NoPassthrough || flags&syscall.O_DIRECT != 0 {
+		// O_DIRECT: the kernel would apply the backing file's alignment
+		// rules to the reader's offsets and sizes (EINVAL where the mount
+		// accepts any).
 		return oh
 	}
 	f.sys.stats.passthrough.Add(1)
