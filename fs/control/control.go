@@ -58,7 +58,8 @@ func Add(ctx context.Context, root *gofs.Inode, cfg Config) {
 		cfg.Logger = zap.NewNop()
 	}
 	add := func(name string, k kind) {
-		d := &dirNode{cfg: &cfg, name: name, kind: k, adminPass: map[string]string{}, lastErrAt: time.Now()}
+		now := time.Now()
+		d := &dirNode{cfg: &cfg, name: name, kind: k, adminPass: map[string]string{}, lastErrAt: now, started: now}
 		child := root.NewPersistentInode(ctx, d, gofs.StableAttr{Mode: fuse.S_IFDIR, Ino: inode("dir", name)})
 		root.AddChild(name, child, true)
 	}
@@ -227,7 +228,8 @@ type dirNode struct {
 	cached    []entry
 	cachedAt  time.Time
 	lastErr   string
-	lastErrAt time.Time
+	lastErrAt time.Time // the mount's start until the first error
+	started   time.Time // the directory's times: when the mount started
 	adminPass map[string]string // server id -> password, shown once
 }
 
@@ -244,6 +246,7 @@ const lastErrorName = ".last-error"
 func (d *dirNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	out.Mode = fuse.S_IFDIR | 0o755
 	out.Nlink = 2
+	out.SetTimes(&d.started, &d.started, &d.started)
 	out.SetTimeout(d.cfg.TTL)
 	return 0
 }
@@ -320,7 +323,8 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	out.SetAttrTimeout(d.cfg.TTL)
 	if name == lastErrorName {
 		n := &lastErrorNode{dir: d}
-		out.Mode = fuse.S_IFREG | 0o444
+		n.fillAttr(&out.Attr) // its real size and time, never cached: ls -l shows the last error as it is
+		out.SetAttrTimeout(0)
 		return d.NewInode(ctx, n, gofs.StableAttr{Mode: fuse.S_IFREG, Ino: inode(d.name, lastErrorName)}), 0
 	}
 	e, ok, err := d.find(ctx, name)
@@ -399,15 +403,20 @@ func (n *lastErrorNode) text() []byte {
 }
 
 func (n *lastErrorNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	n.fillAttr(&out.Attr)
+	out.SetTimeout(0)
+	return 0
+}
+
+// fillAttr: read-only, the text's size, the time of the last error (the mount's start before any).
+func (n *lastErrorNode) fillAttr(out *fuse.Attr) {
 	out.Mode = fuse.S_IFREG | 0o444
 	out.Nlink = 1
 	n.dir.mu.Lock()
 	at := n.dir.lastErrAt
 	n.dir.mu.Unlock()
-	out.SetTimes(nil, &at, &at)
+	out.SetTimes(&at, &at, &at)
 	out.Size = uint64(len(n.text()))
-	out.SetTimeout(0)
-	return 0
 }
 
 func (n *lastErrorNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {

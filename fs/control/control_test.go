@@ -248,6 +248,17 @@ func TestImagesAndServersThroughTheMount(t *testing.T) {
 	if le := mustSh(t, mnt, "cat servers/.last-error"); !strings.Contains(le, "unknown flavor") || !strings.Contains(le, "invalid argument") {
 		t.Errorf(".last-error = %q", le)
 	}
+	// ls -l shows .last-error as it is (its size, the time of the error) and the directories' times are the
+	// mount's start, not 1970.
+	le := mustSh(t, mnt, "cat servers/.last-error")
+	var leSize, leTime, dirTime int64
+	if _, err := fmt.Sscan(mustSh(t, mnt, "stat -c '%s %Y' servers/.last-error; stat -c %Y servers"), &leSize, &leTime, &dirTime); err != nil {
+		t.Fatal(err)
+	}
+	if leSize != int64(len(le)) || time.Since(time.Unix(leTime, 0)) > time.Hour || time.Since(time.Unix(dirTime, 0)) > time.Hour {
+		t.Errorf("stat of .last-error: size %d (its text has %d bytes), mtime %s; servers/ mtime %s",
+			leSize, len(le), time.Unix(leTime, 0), time.Unix(dirTime, 0))
+	}
 	if all, _ := e.compute.ListServers(ctx, cyclades.ListOptions{}); len(all) != 0 {
 		t.Fatalf("bad specs created servers: %+v", all)
 	}
