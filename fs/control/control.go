@@ -228,8 +228,8 @@ type dirNode struct {
 	cached    []entry
 	cachedAt  time.Time
 	lastErr   string
-	lastErrAt time.Time // the mount's start until the first error
-	started   time.Time // the directory's times: when the mount started
+	lastErrAt time.Time         // the mount's start until the first error
+	started   time.Time         // the directory's times: when the mount started
 	adminPass map[string]string // server id -> password, shown once
 }
 
