@@ -1,12 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/pithosfs/pithosfs/synnefo/kamakirc"
 )
 
 // cloudConfig is where a mount's cloud is and how to log in.
@@ -52,7 +53,7 @@ func resolveCloud(f cloudFlags, getenv func(string) string, path string) (cfg cl
 		}
 		return cloudConfig{URL: u, Token: t, User: user, Source: "environment"}, true, nil
 	}
-	rc, err := readKamakirc(path)
+	rc, err := kamakirc.Read(path)
 	if errors.Is(err, os.ErrNotExist) {
 		if f.Cloud != "" {
 			return cfg, false, fmt.Errorf("--cloud %s: %s does not exist", f.Cloud, path)
@@ -67,10 +68,10 @@ func resolveCloud(f cloudFlags, getenv func(string) string, path string) (cfg cl
 	}
 	name := f.Cloud
 	if name == "" {
-		name = rc.defaultCloud
+		name = rc.Global["default_cloud"]
 	}
 	if name == "" {
-		switch len(rc.clouds) {
+		switch len(rc.Clouds) {
 		case 0:
 			if f.KamakircGiven {
 				return cfg, false, fmt.Errorf("%s has no [cloud \"NAME\"] section", path)
@@ -78,68 +79,17 @@ func resolveCloud(f cloudFlags, getenv func(string) string, path string) (cfg cl
 			return cfg, false, nil
 		case 1:
 		default:
-			return cfg, false, fmt.Errorf("%s has %d clouds and no default_cloud in [global]: choose one with --cloud NAME", path, len(rc.clouds))
+			return cfg, false, fmt.Errorf("%s has %d clouds and no default_cloud in [global]: choose one with --cloud NAME", path, len(rc.Clouds))
 		}
-		for n := range rc.clouds {
+		for n := range rc.Clouds {
 			name = n
 		}
 	}
-	c, ok := rc.clouds[name]
+	c, ok := rc.Clouds[name]
 	if !ok || c["url"] == "" || c["token"] == "" {
 		return cfg, false, fmt.Errorf("%s: cloud %q needs url and token", path, name)
 	}
 	return cloudConfig{URL: c["url"], Token: c["token"], User: f.User, Source: fmt.Sprintf("%s (cloud %q)", path, name), Cloud: name}, true, nil
-}
-
-type kamakirc struct {
-	defaultCloud string
-	global       map[string]string
-	clouds       map[string]map[string]string
-}
-
-// readKamakirc reads kamaki's INI file: [global] (default_cloud, ca_certs,
-// ignore_ssl), and [cloud "NAME"] sections with url and token.
-func readKamakirc(path string) (*kamakirc, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	rc := &kamakirc{global: map[string]string{}, clouds: map[string]map[string]string{}}
-	section := ""
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' || line[0] == ';' {
-			continue
-		}
-		if strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]") {
-			section = strings.TrimSpace(line[1 : len(line)-1])
-			continue
-		}
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			continue
-		}
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		switch {
-		case section == "global":
-			rc.global[k] = v
-			if k == "default_cloud" {
-				rc.defaultCloud = v
-			}
-		case strings.HasPrefix(section, "cloud "):
-			name := strings.Trim(strings.TrimSpace(strings.TrimPrefix(section, "cloud ")), `"`)
-			if rc.clouds[name] == nil {
-				rc.clouds[name] = map[string]string{}
-			}
-			rc.clouds[name][k] = v
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return rc, nil
 }
 
 // parseSize reads a byte count with an optional K, M, G or T suffix (powers

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pithosfs/pithosfs/synnefo"
+	"github.com/pithosfs/pithosfs/synnefo/kamakirc"
 )
 
 // tlsSettings are how a mount verifies the cloud's certificates, and where
@@ -39,14 +40,21 @@ func resolveTLS(o *mountOptions, cloud cloudConfig, found bool, getenv func(stri
 		t.Insecure, t.InsecureSource = o.Insecure, "--insecure"
 	}
 	if found && (t.CASource == "" || t.InsecureSource == "") {
-		rc, err := readKamakirc(o.Kamakirc)
+		rc, err := kamakirc.Read(o.Kamakirc)
 		switch {
 		case errors.Is(err, os.ErrNotExist):
 		case err != nil:
 			return t, err
 		default:
-			if err := t.fromKamakirc(rc, o.Kamakirc, cloud.Cloud, getenv); err != nil {
+			k, err := rc.TLS(cloud.Cloud, getenv("HOME"))
+			if err != nil {
 				return t, err
+			}
+			if t.CASource == "" && k.CACerts != "" {
+				t.CAFile, t.CASource = k.CACerts, "ca_certs in "+o.Kamakirc+" "+k.CACertsFrom
+			}
+			if t.InsecureSource == "" && k.IgnoreSSLSet {
+				t.Insecure, t.InsecureSource = k.IgnoreSSL, "ignore_ssl in "+o.Kamakirc+" "+k.IgnoreFrom
 			}
 		}
 	}
@@ -58,61 +66,6 @@ func resolveTLS(o *mountOptions, cloud cloudConfig, found bool, getenv func(stri
 		t.CAFile = abs
 	}
 	return t, nil
-}
-
-// fromKamakirc fills the settings the flags left open from the cloud
-// section named cloud (if any), then [global].
-func (t *tlsSettings) fromKamakirc(rc *kamakirc, path, cloud string, getenv func(string) string) error {
-	type section struct {
-		name string
-		kv   map[string]string
-	}
-	sections := []section{{"[global]", rc.global}}
-	if c := rc.clouds[cloud]; cloud != "" && c != nil {
-		sections = append([]section{{fmt.Sprintf("[cloud %q]", cloud), c}}, sections...)
-	}
-	for _, s := range sections {
-		if v, ok := s.kv["ca_certs"]; ok && t.CASource == "" && unquote(v) != "" {
-			t.CAFile, t.CASource = expandHome(unquote(v), getenv), "ca_certs in "+path+" "+s.name
-		}
-		if v, ok := s.kv["ignore_ssl"]; ok && t.InsecureSource == "" {
-			on, err := parseOnOff(unquote(v))
-			if err != nil {
-				return fmt.Errorf("%s %s: ignore_ssl: %w", path, s.name, err)
-			}
-			t.Insecure, t.InsecureSource = on, "ignore_ssl in "+path+" "+s.name
-		}
-	}
-	return nil
-}
-
-// parseOnOff reads kamaki's booleans: on/off (and yes/no, true/false, 1/0).
-func parseOnOff(v string) (bool, error) {
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "on", "yes", "true", "1":
-		return true, nil
-	case "off", "no", "false", "0", "":
-		return false, nil
-	}
-	return false, fmt.Errorf("%q is neither on nor off", v)
-}
-
-// unquote drops one pair of surrounding quotes, which kamaki would keep as
-// part of the path (a common mistake: ca_certs = "/etc/ssl/…").
-func unquote(v string) string {
-	v = strings.TrimSpace(v)
-	if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
-		return v[1 : len(v)-1]
-	}
-	return v
-}
-
-// expandHome turns a leading ~/ into $HOME/.
-func expandHome(p string, getenv func(string) string) string {
-	if rest, ok := strings.CutPrefix(p, "~/"); ok && getenv("HOME") != "" {
-		return filepath.Join(getenv("HOME"), rest)
-	}
-	return p
 }
 
 // config is the client TLS configuration; an insecure one is logged as a
