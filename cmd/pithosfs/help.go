@@ -30,6 +30,7 @@ var docs = map[string]commandDoc{
 			"pithosfs mount ~/cloud                         # the cloud of ~/.kamakirc",
 			"pithosfs mount --daemon /photos ~/photos       # one container, in the background",
 			"pithosfs mount --url https://HOST/astakos/identity/v2.0 --token TOKEN ~/cloud",
+			"pithosfs mount --ca-certs /etc/ssl/our-ca.pem ~/cloud   # a cloud with a private CA (or ca_certs in ~/.kamakirc)",
 		},
 	},
 	"unmount": {
@@ -44,6 +45,7 @@ var docs = map[string]commandDoc{
 		examples: []string{
 			"pithosfs serve --listen 127.0.0.1:8080",
 			"pithosfs mount --url http://127.0.0.1:8080/astakos/identity/v2.0 --token TOKEN ~/cloud",
+			"pithosfs serve --tls-self-signed               # HTTPS; mount with the --ca-certs it prints",
 		},
 	},
 	"status": {
