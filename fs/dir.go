@@ -19,7 +19,7 @@ import (
 type topDir struct {
 	acct      *account
 	container string
-	prefix    string
+	under     string // "" or "PREFIX/" (dirKey)
 }
 
 // dirNode is a directory: a container root or a "/" level inside one,
@@ -48,7 +48,7 @@ var (
 // node is no longer in the tree (removed meanwhile).
 func (d *dirNode) where() (acct *account, k dirKey, ok bool) {
 	if d.top != nil {
-		return d.top.acct, dirKey{account: d.top.acct.uuid, container: d.top.container, prefix: d.top.prefix}, true
+		return d.top.acct, dirKey{account: d.top.acct.uuid, container: d.top.container, under: d.top.under}, true
 	}
 	name, parent := d.Parent()
 	if parent == nil {
@@ -62,14 +62,11 @@ func (d *dirNode) where() (acct *account, k dirKey, ok bool) {
 	if !ok {
 		return nil, dirKey{}, false
 	}
-	return acct, dirKey{account: pk.account, container: pk.container, prefix: joinPath(pk.prefix, name)}, true
-}
-
-func joinPath(prefix, name string) string {
-	if prefix == "" {
-		return name
+	raw, ok := d.sys.rawName(name)
+	if !ok {
+		return nil, dirKey{}, false
 	}
-	return prefix + "/" + name
+	return acct, dirKey{account: pk.account, container: pk.container, under: pk.under + raw + "/"}, true
 }
 
 func (d *dirNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
@@ -111,7 +108,7 @@ func (s *fsys) withPending(acct *account, k dirKey, l *listing) *listing {
 	if m == nil {
 		return l
 	}
-	files := m.FilesIn(k.container, k.prefix)
+	files := m.FilesUnder(k.container, k.under)
 	if len(files) == 0 {
 		return l
 	}
@@ -140,6 +137,9 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	if ch := controlChild(&d.Inode, d.sys, name, out); ch != nil {
 		return ch, 0
 	}
+	if len(name) > nameMax {
+		return nil, syscall.ENAMETOOLONG
+	}
 	acct, k, e, ok, errno := d.lookupEntry(ctx, name)
 	if errno != 0 {
 		return nil, errno
@@ -155,6 +155,7 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 // fills out.
 func (s *fsys) child(ctx context.Context, parent *fs.Inode, acct *account, k dirKey, e pithos.DirEntry, out *fuse.EntryOut) *fs.Inode {
 	ino, mode := s.entryIdentity(parent, acct, k, e)
+	s.remember(displayName(e), baseName(e))
 	if ex := parent.GetChild(displayName(e)); ex != nil && ex.StableAttr().Ino == ino && ex.StableAttr().Mode == mode {
 		switch n := ex.Operations().(type) {
 		case *fileNode:
@@ -198,7 +199,7 @@ func (s *fsys) entryIdentity(parent *fs.Inode, acct *account, k dirKey, e pithos
 	if mode != fuse.S_IFREG || e.Object == nil {
 		return ino, mode
 	}
-	ex := parent.GetChild(e.Name)
+	ex := parent.GetChild(displayName(e))
 	if ex == nil || ex.StableAttr().Ino == ino || ex.StableAttr().Mode != fuse.S_IFREG {
 		return ino, mode
 	}
@@ -238,13 +239,13 @@ func (s *fsys) identity(acct *account, k dirKey, e pithos.DirEntry) (uint64, uin
 		if e.Object.UUID != "" {
 			return inoOf("uuid", acct.uuid, e.Object.UUID), fuse.S_IFLNK
 		}
-		return inoOf("path", acct.uuid, k.container, joinPath(k.prefix, e.Name)), fuse.S_IFLNK
+		return inoOf("path", acct.uuid, k.container, k.under+e.Name), fuse.S_IFLNK
 	}
 	if e.IsDir {
 		if o := e.Object; o != nil && o.UUID != "" && (o.IsDir() || strings.HasSuffix(o.Name, "/")) {
 			return inoOf("uuid", acct.uuid, o.UUID), fuse.S_IFDIR
 		}
-		return inoOf("dir", acct.uuid, k.container, joinPath(k.prefix, e.Name)), fuse.S_IFDIR
+		return inoOf("dir", acct.uuid, k.container, k.under+e.Name), fuse.S_IFDIR
 	}
 	if e.Object.UUID != "" {
 		if ino, ok := s.adoptedIno(acct.uuid, e.Object.UUID); ok {
@@ -252,7 +253,7 @@ func (s *fsys) identity(acct *account, k dirKey, e pithos.DirEntry) (uint64, uin
 		}
 		return inoOf("uuid", acct.uuid, e.Object.UUID), fuse.S_IFREG
 	}
-	return inoOf("path", acct.uuid, k.container, joinPath(k.prefix, e.Name)), fuse.S_IFREG
+	return inoOf("path", acct.uuid, k.container, k.under+e.Name), fuse.S_IFREG
 }
 
 func (d *dirNode) fromEntry(e pithos.DirEntry) {
@@ -315,13 +316,18 @@ func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Err
 		e := controlEntry()
 		e.Off = 3
 		return &e, 0
-	case i-h.first() >= len(h.entries):
-		return nil, 0
 	}
-	e := h.entries[i-h.first()]
-	h.pos++
-	ino, mode := h.d.sys.entryIdentity(&h.d.Inode, h.acct, h.k, e)
-	return &fuse.DirEntry{Name: displayName(e), Mode: mode, Ino: ino, Off: uint64(i + 1)}, 0
+	for ; i-h.first() < len(h.entries); i++ {
+		e := h.entries[i-h.first()]
+		h.pos++
+		name := displayName(e)
+		if !h.d.sys.shown(h.l, h.k, e, name) {
+			continue // logged once
+		}
+		ino, mode := h.d.sys.entryIdentity(&h.d.Inode, h.acct, h.k, e)
+		return &fuse.DirEntry{Name: name, Mode: mode, Ino: ino, Off: uint64(i + 1)}, 0
+	}
+	return nil, 0
 }
 
 func (h *dirHandle) Seekdir(ctx context.Context, off uint64) syscall.Errno {
@@ -338,6 +344,9 @@ func (h *dirHandle) Seekdir(ctx context.Context, off uint64) syscall.Errno {
 func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
 	if ch := controlChild(&h.d.Inode, h.d.sys, name, out); ch != nil {
 		return ch, 0
+	}
+	if len(name) > nameMax {
+		return nil, syscall.ENAMETOOLONG
 	}
 	e, ok := findEntry(h.l, name)
 	if !ok {

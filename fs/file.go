@@ -139,7 +139,11 @@ func childWhere(in *fs.Inode, suffix string) (acct *account, container, name str
 	if !ok {
 		return nil, "", "", false
 	}
-	return acct, k.container, joinPath(k.prefix, n+suffix), true
+	raw, ok := d.sys.rawName(n)
+	if !ok {
+		return nil, "", "", false
+	}
+	return acct, k.container, k.under + raw + suffix, true
 }
 
 // Open revalidates the object (close-to-open consistency): the hashmap is

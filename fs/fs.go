@@ -13,6 +13,7 @@ import (
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"go.uber.org/zap"
 
 	"github.com/pithosfs/pithosfs/cache"
@@ -95,6 +96,11 @@ type fsys struct {
 	accounts map[string]*account           // by uuid
 	managers map[string]*writeback.Manager // by account uuid
 	adopted  map[string]uint64             // "account/uuid" → inode of a file created here (fs/dir.go)
+
+	// long maps shortened names to the segments they stand for, skipped
+	// holds the listing entries not shown (logged once); fs/names.go.
+	long    *lru.Cache[string, string]
+	skipped *lru.Cache[string, struct{}]
 }
 
 // account is one account the mount shows, with a client addressing it.
@@ -131,6 +137,10 @@ func newFsys(cfg Config) (*fsys, error) {
 	s := &fsys{cfg: cfg, log: cfg.Logger, cache: cfg.Cache, stats: cfg.Stats,
 		lists: newListCache(cfg.ListTTL, cfg.MaxDirs, cfg.Cache.Budget()), accounts: map[string]*account{},
 		managers: map[string]*writeback.Manager{}}
+	// At most 8192 shortened names (each under 1.3 KiB with its segment):
+	// the least recently used is looked up again through its listing.
+	s.long, _ = lru.New[string, string](8192)
+	s.skipped, _ = lru.New[string, struct{}](1024)
 	name := cfg.UserName
 	if name == "" {
 		name = cfg.Client.Account
@@ -176,7 +186,11 @@ func (s *fsys) root() fs.InodeEmbedder {
 		if r.Account != "" && r.Account != s.self.uuid {
 			acct = s.accountFor(r.Account, "")
 		}
-		return &dirNode{sys: s, top: &topDir{acct: acct, container: r.Container, prefix: r.Prefix}}
+		under := ""
+		if r.Prefix != "" {
+			under = r.Prefix + "/"
+		}
+		return &dirNode{sys: s, top: &topDir{acct: acct, container: r.Container, under: under}}
 	case r.Account != "":
 		acct := s.self
 		if r.Account != s.self.uuid {
@@ -355,6 +369,6 @@ func (s *fsys) statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
 	out.Bavail = out.Bfree
 	out.Files = 1 << 40
 	out.Ffree = 1 << 40
-	out.NameLen = 1024
+	out.NameLen = nameMax // longer names are ENAMETOOLONG (fs/names.go)
 	return 0
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime/debug"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -133,16 +134,19 @@ func (b *listBase) size() int64 {
 	return n
 }
 
-// dirKey names one directory of one account: container plus prefix
-// (without its trailing "/"; "" is the container's root).
+// dirKey names one directory of one account: container plus under, the
+// prefix its objects' names start with ("" at the container's root, else
+// the directory's path and "/": "docs/", "docs//" for an empty name in
+// docs, "/" for the objects named with a leading "/"; fs/names.go).
 type dirKey struct {
-	account, container, prefix string
+	account, container, under string
 }
 
+// String is the directory's path for logs: "ACCOUNT/CONTAINER[/PATH]".
 func (k dirKey) String() string {
 	s := k.account + "/" + k.container
-	if k.prefix != "" {
-		s += "/" + k.prefix
+	if k.under != "" {
+		s += "/" + k.under[:len(k.under)-1]
 	}
 	return s
 }
@@ -228,7 +232,7 @@ func (c *listCache) get(ctx context.Context, client *pithos.Client, k dirKey, ma
 // stores it (unless k was invalidated meanwhile).
 func (c *listCache) run(ctx context.Context, client *pithos.Client, k dirKey, f *fetch) {
 	at := time.Now()
-	entries, err := client.ListDir(ctx, k.container, k.prefix)
+	entries, err := client.ListDir(ctx, k.container, k.under)
 	var l *listing
 	if err == nil {
 		l = newListing(entries, at)
@@ -412,7 +416,7 @@ func (c *listCache) invalidateTree(k dirKey) {
 	c.mu.Unlock()
 	for _, o := range keys {
 		if o.account == k.account && o.container == k.container &&
-			(k.prefix == "" || o.prefix == k.prefix || len(o.prefix) > len(k.prefix) && o.prefix[:len(k.prefix)+1] == k.prefix+"/") {
+			strings.HasPrefix(o.under, k.under) {
 			c.invalidate(o)
 		}
 	}

@@ -46,17 +46,21 @@ func (d *dirNode) lookupEntry(ctx context.Context, name string) (*account, dirKe
 		e, ok = findEntry(l, name)
 		return acct, k, e, ok, 0
 	}
-	e, ok, err := probeName(ctx, acct, k, name)
+	raw, kind := decodeName(name)
+	if kind != nameExact {
+		return acct, k, e, ok, 0 // a shortened name is known from listings only
+	}
+	e, ok, err := probeName(ctx, acct, k, raw)
 	if err != nil {
 		return nil, k, pithos.DirEntry{}, false, d.sys.fail("lookup", k.String()+"/"+name, err)
 	}
 	return acct, k, e, ok, 0
 }
 
-// probeName asks the server whether name exists in directory k: as an
-// object (HEAD), else as a directory with something below it.
+// probeName asks the server whether segment name exists in directory k:
+// as an object (HEAD), else as a directory with something below it.
 func probeName(ctx context.Context, acct *account, k dirKey, name string) (pithos.DirEntry, bool, error) {
-	path := joinPath(k.prefix, name)
+	path := k.under + name
 	info, err := acct.client.ObjectInfo(ctx, k.container, path, pithos.GetOptions{})
 	switch {
 	case err == nil:

@@ -283,10 +283,11 @@ func (d *dirNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAtt
 		if !ok {
 			return syscall.ENOENT
 		}
-		if err := storeDirAttrs(ctx, acct, k.container, k.prefix, np); err != nil {
+		dirPath := k.under[:len(k.under)-1] // not a container root: under is "PATH/"
+		if err := storeDirAttrs(ctx, acct, k.container, dirPath, np); err != nil {
 			return d.sys.fail("setattr", k.String(), err)
 		}
-		d.sys.lists.invalidate(dirKeyOf(acct, k.container, k.prefix))
+		d.sys.lists.invalidate(dirKeyOf(acct, k.container, dirPath))
 	}
 	d.mu.Lock()
 	d.px = np

@@ -46,15 +46,19 @@ func (d *dirNode) fresh(ctx context.Context) (*account, dirKey, *listing, syscal
 // existing object is never replaced) and reads its uuid back for a stable
 // inode number.
 func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	raw, errno := newSegment(name)
+	if errno != 0 {
+		return nil, errno
+	}
 	acct, k, l, errno := d.fresh(ctx)
 	if errno != 0 {
 		return nil, errno
 	}
-	if _, exists := l.find(name); exists {
+	if _, exists := l.find(raw); exists {
 		return nil, syscall.EEXIST
 	}
-	path := joinPath(k.prefix, name)
-	full := k.String() + "/" + name
+	path := k.under + raw
+	full := k.String() + "/" + raw
 	var px posix
 	if mode&0o7777 != 0o755 {
 		px.mode, px.hasMode = mode&0o7777, true
@@ -71,7 +75,7 @@ func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse
 	if errno != 0 {
 		return nil, errno
 	}
-	e, ok := l.find(name)
+	e, ok := l.find(raw)
 	if !ok {
 		return nil, syscall.ENOENT
 	}
@@ -121,15 +125,15 @@ func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
 	if errno != 0 {
 		return errno
 	}
-	e, ok := l.find(name)
+	e, ok := findEntry(l, name)
 	switch {
 	case !ok:
 		return syscall.ENOENT
 	case !e.IsDir:
 		return syscall.ENOTDIR
 	}
-	path := joinPath(k.prefix, name)
-	full := k.String() + "/" + name
+	path := k.under + e.Name
+	full := k.String() + "/" + e.Name
 	empty, err := isEmptyDir(ctx, acct, k.container, path)
 	if err != nil {
 		return d.sys.fail("rmdir", full, err)
@@ -138,7 +142,7 @@ func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
 		return syscall.ENOTEMPTY
 	}
 	err = removeMarkers(ctx, acct, k.container, path, e)
-	d.sys.lists.invalidateTree(dirKey{account: k.account, container: k.container, prefix: path})
+	d.sys.lists.invalidateTree(dirKey{account: k.account, container: k.container, under: path + "/"})
 	d.sys.lists.invalidate(k)
 	if err != nil {
 		return d.sys.fail("rmdir", full, err)
@@ -151,16 +155,20 @@ func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
 	if !ok {
 		return syscall.ENOENT
 	}
-	obj := name
+	obj, kind := decodeName(name)
+	link := false
 	if l, err := d.sys.lists.get(ctx, acct.client, k, d.sys.cfg.ListTTL); err == nil {
 		if e, ok := findEntry(l, name); ok {
 			if e.IsDir && (e.Object == nil || e.Object.IsDir()) {
 				return syscall.EISDIR
 			}
-			obj = objectName(e, name)
+			obj, kind, link = e.Name, nameExact, isRcloneLink(e)
 		}
 	}
-	path := joinPath(k.prefix, obj)
+	if kind != nameExact {
+		return syscall.ENOENT // a shortened name not in the listing, or no name at all
+	}
+	path := k.under + obj
 	discarded := false
 	if m := d.sys.managerIfAny(acct); m != nil {
 		if wf := m.Lookup(k.container, path); wf != nil {
@@ -170,8 +178,8 @@ func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
 		}
 	}
 	err := acct.client.DeleteObject(ctx, k.container, path, pithos.DeleteOptions{})
-	if err == nil && obj == name {
-		d.sys.lists.remove(k, name)
+	if err == nil && !link {
+		d.sys.lists.remove(k, obj)
 	} else {
 		d.sys.lists.invalidate(k)
 	}
@@ -179,7 +187,7 @@ func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
 		return 0 // created here and never committed
 	}
 	if err != nil {
-		return d.sys.fail("unlink", k.String()+"/"+name, err)
+		return d.sys.fail("unlink", k.String()+"/"+obj, err)
 	}
 	return 0
 }
@@ -221,19 +229,30 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent fs.InodeEmb
 	if !ok {
 		return syscall.ENOENT
 	}
-	srcPath, dstPath := joinPath(k.prefix, objectName(src, name)), joinPath(k2.prefix, objectName(src, newName))
+	srcBase := baseName(src)
+	dstBase, errno := newSegment(newName)
+	if _, kind := decodeName(newName); kind == nameHashed {
+		// A shortened name can only be an existing entry's (replaced).
+		if e, ok := findEntry(l2, newName); ok {
+			dstBase, errno = baseName(e), 0
+		}
+	}
+	if errno != 0 {
+		return errno
+	}
+	srcPath, dstPath := k.under+objectName(src, srcBase), k2.under+objectName(src, dstBase)
 	if k.container == k2.container && srcPath == dstPath {
 		return 0
 	}
-	full := k.String() + "/" + name + " -> " + k2.String() + "/" + newName
-	dst, exists := l2.find(newName)
+	full := k.String() + "/" + srcBase + " -> " + k2.String() + "/" + dstBase
+	dst, exists := l2.find(dstBase)
 	if exists && flags&renameNoReplace != 0 {
 		return syscall.EEXIST
 	}
 	if !src.IsDir && exists && dst.IsDir {
 		return syscall.EISDIR
 	}
-	if src.IsDir && strings.HasPrefix(k2.prefix+"/", srcPath+"/") && k.container == k2.container {
+	if src.IsDir && strings.HasPrefix(k2.under, srcPath+"/") && k.container == k2.container {
 		return syscall.EINVAL // into its own subtree
 	}
 	m := d.sys.managerIfAny(acct)
@@ -284,13 +303,13 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent fs.InodeEmb
 	}
 	_, err := acct.client.MoveObject(ctx, k.container, srcPath, k2.container, dstPath, opts)
 	moved := false
-	if err == nil && !src.IsDir && src.Object != nil && objectName(src, name) == name && objectName(src, newName) == newName {
+	if err == nil && !src.IsDir && src.Object != nil && !isRcloneLink(src) {
 		// A plain file: the object (same uuid) changes name in both cached
 		// listings, so the next lookups need no new listing.
-		if e, ok := d.sys.lists.remove(k, name); ok && e.Object != nil {
+		if e, ok := d.sys.lists.remove(k, srcBase); ok && e.Object != nil {
 			o := *e.Object
 			o.Name = dstPath
-			d.sys.lists.put(k2, newName, o, false)
+			d.sys.lists.put(k2, dstBase, o, false)
 			moved = true
 		}
 	}
@@ -299,8 +318,8 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent fs.InodeEmb
 		d.sys.lists.invalidate(k2)
 	}
 	if src.IsDir {
-		d.sys.lists.invalidateTree(dirKey{account: k.account, container: k.container, prefix: srcPath})
-		d.sys.lists.invalidateTree(dirKey{account: k2.account, container: k2.container, prefix: dstPath})
+		d.sys.lists.invalidateTree(dirKey{account: k.account, container: k.container, under: srcPath + "/"})
+		d.sys.lists.invalidateTree(dirKey{account: k2.account, container: k2.container, under: dstPath + "/"})
 	}
 	if err != nil {
 		if synnefo.StatusOf(err) == http.StatusPreconditionFailed {
@@ -308,6 +327,7 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent fs.InodeEmb
 		}
 		return d.sys.fail("rename", full, err)
 	}
+	d.sys.remember(newName, dstBase) // the node's new name in the tree
 	if m != nil && !src.IsDir {
 		m.Rename(k.container, srcPath, k2.container, dstPath)
 	}

@@ -49,27 +49,44 @@ func isSymlinkEntry(e pithos.DirEntry) bool {
 	return strings.EqualFold(base, symlinkType) || isRcloneLink(e)
 }
 
-// displayName is the name an entry shows in the mount.
-func displayName(e pithos.DirEntry) string {
+// baseName is the segment an entry stands for: its name, without the
+// suffix of an rclone symlink.
+func baseName(e pithos.DirEntry) string {
 	if isRcloneLink(e) {
 		return strings.TrimSuffix(e.Name, rcloneLinkSuffix)
 	}
 	return e.Name
 }
 
-// findEntry finds name in a listing: the object or directory of that name,
-// else an rclone symlink NAME.rclonelink.
+// displayName is the name an entry shows in the mount: its baseName,
+// escaped where no file name can carry it (fs/names.go).
+func displayName(e pithos.DirEntry) string {
+	return encodeName(baseName(e))
+}
+
+// findEntry finds the entry a name the mount shows stands for: the object
+// or directory of that name, else an rclone symlink NAME.rclonelink.
 func findEntry(l *listing, name string) (pithos.DirEntry, bool) {
-	if e, ok := l.find(name); ok {
-		return e, true
-	}
-	if e, ok := l.find(name + rcloneLinkSuffix); ok && isRcloneLink(e) {
-		return e, true
+	raw, kind := decodeName(name)
+	switch kind {
+	case nameExact:
+		if e, ok := l.find(raw); ok {
+			return e, true
+		}
+		if e, ok := l.find(raw + rcloneLinkSuffix); ok && isRcloneLink(e) {
+			return e, true
+		}
+	case nameHashed:
+		for _, e := range l.all() {
+			if len(escapeMark)+3*len(baseName(e)) > nameMax && displayName(e) == name { // else never shortened
+				return e, true
+			}
+		}
 	}
 	return pithos.DirEntry{}, false
 }
 
-// objectName is the object an entry named name stands for.
+// objectName is the object an entry stands for under segment name.
 func objectName(e pithos.DirEntry, name string) string {
 	if isRcloneLink(e) {
 		return name + rcloneLinkSuffix
@@ -205,12 +222,16 @@ func (d *dirNode) Symlink(ctx context.Context, target, name string, out *fuse.En
 	if len(target) > maxSymlinkTarget {
 		return nil, syscall.ENAMETOOLONG
 	}
+	raw, errno := newSegment(name)
+	if errno != 0 {
+		return nil, errno
+	}
 	acct, k, ok := d.where()
 	if !ok {
 		return nil, syscall.ENOENT
 	}
-	p := joinPath(k.prefix, name)
-	full := k.String() + "/" + name
+	p := k.under + raw
+	full := k.String() + "/" + raw
 	opts := pithos.PutOptions{ContentType: symlinkType, Conditions: pithos.Conditions{IfNoneMatch: "*"}}
 	if len(target) <= 256 && !strings.Contains(target, "~") {
 		opts.Meta = map[string]string{symlinkMetaKey: target}
@@ -227,7 +248,7 @@ func (d *dirNode) Symlink(ctx context.Context, target, name string, out *fuse.En
 	if errno != 0 {
 		return nil, errno
 	}
-	e, ok := l.find(name)
+	e, ok := l.find(raw)
 	if !ok {
 		return nil, syscall.ENOENT
 	}

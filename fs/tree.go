@@ -283,15 +283,35 @@ func (a *accountNode) Lookup(ctx context.Context, name string, out *fuse.EntryOu
 	if ch := controlChild(&a.Inode, a.sys, name, out); ch != nil {
 		return ch, 0
 	}
-	m, errno := a.containers(ctx)
+	c, errno := a.container(ctx, name)
 	if errno != 0 {
 		return nil, errno
 	}
-	c, ok := m[name]
-	if !ok {
-		return nil, syscall.ENOENT
-	}
 	return a.containerChild(ctx, c.Name, c.LastModified, out), 0
+}
+
+// container returns the container shown as name (fs/names.go: ".", ".."
+// and names over 255 bytes are shown escaped).
+func (a *accountNode) container(ctx context.Context, name string) (pithos.ContainerEntry, syscall.Errno) {
+	raw, kind := decodeName(name)
+	if kind == nameTooLong {
+		return pithos.ContainerEntry{}, syscall.ENAMETOOLONG
+	}
+	m, errno := a.containers(ctx)
+	if errno != 0 {
+		return pithos.ContainerEntry{}, errno
+	}
+	if kind == nameHashed {
+		for n, c := range m {
+			if encodeName(n) == name {
+				return c, 0
+			}
+		}
+	}
+	if c, ok := m[raw]; ok && kind == nameExact {
+		return c, 0
+	}
+	return pithos.ContainerEntry{}, syscall.ENOENT
 }
 
 func (a *accountNode) containerChild(ctx context.Context, name string, mtime time.Time, out *fuse.EntryOut) *fs.Inode {
@@ -316,10 +336,11 @@ func (a *accountNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno)
 		out = append(out, controlEntry())
 	}
 	for _, n := range names {
-		if isControl(&a.Inode, n) {
+		shown := encodeName(n)
+		if isControl(&a.Inode, shown) {
 			continue // a container named .pithosfs is hidden at the root
 		}
-		out = append(out, fuse.DirEntry{Name: n, Mode: fuse.S_IFDIR, Ino: inoOf("container", a.acct.uuid, n)})
+		out = append(out, fuse.DirEntry{Name: shown, Mode: fuse.S_IFDIR, Ino: inoOf("container", a.acct.uuid, n)})
 	}
 	return fs.NewListDirStream(out), 0
 }
@@ -328,6 +349,10 @@ func (a *accountNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno)
 func (a *accountNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
 	if isControl(&a.Inode, name) {
 		return nil, syscall.EEXIST
+	}
+	name, errno := newSegment(name)
+	if errno != 0 {
+		return nil, errno
 	}
 	created, err := a.acct.client.CreateContainer(ctx, name, pithos.CreateContainerOptions{})
 	a.invalidate()
@@ -345,6 +370,11 @@ func (a *accountNode) Rmdir(ctx context.Context, name string) syscall.Errno {
 	if isControl(&a.Inode, name) {
 		return syscall.EPERM
 	}
+	c, errno := a.container(ctx, name)
+	if errno != 0 {
+		return errno
+	}
+	name = c.Name
 	err := a.acct.client.DeleteContainer(ctx, name, pithos.DeleteContainerOptions{})
 	a.invalidate()
 	if err != nil {

@@ -6,8 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
-	"path"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -281,7 +281,7 @@ func (f *fileNode) committed(acct *account, wf *writeback.File) {
 	// The new version goes into the cached listing: the next lookup in the
 	// directory (cp, tar and rsync create many files in a row) needs no new
 	// listing. Its uuid comes with the next real listing.
-	f.sys.lists.put(dirKeyOf(acct, b.Container, b.Name), path.Base(b.Name), pithos.ObjectInfo{
+	f.sys.lists.put(dirKeyOf(acct, b.Container, b.Name), lastSegment(b.Name), pithos.ObjectInfo{
 		Name: b.Name, Bytes: wf.Size(), ContentType: b.ContentType, ETag: b.ETag, Hash: b.ETag,
 		Version: b.Version, LastModified: time.Now(), Meta: b.Meta}, true)
 }
@@ -395,7 +395,7 @@ func (f *fileNode) setPosix(ctx context.Context, fh fs.FileHandle, p posix) sysc
 	// The listing learns the new attributes (they live in the content type)
 	// without being fetched again.
 	newType := withPosix(ctype, p, defaultFileType)
-	base := path.Base(name)
+	base := lastSegment(name)
 	f.sys.lists.update(dirKeyOf(acct, container, name), base, func(o *pithos.ObjectInfo) {
 		o.ContentType = newType
 		if res != nil && res.Version > o.Version {
@@ -407,16 +407,21 @@ func (f *fileNode) setPosix(ctx context.Context, fh fs.FileHandle, p posix) sysc
 
 // dirKeyOf is the directory holding object name.
 func dirKeyOf(acct *account, container, name string) dirKey {
-	dir := path.Dir(name)
-	if dir == "." {
-		dir = ""
-	}
-	return dirKey{account: acct.uuid, container: container, prefix: dir}
+	return dirKey{account: acct.uuid, container: container, under: name[:strings.LastIndexByte(name, '/')+1]}
+}
+
+// lastSegment is an object name's last segment: its name in its directory.
+func lastSegment(name string) string {
+	return name[strings.LastIndexByte(name, '/')+1:]
 }
 
 // Create makes a new file: nothing reaches the server until its first
 // FLUSH commits it (If-None-Match: *).
 func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*fs.Inode, fs.FileHandle, uint32, syscall.Errno) {
+	raw, errno := newSegment(name)
+	if errno != 0 {
+		return nil, nil, 0, errno
+	}
 	acct, k, ok := d.where()
 	if !ok {
 		return nil, nil, 0, syscall.ENOENT
@@ -425,8 +430,8 @@ func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode ui
 	if errno != 0 {
 		return nil, nil, 0, errno
 	}
-	p := joinPath(k.prefix, name)
-	full := k.String() + "/" + name
+	p := k.under + raw
+	full := k.String() + "/" + raw
 	caps, err := acct.client.Capabilities(ctx, k.container)
 	if err != nil {
 		return nil, nil, 0, d.sys.fail("create", full, err)

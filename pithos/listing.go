@@ -183,8 +183,12 @@ type DirEntry struct {
 	Object *ObjectInfo // nil for a purely virtual directory
 }
 
-// ListDir lists the direct children of prefix (a directory path without trailing '/', "" for the
-// container root), merging directory markers with their subdirs (§16.3).
+// ListDir lists the direct children of prefix (a directory path, "" for the container root), merging
+// directory markers with their subdirs (§16.3). A prefix that ends in '/' is listed as it is: "a/" and
+// "a//" are two directories ("a" and its child named ""), "/" holds the names with a leading '/'. An
+// entry's Name may be empty (a name with "//", or a leading '/', at the container root); the
+// directory's own marker (named prefix itself) is no entry. A name below a subdirectory the server did
+// not roll up, or outside prefix, shows as that subdirectory or not at all.
 func (c *Client) ListDir(ctx context.Context, container, prefix string) ([]DirEntry, error) {
 	p := prefix
 	if p != "" && !strings.HasSuffix(p, "/") {
@@ -197,9 +201,6 @@ func (c *Client) ListDir(ctx context.Context, container, prefix string) ([]DirEn
 	index := map[string]int{}
 	var out []DirEntry
 	add := func(name string, dir bool, obj *ObjectInfo) {
-		if name == "" {
-			return
-		}
 		if i, ok := index[name]; ok {
 			out[i].IsDir = out[i].IsDir || dir
 			if obj != nil && (out[i].Object == nil || !strings.HasSuffix(obj.Name, "/")) {
@@ -212,12 +213,20 @@ func (c *Client) ListDir(ctx context.Context, container, prefix string) ([]DirEn
 	}
 	for i := range l.Objects {
 		o := &l.Objects[i]
-		rel := strings.TrimPrefix(o.Name, p)
-		trailing := strings.HasSuffix(rel, "/")
-		add(strings.TrimSuffix(rel, "/"), o.IsDir() || trailing, o)
+		rel, under := strings.CutPrefix(o.Name, p)
+		switch slash := strings.IndexByte(rel, '/'); {
+		case !under || rel == "":
+		case slash >= 0 && slash < len(rel)-1:
+			add(rel[:slash], true, nil) // not rolled up into its subdir
+		default:
+			add(strings.TrimSuffix(rel, "/"), o.IsDir() || slash >= 0, o)
+		}
 	}
 	for _, d := range l.Subdirs {
-		add(strings.TrimSuffix(strings.TrimPrefix(d, p), "/"), true, nil)
+		if rel, under := strings.CutPrefix(d, p); under && rel != "" {
+			name, _, _ := strings.Cut(rel, "/")
+			add(name, true, nil)
+		}
 	}
 	return out, nil
 }
