@@ -46,7 +46,14 @@ var docs = map[string]commandDoc{
 			"pithosfs serve --listen 127.0.0.1:8080",
 			"pithosfs mount --url http://127.0.0.1:8080/astakos/identity/v2.0 --token TOKEN ~/cloud",
 			"pithosfs serve --tls-self-signed               # HTTPS; mount with the --ca-certs it prints",
+			"pithosfs serve --gc-interval 1h                # also remove unreferenced blocks every hour",
 		},
+	},
+	"serve gc": {
+		synopsis: "[flags]",
+		about: "Removes the blocks no object version or volume references from a local cloud's data directory that\n" +
+			"no server is using (a running server collects with serve --gc-interval).",
+		examples: []string{"pithosfs serve gc --data ~/.local/share/pithosfs/local --gc-grace 0s"},
 	},
 	"status": {
 		synopsis: "",

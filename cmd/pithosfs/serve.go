@@ -28,6 +28,9 @@ func defaultDataDir() string {
 }
 
 func runServe(args []string, lo logOptions) error {
+	if len(args) > 0 && args[0] == "gc" {
+		return runServeGC(args[1:], lo)
+	}
 	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
 	logs := lo.register(fs)
 	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on")
@@ -38,6 +41,8 @@ func runServe(args []string, lo logOptions) error {
 	buildDelay := fs.Duration("build-delay", 2*time.Second, "how long new servers stay in BUILD")
 	var tlsFlags serveTLSFlags
 	tlsFlags.register(fs)
+	var gcFlags serveGCFlags
+	gcFlags.register(fs)
 	if ok, err := parseCommandFlags("serve", fs, args); !ok {
 		return err
 	}
@@ -80,6 +85,7 @@ func runServe(args []string, lo logOptions) error {
 	fmt.Printf("  try: curl %s-H 'X-Auth-Token: %s' %s/pithos/object-store/v1/%s?format=json\n", curlCA, srv.Cloud.Users()[0].Token, base, srv.Cloud.Users()[0].UUID)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	gcFlags.start(ctx, srv.Cloud)
 	<-ctx.Done()
 	fmt.Println("pithosfs: shutting down")
 	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)

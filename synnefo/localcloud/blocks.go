@@ -19,10 +19,11 @@ import (
 type blockStore struct {
 	dir string
 	tmp string
+	gc  *gcState // tells a running GC which blocks requests rely on (gc.go)
 }
 
 func openBlockStore(dir string) (*blockStore, error) {
-	b := &blockStore{dir: filepath.Join(dir, "blocks"), tmp: filepath.Join(dir, "tmp")}
+	b := &blockStore{dir: filepath.Join(dir, "blocks"), tmp: filepath.Join(dir, "tmp"), gc: newGCState()}
 	for _, d := range []string{b.dir, b.tmp} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, fmt.Errorf("localcloud: %w", err)
@@ -46,6 +47,7 @@ func (b *blockStore) has(hash string) bool {
 	if !pithos.IsHexHash(hash) {
 		return false
 	}
+	b.gc.touch(hash)
 	_, err := os.Stat(b.path(hash))
 	return err == nil
 }
@@ -54,6 +56,7 @@ func (b *blockStore) has(hash string) bool {
 func (b *blockStore) put(data []byte) (string, error) {
 	data = bytes.TrimRight(data, "\x00")
 	hash := pithos.BlockHashHex(data)
+	b.gc.touch(hash) // before looking: a GC then keeps it
 	p := b.path(hash)
 	if _, err := os.Stat(p); err == nil {
 		return hash, nil

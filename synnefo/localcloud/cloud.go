@@ -65,6 +65,9 @@ type Cloud struct {
 	// blockBufs recycles the block-size buffers uploads are cut into.
 	blockBufs sync.Pool
 
+	// testGCHook, set by tests only, is called at each stage of a GC run.
+	testGCHook func(stage string)
+
 	closeOnce sync.Once
 	closed    chan struct{}
 }

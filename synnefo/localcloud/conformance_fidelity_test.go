@@ -41,11 +41,16 @@ func newClockEnv(t *testing.T) (*env, *fakeClock) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	return &env{t: t, srv: srv, base: srv.ObjectStoreURL(), hc: &http.Client{
+	return &env{t: t, srv: srv, base: srv.ObjectStoreURL(), hc: testHTTPClient()}, clk
+}
+
+// testHTTPClient is newEnv's client, for tests that start their own server.
+func testHTTPClient() *http.Client {
+	return &http.Client{
 		Timeout:       60 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		Transport:     &http.Transport{DisableCompression: true},
-	}}, clk
+		Transport:     &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 16},
+	}
 }
 
 // objects.py test_get_partial and public.py test_public_get_partial: the

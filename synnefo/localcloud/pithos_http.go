@@ -99,6 +99,12 @@ func (c *Cloud) servePithos(w http.ResponseWriter, r *http.Request) {
 		writeFault(w, r, badRequest("Object name too large."))
 		return
 	}
+	switch r.Method {
+	case http.MethodPut, http.MethodPost, "COPY", "MOVE":
+		// A write may store or rely on blocks: a block GC waits for
+		// writes begun before it (gc.go).
+		defer c.store.blocks.gc.enterWrite()()
+	}
 	var err error
 	switch level {
 	case "top":
