@@ -233,6 +233,10 @@ func TestFlushAllCancelled(t *testing.T) {
 	f.Release()
 	e.count.take()
 
+	// As the daemon's second Ctrl-C does (cmd/pithosfs stopOnSignal): StopCommits, then the flush's context
+	// ends. Without StopCommits the background retries that the stopped commits arm (RetryMin 20 ms) would
+	// commit the files on their own, as they should for a flush interrupted in any other way.
+	e.m.StopCommits()
 	stopped, cancel := context.WithCancel(ctx)
 	cancel()
 	var done []string
