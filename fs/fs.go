@@ -78,6 +78,11 @@ type Config struct {
 	// AllowOther lets other users use the mount (allow_other), with the
 	// kernel checking permissions (default_permissions).
 	AllowOther bool
+	// IOTimeout fails a commit whose requests make no progress for that
+	// long (EIO; the data stays in the journal and is committed when the
+	// server is back); 0 = no such bound. The clients' own requests are
+	// bounded by synnefo.Options.IOTimeout.
+	IOTimeout time.Duration
 }
 
 // startTime is the mtime of the control files.

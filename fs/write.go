@@ -46,7 +46,7 @@ func (s *fsys) manager(ctx context.Context, acct *account) (*writeback.Manager, 
 		return m, 0
 	}
 	m, err := writeback.New(writeback.Config{Client: acct.client, JournalDir: filepath.Join(s.cfg.JournalDir, acct.uuid), EagerUploads: 2,
-		Cache: s.cache, Logger: s.log.Named("writeback")})
+		Cache: s.cache, Logger: s.log.Named("writeback"), IOTimeout: s.cfg.IOTimeout})
 	if err != nil {
 		return nil, s.fail("journal", acct.uuid, err)
 	}

@@ -46,6 +46,12 @@ type Options struct {
 	Logger *zap.Logger
 	// UserAgent is sent as User-Agent; "" → DefaultUserAgent.
 	UserAgent string
+	// IOTimeout fails a request that makes no progress for that long (no
+	// body byte taken, no reply, a reply-body read that gets nothing): its
+	// error wraps ErrStalled and it is not retried. Progress, not the whole
+	// request, is bounded: a large transfer that keeps moving is fine.
+	// 0 → no such bound (the transport's own timeouts only).
+	IOTimeout time.Duration
 }
 
 // Client is one service endpoint (e.g. "http://127.0.0.1:8080/pithos/object-store/v1") with a token.
@@ -285,8 +291,15 @@ func (c *Client) Do(ctx context.Context, req *Request) (*http.Response, error) {
 		case req.Body != nil:
 			body = req.Body
 		}
-		hreq, err := http.NewRequestWithContext(ctx, method, fullURL, body)
+		actx, watch := c.watch(ctx)
+		if watch != nil && body != nil {
+			body = &watchedBody{r: body, w: watch}
+		}
+		hreq, err := http.NewRequestWithContext(actx, method, fullURL, body)
 		if err != nil {
+			if watch != nil {
+				watch.stop()
+			}
 			return nil, transportError(method, fullURL, err)
 		}
 		for k, vs := range req.Header {
@@ -309,6 +322,18 @@ func (c *Client) Do(ctx context.Context, req *Request) (*http.Response, error) {
 		}
 
 		resp, err := c.hc.Do(hreq)
+		if watch != nil {
+			if err != nil {
+				serr := watch.stalled(actx)
+				watch.stop()
+				if serr != nil && ctx.Err() == nil {
+					return nil, transportError(method, fullURL, serr)
+				}
+			} else {
+				watch.gotReply()
+				resp.Body = &watchedReply{rc: resp.Body, w: watch, ctx: actx}
+			}
+		}
 		if err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return nil, transportError(method, fullURL, ctxErr)

@@ -192,10 +192,11 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 		MaxIdleConns: 128, MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second, ResponseHeaderTimeout: 60 * time.Second,
 		TLSClientConfig: tlsConf}
 	hc := &http.Client{Transport: stats.Transport(met.Transport(tr))}
-	opts := synnefo.Options{HTTPClient: hc, Logger: log.Named("http")}
+	opts := synnefo.Options{HTTPClient: hc, Logger: log.Named("http"), IOTimeout: o.IOTimeout}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cfg := pfs.Config{AttrTTL: o.AttrTTL, ListTTL: o.ListTTL, Readahead: o.Readahead, NoPassthrough: !o.Passthrough, Logger: log, Stats: stats, AllowOther: o.AllowOther}
+	cfg := pfs.Config{AttrTTL: o.AttrTTL, ListTTL: o.ListTTL, Readahead: o.Readahead, NoPassthrough: !o.Passthrough, Logger: log, Stats: stats, AllowOther: o.AllowOther,
+		IOTimeout: o.IOTimeout}
 	if cloud, err = loginWithHints(ctx, cloud, opts, &cfg); err != nil {
 		return tlsSet.trustError(err)
 	}

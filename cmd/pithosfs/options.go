@@ -20,6 +20,8 @@ type mountOptions struct {
 	Local                             bool
 	LocalData                         string
 
+	IOTimeout time.Duration // a request (or a commit) without progress for this long fails
+
 	CACerts     string // extra CA bundle for the cloud's TLS certificates
 	Insecure    bool   // do not verify TLS certificates
 	insecureSet bool   // --insecure was given (true or false): it overrides ~/.kamakirc's ignore_ssl
@@ -92,6 +94,8 @@ func optionTable() []option {
 			Field: func(o *mountOptions) any { return &o.Local }},
 		{Name: "local-data", Group: groupCloud, Help: "data directory of the embedded local cloud", Default: defaultDataDir(), DocDefault: "$XDG_DATA_HOME/pithosfs/local",
 			Field: func(o *mountOptions) any { return &o.LocalData }},
+		{Name: "io-timeout", Group: groupCloud, Help: "a request that makes no progress (no bytes moving, no reply) for this long fails: a read gets EIO, and a commit in close()/fsync() gets EIO with its data kept in the journal and committed when the server is back; 0 disables it", Default: "60s",
+			Field: func(o *mountOptions) any { return &o.IOTimeout }},
 
 		{Name: "cache-dir", Group: groupCache, Help: "block cache, write journal and temporary files (kept across mounts)", Default: defaultCacheDir(), DocDefault: "$XDG_CACHE_HOME/pithosfs",
 			Field: func(o *mountOptions) any { return &o.CacheDir }},

@@ -66,7 +66,10 @@ func (f *File) commit(ctx context.Context, hook func(int64)) error {
 	var res *pithos.PutResult
 	rec, err := f.persist(snap, base, create)
 	if err == nil {
-		res, err = f.m.run(ctx, f.dir, rec, f.snapshotContent(snap, base), hook)
+		rctx, stop := f.m.stallBound(ctx)
+		res, err = f.m.run(rctx, f.dir, rec, f.snapshotContent(snap, base), hook)
+		err = stalledErr(rctx, ctx, rec.Container, rec.Name, err)
+		stop()
 	}
 
 	f.wmu.Lock()

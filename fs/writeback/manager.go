@@ -45,6 +45,12 @@ type Config struct {
 	// MaxFileSize is the largest file size a write or truncate may reach
 	// (0 = DefaultMaxFileSize); past it they fail with ErrFileTooLarge.
 	MaxFileSize int64
+	// IOTimeout fails a commit (and an early-upload round) whose requests
+	// make no progress for that long: the data stays in the journal and is
+	// retried in the background; the caller gets a CommitError (EIO)
+	// instead of waiting for the server without bound. 0 = no bound but
+	// CommitTimeout.
+	IOTimeout time.Duration
 	// CommitTimeout bounds one commit attempt (default 30 minutes); commits
 	// do not end when the caller's context is cancelled.
 	CommitTimeout time.Duration
@@ -379,6 +385,8 @@ func (f *File) waitRounds() {
 // uploads those and writes each in-memory block to a journal file; it marks
 // the blocks the server then holds as done.
 func (m *Manager) eagerRound(f *File, items []*sealedBlock) error {
+	ctx, stop := m.stallBound(m.ctx)
+	defer stop()
 	b := f.Base()
 	f.mu.Lock()
 	dir := f.dir
@@ -411,7 +419,7 @@ func (m *Manager) eagerRound(f *File, items []*sealedBlock) error {
 		bh = pithos.DefaultBlockHash
 	}
 	hm := &pithos.Hashmap{BlockSize: b.BlockSize, BlockHash: bh, Bytes: int64(len(hashes)) * b.BlockSize, Hashes: hashes}
-	res, missing, err := m.cfg.Client.PutHashmap(m.ctx, b.Container, ProbeName, hm, pithos.PutOptions{ContentType: "application/octet-stream"})
+	res, missing, err := m.cfg.Client.PutHashmap(ctx, b.Container, ProbeName, hm, pithos.PutOptions{ContentType: "application/octet-stream"})
 	if err != nil {
 		return err
 	}
@@ -422,7 +430,7 @@ func (m *Manager) eagerRound(f *File, items []*sealedBlock) error {
 	for _, h := range missing {
 		lacking[strings.ToLower(h)] = true
 	}
-	g, ctx := errgroup.WithContext(m.ctx)
+	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(eagerParallel)
 	for h, its := range byHash {
 		g.Go(func() error {

@@ -92,7 +92,10 @@ func (m *Manager) recoverOne(ctx context.Context, dir string, rec *record) Recov
 		return buf, nil
 	}
 	r := Recovered{ID: rec.ID, Container: rec.Container}
-	res, err := m.run(ctx, dir, rec, src, nil)
+	rctx, stop := m.stallBound(ctx)
+	res, err := m.run(rctx, dir, rec, src, nil)
+	err = stalledErr(rctx, ctx, rec.Container, rec.Name, err)
+	stop()
 	r.Name, r.ConflictOf = rec.Name, rec.ConflictOf
 	if err == nil {
 		r.ETag = res.ETag
