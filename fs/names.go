@@ -201,11 +201,16 @@ func validComponent(d string) bool {
 // newSegment returns the segment for a name given to create, mkdir, symlink
 // or as a rename's target: ENAMETOOLONG past NAME_MAX or for a shortened
 // name (it stands for a name too long to create, which only an existing
-// object has), EINVAL for a name that stands for no segment.
+// object has), EINVAL for a name that stands for no segment, and for "⧸":
+// an empty segment exists only through the names below it (its own object
+// would be named like its parent's "PATH/" marker, or be no name at all).
 func newSegment(d string) (string, syscall.Errno) {
 	s, kind := decodeName(d)
 	switch kind {
 	case nameExact:
+		if s == "" {
+			return "", syscall.EINVAL
+		}
 		return s, 0
 	case nameTooLong, nameHashed:
 		return "", syscall.ENAMETOOLONG

@@ -106,7 +106,8 @@ func TestDecodeName(t *testing.T) {
 		shown string
 		errno syscall.Errno
 	}{
-		{"new.txt", 0}, {"⧸..", 0}, {"⧸abc", syscall.EINVAL}, {strings.Repeat("n", 300), syscall.ENAMETOOLONG},
+		{"new.txt", 0}, {"⧸..", 0}, {"⧸⧸", 0}, {"⧸", syscall.EINVAL}, {"⧸abc", syscall.EINVAL},
+		{strings.Repeat("n", 300), syscall.ENAMETOOLONG},
 		{"⧸" + strings.Repeat("a", 235) + "~0123456789abcdef", syscall.ENAMETOOLONG},
 	} {
 		if _, errno := newSegment(tt.shown); errno != tt.errno {

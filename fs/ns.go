@@ -128,13 +128,31 @@ func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
 	e, ok := findEntry(l, name)
 	switch {
 	case !ok:
+		if ch := d.GetChild(name); ch != nil {
+			if _, isDir := ch.Operations().(*dirNode); isDir {
+				// A directory without a marker, only implied by the names
+				// below it, is gone with the last of them (rm -r, mv across
+				// devices): it is as removed as rmdir would leave it.
+				return 0
+			}
+		}
 		return syscall.ENOENT
 	case !e.IsDir:
 		return syscall.ENOTDIR
 	}
 	path := k.under + e.Name
 	full := k.String() + "/" + e.Name
-	empty, err := isEmptyDir(ctx, acct, k.container, path)
+	var empty bool
+	var err error
+	if path == "" {
+		// The names with a leading "/": Pithos lists the whole container
+		// for prefix "/" (it strips the "/"), ListDir keeps only them.
+		var es []pithos.DirEntry
+		es, err = acct.client.ListDir(ctx, k.container, "/")
+		empty = len(es) == 0
+	} else {
+		empty, err = isEmptyDir(ctx, acct, k.container, path)
+	}
 	if err != nil {
 		return d.sys.fail("rmdir", full, err)
 	}
@@ -243,6 +261,11 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent fs.InodeEmb
 	srcPath, dstPath := k.under+objectName(src, srcBase), k2.under+objectName(src, dstBase)
 	if k.container == k2.container && srcPath == dstPath {
 		return 0
+	}
+	if srcPath == "" {
+		// The names with a leading "/" (shown as ⧸ at the container's root)
+		// cannot be moved in one request; mv copies them instead.
+		return syscall.EXDEV
 	}
 	full := k.String() + "/" + srcBase + " -> " + k2.String() + "/" + dstBase
 	dst, exists := l2.find(dstBase)

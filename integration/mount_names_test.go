@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // objectStore is raw HTTP access to one container, behind the mount's back.
@@ -128,14 +129,22 @@ func checkOddNames(t *testing.T, root string, st objectStore) {
 	lsIs("odd", "⧸.", "⧸⧸dot")
 	sh(t, "ls -laR "+shq(root)+" > /dev/null")
 
+	// The names with a leading "/" move as a directory too: not in one
+	// request (EXDEV), so mv copies them and removes the originals.
+	sh(t, "mv "+shq(filepath.Join(root, "⧸"))+" "+shq(filepath.Join(root, "fromroot")))
+	serverHas("fromroot/lead2", "data of /lead more")
+	serverLacks("/lead2")
+	lsIs("", "dots", "fromroot", "long", "odd", "w4", "⧸.") // deep went with its last object
+
 	// New names: over 255 bytes is ENAMETOOLONG, as is a shortened name
 	// (it stands for a longer one); an escape that stands for nothing is
 	// EINVAL. statfs says 255.
 	for cmd, want := range map[string]string{
 		"touch " + shq(filepath.Join(root, strings.Repeat("N", 300))): "File name too long",
-		"touch " + shq(filepath.Join(root, "long", long)):              "File name too long",
-		"touch " + shq(filepath.Join(root, "⧸abc")):                    "Invalid argument",
-		"mkdir " + shq(filepath.Join(root, "⧸%41")):                    "Invalid argument",
+		"touch " + shq(filepath.Join(root, "long", long)):             "File name too long",
+		"touch " + shq(filepath.Join(root, "⧸abc")):                   "Invalid argument",
+		"mkdir " + shq(filepath.Join(root, "⧸%41")):                   "Invalid argument",
+		"mkdir " + shq(filepath.Join(root, "odd", "⧸")):               "Invalid argument",
 	} {
 		if out, err := shErr(cmd); err == nil || !strings.Contains(out, want) {
 			t.Errorf("%s: %v %q, want %s", cmd, err, out, want)
@@ -169,6 +178,25 @@ func TestMountOddNames(t *testing.T) {
 	}
 	m := startMount(t, mountArgs{URL: srv.identityURL(), Token: alice.Token, Remote: "/odd"})
 	checkOddNames(t, m.Dir, st)
+
+	// An rclone symlink dup.rclonelink beside an object dup would show
+	// under the same name: it is skipped, and logged once however often
+	// the directory is listed.
+	st.put("dups/dup", []byte("object"))
+	st.put("dups/dup.rclonelink", []byte("target"))
+	waitFor(t, 10*time.Second, "dups/ in the mount (after the attribute TTL)", func() bool {
+		_, err := os.Stat(filepath.Join(m.Dir, "dups"))
+		return err == nil
+	})
+	for range 3 {
+		if got := strings.Fields(sh(t, "ls "+shq(filepath.Join(m.Dir, "dups")))); strings.Join(got, " ") != "dup" {
+			t.Errorf("ls dups = %q", got)
+		}
+		sh(t, "ls -la "+shq(filepath.Join(m.Dir, "dups"))+" > /dev/null")
+	}
+	if n := strings.Count(m.stderrText(), "listing entry not shown"); n != 1 || !strings.Contains(m.stderrText(), "odd/dups/dup.rclonelink") {
+		t.Errorf("the skipped entry was logged %d times:\n%s", n, m.stderrText())
+	}
 
 	for _, c := range []string{".", ".."} {
 		resp, body := doHTTP(t, srv.http, http.MethodPut, srv.objectURL(alice, c), alice.Token, nil, nil)
