@@ -190,7 +190,7 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 	}
 	tr := &http.Transport{Proxy: http.ProxyFromEnvironment, DialContext: (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
 		MaxIdleConns: 128, MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second, ResponseHeaderTimeout: 60 * time.Second,
-		TLSClientConfig: tlsConf}
+		TLSClientConfig: tlsConf, TLSHandshakeTimeout: 10 * time.Second}
 	hc := &http.Client{Transport: stats.Transport(met.Transport(tr))}
 	opts := synnefo.Options{HTTPClient: hc, Logger: log.Named("http"), IOTimeout: o.IOTimeout}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
