@@ -289,6 +289,14 @@ func TestMountTLS(t *testing.T) {
 		readWriteTLS(t, s, m.Dir, "env.txt")
 	})
 
+	t.Run("SSL_CERT_DIR", func(t *testing.T) {
+		dir := t.TempDir()
+		sh(t, "cp "+shq(s.CA)+" "+shq(filepath.Join(dir, "pithosfs-test-ca.pem")))
+		t.Setenv("SSL_CERT_DIR", dir)
+		m := startMount(t, mountArgs{URL: s.identityURL(), Token: alice.Token, Remote: "/tls"})
+		readWriteTLS(t, s, m.Dir, "envdir.txt")
+	})
+
 	t.Run("restart reuses the CA", func(t *testing.T) {
 		ca, err := os.ReadFile(s.CA)
 		if err != nil {
