@@ -120,7 +120,18 @@ func checkOddNames(t *testing.T, root string, st objectStore) {
 	lsIs("dots", "up", "⧸.")
 	lsIs("odd", "⧸.", "⧸..", "⧸⧸dot")
 
-	// Deletes.
+	// Deletes, also of a file under its shortened 300-byte name.
+	st.put("long/"+strings.Repeat("M", 300), []byte("doomed"))
+	waitFor(t, 10*time.Second, "a second 300-byte name in long/", func() bool {
+		return len(strings.Fields(sh(t, "ls "+shq(filepath.Join(root, "long"))))) == 2
+	})
+	doomed := strings.TrimSpace(sh(t, "cd "+shq(filepath.Join(root, "long"))+" && ls | grep '^⧸M'"))
+	if !shortened('M').MatchString(doomed) || sh(t, "cat "+shq(filepath.Join(root, "long", doomed))) != "doomed" {
+		t.Fatalf("second 300-byte name shown as %q", doomed)
+	}
+	sh(t, "rm "+shq(filepath.Join(root, "long", doomed)))
+	serverLacks("long/" + strings.Repeat("M", 300))
+	lsIs("long", "short")
 	sh(t, "rm "+shq(filepath.Join(root, "odd", "⧸.."))+" "+shq(filepath.Join(root, "deep", deep, "z"))+" "+
 		shq(filepath.Join(root, "⧸⧸real"))+" "+shq(filepath.Join(root, "w4", "⧸", "leading")))
 	for _, obj := range []string{"odd/..", oddObjects[7], "⧸real", "w4//leading"} {
