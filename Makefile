@@ -7,7 +7,7 @@ DATA     ?= $(CURDIR)/.local/cloud
 CACHE    ?= $(CURDIR)/.local/cache
 ARGS     ?=
 
-.PHONY: build test check unit integration bench bench-server bench-mount bench-compare lint run clean install
+.PHONY: build test check unit integration bench bench-server bench-mount bench-meta bench-compare lint run clean install
 
 build:
 	@echo "go build -o $(BIN) ./cmd/pithosfs   (the first build fetches and compiles the dependencies: a minute or two)"
@@ -27,7 +27,7 @@ unit:
 integration: build
 	$(GO) test -race -count=1 -timeout 40m -v ./integration/...
 
-bench: bench-server bench-mount
+bench: bench-server bench-mount bench-meta
 
 # bench-server: GET of a 1 GiB object from `pithosfs serve` vs a plain net/http file server, side by side.
 bench-server:
@@ -41,7 +41,14 @@ bench-server:
 # PITHOSFS_BENCH_ROUNDS (default 2) rounds; PITHOSFS_BENCH_BASELINE=/path/to/older/pithosfs mounts that
 # build too, alternating, so before/after figures come from one run on the same server.
 bench-mount: build
-	PITHOSFS_BIN=$(CURDIR)/$(BIN) $(GO) test -run '^$$' -bench BenchmarkMount -benchtime 1x -timeout 30m ./integration/
+	PITHOSFS_BIN=$(CURDIR)/$(BIN) $(GO) test -run '^$$' -bench '^BenchmarkMount(Write)?$$' -benchtime 1x -timeout 30m ./integration/
+
+# bench-meta: through a real mount of a local server, each next to its raw figure: ls -l of 10 000 objects
+# vs one listing request; ls -l while 16 writers create files in the directory; cp -r of 2 000 x 4 KiB
+# files vs raw PUTs (one at a time, 16 at a time), requests per file, daemon CPU and peak RSS; ls -l of
+# 50 000 objects: peak RSS and RSS once the listing is dropped. PITHOSFS_BENCH_LS/SMALL/HUGE change counts.
+bench-meta: build
+	PITHOSFS_BIN=$(CURDIR)/$(BIN) $(GO) test -run '^$$' -bench '^BenchmarkMountMeta$$' -benchtime 1x -timeout 30m ./integration/
 
 # bench-compare: pithosfs vs rclone mount (Debian's, installed when missing) on a real Swift and on pithosfs serve,
 # against raw HTTP; sizes: make bench-compare BENCH_ARGS="--size-mib 256 --ls-count 2000".

@@ -75,6 +75,10 @@ type Config struct {
 	Control *control.Config
 	// Logger receives errors (each logged once, with path and status).
 	Logger *zap.Logger
+	// AsyncCloseMax, when positive, makes close() of a new file of at most
+	// that many bytes return before the file is on the server: its commit
+	// runs in the background (fs/asyncclose.go). 0: close() waits.
+	AsyncCloseMax int64
 	// AllowOther lets other users use the mount (allow_other), with the
 	// kernel checking permissions (default_permissions).
 	AllowOther bool
@@ -95,6 +99,8 @@ type fsys struct {
 	cache *cache.Cache
 	stats *Stats
 	lists *listCache
+	mem   *memRelease
+	async *asyncCloser // nil unless Config.AsyncCloseMax > 0
 	self  *account
 
 	mu       sync.Mutex
@@ -140,12 +146,16 @@ func newFsys(cfg Config) (*fsys, error) {
 		cfg.Stats = NewStats(cfg.Client.Endpoint())
 	}
 	s := &fsys{cfg: cfg, log: cfg.Logger, cache: cfg.Cache, stats: cfg.Stats,
-		lists: newListCache(cfg.ListTTL, cfg.MaxDirs, cfg.Cache.Budget()), accounts: map[string]*account{},
+		mem: &memRelease{}, accounts: map[string]*account{},
 		managers: map[string]*writeback.Manager{}}
 	// At most 8192 shortened names (each under 1.3 KiB with its segment):
 	// the least recently used is looked up again through its listing.
 	s.long, _ = lru.New[string, string](8192)
 	s.skipped, _ = lru.New[string, struct{}](1024)
+	s.lists = newListCache(cfg.ListTTL, cfg.MaxDirs, cfg.Cache.Budget(), s.mem)
+	if cfg.AsyncCloseMax > 0 {
+		s.async = newAsyncCloser()
+	}
 	name := cfg.UserName
 	if name == "" {
 		name = cfg.Client.Account

@@ -2,7 +2,6 @@ package fs
 
 import (
 	"context"
-	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -190,11 +189,11 @@ type listCache struct {
 	lru     *lru.Cache[dirKey, *listing]
 	fetches map[dirKey]*fetch
 	sweep   *time.Timer // drops expired listings; nil when none is scheduled
-	freed   int64       // entries dropped since the last return of memory to the OS
+	mem     *memRelease // told of dropped entries; nil: nobody is
 }
 
-func newListCache(ttl time.Duration, maxDirs int, budget *cache.Budget) *listCache {
-	c := &listCache{ttl: ttl, budget: budget, fetches: map[dirKey]*fetch{}}
+func newListCache(ttl time.Duration, maxDirs int, budget *cache.Budget, mem *memRelease) *listCache {
+	c := &listCache{ttl: ttl, budget: budget, mem: mem, fetches: map[dirKey]*fetch{}}
 	c.lru, _ = lru.NewWithEvict[dirKey, *listing](maxDirs, func(_ dirKey, l *listing) { c.dropped(l.base) })
 	return c
 }
@@ -205,7 +204,9 @@ func (c *listCache) dropped(b *listBase) {
 		c.budget.Release(b.charged)
 	}
 	b.charged = 0
-	c.freed += int64(len(b.entries))
+	if c.mem != nil {
+		c.mem.dropped(int64(len(b.entries)))
+	}
 }
 
 // get returns the listing of k, from the cache when younger than maxAge
@@ -309,10 +310,10 @@ func (c *listCache) scheduleSweep() {
 	c.sweep = time.AfterFunc(c.ttl+time.Second, c.sweepExpired)
 }
 
-// sweepExpired drops the listings older than the TTL and, after large ones,
-// returns the freed memory to the OS.
+// sweepExpired drops the listings older than the TTL.
 func (c *listCache) sweepExpired() {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.sweep = nil
 	for _, k := range c.lru.Keys() {
 		if l, ok := c.lru.Peek(k); ok && time.Since(l.at) >= c.ttl {
@@ -321,14 +322,6 @@ func (c *listCache) sweepExpired() {
 	}
 	if c.lru.Len() > 0 {
 		c.scheduleSweep()
-	}
-	freed := c.freed
-	if freed >= 20_000 {
-		c.freed = 0
-	}
-	c.mu.Unlock()
-	if freed >= 20_000 {
-		debug.FreeOSMemory()
 	}
 }
 

@@ -106,7 +106,7 @@ func getAsync(t *testing.T, lc *listCache, e *slowListEnv) <-chan *listing {
 func TestListCacheFetchAfterChange(t *testing.T) {
 	e := newSlowListEnv(t)
 	e.putObject(t, "old")
-	lc := newListCache(5*time.Second, 16, nil)
+	lc := newListCache(5*time.Second, 16, nil, nil)
 	early := getAsync(t, lc, e)
 	<-e.arrived
 	lc.put(e.k, "b", e.putObject(t, "b"), false)
@@ -146,7 +146,7 @@ func TestListCacheFetchAfterChange(t *testing.T) {
 // know), a lookup does not wait for a fetch begun before it, and that fetch's result is not cached.
 func TestListCacheInvalidateDuringFetch(t *testing.T) {
 	e := newSlowListEnv(t)
-	lc := newListCache(5*time.Second, 16, nil)
+	lc := newListCache(5*time.Second, 16, nil, nil)
 	early := getAsync(t, lc, e)
 	<-e.arrived
 	e.putObject(t, "m")
@@ -233,7 +233,7 @@ func TestListingOverlay(t *testing.T) {
 func TestListCacheWritersKeepListing(t *testing.T) {
 	e := newSlowListEnv(t)
 	e.open()
-	lc := newListCache(time.Minute, 16, nil)
+	lc := newListCache(time.Minute, 16, nil, nil)
 	if _, err := lc.get(context.Background(), e.client, e.k, time.Minute); err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +283,7 @@ func TestListCacheBudget(t *testing.T) {
 		e.putObject(t, fmt.Sprintf("o%02d", i))
 	}
 	b := cache.NewBudget(1 << 20)
-	lc := newListCache(50*time.Millisecond, 16, b)
+	lc := newListCache(50*time.Millisecond, 16, b, nil)
 	l, err := lc.get(context.Background(), e.client, e.k, time.Minute)
 	if err != nil || len(l.all()) != 50 {
 		t.Fatalf("listing: %v, %v", l, err)
@@ -313,7 +313,7 @@ func TestListCacheBudget(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	small := newListCache(time.Minute, 16, cache.NewBudget(100))
+	small := newListCache(time.Minute, 16, cache.NewBudget(100), nil)
 	if l, err := small.get(context.Background(), e.client, e.k, time.Minute); err != nil || len(l.all()) != 50 {
 		t.Fatalf("a listing larger than the budget: %v, %v", l, err)
 	}

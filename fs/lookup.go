@@ -58,24 +58,34 @@ func (d *dirNode) lookupEntry(ctx context.Context, name string) (*account, dirKe
 }
 
 // probeName asks the server whether segment name exists in directory k:
-// as an object (HEAD), else as a directory with something below it.
+// as an object (HEAD), else as a directory with something below it (a
+// one-entry listing of NAME/). Both requests go at once: the caller may
+// hold the directory's lock in the kernel.
 func probeName(ctx context.Context, acct *account, k dirKey, name string) (pithos.DirEntry, bool, error) {
 	path := k.under + name
+	type dirResult struct {
+		found bool
+		err   error
+	}
+	dirc := make(chan dirResult, 1)
+	go func() {
+		for page, err := range acct.client.ObjectPages(ctx, k.container, pithos.ListOptions{Prefix: path + "/", Delimiter: "/", Limit: 1}) {
+			dirc <- dirResult{found: err == nil && (len(page.Objects) > 0 || len(page.Subdirs) > 0), err: err}
+			return
+		}
+		dirc <- dirResult{}
+	}()
 	info, err := acct.client.ObjectInfo(ctx, k.container, path, pithos.GetOptions{})
+	dir := <-dirc
 	switch {
 	case err == nil:
-		return pithos.DirEntry{Name: name, IsDir: info.IsDir(), Object: info}, true, nil
+		return pithos.DirEntry{Name: name, IsDir: info.IsDir() || dir.found, Object: info}, true, nil
 	case synnefo.StatusOf(err) != http.StatusNotFound:
 		return pithos.DirEntry{}, false, err
-	}
-	for page, err := range acct.client.ObjectPages(ctx, k.container, pithos.ListOptions{Prefix: path + "/", Delimiter: "/", Limit: 1}) {
-		if err != nil {
-			return pithos.DirEntry{}, false, err
-		}
-		if len(page.Objects) > 0 || len(page.Subdirs) > 0 {
-			return pithos.DirEntry{Name: name, IsDir: true}, true, nil
-		}
-		break
+	case dir.err != nil:
+		return pithos.DirEntry{}, false, dir.err
+	case dir.found:
+		return pithos.DirEntry{Name: name, IsDir: true}, true, nil
 	}
 	return pithos.DirEntry{}, false, nil
 }

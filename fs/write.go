@@ -46,7 +46,9 @@ func (s *fsys) manager(ctx context.Context, acct *account) (*writeback.Manager, 
 		return m, 0
 	}
 	m, err := writeback.New(writeback.Config{Client: acct.client, JournalDir: filepath.Join(s.cfg.JournalDir, acct.uuid), EagerUploads: 2,
-		Cache: s.cache, Logger: s.log.Named("writeback"), IOTimeout: s.cfg.IOTimeout})
+		Cache: s.cache, Logger: s.log.Named("writeback"), IOTimeout: s.cfg.IOTimeout, OnCommit: func(container, name string, b writeback.Base) {
+			s.listCommitted(acct, container, name, b)
+		}})
 	if err != nil {
 		return nil, s.fail("journal", acct.uuid, err)
 	}
@@ -209,6 +211,9 @@ func (h *writeHandle) Write(ctx context.Context, data []byte, off int64) (uint32
 // Flush commits (close-to-open: when close() returns 0 the data is on the
 // server). Idempotent: a second Flush with nothing new commits nothing.
 func (h *writeHandle) Flush(ctx context.Context) syscall.Errno {
+	if h.f.sys.closeAsync(h) {
+		return 0
+	}
 	return h.commit(ctx)
 }
 
@@ -278,11 +283,16 @@ func (f *fileNode) committed(acct *account, wf *writeback.File) {
 		f.version = b.Version
 	}
 	f.mu.Unlock()
-	// The new version goes into the cached listing: the next lookup in the
-	// directory (cp, tar and rsync create many files in a row) needs no new
-	// listing. Its uuid comes with the next real listing.
-	f.sys.lists.put(dirKeyOf(acct, b.Container, b.Name), lastSegment(b.Name), pithos.ObjectInfo{
-		Name: b.Name, Bytes: wf.Size(), ContentType: b.ContentType, ETag: b.ETag, Hash: b.ETag,
+	f.sys.listCommitted(acct, b.Container, b.Name, b)
+}
+
+// listCommitted puts a version this mount committed into the cached
+// listing: the next lookup in the directory (cp, tar and rsync create many
+// files in a row) needs no new listing. Its uuid comes with the next real
+// listing.
+func (s *fsys) listCommitted(acct *account, container, name string, b writeback.Base) {
+	s.lists.put(dirKeyOf(acct, container, name), lastSegment(name), pithos.ObjectInfo{
+		Name: name, Bytes: b.Size, ContentType: b.ContentType, ETag: b.ETag, Hash: b.ETag,
 		Version: b.Version, LastModified: time.Now(), Meta: b.Meta}, true)
 }
 

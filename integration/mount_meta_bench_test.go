@@ -28,10 +28,11 @@ func envInt(name string, def int) int {
 // BenchmarkMountMeta prints, against one local server, each figure next to its raw counterpart measured
 // in the same run (`make bench-meta`):
 //
-//	(a) ls -l of 10 000 objects vs one raw listing request of them;
+//	(a) ls -l of 10 000 objects vs one raw listing request of them (3 rounds);
 //	(b) ls -l of that directory while 16 writers create files in it through the mount (each try timed);
-//	(c) cp -r of 2 000 × 4 KiB files (done when cp returns: close() commits) vs raw PUTs of the same files,
-//	    one after the other on one connection and 16 at a time; requests per file, daemon CPU and peak RSS;
+//	(c) cp -r of 2 000 × 4 KiB files until all are on the server (by default close() commits; then with
+//	    --async-close-max 1MiB) vs raw PUTs of the same files, one after the other on one connection and
+//	    16 at a time; requests per file, daemon CPU and peak RSS;
 //	(d) ls -l of 50 000 objects with default options: the daemon's peak RSS, and its RSS once the listing
 //	    has expired and the kernel has dropped its dentries, against its RSS before the ls.
 //
@@ -76,17 +77,25 @@ func benchLs(b *testing.B, srv *serveProc, n int) {
 	dir := filepath.Join(m.Dir, alice.Name, "meta", "ls")
 	sh(b, "stat "+shq(dir)+" > /dev/null")
 	pid := m.cmd.Process.Pid
-	raw := rawList(b, srv, n)
-	s0, cpu0 := m.stats(b), procCPU(b, pid)
-	ls := timeIt(b, func() { sh(b, "ls -l "+shq(dir)+" > /dev/null") })
-	s1, cpu1 := m.stats(b), procCPU(b, pid)
-	raw2 := rawList(b, srv, n)
-	rawBest := min(raw, raw2)
-	fmt.Printf("(a) ls -l of %d objects: %v   one raw listing request: %v (best of 2, one before, one after)   ratio %.2f (goal ≤ 2)\n",
-		n, ls.Round(time.Millisecond), rawBest.Round(time.Millisecond), ls.Seconds()/rawBest.Seconds())
-	fmt.Printf("    %d listing requests, %d HEADs, %d GETXATTRs, daemon CPU %.2f s\n", s1.RequestsByKind["list_objects"]-s0.RequestsByKind["list_objects"],
-		s1.Requests["HEAD"]-s0.Requests["HEAD"], s1.Getxattrs-s0.Getxattrs, (cpu1 - cpu0).Seconds())
-	b.ReportMetric(ls.Seconds()/rawBest.Seconds(), "ls/raw")
+	// Three rounds, each an ls -l right after a raw listing, past the listing TTL (so each ls lists
+	// again): the machine is shared, so each ratio compares neighbours.
+	var ratios []float64
+	for r := range 3 {
+		if r > 0 {
+			time.Sleep(6 * time.Second)
+		}
+		raw := rawList(b, srv, n)
+		s0, cpu0 := m.stats(b), procCPU(b, pid)
+		ls := timeIt(b, func() { sh(b, "ls -l "+shq(dir)+" > /dev/null") })
+		s1, cpu1 := m.stats(b), procCPU(b, pid)
+		ratios = append(ratios, ls.Seconds()/raw.Seconds())
+		fmt.Printf("(a) ls -l of %d objects: %v   one raw listing request just before: %v   ratio %.2f (goal ≤ 2)\n",
+			n, ls.Round(time.Millisecond), raw.Round(time.Millisecond), ls.Seconds()/raw.Seconds())
+		fmt.Printf("    %d listing requests, %d HEADs, %d GETXATTRs, daemon CPU %.2f s\n", s1.RequestsByKind["list_objects"]-s0.RequestsByKind["list_objects"],
+			s1.Requests["HEAD"]-s0.Requests["HEAD"], s1.Getxattrs-s0.Getxattrs, (cpu1 - cpu0).Seconds())
+	}
+	slices.Sort(ratios)
+	b.ReportMetric(ratios[1], "ls/raw-median")
 
 	// (b) The same directory while 16 writers create 4 KiB files in it.
 	var stop atomic.Bool
@@ -174,18 +183,36 @@ func rawPuts(b *testing.B, srv *serveProc, src, prefix string, conc int) time.Du
 func benchCpSmall(b *testing.B, srv *serveProc, src string, n, round int) {
 	seq := rawPuts(b, srv, src, fmt.Sprintf("raw-seq-%d", round), 1)
 	par := rawPuts(b, srv, src, fmt.Sprintf("raw-par-%d", round), 16)
-	m := startMount(b, mountArgs{URL: srv.identityURL(), Token: alice.Token})
+	cpSmall(b, srv, src, n, fmt.Sprintf("cp-%d", round), nil, seq, par)
+	cpSmall(b, srv, src, n, fmt.Sprintf("cp-async-%d", round), []string{"--async-close-max", "1MiB"}, seq, par)
+}
+
+// cpSmall times cp -r of src into meta/<dst> through a mount with extra options, until every file is on
+// the server, next to the raw PUT figures seq and par.
+func cpSmall(b *testing.B, srv *serveProc, src string, n int, dst string, extra []string, seq, par time.Duration) {
+	m := startMount(b, mountArgs{URL: srv.identityURL(), Token: alice.Token, Extra: extra})
 	defer m.unmount(b)
 	pid := m.cmd.Process.Pid
-	dst := filepath.Join(m.Dir, alice.Name, "meta", fmt.Sprintf("cp-%d", round))
+	round := dst
+	dst = filepath.Join(m.Dir, alice.Name, "meta", dst)
 	sh(b, "stat "+shq(filepath.Dir(dst))+" > /dev/null")
 	s0, cpu0 := m.stats(b), procCPU(b, pid)
-	cp := timeIt(b, func() { sh(b, "cp -r "+shq(src)+" "+shq(dst)) })
-	s1, cpu1 := m.stats(b), procCPU(b, pid)
-	resp, body := doHTTP(b, srv.http, http.MethodGet, srv.objectURL(alice, "meta")+fmt.Sprintf("?format=json&limit=10000&prefix=cp-%d/", round), alice.Token, nil, nil)
-	if got := bytes.Count(body, []byte(`"name"`)); resp.StatusCode != http.StatusOK || got != n {
-		b.Fatalf("after cp -r the server has %d of %d files (%s)", got, n, resp.Status)
+	onServer := func() int {
+		resp, body := doHTTP(b, srv.http, http.MethodGet, srv.objectURL(alice, "meta")+"?format=json&limit=10000&prefix="+round+"/", alice.Token, nil, nil)
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("listing: %s", resp.Status)
+		}
+		return bytes.Count(body, []byte(`"name"`))
 	}
+	cp := timeIt(b, func() {
+		sh(b, "cp -r "+shq(src)+" "+shq(dst))
+		for deadline := time.Now().Add(10 * time.Minute); onServer() < n; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				b.Fatalf("after cp -r the server has %d of %d files", onServer(), n)
+			}
+		}
+	})
+	s1, cpu1 := m.stats(b), procCPU(b, pid)
 	var reqs int64
 	for _, v := range s1.Requests {
 		reqs += v
@@ -194,12 +221,16 @@ func benchCpSmall(b *testing.B, srv *serveProc, src string, n, round int) {
 		reqs -= v
 	}
 	perFile := func(d time.Duration) string { return (d / time.Duration(n)).Round(10 * time.Microsecond).String() }
-	fmt.Printf("(c) cp -r of %d × 4 KiB files (on the server when cp returns): %v (%s a file)   raw PUTs one at a time: %v (%s a file), 16 at a time: %v   ratio to one at a time %.2f\n",
-		n, cp.Round(time.Millisecond), perFile(cp), seq.Round(time.Millisecond), perFile(seq), par.Round(time.Millisecond), cp.Seconds()/seq.Seconds())
+	fmt.Printf("(c) cp -r of %d × 4 KiB files until all are on the server, options %q: %v (%s a file)   raw PUTs one at a time: %v (%s a file), 16 at a time: %v   ratio to one at a time %.2f\n",
+		n, strings.Join(extra, " "), cp.Round(time.Millisecond), perFile(cp), seq.Round(time.Millisecond), perFile(seq), par.Round(time.Millisecond), cp.Seconds()/seq.Seconds())
 	fmt.Printf("    %.2f requests a file (%d PUTs, %d listings, %d HEADs), daemon CPU %.2f s (%.2f ms a file), peak RSS %d MiB\n",
 		float64(reqs)/float64(n), s1.Requests["PUT"]-s0.Requests["PUT"], s1.RequestsByKind["list_objects"]-s0.RequestsByKind["list_objects"],
 		s1.Requests["HEAD"]-s0.Requests["HEAD"], (cpu1 - cpu0).Seconds(), (cpu1-cpu0).Seconds()*1000/float64(n), peakRSS(b, pid)>>20)
-	b.ReportMetric(cp.Seconds()/seq.Seconds(), "cp/raw-seq")
+	if len(extra) == 0 {
+		b.ReportMetric(cp.Seconds()/seq.Seconds(), "cp/raw-seq")
+	} else {
+		b.ReportMetric(cp.Seconds()/seq.Seconds(), "cp-async/raw-seq")
+	}
 }
 
 // vmRSS is a process's resident set size now.

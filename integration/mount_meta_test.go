@@ -98,3 +98,62 @@ func waitUntil(t *testing.T, within time.Duration, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestMountAsyncClose: with --async-close-max, close() of a small new file returns before its upload, which
+// runs in the background: cp -r of many small files ends with every file on the server (one PUT each),
+// they read back through the mount at once, an unlink right after close() leaves nothing on the server, a
+// rename right after close() moves the file, and a file above the limit is on the server when close()
+// returns.
+func TestMountAsyncClose(t *testing.T) {
+	srv := startServe(t)
+	srv.put(t, alice, "ac", nil, nil)
+	src := filepath.Join(t.TempDir(), "src")
+	if err := os.Mkdir(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const n = 60
+	for i := range n {
+		if err := os.WriteFile(filepath.Join(src, fmt.Sprintf("f%02d", i)), []byte(strings.Repeat(fmt.Sprint(i), 1000)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := startMount(t, mountArgs{URL: srv.identityURL(), Token: alice.Token, Extra: []string{"--async-close-max", "64KiB"}})
+	c := filepath.Join(m.Dir, alice.Name, "ac")
+	before := m.stats(t)
+	sh(t, "cp -r "+shq(src)+" "+shq(filepath.Join(c, "dst")))
+	if out := sh(t, "diff -r "+shq(src)+" "+shq(filepath.Join(c, "dst"))+" && echo same"); out != "same\n" {
+		t.Fatalf("read back through the mount: %s", out)
+	}
+	sh(t, "echo gone > "+shq(filepath.Join(c, "gone"))+" && rm "+shq(filepath.Join(c, "gone")))
+	sh(t, "echo moved > "+shq(filepath.Join(c, "g"))+" && mv "+shq(filepath.Join(c, "g"))+" "+shq(filepath.Join(c, "h")))
+	big := strings.Repeat("b", 100<<10)
+	if err := os.WriteFile(filepath.Join(c, "big"), []byte(big), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(srv.get(t, alice, "ac/big")); got != big {
+		t.Errorf("a file above --async-close-max is not on the server when close() returns (%d bytes)", len(got))
+	}
+	uploads := filepath.Join(m.Dir, ".pithosfs", "uploads.json")
+	waitUntil(t, 30*time.Second, func() bool {
+		b, err := os.ReadFile(uploads)
+		return err == nil && !strings.Contains(string(b), `"name"`)
+	})
+	for i := range n {
+		name := fmt.Sprintf("f%02d", i)
+		if got := string(srv.get(t, alice, "ac/dst/"+name)); got != strings.Repeat(fmt.Sprint(i), 1000) {
+			t.Fatalf("%s on the server: %d bytes", name, len(got))
+		}
+	}
+	if got := string(srv.get(t, alice, "ac/h")); got != "moved\n" {
+		t.Errorf("renamed file on the server: %q", got)
+	}
+	resp, _ := doHTTP(t, srv.http, "HEAD", srv.objectURL(alice, "ac/gone"), alice.Token, nil, nil)
+	resp2, _ := doHTTP(t, srv.http, "HEAD", srv.objectURL(alice, "ac/g"), alice.Token, nil, nil)
+	if resp.StatusCode != 404 || resp2.StatusCode != 404 {
+		t.Errorf("after unlink / rename right after close: HEAD gone %d, HEAD g %d; want 404", resp.StatusCode, resp2.StatusCode)
+	}
+	after := m.stats(t)
+	if puts := after.Requests["PUT"] - before.Requests["PUT"]; puts > n+8 {
+		t.Errorf("%d PUTs for %d small files and 3 more", puts, n)
+	}
+}

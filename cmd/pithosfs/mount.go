@@ -128,6 +128,10 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 	if err != nil {
 		return fmt.Errorf("--cache-size: %w", err)
 	}
+	asyncMax, err := parseSize(o.AsyncCloseMax)
+	if err != nil {
+		return fmt.Errorf("--async-close-max: %w", err)
+	}
 	if o.MetricsAddr != "" {
 		if err := metrics.CheckAddr(o.MetricsAddr, o.MetricsAllowRemote); err != nil {
 			return err
@@ -197,6 +201,7 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 	defer cancel()
 	cfg := pfs.Config{AttrTTL: o.AttrTTL, ListTTL: o.ListTTL, Readahead: o.Readahead, NoPassthrough: !o.Passthrough, Logger: log, Stats: stats, AllowOther: o.AllowOther,
 		IOTimeout: o.IOTimeout}
+	cfg.AsyncCloseMax = asyncMax
 	if cloud, err = loginWithHints(ctx, cloud, opts, &cfg); err != nil {
 		return tlsSet.trustError(err)
 	}

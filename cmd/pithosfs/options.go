@@ -31,6 +31,7 @@ type mountOptions struct {
 	Passthrough                   bool
 
 	AttrTTL, ListTTL   time.Duration
+	AsyncCloseMax      string
 	ReadOnly           bool
 	AllowOther         bool
 	AllowDeleteServers bool
@@ -112,6 +113,8 @@ func optionTable() []option {
 			Field: func(o *mountOptions) any { return &o.AttrTTL }},
 		{Name: "list-ttl", Group: groupFS, Help: "how long a directory listing answers lookups and readdirs", Default: "5s",
 			Field: func(o *mountOptions) any { return &o.ListTTL }},
+		{Name: "async-close-max", Group: groupFS, Help: "close() of a new file of at most this size returns before its upload, which runs in the background (16 at a time; errors go to the log and uploads/failed/); 0: close() returns once the file is on the server", Default: "0", Size: true,
+			Field: func(o *mountOptions) any { return &o.AsyncCloseMax }},
 		{Name: "read-only", Group: groupFS, Help: "refuse writes (EROFS); mount -o ro sets it", Default: "false",
 			Field: func(o *mountOptions) any { return &o.ReadOnly }},
 		{Name: "allow-other", Group: groupFS, Help: "let other users access the mount (with default_permissions; non-root needs user_allow_other in /etc/fuse.conf)", Default: "false",

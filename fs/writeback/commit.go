@@ -141,6 +141,9 @@ func (f *File) commit(ctx context.Context, hook func(int64)) error {
 		}
 		return err
 	}
+	if f.m.cfg.OnCommit != nil {
+		f.m.cfg.OnCommit(rec.Container, rec.Name, f.Base())
+	}
 	if rec.ConflictOf != "" {
 		f.m.retarget(f, rec.Container, rec.Name)
 		f.m.maybeForget(f)

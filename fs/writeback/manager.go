@@ -57,6 +57,12 @@ type Config struct {
 	// RetryMin and RetryMax bound the background retry backoff of failed
 	// commits (defaults 1s and 5m).
 	RetryMin, RetryMax time.Duration
+	// OnCommit, if set, is called after each successful commit (a
+	// background retry's too) with the object's container and name as
+	// committed and the file's new base, before the File may be
+	// unregistered: the caller's listings show the new version without a
+	// moment where the file is neither pending nor listed.
+	OnCommit func(container, name string, base Base)
 	// Now gives conflict-copy timestamps (default time.Now).
 	Now    func() time.Time
 	Logger *zap.Logger
