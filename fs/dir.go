@@ -10,6 +10,7 @@ import (
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
+	"github.com/pithosfs/pithosfs/fs/writeback"
 	"github.com/pithosfs/pithosfs/pithos"
 )
 
@@ -92,23 +93,26 @@ func (d *dirNode) listing(ctx context.Context, maxAge time.Duration) (*account, 
 	if !ok {
 		return nil, k, nil, syscall.ENOENT
 	}
+	// The registered files first, then the listing: a file whose commit
+	// ends in between is in the listing by then (writeback.Config.OnCommit
+	// runs before the file is unregistered).
+	var files map[string]*writeback.File
+	if m := d.sys.managerIfAny(acct); m != nil {
+		files = m.FilesUnder(k.container, k.under)
+	}
 	l, err := d.sys.lists.get(ctx, acct.client, k, maxAge)
 	if err != nil {
 		return nil, k, nil, d.sys.fail("list", k.String(), err)
 	}
-	return acct, k, hideControl(&d.Inode, d.sys.withPending(acct, k, l)), 0
+	return acct, k, hideControl(&d.Inode, withPending(l, files)), 0
 }
 
-// withPending returns l with this mount's unflushed files of the directory
-// merged in: files created and not committed yet appear, and files with
-// unflushed writes show their current size. It costs O(pending files), not
+// withPending returns l with this mount's registered files of the directory
+// (files) merged in: files created and not committed yet appear, files
+// with unflushed writes show their current size, and a file just committed
+// shows even when l predates the commit. It costs O(files), not
 // O(entries): the result shares l's base.
-func (s *fsys) withPending(acct *account, k dirKey, l *listing) *listing {
-	m := s.managerIfAny(acct)
-	if m == nil {
-		return l
-	}
-	files := m.FilesUnder(k.container, k.under)
+func withPending(l *listing, files map[string]*writeback.File) *listing {
 	if len(files) == 0 {
 		return l
 	}
@@ -117,13 +121,18 @@ func (s *fsys) withPending(acct *account, k dirKey, l *listing) *listing {
 		e, ok := l.find(name)
 		switch {
 		case ok && !e.IsDir && e.Object != nil:
-			o := *e.Object
-			o.Bytes = wf.Size()
-			over[name] = &pithos.DirEntry{Name: name, Object: &o}
-		case !ok && wf.Dirty():
+			if wf.Dirty() {
+				o := *e.Object
+				o.Bytes = wf.Size()
+				over[name] = &pithos.DirEntry{Name: name, Object: &o}
+			}
+		case !ok:
 			b := wf.Base()
+			if !wf.Dirty() && b.ETag == "" {
+				continue // discarded
+			}
 			over[name] = &pithos.DirEntry{Name: name, Object: &pithos.ObjectInfo{Name: b.Name, Bytes: wf.Size(),
-				ContentType: b.ContentType, ETag: b.ETag, Meta: b.Meta}}
+				ContentType: b.ContentType, ETag: b.ETag, Version: b.Version, Meta: b.Meta}}
 		}
 	}
 	return l.with(over)
