@@ -116,6 +116,7 @@ func Open(cfg Config) (*Cloud, error) {
 		st.now = func() int64 { return cfg.Now().UnixNano() }
 	}
 	c.store = st
+	st.cloud = c
 	c.mux = http.NewServeMux()
 	c.routes()
 	return c, nil

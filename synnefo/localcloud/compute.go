@@ -672,6 +672,9 @@ func (c *Cloud) createServer(q *creq) error {
 		if err := putRec(t, bServers, id, s); err != nil {
 			return err
 		}
+		if err := t.commissionServer(c, q.u, s.Project, fl); err != nil {
+			return err
+		}
 		if err := t.schedule(dueServer, itoa(id), until); err != nil {
 			return err
 		}

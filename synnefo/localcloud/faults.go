@@ -13,6 +13,7 @@ type fault struct {
 	Status  int
 	Name    string
 	Message string
+	Details string
 	// missing, on a hashmap PUT's 409, is replied as a bare JSON list.
 	missing []string
 }
@@ -86,7 +87,7 @@ func writeFault(w http.ResponseWriter, r *http.Request, f *fault) {
 			Message string `xml:"message"`
 			Details string `xml:"details"`
 		}
-		body, _ := xml.Marshal(xf{XMLName: xml.Name{Local: f.Name}, Code: f.Status, Message: f.Message})
+		body, _ := xml.Marshal(xf{XMLName: xml.Name{Local: f.Name}, Code: f.Status, Message: f.Message, Details: f.Details})
 		body = append([]byte(xml.Header), body...)
 		h.Set("Content-Type", "application/xml; charset=UTF-8")
 		h.Set("Content-Length", itoa(int64(len(body))))
@@ -94,7 +95,7 @@ func writeFault(w http.ResponseWriter, r *http.Request, f *fault) {
 		w.Write(body)
 		return
 	}
-	body, _ := json.Marshal(map[string]any{f.Name: map[string]any{"code": f.Status, "message": f.Message, "details": ""}})
+	body, _ := json.Marshal(map[string]any{f.Name: map[string]any{"code": f.Status, "message": f.Message, "details": f.Details}})
 	h.Set("Content-Type", "application/json; charset=UTF-8")
 	h.Set("Content-Length", itoa(int64(len(body))))
 	w.WriteHeader(f.Status)

@@ -147,15 +147,20 @@ func (c *Cloud) serveIdentity(w http.ResponseWriter, r *http.Request) {
 			"id": u.UUID, "name": u.Name,
 			"roles":       []any{map[string]any{"id": "1", "name": "default"}},
 			"roles_links": []any{},
-			"projects":    []any{u.UUID},
+			"projects":    c.projectIDs(u),
 		},
 		"serviceCatalog": c.serviceCatalog(base),
 	}})
 }
 
-// serveAccountAPI handles the Astakos account API: user_catalogs and quotas.
+// serveAccountAPI handles the Astakos account API: user_catalogs, quotas,
+// resources, projects and memberships.
 func (c *Cloud) serveAccountAPI(w http.ResponseWriter, r *http.Request) {
 	rest := strings.Trim(strings.TrimPrefix(r.URL.Path, "/astakos/account/v1.0"), "/")
+	if rest == "resources" { // the resource catalogue needs no token
+		c.serveResources(w, r)
+		return
+	}
 	u, sent := c.userByToken(r)
 	if !sent {
 		writeFault(w, r, errf(401, "Access denied. No authentication token"))
@@ -179,17 +184,11 @@ func (c *Cloud) serveAccountAPI(w http.ResponseWriter, r *http.Request) {
 			writeFault(w, r, errf(405, "Method not allowed"))
 			return
 		}
-		used, err := c.store.accountBytes(u.UUID)
-		if err != nil {
-			c.internalError(w, r, err)
-			return
-		}
-		writeJSON(w, 200, map[string]any{u.UUID: map[string]any{"pithos.diskspace": map[string]any{
-			"limit": u.Quota, "usage": used, "pending": 0,
-			"project_limit": u.Quota, "project_usage": used, "project_pending": 0,
-		}}})
+		c.serveQuotas(w, r, u)
 	default:
-		writeFault(w, r, notFound("Not found"))
+		if !c.serveProjectsAPI(w, r, u, rest) {
+			writeFault(w, r, notFound("Not found"))
+		}
 	}
 }
 

@@ -515,20 +515,13 @@ func (c *Cloud) commit(p *preq, rec *objectRec, state stateChange, status int) e
 		if err := t.putObject(p.acct, p.cont, p.obj, cr, rec); err != nil {
 			return err
 		}
-		return t.checkQuota(p.acct, cr, c.quotaOf(p.acct))
+		return t.checkQuota(p.acct, cr, rec.Bytes)
 	})
 	if err != nil {
 		return err
 	}
 	writeResult(p, status, rec)
 	return nil
-}
-
-func (c *Cloud) quotaOf(acct string) int64 {
-	if u := c.byID[acct]; u != nil {
-		return u.Quota
-	}
-	return DefaultQuota
 }
 
 // readHashmap reads and checks a hashmap PUT body; missing blocks are a 409
@@ -829,7 +822,7 @@ func (c *Cloud) copyObjects(p *preq, q copyReq) error {
 		if last == nil { // moved onto itself
 			last = src
 		}
-		return t.checkQuota(q.dstAcct, dstC, c.quotaOf(q.dstAcct))
+		return t.checkQuota(q.dstAcct, dstC, srcVer.Bytes)
 	})
 	if err != nil {
 		return err
@@ -1144,7 +1137,7 @@ func (c *Cloud) postData(p *preq, meta map[string]string, state stateChange, upd
 		if err := t.putObject(p.acct, p.cont, p.obj, cr, rec); err != nil {
 			return err
 		}
-		return t.checkQuota(p.acct, cr, c.quotaOf(p.acct))
+		return t.checkQuota(p.acct, cr, rec.Bytes-now.Bytes)
 	})
 	if err != nil {
 		return err

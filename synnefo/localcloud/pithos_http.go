@@ -424,7 +424,7 @@ func (c *Cloud) serveAccount(p *preq) error {
 	if p.owner() {
 		h.Set("X-Account-Container-Count", strconv.Itoa(count))
 		h.Set("X-Account-Bytes-Used", itoa(used))
-		h.Set("X-Account-Policy-Quota", itoa(p.user.Quota))
+		c.accountQuotaHeaders(h, p.user)
 		if until != 0 {
 			h.Set("X-Account-Until-Timestamp", httpDate(until))
 		}

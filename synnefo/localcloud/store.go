@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -94,6 +95,7 @@ type store struct {
 	blocks    *blockStore
 	blockSize int64
 	now       func() int64 // unix nanoseconds
+	cloud     *Cloud       // users and projects, for quota
 }
 
 func openStore(dir string, blockSize int64) (*store, error) {
@@ -102,7 +104,7 @@ func openStore(dir string, blockSize int64) (*store, error) {
 		return nil, fmt.Errorf("localcloud: open database: %w", err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bAccounts, bContainers, bObjects, bVersions, bShared, bPublic, bMeta, bMetaHist} {
+		for _, b := range [][]byte{bAccounts, bContainers, bObjects, bVersions, bShared, bPublic, bMeta, bMetaHist, bProjects, bMemberships} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -131,11 +133,6 @@ func (s *store) view(fn func(t *txn) error) error {
 
 func (s *store) update(fn func(t *txn) error) error {
 	return s.db.Update(func(tx *bolt.Tx) error { return fn(&txn{tx: tx, s: s}) })
-}
-
-func (s *store) accountBytes(acct string) (n int64, err error) {
-	err = s.view(func(t *txn) error { n = t.accountBytes(acct); return nil })
-	return n, err
 }
 
 type txn struct {
@@ -222,11 +219,6 @@ func (t *txn) containers(acct, marker string, fn func(name string, c *containerR
 			return
 		}
 	}
-}
-
-func (t *txn) accountBytes(acct string) (n int64) {
-	t.containers(acct, "", func(_ string, c *containerRec) bool { n += c.Bytes; return true })
-	return n
 }
 
 func (t *txn) object(acct, cont, name string) (*objectRec, bool) {
@@ -427,16 +419,27 @@ func (t *txn) purgeHistory(prefix []byte, until int64) error {
 	return nil
 }
 
-// checkQuota fails with 413 when a write left the container or the account
-// over its quota (the caller's transaction then rolls back).
-func (t *txn) checkQuota(acct string, c *containerRec, accountQuota int64) error {
+// checkQuota fails with 413 when a write of requested bytes left the
+// container over its quota, or its project (the container's
+// X-Container-Policy-Project) over the pithos.diskspace the account may use
+// there (the caller's transaction then rolls back).
+func (t *txn) checkQuota(acct string, c *containerRec, requested int64) error {
 	if c.Quota > 0 && c.Bytes > c.Quota {
 		return errf(413, fmt.Sprintf("Quota error: Container quota exceeded: limit: %d, usage: %d", c.Quota, c.Bytes))
 	}
-	if accountQuota > 0 {
-		if used := t.accountBytes(acct); used > accountQuota {
-			return errf(413, fmt.Sprintf("Quota error: Account quota exceeded: limit: %d, usage: %d", accountQuota, used))
+	if requested <= 0 {
+		return nil // a release is always accepted
+	}
+	project := c.Project
+	if project == "" {
+		project = acct
+	}
+	if err := t.checkCommission(t.s.cloud, project, acct, map[string]int64{"pithos.diskspace": requested}); err != nil {
+		var f *fault
+		if errors.As(err, &f) && f.Status == 413 {
+			f.Name = "fault" // Pithos passes Astakos' QuotaLimit on as a generic fault
 		}
+		return err
 	}
 	return nil
 }

@@ -674,7 +674,7 @@ func (c *Cloud) createSnapshot(q *creq) error {
 		if err := t.putObject(acct, snapshotsContainer, name, cr, obj); err != nil {
 			return nil, err
 		}
-		if err := t.checkQuota(acct, cr, c.quotaOf(acct)); err != nil {
+		if err := t.checkQuota(acct, cr, vol.Bytes); err != nil {
 			return nil, err
 		}
 		props := map[string]string{"exclude_all_tasks": "yes"}
