@@ -203,6 +203,26 @@ func TestMountTLS(t *testing.T) {
 			t.Fatalf("no warning for --insecure:\n%s", m.stderrText())
 		}
 		readWriteTLS(t, s, m.Dir, "insecure.txt")
+		// --daemon: the warning is on the terminal too (the daemon's goes to its log file).
+		dir := t.TempDir()
+		mp := filepath.Join(dir, "mnt")
+		if err := os.Mkdir(mp, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		forceUnmount(t, mp)
+		daemon := exec.Command(pithosfsBinary(t), "mount", "--daemon", "--insecure", "--url", s.identityURL(), "--token", alice.Token,
+			"--cache-dir", filepath.Join(dir, "cache"), "--pid-file", filepath.Join(dir, "pid"), "/tls", mp)
+		daemon.Env = append(os.Environ(), "HOME="+dir)
+		out, err := daemon.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "pithosfs: warning: TLS certificates are NOT verified (--insecure)") {
+			t.Fatalf("mount --daemon --insecure: %v\n%s", err, out)
+		}
+		if log, _ := os.ReadFile(filepath.Join(dir, "cache", "pithosfs.log")); !strings.Contains(string(log), "NOT verified") {
+			t.Errorf("the daemon's log has no warning:\n%s", log)
+		}
+		if out, err := exec.Command(pithosfsBinary(t), "unmount", "--pid-file", filepath.Join(dir, "pid"), mp).CombinedOutput(); err != nil {
+			t.Fatalf("pithosfs unmount: %v\n%s", err, out)
+		}
 	})
 
 	t.Run("kamakirc ca_certs", func(t *testing.T) {

@@ -92,6 +92,9 @@ func mountWith(fl *pflag.FlagSet, o *mountOptions, remoteArg, mountpoint string)
 		if err := noteLocalFallback(o); err != nil {
 			return err
 		}
+		if err := warnInsecureBeforeDaemon(o); err != nil {
+			return err
+		}
 		logFile := o.LogFile
 		if logFile == "" {
 			logFile = filepath.Join(o.CacheDir, "pithosfs.log")

@@ -116,3 +116,26 @@ func (t tlsSettings) trustError(err error) error {
 	}
 	return err
 }
+
+// warnInsecureBeforeDaemon says on the terminal, before a --daemon mount
+// forks, that it will not verify certificates (the daemon's own warning goes
+// to its log file), and reports a TLS setting that cannot work (a bad
+// ignore_ssl) at once.
+func warnInsecureBeforeDaemon(o *mountOptions) error {
+	if o.Local {
+		return nil
+	}
+	cloud, found, err := resolveCloud(cloudFlags{URL: o.URL, Token: o.Token, Cloud: o.Cloud, User: o.User,
+		KamakircGiven: o.Kamakirc != defaultKamakirc()}, os.Getenv, o.Kamakirc)
+	if err != nil {
+		return err
+	}
+	t, err := resolveTLS(o, cloud, found, os.Getenv)
+	if err != nil {
+		return err
+	}
+	if t.Insecure {
+		fmt.Fprintf(os.Stderr, "pithosfs: warning: TLS certificates are NOT verified (%s): anyone between here and the cloud can read and change the traffic, token included\n", t.InsecureSource)
+	}
+	return nil
+}
