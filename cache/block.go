@@ -165,20 +165,24 @@ type fetchFunc struct {
 	into  FetchIntoFunc
 }
 
-func (f fetchFunc) call(ctx context.Context, p *bufPool, size int) (data, buf []byte, err error) {
+func (f fetchFunc) call(ctx context.Context, p *bufPool, size int, key Key) (data, buf []byte, sh *streamHash, err error) {
 	if f.into == nil {
 		data, err = f.plain(ctx)
-		return data, nil, err
+		return data, nil, nil, err
 	}
 	buf, recyclable := p.get(size)
+	if key.hash {
+		sh = newStreamHash(buf)
+		ctx = context.WithValue(ctx, progressKey{}, sh.progress)
+	}
 	data, err = f.into(ctx, buf)
 	if err != nil || !recyclable {
 		if recyclable {
 			p.put(buf)
 		}
-		return data, nil, err
+		return data, nil, sh, err
 	}
-	return data, keepIfUsed(p, data, buf), nil
+	return data, keepIfUsed(p, data, buf), sh, nil
 }
 
 // keepIfUsed returns buf if data lies in it; otherwise it gives buf back

@@ -111,6 +111,7 @@ func Open(cfg Config) (*Cache, error) {
 		if err != nil {
 			return nil, err
 		}
+		d.budget = c.budget
 		c.disk = d
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
@@ -332,7 +333,7 @@ func (c *Cache) load(ctx context.Context, id string, key Key, size int, f *fligh
 	defer c.wg.Done()
 	blk, fromDisk, err := c.loadBlock(ctx, id, key, size, f, fetch, charge)
 	toDisk := err == nil && !fromDisk && c.disk != nil
-	var queued int64
+	var queued diskCharge
 	if toDisk {
 		if queued, toDisk = c.disk.tryReserve(len(blk.data)); !toDisk {
 			c.stats.diskWritesSkipped.Add(1)
@@ -383,13 +384,21 @@ func (c *Cache) loadBlock(ctx context.Context, id string, key Key, size int, f *
 	}
 	defer release()
 	c.stats.fetches.Add(1)
-	raw, buf, err := fetch.call(ctx, c.pool, size)
+	raw, buf, sh, err := fetch.call(ctx, c.pool, size, key)
 	if err != nil {
 		c.stats.fetchErrors.Add(1)
 		return nil, false, fmt.Errorf("cache: fetch block %s: %w", key.id, err)
 	}
 	c.stats.bytesFetched.Add(int64(len(raw)))
-	if err := verify(key, raw, "fetch"); err != nil {
+	if got := sh.sum(raw); got != "" {
+		c.stats.streamVerified.Add(1)
+		if got != key.id {
+			err = &VerifyError{Key: key, Got: got, From: "fetch"}
+		}
+	} else {
+		err = verify(key, raw, "fetch")
+	}
+	if err != nil {
 		c.stats.fetchErrors.Add(1)
 		c.stats.badFetches.Add(1)
 		keepIfUsed(c.pool, nil, buf)
@@ -439,7 +448,7 @@ func (c *Cache) Put(key Key, data []byte) error {
 	c.mem.add(key.memID(), blk, false)
 	if c.disk != nil {
 		blk.acquire()
-		c.disk.write(key, blk, 0)
+		c.disk.write(key, blk, diskCharge{})
 	}
 	blk.release()
 	return nil
@@ -492,6 +501,7 @@ func (c *Cache) Stats() Stats {
 		Prefetches:        c.stats.prefetches.Load(),
 		PrefetchesDropped: c.stats.prefetchesDropped.Load(),
 		ReadaheadHits:     c.stats.readaheadHits.Load(),
+		StreamVerified:    c.stats.streamVerified.Load(),
 		ObjectFiles:       c.stats.objectFiles.Load(),
 		ObjectFileOpens:   c.stats.objectFileOpens.Load(),
 		ObjectsAssembling: c.stats.objectsAssembling.Load(),

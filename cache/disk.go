@@ -62,7 +62,7 @@ type diskEntry struct {
 type diskJob struct {
 	key     Key
 	blk     *blockBuf     // stripped; the job holds a reference
-	charge  int64         // bytes reserved from diskQueueBytes, released once written
+	charge  diskCharge    // released once written
 	flushed chan struct{} // set for a flush marker instead of a block
 }
 
@@ -94,6 +94,10 @@ type diskTier struct {
 	queue   chan diskJob
 	done    chan struct{}
 	queued  atomic.Int64 // bytes reserved by tryReserve (see diskQueueBytes)
+	// budget, when set, is charged for queued blocks as well: a block that
+	// waits for the disk may have left the memory tier, but its buffer is
+	// still held, and --cache-mem is the ceiling for all of them.
+	budget *Budget
 }
 
 func openDisk(dir string, limit int64, log *zap.Logger, st *counters) (*diskTier, error) {
@@ -312,32 +316,52 @@ func (d *diskTier) contains(k Key) bool {
 // queueCharge is what a block of n bytes counts against diskQueueBytes.
 func queueCharge(n int) int64 { return max(int64(n), diskJobMin) }
 
-// tryReserve reserves room in diskQueueBytes for a fetched block of n bytes
-// about to be queued, if the writer is not that far behind. write hands it
-// back once the block is written (or found already there).
-func (d *diskTier) tryReserve(n int) (int64, bool) {
+// diskCharge is what a queued block holds: bytes of diskQueueBytes, and
+// of the memory budget.
+type diskCharge struct{ queue, budget int64 }
+
+// tryReserve reserves room in diskQueueBytes, and in the memory budget, for
+// a fetched block of n bytes about to be queued, if the writer is not that
+// far behind; when the budget has no room, only a block that would be alone
+// in the queue goes ahead (so a budget smaller than a block still lets blocks
+// reach the disk, one at a time). write hands it all back once the block is
+// written (or found already there).
+func (d *diskTier) tryReserve(n int) (diskCharge, bool) {
 	c := queueCharge(n)
 	for {
 		q := d.queued.Load()
 		if q+c > diskQueueBytes && q > 0 {
-			return 0, false
+			return diskCharge{}, false
 		}
-		if d.queued.CompareAndSwap(q, q+c) {
-			return c, true
+		if !d.queued.CompareAndSwap(q, q+c) {
+			continue
 		}
+		ch := diskCharge{queue: c}
+		switch {
+		case d.budget == nil:
+		case d.budget.TryReserve(c):
+			ch.budget = c
+		case q > 0:
+			d.queued.Add(-c)
+			return diskCharge{}, false
+		}
+		return ch, true
 	}
 }
 
-func (d *diskTier) unreserve(charge int64) {
-	if charge > 0 {
-		d.queued.Add(-charge)
+func (d *diskTier) unreserve(ch diskCharge) {
+	if ch.queue > 0 {
+		d.queued.Add(-ch.queue)
+	}
+	if ch.budget > 0 {
+		d.budget.Release(ch.budget)
 	}
 }
 
 // write queues a block for writing; it waits while the queue is full.
 // It takes over the caller's reference to blk, and the room charge the
 // caller reserved with tryReserve (0 for none).
-func (d *diskTier) write(k Key, blk *blockBuf, charge int64) {
+func (d *diskTier) write(k Key, blk *blockBuf, charge diskCharge) {
 	_, name := k.fileName()
 	d.mu.Lock()
 	_, have := d.index[name]

@@ -39,6 +39,8 @@ type Stats struct {
 	Prefetches        int64 `json:"prefetches"`
 	PrefetchesDropped int64 `json:"prefetches_dropped"`
 	ReadaheadHits     int64 `json:"readahead_hits"`
+	// Fetched blocks verified while they streamed in (no second pass).
+	StreamVerified int64 `json:"stream_verified"`
 	// Current occupancy.
 	MemBlocks   int   `json:"mem_blocks"`
 	MemBytes    int64 `json:"mem_bytes"`
@@ -67,4 +69,5 @@ type counters struct {
 	prefetches, prefetchesDropped, readaheadHits atomic.Int64
 	objectFiles, objectFileOpens                 atomic.Int64
 	objectsAssembling                            atomic.Int64
+	streamVerified                               atomic.Int64
 }

@@ -292,7 +292,7 @@ func (h *fileHandle) key(idx int64, opaque bool) cache.Key {
 func (h *fileHandle) fetch(idx int64) cache.FetchIntoFunc {
 	return func(ctx context.Context, buf []byte) ([]byte, error) {
 		return h.acct.client.ReadRangeInto(ctx, h.container, h.name, idx*h.bs, h.size, buf[:h.blockLen(idx)],
-			pithos.GetOptions{Conditions: pithos.Conditions{IfMatch: h.etag}})
+			pithos.GetOptions{Conditions: pithos.Conditions{IfMatch: h.etag}, Progress: cache.FetchProgress(ctx)})
 	}
 }
 

@@ -163,7 +163,9 @@ type readCounters struct {
 	BytesRead        int64 `json:"bytes_read"`
 	PassthroughOpens int64 `json:"opens_passthrough"`
 	Cache            struct {
-		DiskQueued int64 `json:"disk_queued_bytes"`
+		DiskQueued        int64 `json:"disk_queued_bytes"`
+		ObjectFiles       int64 `json:"object_files_assembled"`
+		ObjectsAssembling int64 `json:"objects_assembling"`
 	} `json:"cache"`
 }
 
@@ -177,11 +179,16 @@ func readStats(t testing.TB, m *mountProc) readCounters {
 	return st
 }
 
-// waitDiskQueue waits (up to a minute) until the cache has written every block queued for its disk tier.
+// waitDiskQueue waits (up to a minute) until the cache has written every block queued for its disk tier and
+// assembled the object file of the file read whole.
 func waitDiskQueue(t testing.TB, m *mountProc) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
-	for readStats(t, m).Cache.DiskQueued > 0 && time.Now().Before(deadline) {
+	for time.Now().Before(deadline) {
+		st := readStats(t, m).Cache
+		if st.DiskQueued == 0 && st.ObjectsAssembling == 0 && st.ObjectFiles > 0 {
+			return
+		}
 		time.Sleep(50 * time.Millisecond)
 	}
 }
