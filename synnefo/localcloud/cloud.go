@@ -48,8 +48,9 @@ type Config struct {
 	BuildDelay time.Duration
 	// Logger receives request errors; nil logs nothing.
 	Logger *zap.Logger
-	// Now is the object store's clock (modification times, "until");
-	// nil is time.Now. Tests inject one to step time without sleeping.
+	// Now is the cloud's clock: object modification times and "until", and
+	// when a server's or volume's task (BUILD, STOP, attach…) is done; nil is
+	// time.Now. Tests inject one to step time without sleeping.
 	Now func() time.Time
 }
 

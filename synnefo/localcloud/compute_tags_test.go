@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // tagList reads GET /servers/{id}/tags as tag -> status.
@@ -68,7 +69,7 @@ func TestServerTags(t *testing.T) {
 
 	// After the build and the tag job, both are ACTIVE and shown.
 	e.waitStatus(id, "ACTIVE")
-	m := poll(t, "tags ACTIVE", func() map[string]any { return e.server(id) }, func(m map[string]any) bool {
+	m := e.poll("tags ACTIVE", func() map[string]any { return e.server(id) }, func(m map[string]any) bool {
 		return len(detailTags(m)) == 2
 	})
 	if got := detailTags(m); !slices.Equal(got, []string{"web", "db"}) {
@@ -81,6 +82,7 @@ func TestServerTags(t *testing.T) {
 
 	// A new tag on a running server is PENDADD, then ACTIVE; it survives a restart meanwhile.
 	before := e.server(id)["updated"]
+	e.clk.step(time.Second) // "updated" has a resolution of a second
 	e.do("PUT", path+"/tags/cache", nil).want(t, 201)
 	if got := e.tagStatus(path, "cache"); got != "PENDADD" {
 		t.Fatalf("new tag status %q", got)
@@ -93,7 +95,7 @@ func TestServerTags(t *testing.T) {
 		t.Fatal("adding a tag must bump updated")
 	}
 	e.restart()
-	poll(t, "tag cache ACTIVE", func() map[string]any { return e.server(id) }, func(m map[string]any) bool {
+	e.poll("tag cache ACTIVE", func() map[string]any { return e.server(id) }, func(m map[string]any) bool {
 		return slices.Contains(detailTags(m), "cache")
 	})
 
@@ -207,7 +209,7 @@ func (e *cyEnv) volume(id string) map[string]any {
 
 func (e *cyEnv) waitVolume(id, status string) map[string]any {
 	e.t.Helper()
-	return poll(e.t, "volume "+id+" "+status, func() map[string]any { return e.volume(id) },
+	return e.poll("volume "+id+" "+status, func() map[string]any { return e.volume(id) },
 		func(m map[string]any) bool { return m["status"] == status })
 }
 
@@ -301,7 +303,7 @@ func TestVolumeAttachDetach(t *testing.T) {
 	}
 	e.waitVolume(fresh, "in_use")
 	// The detached spare can be attached again, with the next free disk index.
-	poll(t, "server idle", func() map[string]any { return e.server(sid) }, func(m map[string]any) bool { return m["SNF:task_state"] == "" })
+	e.poll("server idle", func() map[string]any { return e.server(sid) }, func(m map[string]any) bool { return m["SNF:task_state"] == "" })
 	e.do("POST", path+"/os-volume_attachments", attach).want(t, 202)
 	v = e.waitVolume(vid, "in_use")
 	if idx := v["attachments"].([]any)[0].(map[string]any)["device_index"]; idx != float64(2) {
@@ -309,7 +311,7 @@ func TestVolumeAttachDetach(t *testing.T) {
 	}
 
 	// Deleting the server deletes its attached volumes (delete_on_termination).
-	poll(t, "server idle", func() map[string]any { return e.server(sid) }, func(m map[string]any) bool { return m["SNF:task_state"] == "" })
+	e.poll("server idle", func() map[string]any { return e.server(sid) }, func(m map[string]any) bool { return m["SNF:task_state"] == "" })
 	e.do("DELETE", path, nil).want(t, 204)
 	e.waitStatus(sid, "DELETED")
 	e.waitVolume(vid, "deleted")

@@ -35,7 +35,7 @@ func TestServerLifeCycle(t *testing.T) {
 	id := s["id"]
 
 	// Progress moves during BUILD (observed by polling, not guessed).
-	mid := poll(t, "progress during BUILD", func() map[string]any { return e.server(id) }, func(m map[string]any) bool {
+	mid := e.poll("progress during BUILD", func() map[string]any { return e.server(id) }, func(m map[string]any) bool {
 		p := m["progress"].(float64)
 		return m["status"] != "BUILD" || p > 0 && p < 100
 	})

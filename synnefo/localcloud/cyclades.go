@@ -39,8 +39,6 @@ const (
 	dueTags     = 't'
 )
 
-func nowNS() int64 { return time.Now().UnixNano() }
-
 // cycladesRoutes registers compute, network, volume and image services and
 // initialises their buckets (with the public network on first start).
 func (c *Cloud) cycladesRoutes() {
@@ -106,7 +104,7 @@ func (c *Cloud) serveCyclades(w http.ResponseWriter, r *http.Request) {
 		writeFault(w, r, badRequest("API endpoint not found"))
 		return
 	}
-	q := &creq{w: w, r: r, now: time.Now().UnixNano(), base: c.baseURL(r)}
+	q := &creq{w: w, r: r, now: c.store.now(), base: c.baseURL(r)}
 	u, sent := c.userByToken(r)
 	if !sent {
 		writeFault(w, r, errf(401, "Access denied. No authentication token"))

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -17,6 +18,27 @@ type cyEnv struct {
 	dir   string
 	users []User
 	srv   *Server
+	clk   *stepClock // the cloud's clock: stands still until e.poll steps it
+}
+
+// stepClock is a clock that moves only when a test steps it, so a task's
+// state (STOPPING, ATTACHING_VOLUME…) cannot end between two requests of a
+// test however slow the machine is.
+type stepClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *stepClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *stepClock) step(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
 }
 
 type cyResp struct {
@@ -30,7 +52,7 @@ const cyBuild = 200 * time.Millisecond
 
 func newCyEnv(t *testing.T) *cyEnv {
 	t.Helper()
-	e := &cyEnv{t: t, dir: t.TempDir(), users: []User{
+	e := &cyEnv{t: t, dir: t.TempDir(), clk: &stepClock{now: time.Now()}, users: []User{
 		{Name: "alice@example.org", UUID: newUUID(), Token: "tok-alice"},
 		{Name: "bob@example.org", UUID: newUUID(), Token: "tok-bob"},
 	}}
@@ -41,7 +63,7 @@ func newCyEnv(t *testing.T) *cyEnv {
 
 func (e *cyEnv) start() {
 	e.t.Helper()
-	srv, err := Start(Config{Dir: e.dir, Users: e.users, BuildDelay: cyBuild})
+	srv, err := Start(Config{Dir: e.dir, Users: e.users, BuildDelay: cyBuild, Now: e.clk.Now})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -216,25 +238,24 @@ func jsonID(id any) string {
 	panic("bad id")
 }
 
-// poll calls get until cond holds, polling every 10 ms for at most 5 s.
-func poll(t *testing.T, what string, get func() map[string]any, cond func(map[string]any) bool) map[string]any {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		m := get()
-		if cond(m) {
+// poll calls get until cond holds, stepping the cloud's clock by a tenth of
+// a build between calls: at most 1 000 steps (100 builds' time).
+func (e *cyEnv) poll(what string, get func() map[string]any, cond func(map[string]any) bool) map[string]any {
+	e.t.Helper()
+	var m map[string]any
+	for range 1000 {
+		if m = get(); cond(m) {
 			return m
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s; last %v", what, m)
-		}
-		time.Sleep(10 * time.Millisecond)
+		e.clk.step(cyBuild / 10)
 	}
+	e.t.Fatalf("%s did not happen in 100 builds' time; last %v", what, m)
+	return nil
 }
 
 func (e *cyEnv) waitStatus(id any, status string) map[string]any {
 	e.t.Helper()
-	return poll(e.t, "server status "+status, func() map[string]any { return e.server(id) },
+	return e.poll("server status "+status, func() map[string]any { return e.server(id) },
 		func(m map[string]any) bool { return m["status"] == status })
 }
 

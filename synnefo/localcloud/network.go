@@ -100,7 +100,7 @@ func (t *txn) ensurePublicNetwork() error {
 	if err != nil {
 		return err
 	}
-	now := nowNS()
+	now := t.s.now()
 	pfx := netip.MustParsePrefix(publicNetworkCIDR)
 	gw := pfx.Addr().Next().String()
 	sn := &subnetRec{ID: sid, Network: nid, Name: "", Owner: publicNetworkOwner, CIDR: publicNetworkCIDR, Version: 4,

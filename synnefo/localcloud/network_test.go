@@ -194,12 +194,12 @@ func TestFloatingIPsAndPorts(t *testing.T) {
 func TestChangesSinceLists(t *testing.T) {
 	e := newCyEnv(t)
 	stamp := func() string {
-		return url.QueryEscape(time.Now().UTC().Add(-time.Millisecond).Format("2006-01-02T15:04:05.000000+00:00"))
+		return url.QueryEscape(e.clk.Now().UTC().Add(-time.Millisecond).Format("2006-01-02T15:04:05.000000+00:00"))
 	}
 	// The public network is created on the first network request: make it
 	// exist before the stamp, so the changes-since list holds only ours.
 	e.do("GET", networkP+"/networks", nil).want(t, 200)
-	time.Sleep(5 * time.Millisecond)
+	e.clk.step(5 * time.Millisecond)
 	before := stamp()
 	id := obj(e.do("POST", networkP+"/networks", `{"network": {"type": "MAC_FILTERED", "name": "gone"}}`).want(t, 201).m, "network")["id"].(string)
 	e.do("DELETE", networkP+"/networks/"+id, nil).want(t, 204)
@@ -210,7 +210,7 @@ func TestChangesSinceLists(t *testing.T) {
 	if len(nets) != 1 || nets[0].(map[string]any)["id"] != id || nets[0].(map[string]any)["status"] != "DELETED" {
 		t.Fatalf("changes-since list %v", nets)
 	}
-	time.Sleep(5 * time.Millisecond)
+	e.clk.step(5 * time.Millisecond)
 	after := stamp()
 	e.do("GET", networkP+"/networks?changes-since="+after, nil).want(t, 304)
 	e.do("GET", computeP+"/servers?changes-since="+after, nil).want(t, 304)

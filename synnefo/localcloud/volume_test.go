@@ -34,7 +34,7 @@ func TestSnapshotBecomesRegisteredImage(t *testing.T) {
 	if head.h.Get("X-Image-Meta-Status") != "SAVING" || head.h.Get("X-Image-Meta-Is-Snapshot") != "True" {
 		t.Fatalf("snapshot image while creating: %v", head.h)
 	}
-	poll(t, "snapshot AVAILABLE", func() map[string]any {
+	e.poll("snapshot AVAILABLE", func() map[string]any {
 		return obj(e.do("GET", volumeP+"/snapshots/"+id, nil).want(t, 200).m, "snapshot")
 	}, func(m map[string]any) bool { return m["status"] == "AVAILABLE" })
 
@@ -110,7 +110,7 @@ func TestSnapshotAndVolumeErrors(t *testing.T) {
 		t.Fatalf("server task %v while its new volume is created", got["SNF:task_state"])
 	}
 	e.do("POST", volumeP+"/volumes", `{"volume": {"size": 2, "display_name": "data", "server_id": `+jsonID(building["id"])+`}}`).fault(t, 400, "badRequest", "pending 'ATTACH_VOLUME'")
-	poll(t, "volume in_use", func() map[string]any {
+	e.poll("volume in_use", func() map[string]any {
 		return obj(e.do("GET", volumeP+"/volumes/"+vid, nil).want(t, 200).m, "volume")
 	}, func(m map[string]any) bool { return m["status"] == "in_use" })
 	if vols := e.server(building["id"])["volumes"].([]any); len(vols) != 2 {
@@ -120,7 +120,7 @@ func TestSnapshotAndVolumeErrors(t *testing.T) {
 	e.do("PUT", volumeP+"/volumes/"+vid, `{"volume": {}}`).fault(t, 400, "badRequest", "")
 	e.do("PUT", volumeP+"/volumes/"+vid, `{"volume": {"display_name": "data2"}}`).want(t, 200)
 	e.do("DELETE", volumeP+"/volumes/"+vid, nil).want(t, 202)
-	poll(t, "volume deleted", func() map[string]any {
+	e.poll("volume deleted", func() map[string]any {
 		return obj(e.do("GET", volumeP+"/volumes/"+vid, nil).want(t, 200).m, "volume")
 	}, func(m map[string]any) bool { return m["status"] == "deleted" })
 	if vols := e.server(building["id"])["volumes"].([]any); len(vols) != 1 {
