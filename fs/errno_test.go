@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"syscall"
@@ -70,15 +71,25 @@ func TestStatsKinds(t *testing.T) {
 	do("HEAD", base+"/acct/cont/a/b", nil)
 	do("PUT", base+"/acct/cont/x", map[string]string{"X-Move-From": "/cont/y"})
 	do("POST", "/astakos/identity/v2.0/tokens", nil)
+	do("POST", "/astakos/account/v1.0/user_catalogs", nil)
+	do("GET", "/cyclades/compute/v2.0/servers/detail", nil)
+	do("GET", "/cyclades/compute/v2.0/flavors/detail", nil)
+	do("GET", "/cyclades/network/v2.0/networks", nil)
+	do("GET", "/cyclades/image/v1.0/images/detail", nil)
+	do("GET", "/cyclades/volume/v2.0/volumes/detail", nil)
 	snap := s.Snapshot(nil)
 	want := map[string]int64{"list_accounts": 1, "list_containers": 1, "list_objects": 1, "get_hashmap": 1, "get_range": 1,
-		"head_object": 1, "copy_move": 1, "identity": 1}
+		"head_object": 1, "copy_move": 1, "identity": 1, "account": 1, "compute": 2, "network": 1, "image": 1, "volume": 1}
 	for k, v := range want {
 		if snap.RequestsByKind[k] != v {
 			t.Errorf("%s = %d, want %d (all: %v)", k, snap.RequestsByKind[k], v, snap.RequestsByKind)
 		}
 	}
-	if snap.Requests["GET"] != 5 || snap.BytesDown != 3*7 {
+	wantSvc := map[string]int64{"object-store": 7, "identity": 1, "account": 1, "compute": 2, "network": 1, "image": 1, "volume": 1}
+	if !maps.Equal(snap.RequestsByService, wantSvc) {
+		t.Errorf("requests_by_service = %v, want %v", snap.RequestsByService, wantSvc)
+	}
+	if snap.Requests["GET"] != 10 || snap.BytesDown != 13*3 {
 		t.Errorf("verbs %v, bytes down %d", snap.Requests, snap.BytesDown)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pithosfs/pithosfs/cache"
 	"github.com/pithosfs/pithosfs/fs/writeback"
+	"github.com/pithosfs/pithosfs/metrics"
 )
 
 // Stats counts the HTTP requests a mount makes and what its files do. Its
@@ -20,13 +21,14 @@ import (
 type Stats struct {
 	base string // object-store endpoint path, to classify requests by level
 
-	mu    sync.Mutex
-	verbs map[string]int64
-	kinds map[string]int64
-	down  atomic.Int64
-	up    atomic.Int64
-	opens atomic.Int64
-	kept  atomic.Int64 // opens answered with FOPEN_KEEP_CACHE
+	mu       sync.Mutex
+	verbs    map[string]int64
+	kinds    map[string]int64
+	services map[string]int64
+	down     atomic.Int64
+	up       atomic.Int64
+	opens    atomic.Int64
+	kept     atomic.Int64 // opens answered with FOPEN_KEEP_CACHE
 	// opens that offered the kernel an assembled object file (passthrough)
 	passthrough atomic.Int64
 	reads       atomic.Int64
@@ -39,7 +41,7 @@ type Stats struct {
 // NewStats returns counters for a mount whose object store is at endpoint
 // (e.g. "http://host/pithos/object-store/v1").
 func NewStats(endpoint string) *Stats {
-	s := &Stats{verbs: map[string]int64{}, kinds: map[string]int64{}}
+	s := &Stats{verbs: map[string]int64{}, kinds: map[string]int64{}, services: map[string]int64{}}
 	s.SetEndpoint(endpoint)
 	return s
 }
@@ -92,15 +94,24 @@ func (b *countingBody) Read(p []byte) (int, error) {
 
 // kind classifies a request: the level it addresses (from the path below
 // the object-store endpoint) and what it asks for.
-func (s *Stats) kind(req *http.Request) string {
+//
+// A request outside the object store is counted under its service's name
+// (identity, account, compute, network, image, volume: metrics.Service),
+// which is also its service.
+func (s *Stats) kind(req *http.Request) (kind, service string) {
 	s.mu.Lock()
 	base := s.base
 	s.mu.Unlock()
 	p := req.URL.Path
 	if base == "" || !strings.HasPrefix(p, base) {
-		return "identity"
+		svc := metrics.Service(p)
+		return svc, svc
 	}
-	rest := strings.Trim(strings.TrimPrefix(p, base), "/")
+	return objectKind(req, strings.Trim(strings.TrimPrefix(p, base), "/")), "object-store"
+}
+
+// objectKind classifies an object-store request; rest is its path below the endpoint.
+func objectKind(req *http.Request, rest string) string {
 	level := 0
 	if rest != "" {
 		level = min(strings.Count(rest, "/")+1, 3)
@@ -131,17 +142,21 @@ func (s *Stats) kind(req *http.Request) string {
 }
 
 func (s *Stats) count(req *http.Request) {
-	k := s.kind(req)
+	k, svc := s.kind(req)
 	s.mu.Lock()
 	s.verbs[req.Method]++
 	s.kinds[k]++
+	s.services[svc]++
 	s.mu.Unlock()
 }
 
 // Snapshot is the content of .pithosfs/stats.json.
 type Snapshot struct {
-	Requests       map[string]int64 `json:"requests"`         // by HTTP verb
-	RequestsByKind map[string]int64 `json:"requests_by_kind"` // list_objects, get_range, head_object…
+	Requests map[string]int64 `json:"requests"` // by HTTP verb
+	// RequestsByService: identity, account, object-store, compute, network, image, volume.
+	RequestsByService map[string]int64 `json:"requests_by_service"`
+	// RequestsByKind: list_objects, get_range, head_object… for the object store; the other services by name.
+	RequestsByKind map[string]int64 `json:"requests_by_kind"`
 	BytesDown      int64            `json:"bytes_down"`
 	BytesUp        int64            `json:"bytes_up"`
 	Opens          int64            `json:"opens"`
@@ -159,9 +174,12 @@ type Snapshot struct {
 // Snapshot returns the counters now, with the cache's when c is not nil.
 func (s *Stats) Snapshot(c *cache.Cache) Snapshot {
 	s.mu.Lock()
-	out := Snapshot{Requests: map[string]int64{}, RequestsByKind: map[string]int64{}}
+	out := Snapshot{Requests: map[string]int64{}, RequestsByKind: map[string]int64{}, RequestsByService: map[string]int64{}}
 	for k, v := range s.verbs {
 		out.Requests[k] = v
+	}
+	for k, v := range s.services {
+		out.RequestsByService[k] = v
 	}
 	for k, v := range s.kinds {
 		out.RequestsByKind[k] = v
