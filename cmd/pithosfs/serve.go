@@ -39,6 +39,7 @@ func runServe(args []string, lo logOptions) error {
 	blockSize := fs.Int64("block-size", 4<<20, "Pithos block size in bytes")
 	publicURL := fs.String("public-url", "", "base URL for the service catalog (default: from each request's Host)")
 	buildDelay := fs.Duration("build-delay", 2*time.Second, "how long new servers stay in BUILD")
+	maxSource := fs.Int64("max-source-bytes", localcloud.DefaultMaxSourceBytes, "most data one POST with X-Source-Object (append or range write from an object) may copy; larger get 400")
 	var tlsFlags serveTLSFlags
 	tlsFlags.register(fs)
 	var gcFlags serveGCFlags
@@ -54,7 +55,8 @@ func runServe(args []string, lo logOptions) error {
 		return err
 	}
 	defer log.Sync()
-	cfg := localcloud.Config{Dir: *data, BlockSize: *blockSize, PublicURL: *publicURL, BuildDelay: *buildDelay, Logger: log}
+	cfg := localcloud.Config{Dir: *data, BlockSize: *blockSize, PublicURL: *publicURL, BuildDelay: *buildDelay, Logger: log,
+		MaxSourceBytes: *maxSource}
 	if *users != "" {
 		if cfg.Users, err = localcloud.LoadUsers(*users); err != nil {
 			return err

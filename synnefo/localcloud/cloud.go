@@ -48,6 +48,9 @@ type Config struct {
 	BuildDelay time.Duration
 	// Logger receives request errors; nil logs nothing.
 	Logger *zap.Logger
+	// MaxSourceBytes bounds the data one POST with X-Source-Object copies
+	// (0 = DefaultMaxSourceBytes); larger sources get 400.
+	MaxSourceBytes int64
 	// Now is the cloud's clock: object modification times and "until", and
 	// when a server's or volume's task (BUILD, STOP, attach…) is done; nil is
 	// time.Now. Tests inject one to step time without sleeping.

@@ -432,6 +432,12 @@ func (c *Cloud) putObject(p *preq) error {
 	if (state.sharingSet || state.publicSet) && !p.owner() {
 		return forbidden("Modifying other account's object permissions is not allowed")
 	}
+	// Permission first (as Synnefo): a user who may not write here gets
+	// 403, not a 409 listing the blocks the server lacks, and no body is
+	// read.
+	if f := c.checkWriteAccess(p); f != nil {
+		return f
+	}
 	chunked := p.r.ContentLength == -1
 	if !chunked && p.r.Header.Get("Content-Length") == "" {
 		return errf(411, "Missing or invalid Content-Length header")
@@ -1066,7 +1072,11 @@ func (c *Cloud) postData(p *preq, meta map[string]string, state stateChange, upd
 				}
 				length = rl
 			}
-			src = &contentReader{ct: content{bs: c.store.blockSize, parts: []part{{sv.Hashes, sv.Bytes}}}, bs: c.store.blocks, n: length}
+			if limit := c.maxSourceBytes(); length > limit {
+				return badRequest(fmt.Sprintf("Source object too large: this server copies up to %d bytes of data in one request", limit))
+			}
+			// The copy stops when the client goes away.
+			src = &ctxReader{ctx: p.r.Context(), r: &contentReader{ct: content{bs: c.store.blockSize, parts: []part{{sv.Hashes, sv.Bytes}}}, bs: c.store.blocks, n: length}}
 		}
 		return nil
 	})
