@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,11 +23,42 @@ type cloudClients struct {
 	storage *cyclades.BlockStorageClient
 	images  *image.Client
 	objects *synnefo.Client
+	clock   *pausableClock
+}
+
+// pausableClock is the cloud's clock: the real time, except while paused, when it stands still (so a task
+// that lasts BuildDelay/2 cannot end, however slow the machine, until resume).
+type pausableClock struct {
+	mu     sync.Mutex
+	paused *time.Time
+}
+
+func (c *pausableClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.paused != nil {
+		return *c.paused
+	}
+	return time.Now()
+}
+
+func (c *pausableClock) pause() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	c.paused = &now
+}
+
+func (c *pausableClock) resume() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.paused = nil
 }
 
 func startCloud(t *testing.T, ctx context.Context) cloudClients {
 	t.Helper()
-	srv, err := localcloud.Start(localcloud.Config{Dir: t.TempDir(), BuildDelay: 100 * time.Millisecond})
+	clock := &pausableClock{}
+	srv, err := localcloud.Start(localcloud.Config{Dir: t.TempDir(), BuildDelay: 100 * time.Millisecond, Now: clock.now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +76,7 @@ func startCloud(t *testing.T, ctx context.Context) cloudClients {
 		}
 		return u
 	}
-	cc := cloudClients{user: user}
+	cc := cloudClients{user: user, clock: clock}
 	if cc.compute, err = cyclades.NewCompute(url(cyclades.ComputeServiceType), user.Token, opts); err != nil {
 		t.Fatal(err)
 	}

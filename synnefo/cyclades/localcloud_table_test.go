@@ -81,12 +81,16 @@ func TestLocalCloudMetadataActionsVolumes(t *testing.T) {
 	if err := c.Action(ctx, s.ID, "console", map[string]string{"type": "vnc"}, &con, 200); err != nil || con.Console.Type != "vnc" || con.Console.Port == 0 {
 		t.Fatalf("console action %+v %v", con, err)
 	}
+	// The reboot lasts BuildDelay/2 of the cloud's clock: paused, it cannot end before the GET however slow
+	// the machine is (it did, about one run in three under load, with the real clock).
+	cc.clock.pause()
 	if err := c.RebootServer(ctx, s.ID, false); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := c.GetServer(ctx, s.ID); err != nil || got.Status != cyclades.StatusReboot {
 		t.Fatalf("right after a reboot: %+v %v", got, err)
 	}
+	cc.clock.resume()
 	if got, err := c.WaitServer(ctx, s.ID, cyclades.StatusReboot, wait); err != nil || got.Status != cyclades.StatusActive {
 		t.Fatalf("after reboot %+v %v", got, err)
 	}
