@@ -13,7 +13,7 @@ import (
 
 // Defaults for Config fields left at zero.
 const (
-	DefaultMemBytes            = 256 << 20
+	DefaultMemBytes            = 96 << 20
 	DefaultDiskBytes           = 10 << 30
 	DefaultPrefetchConcurrency = 8
 )
@@ -22,7 +22,7 @@ const (
 type Config struct {
 	// MemBytes is the memory budget shared by cached blocks, the buffers of
 	// blocks being fetched or prefetched, and whoever else charges Budget()
-	// (default 256 MiB).
+	// (default 96 MiB).
 	MemBytes int64
 	// Dir holds the disk tier (in its "blocks" subdirectory); empty means
 	// memory only.
@@ -384,7 +384,9 @@ func (c *Cache) loadBlock(ctx context.Context, id string, key Key, size int, f *
 	}
 	defer release()
 	c.stats.fetches.Add(1)
+	c.stats.inFlight.Add(1)
 	raw, buf, sh, err := fetch.call(ctx, c.pool, size, key)
+	c.stats.inFlight.Add(-1)
 	if err != nil {
 		c.stats.fetchErrors.Add(1)
 		return nil, false, fmt.Errorf("cache: fetch block %s: %w", key.id, err)
@@ -502,6 +504,7 @@ func (c *Cache) Stats() Stats {
 		PrefetchesDropped: c.stats.prefetchesDropped.Load(),
 		ReadaheadHits:     c.stats.readaheadHits.Load(),
 		StreamVerified:    c.stats.streamVerified.Load(),
+		FetchesInFlight:   c.stats.inFlight.Load(),
 		ObjectFiles:       c.stats.objectFiles.Load(),
 		ObjectFileOpens:   c.stats.objectFileOpens.Load(),
 		ObjectsAssembling: c.stats.objectsAssembling.Load(),

@@ -52,6 +52,8 @@ type Stats struct {
 	// DiskQueued is the bytes of fetched blocks waiting to be written to
 	// the disk tier.
 	DiskQueued int64 `json:"disk_queued_bytes"`
+	// FetchesInFlight is the number of block fetches running now.
+	FetchesInFlight int64 `json:"fetches_in_flight"`
 	// Object files (whole objects assembled from cached blocks, read by
 	// the kernel directly): assembled, opened, being assembled now.
 	ObjectFiles       int64 `json:"object_files_assembled"`
@@ -70,4 +72,5 @@ type counters struct {
 	objectFiles, objectFileOpens                 atomic.Int64
 	objectsAssembling                            atomic.Int64
 	streamVerified                               atomic.Int64
+	inFlight                                     atomic.Int64
 }

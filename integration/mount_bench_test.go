@@ -34,7 +34,8 @@ func benchSize() int64 {
 //	(b) a second read (page cache) vs cat of a local copy;
 //	(p) a re-read after `echo 3 > /proc/sys/vm/drop_caches` vs cat of a local copy after the same drop, with
 //	    the FUSE reads that reached the daemon and its CPU against the cold read's;
-//	(c) ls -l of 10 000 objects vs one raw listing request.
+//	(c) ls -l of 10 000 objects vs one raw listing request;
+//	(m) 16 writers + 16 readers for 60 s (PITHOSFS_BENCH_MIXED_SECS): the daemon's peak RSS.
 //
 // `make bench`. The machine is usually shared, so each round measures the references right next to the
 // mount's, and PITHOSFS_BENCH_ROUNDS (default 2) rounds run, each on a fresh mount and cache. With
@@ -68,6 +69,7 @@ func BenchmarkMount(b *testing.B) {
 	f.Close()
 	uploadFile(b, srv, alice, "bench/big", local)
 	putMany(b, srv, alice, "bench", "ls/o%05d", 10000)
+	mixedObjects(b, srv, 16)
 	ceiling := startCeiling(b, size)
 
 	gib := float64(size) / (1 << 30)
@@ -93,8 +95,10 @@ func BenchmarkMount(b *testing.B) {
 				shaCPU := sha256CPU(b, local)
 
 				cpu0, srvCPU0 := procCPU(b, m.cmd.Process.Pid), procCPU(b, srv.cmd.Process.Pid)
-				stopProf := profileDaemon(b, pprofAddr, profDir, fmt.Sprintf("%s-r%d", bd.label, r), max(1, int(3*raw.Seconds())))
+				stopProf := profileDaemon(b, pprofAddr, profDir, fmt.Sprintf("%s-r%d", bd.label, r), max(3, int(10*raw.Seconds())))
+				stopSampling := sampleInFlight(b, m)
 				cold := timeIt(b, func() { sh(b, "cat "+shq(p)+" > /dev/null") })
+				inFlight := stopSampling()
 				stopProf()
 				cpu, srvCPU := procCPU(b, m.cmd.Process.Pid)-cpu0, procCPU(b, srv.cmd.Process.Pid)-srvCPU0
 				ref := max(raw, ceil) // the lower throughput of the two
@@ -128,12 +132,16 @@ func BenchmarkMount(b *testing.B) {
 					}
 				})
 
+				mixed := mixedSecs()
+				mixedRSS, mixedW, mixedR := mixedLoad(b, m, mixed)
+
 				fmt.Printf("-- round %d, %s build (%s)\n", r, bd.label, bd.bin)
 				fmt.Printf("(a) cold read via mount %7.1f MiB/s | one raw GET (curl) %7.1f MiB/s | FUSE ceiling %7.1f MiB/s | ratio to the lower %.2f (goal ≥ 0.8)\n",
 					mib/cold.Seconds(), mib/raw.Seconds(), mib/ceil.Seconds(), ref.Seconds()/cold.Seconds())
 				fmt.Printf("    CPU s/GiB: daemon %.2f | SHA-256 %.2f + curl %.2f = %.2f | ratio %.2f (goal ≤ 1.2) | server: for the mount %.2f, for the raw GET %.2f\n",
 					perGiB(cpu), perGiB(shaCPU), perGiB(curlCPU), perGiB(shaCPU+curlCPU), cpu.Seconds()/(shaCPU+curlCPU).Seconds(),
 					perGiB(srvCPU), perGiB(srvRawCPU))
+				fmt.Printf("    block fetches in flight during (a), sampled every 20 ms: %s\n", inFlight)
 				fmt.Printf("    daemon peak RSS over (a), (b), (p): %d MiB (goal ≤ 160 MiB with default options)\n", rss>>20)
 				fmt.Printf("(b) second read via mount %7.1f MiB/s | cat of a local copy %7.1f MiB/s | ratio %.2f; bytes the daemon served: %d\n",
 					mib/warm.Seconds(), mib/localCat.Seconds(), localCat.Seconds()/warm.Seconds(), warmFromDaemon)
@@ -142,6 +150,8 @@ func BenchmarkMount(b *testing.B) {
 				fmt.Printf("    FUSE READs reaching the daemon: %d (%d bytes); passthrough opens %d; daemon CPU %.2f s = %.1f%% of (a)'s (goal < 5%%)\n",
 					st1.Reads-st0.Reads, st1.BytesRead-st0.BytesRead, st1.PassthroughOpens-st0.PassthroughOpens,
 					pcpu.Seconds(), 100*pcpu.Seconds()/max(cpu.Seconds(), 1e-9))
+				fmt.Printf("(m) 16 writers + 16 readers for %v: daemon peak RSS %d MiB (goal ≤ 160 MiB with default options); %d MiB written, %d MiB read\n",
+					mixed, mixedRSS>>20, mixedW>>20, mixedR>>20)
 				fmt.Printf("(c) ls -l of 10 000 objects: %v (%d listing requests, %d HEADs)   one raw listing request: %v\n",
 					ls.Round(time.Millisecond), after.RequestsByKind["list_objects"]-before.RequestsByKind["list_objects"],
 					after.Requests["HEAD"]-before.Requests["HEAD"], rawList.Round(time.Millisecond))
@@ -150,6 +160,7 @@ func BenchmarkMount(b *testing.B) {
 					b.ReportMetric(ref.Seconds()/cold.Seconds(), "cold-ratio")
 					b.ReportMetric(perGiB(cpu), "daemon-CPU-s/GiB")
 					b.ReportMetric(float64(rss>>20), "peak-RSS-MiB")
+					b.ReportMetric(float64(mixedRSS>>20), "mixed-peak-RSS-MiB")
 				}
 				m.unmount(b)
 			}
@@ -164,6 +175,7 @@ type readCounters struct {
 	PassthroughOpens int64 `json:"opens_passthrough"`
 	Cache            struct {
 		DiskQueued        int64 `json:"disk_queued_bytes"`
+		InFlight          int64 `json:"fetches_in_flight"`
 		ObjectFiles       int64 `json:"object_files_assembled"`
 		ObjectsAssembling int64 `json:"objects_assembling"`
 	} `json:"cache"`
@@ -222,6 +234,53 @@ func profileDaemon(t testing.TB, addr, dir, name string, secs int) func() {
 			t.Logf("profile %s: %v", name, err)
 		}
 	}
+}
+
+// sampleInFlight samples the mount's running block fetches (stats.json) every 20 ms until the returned func
+// is called, which summarises them: the mean and the share of samples with 0, 1-2, 3-4, 5-8 and more.
+func sampleInFlight(t testing.TB, m *mountProc) func() string {
+	stop, done := make(chan struct{}), make(chan string)
+	go func() {
+		var counts [5]int
+		sum, n := int64(0), 0
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				if n == 0 {
+					done <- "no samples"
+					return
+				}
+				pct := func(i int) float64 { return 100 * float64(counts[i]) / float64(n) }
+				done <- fmt.Sprintf("mean %.1f; 0: %.0f%%, 1-2: %.0f%%, 3-4: %.0f%%, 5-8: %.0f%%, >8: %.0f%% (%d samples)",
+					float64(sum)/float64(n), pct(0), pct(1), pct(2), pct(3), pct(4), n)
+				return
+			case <-tick.C:
+				data, err := os.ReadFile(filepath.Join(m.Dir, ".pithosfs", "stats.json"))
+				var st readCounters
+				if err != nil || json.Unmarshal(data, &st) != nil {
+					continue
+				}
+				v := st.Cache.InFlight
+				sum += v
+				n++
+				switch {
+				case v == 0:
+					counts[0]++
+				case v <= 2:
+					counts[1]++
+				case v <= 4:
+					counts[2]++
+				case v <= 8:
+					counts[3]++
+				default:
+					counts[4]++
+				}
+			}
+		}
+	}()
+	return func() string { close(stop); return <-done }
 }
 
 // freeAddr is a loopback address with a port free right now.

@@ -54,7 +54,7 @@ func TestOptionTableMakesFlags(t *testing.T) {
 			t.Errorf("no flag for %s", opt.Name)
 		}
 	}
-	if o.CacheMem != "256MiB" || o.AttrTTL != time.Second || o.ListTTL != 5*time.Second || o.LogLevel != "info" || o.Daemon {
+	if o.CacheMem != "96MiB" || o.AttrTTL != time.Second || o.ListTTL != 5*time.Second || o.LogLevel != "info" || o.Daemon {
 		t.Errorf("defaults: %+v", o)
 	}
 	if err := fl.Parse([]string{"--cache-mem=1G", "--attr-ttl=3s", "--readahead=4", "--allow-other", "x", "y"}); err != nil {
