@@ -135,6 +135,9 @@ func (m *Mounted) WritebackStats() writeback.Stats {
 		t.BytesUploaded += s.BytesUploaded
 		t.Spilled += s.Spilled
 		t.Recovered += s.Recovered
+		t.EarlyUploads += s.EarlyUploads
+		t.Streamed += s.Streamed
+		t.StreamFallbacks += s.StreamFallbacks
 	}
 	return t
 }

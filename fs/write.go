@@ -45,7 +45,7 @@ func (s *fsys) manager(ctx context.Context, acct *account) (*writeback.Manager, 
 	if m := s.managers[acct.uuid]; m != nil {
 		return m, 0
 	}
-	m, err := writeback.New(writeback.Config{Client: acct.client, JournalDir: filepath.Join(s.cfg.JournalDir, acct.uuid), EagerUploads: 2,
+	m, err := writeback.New(writeback.Config{Client: acct.client, JournalDir: filepath.Join(s.cfg.JournalDir, acct.uuid), EagerUploads: 2, StreamUploads: true,
 		Cache: s.cache, Logger: s.log.Named("writeback"), IOTimeout: s.cfg.IOTimeout, OnCommit: func(container, name string, b writeback.Base) {
 			s.listCommitted(acct, container, name, b)
 		}})

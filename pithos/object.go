@@ -333,7 +333,10 @@ type MetaOptions struct {
 	ContentEncoding    string
 	ContentDisposition string
 	Manifest           string
-	Replace            bool // replace all metadata instead of merging (?update omitted)
+	// ContentType, when set, changes the object's content type: plain Swift does that on POST (with
+	// Replace); Pithos+ ignores it.
+	ContentType string
+	Replace     bool // replace all metadata instead of merging (?update omitted)
 	Conditions
 }
 
@@ -349,6 +352,9 @@ func (c *Client) UpdateObjectMeta(ctx context.Context, container, name string, o
 	}
 	if opts.Manifest != "" {
 		h.Set("X-Object-Manifest", encodeHeader(opts.Manifest))
+	}
+	if opts.ContentType != "" {
+		h.Set("Content-Type", opts.ContentType)
 	}
 	opts.Conditions.apply(h)
 	q := jsonQuery("update")

@@ -141,6 +141,30 @@ func (b *watchedBody) Close() error {
 	return nil
 }
 
+// WriteTo hands a body that writes itself (an io.WriterTo) the
+// connection, each of its writes counting as progress: the transport uses
+// it for a chunked body, which then goes out without a copy.
+func (b *watchedBody) WriteTo(w io.Writer) (int64, error) {
+	if wt, ok := b.r.(io.WriterTo); ok {
+		return wt.WriteTo(&watchedWriter{w: w, watch: b.w})
+	}
+	return io.Copy(w, struct{ io.Reader }{b})
+}
+
+// watchedWriter is the connection as a watchedBody's WriteTo sees it.
+type watchedWriter struct {
+	w     io.Writer
+	watch *stallWatch
+}
+
+func (ww *watchedWriter) Write(p []byte) (int, error) {
+	n, err := ww.w.Write(p)
+	if n > 0 {
+		ww.watch.moved()
+	}
+	return n, err
+}
+
 // watchedReply is a reply body: each read waits on the network; Close ends
 // the watch.
 type watchedReply struct {

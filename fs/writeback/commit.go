@@ -42,8 +42,10 @@ func (f *File) commit(ctx context.Context, hook func(int64)) error {
 		cancel() // the commit fails at once, its data kept in the journal
 	}
 
-	// Early uploads of this file finish first: their blocks become stored
-	// ones, which the commit neither hashes nor sends.
+	// A streamed upload stops taking blocks from the writer (it sends the
+	// rest below); early uploads of this file finish first: their blocks
+	// become stored ones, which the commit neither hashes nor sends.
+	st := f.takeStream(ctx)
 	f.waitRounds()
 	// Freeze the dirty layer: writes from now on go to a new one.
 	f.wmu.Lock()
@@ -51,6 +53,9 @@ func (f *File) commit(ctx context.Context, hook func(int64)) error {
 	if f.gone || !f.pendingLocked() {
 		f.mu.Unlock()
 		f.wmu.Unlock()
+		if st != nil {
+			st.abort(errStreamEnded)
+		}
 		return nil
 	}
 	snap := &snapshot{blocks: f.dirty, size: f.size, clip: f.clip}
@@ -65,7 +70,19 @@ func (f *File) commit(ctx context.Context, hook func(int64)) error {
 
 	var res *pithos.PutResult
 	rec, err := f.persist(snap, base, create)
-	if err == nil {
+	if err == nil && st != nil {
+		var ok bool
+		if res, ok = f.m.finishStream(ctx, st, rec, f.snapshotContent(snap, base)); ok {
+			f.m.stats.commits.Add(1)
+			f.m.stats.bytesUploaded.Add(rec.Size)
+			if hook != nil {
+				hook(rec.Size)
+			}
+		}
+	} else if st != nil {
+		st.abort(errStreamEnded)
+	}
+	if err == nil && res == nil {
 		rctx, stop := f.m.stallBound(ctx)
 		res, err = f.m.run(rctx, f.dir, rec, f.snapshotContent(snap, base), hook)
 		err = stalledErr(rctx, ctx, rec.Container, rec.Name, err)
@@ -136,7 +153,10 @@ func (f *File) commit(ctx context.Context, hook func(int64)) error {
 		if rec != nil && refusedForGood(err) && f.toFailed(snap, rec, err) {
 			return err
 		}
-		if retryable(err) {
+		// A commit its caller stopped (a second Ctrl-C at unmount,
+		// StopCommits) stays in the journal for the next mount: a background
+		// retry would send it after all.
+		if retryable(err) && ctx.Err() != context.Canceled {
 			f.m.scheduleRetry(f)
 		}
 		return err

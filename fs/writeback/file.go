@@ -100,8 +100,10 @@ type File struct {
 	timer      *time.Timer
 	gone       bool          // discarded or forgotten by the manager
 	filled     []int64       // blocks filled by writes since the last early upload
-	rounds     int           // early-upload rounds in flight
+	rounds     int           // early-upload rounds in flight (and blocks handed to a stream)
 	roundWake  chan struct{} // closed and replaced when a round ends
+	stream     *stream       // the streamed PUT being fed (stream.go)
+	noStream   bool          // a stream of this version was abandoned
 }
 
 func (f *File) bs() int64 { return f.base.BlockSize }
@@ -330,6 +332,9 @@ func (f *File) WriteAt(ctx context.Context, p []byte, off int64) (int, error) {
 				batch, f.filled = f.filled, nil
 			}
 		}
+		if f.base.Swift {
+			f.streamAfterWrite(i, boff+int64(n))
+		}
 		f.mu.Unlock()
 		if batch != nil {
 			f.m.eagerUpload(f, batch)
@@ -484,6 +489,9 @@ func (f *File) Truncate(ctx context.Context, size int64) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if size != f.size {
+		f.abortStreamLocked("truncate")
+	}
 	if size < f.size {
 		edge := (size + bs - 1) / bs * bs // the end block, if any, is dirty now
 		for i, b := range f.dirty {
@@ -512,6 +520,7 @@ func (f *File) Discard() {
 	defer f.cmu.Unlock()
 	f.wmu.Lock()
 	f.mu.Lock()
+	f.abortStreamLocked("discarded")
 	for i, b := range f.dirty {
 		b.frozen = false
 		f.drop(b)

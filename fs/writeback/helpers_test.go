@@ -90,6 +90,8 @@ type envOptions struct {
 	// eager enables early uploads during writes (off by default: most tests
 	// count the commit's own uploads).
 	eager bool
+	// stream enables streamed uploads of Swift files.
+	stream bool
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -115,6 +117,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if o.eager {
 		cfg.EagerUploads = 2
 	}
+	cfg.StreamUploads = o.stream
 	if o.budget > 0 {
 		cfg.Budget = cache.NewBudget(o.budget)
 	}

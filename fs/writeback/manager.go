@@ -51,6 +51,10 @@ type Config struct {
 	// instead of waiting for the server without bound. 0 = no bound but
 	// CommitTimeout.
 	IOTimeout time.Duration
+	// StreamUploads makes a file that replaces its object's content on plain
+	// Swift go to the server while a sequential writer writes it: one
+	// chunked PUT fed block by block, completed by the commit (stream.go).
+	StreamUploads bool
 	// CommitTimeout bounds one commit attempt (default 30 minutes); commits
 	// do not end when the caller's context is cancelled.
 	CommitTimeout time.Duration
@@ -95,6 +99,7 @@ type fileKey struct{ container, name string }
 
 type counters struct {
 	commits, conflicts, failures, blocksUploaded, bytesUploaded, spilled, recovered, early atomic.Int64
+	streamed, streamFallbacks                                                              atomic.Int64
 }
 
 // Stats are the manager's counters since New.
@@ -107,6 +112,11 @@ type Stats struct {
 	Spilled        int64 `json:"spilled"`       // dirty blocks written to the journal for lack of memory
 	Recovered      int64 `json:"recovered"`     // journal records completed by Recover
 	EarlyUploads   int64 `json:"early_uploads"` // blocks uploaded while being written (included in BlocksUploaded)
+	// Streamed counts commits completed by a PUT streamed while the file was
+	// written (plain Swift); StreamFallbacks those whose stream failed at the
+	// commit, which then uploaded the file from the journal.
+	Streamed        int64 `json:"streamed"`
+	StreamFallbacks int64 `json:"stream_fallbacks"`
 }
 
 // New returns a manager. Call Recover before opening files to complete the
@@ -149,7 +159,8 @@ func (m *Manager) Stats() Stats {
 	s := &m.stats
 	return Stats{Commits: s.commits.Load(), Conflicts: s.conflicts.Load(), Failures: s.failures.Load(),
 		BlocksUploaded: s.blocksUploaded.Load(), BytesUploaded: s.bytesUploaded.Load(), Spilled: s.spilled.Load(),
-		Recovered: s.recovered.Load(), EarlyUploads: s.early.Load()}
+		Recovered: s.recovered.Load(), EarlyUploads: s.early.Load(), Streamed: s.streamed.Load(),
+		StreamFallbacks: s.streamFallbacks.Load()}
 }
 
 // Open returns the File of base.Container/base.Name for one more handle: the
