@@ -43,9 +43,9 @@ func benchWriteServe(b *testing.B) {
 	local := randomFile(b, dir, "existing", size)
 	uploadFile(b, srv, alice, "wb/big", local)
 
-	fmt.Printf("\n== pithosfs mount write benchmark, pithosfs serve (file %d MiB, block 4 MiB, --cache-mem 256MiB) ==\n", size>>20)
+	fmt.Printf("\n== pithosfs mount write benchmark, pithosfs serve (file %d MiB, block 4 MiB, default options) ==\n", size>>20)
 	for i := 0; i < b.N; i++ {
-		m := startMount(b, mountArgs{URL: srv.identityURL(), Token: alice.Token, Extra: []string{"--cache-mem", "256MiB"}})
+		m := startMount(b, mountArgs{URL: srv.identityURL(), Token: alice.Token})
 		c := filepath.Join(m.Dir, alice.Name, "wb")
 		big := filepath.Join(c, "big")
 		sh(b, "stat "+shq(big)+" >/dev/null")
@@ -109,9 +109,9 @@ func benchWriteSwift(b *testing.B) {
 	})
 	acct := storage[strings.LastIndex(storage, "/")+1:]
 	dir := b.TempDir()
-	fmt.Printf("\n== pithosfs mount write benchmark, Swift at %s (file %d MiB, --cache-mem 256MiB) ==\n", env.AuthURL, size>>20)
+	fmt.Printf("\n== pithosfs mount write benchmark, Swift at %s (file %d MiB, default options) ==\n", env.AuthURL, size>>20)
 	for i := 0; i < b.N; i++ {
-		m := startMount(b, mountArgs{URL: env.AuthURL, User: env.Admin.Name, Token: env.Admin.Key, Extra: []string{"--cache-mem", "256MiB"}})
+		m := startMount(b, mountArgs{URL: env.AuthURL, User: env.Admin.Name, Token: env.Admin.Key})
 		c := filepath.Join(m.Dir, acct, container)
 		sh(b, "ls "+shq(c)+" >/dev/null")
 		w := writeBench{b: b, size: size, m: m, dir: c, token: token,
