@@ -47,6 +47,11 @@ var flavors = []flavor{
 	{6, 8, 16384, 160, 2, "ext_archipelago"},
 	{7, 1, 1024, 10, 1, "drbd"},
 	{8, 2, 2048, 20, 1, "drbd"},
+	// Same disk and volume type as 2, 3 and 7: a server can be resized
+	// between them (Synnefo only changes CPUs and RAM).
+	{9, 2, 1024, 10, 2, "ext_archipelago"},
+	{10, 4, 4096, 20, 2, "ext_archipelago"},
+	{11, 2, 2048, 10, 1, "drbd"},
 }
 
 func flavorByID(id int64) (flavor, bool) {

@@ -1,14 +1,16 @@
 package localcloud
 
 import (
-	"crypto/ed25519"
 	"crypto/md5"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"math/big"
 	"strings"
 )
 
@@ -159,11 +161,15 @@ func (c *Cloud) resize(q *creq, id, fid int64) error {
 			return err
 		}
 		old, _ := flavorByID(s.Flavor)
+		// Synnefo's logic/servers.py resize, its checks and texts.
 		if old.ID == fl.ID {
-			return badRequest("Server already has flavor " + itoa(fl.ID))
+			return badRequest(fmt.Sprintf("Server '%s' flavor is already '%s'.", s.Name, fl.name()))
 		}
-		if old.Disk != fl.Disk || old.VolType != fl.VolType {
-			return badRequest("Cannot resize a server to a flavor with a different disk size or volume type")
+		if old.Disk != fl.Disk {
+			return badRequest("Cannot change instance's disk size.")
+		}
+		if old.VolType != fl.VolType {
+			return badRequest("Cannot change instance's volume type.")
 		}
 		s.ResizeTo = fl.ID
 		return t.startTask(s, "RESIZE", q.now, q.now+int64(c.actionDelay()))
@@ -305,23 +311,30 @@ func fingerprint(pub string) (string, bool) {
 	return strings.Join(parts, ":"), true
 }
 
-// newKeyPair generates an ed25519 pair: the OpenSSH public key line and the
-// PKCS#8 PEM private key.
+// newKeyPair generates a key pair as Synnefo's userdata.generate_keypair
+// does: RSA of 2048 bits, the public key an OpenSSH "ssh-rsa" line, the
+// private key PKCS#1 PEM ("RSA PRIVATE KEY").
 func newKeyPair() (pub, priv string, err error) {
-	pk, sk, err := ed25519.GenerateKey(nil)
+	sk, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return "", "", err
 	}
-	sshString := func(b []byte) []byte {
-		out := binary.BigEndian.AppendUint32(nil, uint32(len(b)))
+	sshString := func(out, b []byte) []byte {
+		out = binary.BigEndian.AppendUint32(out, uint32(len(b)))
 		return append(out, b...)
 	}
-	blob := append(sshString([]byte("ssh-ed25519")), sshString(pk)...)
-	der, err := x509.MarshalPKCS8PrivateKey(sk)
-	if err != nil {
-		return "", "", err
+	mpint := func(out []byte, n *big.Int) []byte {
+		b := n.Bytes()
+		if len(b) > 0 && b[0]&0x80 != 0 {
+			b = append([]byte{0}, b...)
+		}
+		return sshString(out, b)
 	}
-	return "ssh-ed25519 " + base64.StdEncoding.EncodeToString(blob), string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), nil
+	blob := sshString(nil, []byte("ssh-rsa"))
+	blob = mpint(blob, big.NewInt(int64(sk.E)))
+	blob = mpint(blob, sk.N)
+	der := x509.MarshalPKCS1PrivateKey(sk)
+	return "ssh-rsa " + base64.StdEncoding.EncodeToString(blob), string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: der})), nil
 }
 
 func (c *Cloud) serveKeypairs(q *creq) error {

@@ -371,7 +371,7 @@ func TestKeypairs(t *testing.T) {
 	e := newCyEnv(t)
 	r := e.do("POST", computeP+"/os-keypairs", `{"keypair": {"name": "laptop"}}`).want(t, 201)
 	kp := obj(r.m, "keypair")
-	if !strings.HasPrefix(kp["public_key"].(string), "ssh-ed25519 ") || !strings.Contains(kp["private_key"].(string), "PRIVATE KEY") {
+	if !strings.HasPrefix(kp["public_key"].(string), "ssh-rsa ") || !strings.Contains(kp["private_key"].(string), "BEGIN RSA PRIVATE KEY") {
 		t.Fatalf("generated pair %v", kp)
 	}
 	e.do("POST", computeP+"/os-keypairs", `{"keypair": {"name": "laptop"}}`).fault(t, 409, "conflict", "")

@@ -38,6 +38,7 @@ type imageRec struct {
 	IsSnapshot bool              `json:"is_snapshot,omitempty"`
 	SnapStatus string            `json:"snap_status,omitempty"` // CREATING AVAILABLE ERROR (map availability)
 	SnapUntil  int64             `json:"snap_until,omitempty"`
+	SnapSize   int64             `json:"snap_size,omitempty"` // bytes: the volume's size, as Synnefo registers a snapshot
 }
 
 // keys is the number of plankton domain keys the record uses.
@@ -246,6 +247,15 @@ func (v *imageView) location() string {
 	return "pithos://" + quotePath(v.acct) + "/" + quotePath(v.cont) + "/" + quotePath(v.nam)
 }
 
+// size is the image's size in bytes: its object's, or for a snapshot the
+// size of the volume it was taken of.
+func (v *imageView) size() int64 {
+	if v.rec.IsSnapshot && v.rec.SnapSize > 0 {
+		return v.rec.SnapSize
+	}
+	return v.obj.Bytes
+}
+
 func (v *imageView) checksum() string { h, _ := topHash(v.obj.Hashes); return h }
 
 func planktonDate(ns int64) string { return time.Unix(0, ns).UTC().Format("2006-01-02 15:04:05") }
@@ -264,7 +274,7 @@ func (v *imageView) detailJSON() map[string]any {
 	m := map[string]any{
 		"id": v.rec.ID, "name": v.rec.Title, "location": v.location(), "owner": v.acct,
 		"disk_format": v.rec.DiskFormat, "container_format": v.rec.ContFormat,
-		"size": v.obj.Bytes, "checksum": v.checksum(), "status": v.status(),
+		"size": v.size(), "checksum": v.checksum(), "status": v.status(),
 		"is_public": v.public(), "is_snapshot": v.rec.IsSnapshot,
 		"created_at": date, "updated_at": date, "deleted_at": "", "properties": v.props(),
 	}
@@ -284,7 +294,7 @@ func (v *imageView) headers(h http.Header) {
 	set("Location", v.location())
 	set("Disk-Format", v.rec.DiskFormat)
 	set("Container-Format", v.rec.ContFormat)
-	set("Size", itoa(v.obj.Bytes))
+	set("Size", itoa(v.size()))
 	set("Checksum", v.checksum())
 	set("Created-At", date)
 	set("Updated-At", date)

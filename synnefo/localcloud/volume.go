@@ -494,7 +494,7 @@ func (q *creq) snapshotJSON(v *imageView) map[string]any {
 		progress = "100%"
 	}
 	return map[string]any{
-		"id": v.rec.ID, "size": v.obj.Bytes >> 30, "display_name": v.rec.Title,
+		"id": v.rec.ID, "size": v.size() >> 30, "display_name": v.rec.Title,
 		"display_description": v.rec.Desc, "status": status, "user_id": v.acct, "tenant_id": v.acct,
 		"os-extended-snapshot-attribute:progress": progress, "created_at": isoDate(v.obj.Mtime),
 		"metadata": map[string]any{}, "volume_id": v.rec.VolumeID,
@@ -701,6 +701,7 @@ func (c *Cloud) createSnapshot(q *creq) error {
 			ID: obj.UUID, Acct: acct, Cont: snapshotsContainer, Name: name, Title: name,
 			DiskFormat: "diskdump", ContFormat: "bare", CreatedAt: strconv.FormatFloat(float64(q.now)/1e9, 'f', 6, 64),
 			Desc: desc, VolumeID: itoa(vid), Props: props, IsSnapshot: true, SnapStatus: "CREATING", SnapUntil: until,
+			SnapSize: int64(vol.Size) << 30,
 		}
 		if err := t.putImageRec(rec); err != nil {
 			return nil, err
