@@ -16,6 +16,9 @@ const (
 	DefaultMemBytes            = 96 << 20
 	DefaultDiskBytes           = 10 << 30
 	DefaultPrefetchConcurrency = 8
+	// overBudgetLoads is how many block loads may run uncharged at once
+	// when the budget is all firm reservations.
+	overBudgetLoads = 2
 )
 
 // Config configures a Cache.
@@ -53,7 +56,10 @@ type Cache struct {
 	stats  counters
 	pfSem  *semaphore.Weighted
 	asmSem *semaphore.Weighted // one object file assembled at a time
-	pool   *bufPool
+	// overSem bounds the loads that go ahead beyond a budget held by firm
+	// reservations (loadBlock).
+	overSem *semaphore.Weighted
+	pool    *bufPool
 
 	ctx    context.Context // cancelled by Close; parent of every fetch
 	cancel context.CancelFunc
@@ -92,6 +98,7 @@ func Open(cfg Config) (*Cache, error) {
 		budget:  NewBudget(cfg.MemBytes),
 		pfSem:   semaphore.NewWeighted(int64(cfg.PrefetchConcurrency)),
 		asmSem:  semaphore.NewWeighted(1),
+		overSem: semaphore.NewWeighted(overBudgetLoads),
 		flights: make(map[string]*flight),
 	}
 	c.mem = newMemTier(c.budget, &c.stats)
@@ -361,28 +368,37 @@ func (c *Cache) load(ctx context.Context, id string, key Key, size int, f *fligh
 }
 
 // loadBlock reads a block from the disk tier, else fetches and verifies it,
-// and caches it in memory. A fetch started by a reader (charge) counts its
+// and caches it in memory. A load started by a reader (charge) counts its
 // buffer against the budget until the block is cached, as a prefetch's
-// reservation does; when the budget is all firm reservations the fetch goes
+// reservation does; when the budget is all firm reservations the load goes
 // ahead uncharged rather than wait (the write path may hold them while it
-// needs this block).
+// needs this block), but only overBudgetLoads such loads at a time, so that
+// readers cannot hold memory beyond the budget without bound.
 func (c *Cache) loadBlock(ctx context.Context, id string, key Key, size int, f *flight, fetch fetchFunc, charge bool) (blk *blockBuf, fromDisk bool, err error) {
-	if c.disk != nil {
-		if data, ok := c.disk.read(key); ok {
-			blk := plainBlock(data)
-			c.mem.add(id, blk, c.prefetched(f))
-			return blk, true, nil
-		}
-	}
 	var charged int64
-	if charge && c.budget.TryReserve(int64(size)) {
-		charged = int64(size)
+	if charge {
+		if c.budget.TryReserve(int64(size)) {
+			charged = int64(size)
+		} else {
+			if err := c.overSem.Acquire(ctx, 1); err != nil {
+				return nil, false, err
+			}
+			defer c.overSem.Release(1)
+		}
 	}
 	release := func() {
 		c.budget.Release(charged)
 		charged = 0
 	}
 	defer release()
+	if c.disk != nil {
+		if data, ok := c.disk.read(key); ok {
+			blk := plainBlock(data)
+			release()
+			c.mem.add(id, blk, c.prefetched(f))
+			return blk, true, nil
+		}
+	}
 	c.stats.fetches.Add(1)
 	c.stats.inFlight.Add(1)
 	raw, buf, sh, err := fetch.call(ctx, c.pool, size, key)

@@ -163,11 +163,12 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// Blocks are 4 MiB allocations: without a limit the garbage collector
 		// lets the heap grow to twice the cache budget before collecting, and
-		// the process's size follows this limit. Beyond the budget (cached
-		// blocks, readahead, fetches, dirty blocks) live memory is at most 8
-		// blocks queued for the disk cache plus FUSE buffers: 48 MiB keeps
-		// RSS within budget + 64 MiB.
-		debug.SetMemoryLimit(memBytes + 48<<20)
+		// the process's size follows this limit. The budget covers cached
+		// blocks, readahead, fetches, blocks queued for the disk cache and
+		// dirty blocks; beyond it live memory is FUSE buffers, 2 loads over a
+		// budget held by writers (cache.overBudgetLoads) and the rest of the
+		// process: 32 MiB keeps RSS within about budget + 48 MiB.
+		debug.SetMemoryLimit(memBytes + 32<<20)
 	}
 	if mountpoint, err = checkMountpoint(mountpoint); err != nil {
 		return err
