@@ -2,6 +2,7 @@
 # swift-aio.sh — a real single-node, single-replica OpenStack Swift (tempauth) on 127.0.0.1, for tests and CI.
 #
 # Usage: scripts/swift-aio.sh [--install] start|stop|status|env [DIR]
+#        scripts/swift-aio.sh kill|revive SERVER [DIR]
 #
 #   start   build (first time) and start memcached, a log sink and the account, container, object and proxy
 #           servers under DIR (default /tmp/pithosfs-swift); returns once a real v1.0 auth and an account
@@ -10,6 +11,14 @@
 #   status  print each process; exit 0 when everything runs and auth works, 3 when stopped, 1 otherwise.
 #   env     print `export SWIFT_AUTH_URL=… SWIFT_USER=… SWIFT_KEY=…` (plus USER2/KEY2, USER3/KEY3) for eval.
 #   --install  apt-get install the Debian packages first (needs root; `apt-get update` must have run).
+#   kill SERVER / revive SERVER   stop one server (object, object2, container3…) by its PID file / start it
+#           again and wait until it answers: outages for fault tests.
+#
+# Multi-node mode: SWIFT_NODES=3 at start runs three container and three object servers (container, container2,
+# container3, object…; node N binds SWIFT_CONTAINER_PORTN / SWIFT_OBJECT_PORTN, default 0 = free ports) with
+# devices srv/d1, srv/d2, srv/d3 in 3-replica container and object rings, one zone each (the account ring keeps
+# one replica); the other commands read the mode from DIR. Use its own DIR and ports (0): a single-node Swift
+# may run beside it.
 #
 # Environment: SWIFT_PORT (proxy, default 8081 — not 8080, which `pithosfs serve` uses),
 # SWIFT_ACCOUNT_PORT (6202), SWIFT_CONTAINER_PORT (6201), SWIFT_OBJECT_PORT (6200),
@@ -35,7 +44,7 @@ die() {
 say() { echo "swift-aio: $*" >&2; }
 
 usage() {
-	sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -48,8 +57,15 @@ for a in "$@"; do
 	*) args+=("$a") ;;
 	esac
 done
-if [ "${#args[@]}" -lt 1 ] || [ "${#args[@]}" -gt 2 ]; then usage; fi
+if [ "${#args[@]}" -lt 1 ]; then usage; fi
 cmd="${args[0]}"
+TARGET="" # the server of kill and revive
+if [ "$cmd" = kill ] || [ "$cmd" = revive ]; then
+	[ "${#args[@]}" -ge 2 ] || usage
+	TARGET="${args[1]}"
+	args=("$cmd" "${args[@]:2}")
+fi
+if [ "${#args[@]}" -gt 2 ]; then usage; fi
 DIR="${args[1]:-/tmp/pithosfs-swift}"
 [ "$cmd" != start ] || mkdir -p "$DIR"
 if [ -d "$DIR" ]; then DIR="$(cd "$DIR" && pwd)"; fi
@@ -69,8 +85,34 @@ else
 fi
 AUTH_URL="http://127.0.0.1:$PROXY_PORT/auth/v1.0"
 
+# Multi-node mode: NODES comes from the ports file (a configured DIR) or SWIFT_NODES; node N > 1 adds the servers
+# containerN and objectN on the ports CONTAINER_PORTN and OBJECT_PORTN.
+NODES="${NODES:-${SWIFT_NODES:-1}}"
+[[ "$NODES" =~ ^[1-9]$ ]] || die "SWIFT_NODES must be 1 to 9"
+for ((n = 2; n <= NODES; n++)); do
+	for v in CONTAINER_PORT$n OBJECT_PORT$n; do
+		e="SWIFT_$v"
+		[ -n "${!v:-}" ] || printf -v "$v" '%s' "${!e:-0}"
+	done
+	SERVERS=("${SERVERS[@]/proxy/}" "container$n" "object$n" proxy)
+done
+# shellcheck disable=SC2206
+SERVERS=(${SERVERS[@]}) # drop the emptied entries
+# With several nodes the replicas converge as in a real cluster: each container server has its replicator
+# (missing rows are merged over HTTP) and each object server its updater (container updates that failed).
+DAEMONS=()
+if [ "$NODES" -gt 1 ]; then
+	DAEMONS=(container-replicator object-updater)
+	for ((n = 2; n <= NODES; n++)); do DAEMONS+=("container$n-replicator" "object$n-updater"); done
+fi
+
 port_of() {
 	case "$1" in
+	container[2-9] | object[2-9])
+		local v="${1%[2-9]}"
+		v="${v^^}_PORT${1: -1}"
+		echo "${!v}"
+		;;
 	account) echo "$ACCOUNT_PORT" ;;
 	container) echo "$CONTAINER_PORT" ;;
 	object) echo "$OBJECT_PORT" ;;
@@ -108,7 +150,7 @@ spawn() {
 	echo $! >"$RUN/$name.pid"
 }
 
-all_names() { echo logsink memcached "${SERVERS[@]}"; }
+all_names() { echo logsink memcached "${SERVERS[@]}" "${DAEMONS[@]}"; }
 
 stop_all() {
 	local name pid i
@@ -201,6 +243,16 @@ use = egg:swift#healthcheck
 [$kind-sync]
 EOF
 	done
+	local name
+	if [ "$NODES" -gt 1 ]; then
+		sed -i -e '/^\[container-replicator\]$/a interval = 1' "$ETC/container-server.conf"
+		sed -i -e '/^\[object-updater\]$/a interval = 1' "$ETC/object-server.conf"
+	fi
+	for name in "${SERVERS[@]}"; do
+		[[ "$name" == *[2-9] ]] || continue
+		sed -e "s/^bind_port = .*/bind_port = $(port_of "$name")/" -e "s/^log_name = .*/log_name = $name-server/" \
+			"$ETC/${name%[2-9]}-server.conf" >"$ETC/$name-server.conf"
+	done
 	cat >"$ETC/proxy-server.conf" <<EOF
 ${common}bind_port = $PROXY_PORT
 log_name = proxy-server
@@ -263,10 +315,30 @@ build_ring() {
 	[ "$rc" -le 1 ] || { echo "rebalance of the $kind ring failed ($rc)" >&2; return 1; } # 1 is a warning
 }
 
+# build_ring_nodes KIND: a ring of NODES replicas, device dN of node N in zone N.
+build_ring_nodes() {
+	local kind="$1" n port rc=0
+	rm -f "$ETC/$kind.builder" "$ETC/$kind.ring.gz"
+	swift-ring-builder "$ETC/$kind.builder" create 8 "$NODES" 1 >/dev/null
+	for ((n = 1; n <= NODES; n++)); do
+		port="$(port_of "$kind")"
+		[ "$n" = 1 ] || port="$(port_of "$kind$n")"
+		mkdir -p "$DEV/d$n"
+		swift-ring-builder "$ETC/$kind.builder" add "r1z$n-127.0.0.1:$port/d$n" 1 >/dev/null
+	done
+	swift-ring-builder "$ETC/$kind.builder" rebalance >/dev/null || rc=$?
+	[ "$rc" -le 1 ] || { echo "rebalance of the $kind ring failed ($rc)" >&2; return 1; }
+}
+
 # build_rings: the three rings, in parallel (each call is mostly Python start-up), unless present for these ports.
 build_rings() {
 	local stamp
 	stamp="PROXY_PORT=$PROXY_PORT ACCOUNT_PORT=$ACCOUNT_PORT CONTAINER_PORT=$CONTAINER_PORT OBJECT_PORT=$OBJECT_PORT MEMCACHED_PORT=$MEMCACHED_PORT"
+	local n
+	if [ "$NODES" -gt 1 ]; then
+		stamp+=" NODES=$NODES"
+		for ((n = 2; n <= NODES; n++)); do stamp+=" CONTAINER_PORT$n=$(port_of "container$n") OBJECT_PORT$n=$(port_of "object$n")"; done
+	fi
 	if [ -f "$PORTS_FILE" ] && [ "$(cat "$PORTS_FILE")" = "$stamp" ] &&
 		[ -f "$ETC/account.ring.gz" ] && [ -f "$ETC/container.ring.gz" ] && [ -f "$ETC/object.ring.gz" ]; then
 		return 0
@@ -274,7 +346,11 @@ build_rings() {
 	local -a pids=()
 	local kind pid failed=0
 	for kind in account container object; do
-		build_ring "$kind" "$(port_of "$kind")" &
+		if [ "$NODES" -gt 1 ] && [ "$kind" != account ]; then
+			build_ring_nodes "$kind" &
+		else
+			build_ring "$kind" "$(port_of "$kind")" &
+		fi
 		pids+=($!)
 	done
 	for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
@@ -286,7 +362,9 @@ build_rings() {
 # start in DIR (so a second start finds it running); pick_free_ports replaces those that are not free.
 AUTO_PORTS=()
 if [ "$cmd" = start ]; then
-	for v in PROXY_PORT ACCOUNT_PORT CONTAINER_PORT OBJECT_PORT MEMCACHED_PORT; do
+	node_ports=()
+	for ((n = 2; n <= NODES; n++)); do node_ports+=("CONTAINER_PORT$n" "OBJECT_PORT$n"); done
+	for v in PROXY_PORT ACCOUNT_PORT CONTAINER_PORT OBJECT_PORT MEMCACHED_PORT "${node_ports[@]}"; do
 		[ "${!v}" = 0 ] || continue
 		AUTO_PORTS+=("$v")
 		if [ -f "$PORTS_FILE" ]; then
@@ -359,7 +437,10 @@ do_start() {
 	for ((i = 0; i < 50; i++)); do [ -S "$RUN/log.sock" ] && break; sleep 0.1; done
 	[ -S "$RUN/log.sock" ] || { log_tail; stop_all; die "the log sink did not start"; }
 	for name in "${SERVERS[@]}"; do
-		spawn "$name" "swift-$name-server" "$ETC/$name-server.conf"
+		spawn "$name" "swift-${name%[2-9]}-server" "$ETC/$name-server.conf"
+	done
+	for name in "${DAEMONS[@]}"; do
+		spawn "$name" "swift-${name//[2-9]/}" "$ETC/${name%-*}-server.conf"
 	done
 	while ! ready; do
 		for name in $(all_names); do
@@ -394,8 +475,38 @@ do_status() {
 	return 1
 }
 
+# do_kill NAME: stop one server of DIR (a fault test's outage).
+do_kill() {
+	local name="$1" pid i
+	pid_alive "$name" || die "$name is not running in $DIR"
+	pid="$(cat "$RUN/$name.pid")"
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < 100; i++)); do
+		running "$pid" || break
+		sleep 0.05
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	rm -f "$RUN/$name.pid"
+}
+
+# do_revive NAME: start one stopped server of DIR again and wait until it answers its healthcheck.
+do_revive() {
+	local name="$1" i
+	[ -f "$ETC/$name-server.conf" ] || die "no server $name in $DIR"
+	pid_alive "$name" && return 0
+	spawn "$name" "swift-${name%[2-9]}-server" "$ETC/$name-server.conf"
+	for ((i = 0; i < 600; i++)); do
+		curl -fsS -m 3 -o /dev/null "http://127.0.0.1:$(port_of "$name")/healthcheck" 2>/dev/null && return 0
+		pid_alive "$name" || { log_tail; die "$name exited during start-up"; }
+		sleep 0.1
+	done
+	die "$name not answering 60s after its start"
+}
+
 case "$cmd" in
 start) do_start ;;
+kill) do_kill "$TARGET" ;;
+revive) do_revive "$TARGET" ;;
 stop) stop_all ;;
 status) do_status ;;
 env) echo "export SWIFT_AUTH_URL=$AUTH_URL SWIFT_USER=test:tester SWIFT_KEY=testing SWIFT_USER2=test2:tester2 SWIFT_KEY2=testing2 SWIFT_USER3=test:tester3 SWIFT_KEY3=testing3" ;;
