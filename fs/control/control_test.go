@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -146,11 +147,23 @@ type env struct {
 	compute *cyclades.ComputeClient
 	pithos  *pithos.Client
 	flavor  cyclades.Flavor
+	// paused stops the cloud's clock while set (a server's DESTROY then lasts until it is cleared).
+	paused atomic.Bool
+	start  time.Time
+}
+
+// now is the cloud's clock: the real time, except that it stands still while paused.
+func (e *env) now() time.Time {
+	if e.paused.Load() {
+		return e.start
+	}
+	return time.Now()
 }
 
 func setup(t *testing.T) *env {
 	t.Helper()
-	srv, err := localcloud.Start(localcloud.Config{Dir: t.TempDir(), BlockSize: 64 << 10, BuildDelay: 300 * time.Millisecond})
+	e := &env{}
+	srv, err := localcloud.Start(localcloud.Config{Dir: t.TempDir(), BlockSize: 64 << 10, BuildDelay: 300 * time.Millisecond, Now: e.now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +179,8 @@ func setup(t *testing.T) *env {
 	if err != nil || len(flavors) == 0 {
 		t.Fatalf("flavors: %v %v", flavors, err)
 	}
-	return &env{srv: srv, compute: cfg.Compute, pithos: cfg.Pithos, flavor: flavors[0]}
+	e.srv, e.compute, e.pithos, e.flavor = srv, cfg.Compute, cfg.Pithos, flavors[0]
+	return e
 }
 
 // upload puts an object into the user's container with the Go client.
@@ -182,6 +196,9 @@ func (e *env) upload(t *testing.T, container, name string, data []byte) {
 }
 
 func TestImagesAndServersThroughTheMount(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs FUSE: make test runs it, make check (-short) does not")
+	}
 	e := setup(t)
 	ctx := context.Background()
 	e.upload(t, "images", "debian.diskdump", bytes.Repeat([]byte("debian"), 50000))
@@ -314,6 +331,9 @@ done`, e.flavor.Name))
 }
 
 func TestDeleteServersWithTheFlag(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs FUSE: make test runs it, make check (-short) does not")
+	}
 	e := setup(t)
 	ctx := context.Background()
 	e.upload(t, "images", "base", []byte("base image"))
@@ -324,7 +344,15 @@ func TestDeleteServersWithTheFlag(t *testing.T) {
 		out, err := sh(mnt, "cat servers/db.json")
 		return err == nil && strings.Contains(out, `"ACTIVE"`)
 	})
+	// Right after rm, while the cloud destroys it (its clock paused: the DESTROY cannot end), the file says
+	// DELETING; then it disappears.
+	e.start = time.Now()
+	e.paused.Store(true)
 	mustSh(t, mnt, "rm servers/db.json")
+	if out := mustSh(t, mnt, "ls servers; cat servers/db.json"); !strings.Contains(out, `"status": "DELETING"`) {
+		t.Errorf("right after rm: want db.json with status DELETING, got:\n%s", out)
+	}
+	e.paused.Store(false)
 	waitFor(t, "db gone", func() bool {
 		all, err := e.compute.ListServers(ctx, cyclades.ListOptions{})
 		return err == nil && len(all) == 0

@@ -71,6 +71,10 @@ func (s *servers) render(ctx context.Context, id string) ([]byte, error) {
 		return nil, err
 	}
 	sv.AdminPass = ""
+	if sv.TaskState == "DESTROYING" && sv.Status != cyclades.StatusDeleted {
+		// Deleted (rm of its file), not gone yet: say so rather than its last state (ACTIVE).
+		sv.Status = "DELETING"
+	}
 	return pretty(sv), nil
 }
 
