@@ -72,6 +72,9 @@ type Cloud struct {
 	// testGCHook, set by tests only, is called at each stage of a GC run.
 	testGCHook func(stage string)
 
+	// objLocks serialize data POSTs to one object (lockObject).
+	objLocks [64]sync.Mutex
+
 	closeOnce sync.Once
 	closed    chan struct{}
 }
@@ -148,6 +151,7 @@ func (c *Cloud) routes() {
 	c.mux.HandleFunc("/astakos/account/v1.0/", c.serveAccountAPI)
 	c.mux.HandleFunc("/pithos/object-store/", c.servePithos)
 	c.mux.HandleFunc("/pithos/public/", c.servePublic)
+	c.mux.HandleFunc("/pithos/_astakos/", c.serveAstakosProxy)
 	c.cycladesRoutes()
 }
 

@@ -361,3 +361,66 @@ func TestFidelityNotAllowedAndTopLevelAuth(t *testing.T) {
 		t.Errorf("legacy auth: %v", r.h)
 	}
 }
+
+// modular.py _can_read_object: a public object is readable by every user
+// through the authenticated API, not only by its public URL.
+func TestFidelityPublicReadableByOthers(t *testing.T) {
+	e := newEnv(t, 4)
+	e.must(e.do("PUT", "/{a}/c", nil, ""), 201)
+	e.put("/{a}/c/pub", "for all", map[string]string{"X-Object-Public": "true"})
+	e.put("/{a}/c/priv", "mine", nil)
+	if r := e.must(e.req("GET", "/{a}/c/pub", userB.Token, nil, nil), 200); string(r.body) != "for all" {
+		t.Errorf("public object by another user: %s", r)
+	}
+	e.must(e.req("PUT", "/{b}/c", userB.Token, nil, nil), 201)
+	e.must(e.req("PUT", "/{b}/c/copy", userB.Token, map[string]string{"X-Copy-From": "/c/pub", "X-Source-Account": "{a}", "Content-Type": "text/plain"}, strings.NewReader("")), 201)
+	checkFault(t, e.req("GET", "/{a}/c/priv", userB.Token, nil, nil), 403, "forbidden", "")
+	checkFault(t, e.req("DELETE", "/{a}/c/pub", userB.Token, nil, nil), 403, "forbidden", "")
+}
+
+// Pithos proxies Astakos under its base URL: {PITHOS}/_astakos/identity and
+// {PITHOS}/_astakos/account (pithos-api spec, astakos-api §5).
+func TestFidelityAstakosProxy(t *testing.T) {
+	e := newEnv(t, 4)
+	base := e.srv.URL + "/pithos/_astakos"
+	r := e.must(e.req("POST", base+"/identity/v2.0/tokens", "", map[string]string{"Content-Type": "application/json"},
+		strings.NewReader(`{"auth": {"token": {"id": "tokA"}}}`)), 200)
+	if !strings.Contains(string(r.body), userA.UUID) {
+		t.Errorf("tokens via proxy: %s", r)
+	}
+	r = e.must(e.req("POST", base+"/account/v1.0/user_catalogs", userA.Token, map[string]string{"Content-Type": "application/json"},
+		strings.NewReader(`{"uuids": ["`+userB.UUID+`"]}`)), 200)
+	if !strings.Contains(string(r.body), userB.Name) {
+		t.Errorf("user_catalogs via proxy: %s", r)
+	}
+	e.must(e.req("GET", base+"/account/v1.0/resources", "", nil, nil), 200)
+	e.must(e.req("GET", base+"/other", "", nil, nil), 404)
+}
+
+// Concurrent data POSTs to one object take turns, as in Synnefo: none gets
+// a 409, and every append lands.
+func TestFidelityConcurrentDataPOSTs(t *testing.T) {
+	e := newEnv(t, 4)
+	e.must(e.do("PUT", "/{a}/c", nil, ""), 201)
+	e.put("/{a}/c/log", "start:", nil)
+	var wg sync.WaitGroup
+	codes := make([]int, 16)
+	for i := range codes {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			r := e.req("POST", "/{a}/c/log", userA.Token, map[string]string{"Content-Range": "bytes */*", "Content-Type": "application/octet-stream"},
+				strings.NewReader(string(rune('a'+i))))
+			codes[i] = r.code
+		}(i)
+	}
+	wg.Wait()
+	for i, c := range codes {
+		if c != 204 {
+			t.Errorf("append %d: status %d", i, c)
+		}
+	}
+	if got := e.get("/{a}/c/log"); len(got) != len("start:")+16 {
+		t.Errorf("after 16 appends: %q", got)
+	}
+}

@@ -142,9 +142,10 @@ func (c *Cloud) serveObject(p *preq) error {
 // readAccess fails unless the caller may read acct/cont/name.
 func (t *txn) readAccess(p *preq, acct, cont, name string) (access, *fault) {
 	a := t.accessFor(acct, cont, name, p.user.UUID)
-	if !a.read {
+	if !a.read && !t.isPublic(acct, cont, name) {
 		return a, forbidden("User does not have read access to the object")
 	}
+	a.read = true
 	return a, nil
 }
 
@@ -1006,6 +1007,10 @@ func (c *Cloud) postData(p *preq, meta map[string]string, state stateChange, upd
 	}); err != nil {
 		return err
 	}
+	// Data POSTs to one object take turns, as Synnefo's do (its backend
+	// locks the object's path): the second applies to the first's result
+	// instead of failing.
+	defer c.lockObject(p.acct, p.cont, p.obj)()
 	crv := p.h.Get("Content-Range")
 	if crv == "" {
 		return badRequest("Missing Content-Range header")
