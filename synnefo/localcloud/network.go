@@ -270,7 +270,10 @@ func (c *Cloud) createNetwork(q *creq) error {
 			return nil, err
 		}
 		n := &networkRec{ID: id, Name: name, Owner: q.u.UUID, Project: project, Shared: shared, Type: typ, Created: q.now, Updated: q.now}
-		return q.networkJSON(n), putRec(t, bNetworks, id, n)
+		if err := putRec(t, bNetworks, id, n); err != nil {
+			return nil, err
+		}
+		return q.networkJSON(n), t.commissionOne(c, q.u, project, "cyclades.network.private")
 	})
 }
 
@@ -1117,7 +1120,10 @@ func (c *Cloud) allocateFloating(q *creq, m map[string]json.RawMessage) (*floati
 			return err
 		}
 		f = &floatingRec{ID: id, Addr: addr, Network: n.ID, Owner: q.u.UUID, Project: project, Created: q.now}
-		return putRec(t, bFloating, id, f)
+		if err := putRec(t, bFloating, id, f); err != nil {
+			return err
+		}
+		return t.commissionOne(c, q.u, project, "cyclades.floating_ip")
 	})
 	return f, err
 }

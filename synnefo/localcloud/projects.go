@@ -196,6 +196,18 @@ func (t *txn) projectUsage(project, user string, storageOnly bool) map[string]us
 	if storageOnly {
 		return u
 	}
+	each(t, bNetworks, func(n *networkRec) bool {
+		if !n.Deleted && !n.Public && n.Project == project {
+			add("cyclades.network.private", n.Owner, 1)
+		}
+		return true
+	})
+	each(t, bFloating, func(f *floatingRec) bool {
+		if !f.Deleted && f.Project == project {
+			add("cyclades.floating_ip", f.Owner, 1)
+		}
+		return true
+	})
 	each(t, bServers, func(s *serverRec) bool {
 		if s.Deleted || s.Project != project {
 			return true
@@ -266,4 +278,13 @@ func (t *txn) commissionServer(c *Cloud, u *User, project string, fl flavor) err
 	return t.checkCommission(c, project, u.UUID, map[string]int64{
 		"cyclades.vm": 1, "cyclades.cpu": int64(fl.VCPUs), "cyclades.ram": int64(fl.RAM) << 20, "cyclades.disk": int64(fl.Disk) << 30,
 	})
+}
+
+// commissionOne charges one more of a counted resource (a private network,
+// a floating IP) to project.
+func (t *txn) commissionOne(c *Cloud, u *User, project, resource string) error {
+	if !t.isMember(u.UUID, project) {
+		return badRequest(fmt.Sprintf("User %s not in project %s", u.UUID, project))
+	}
+	return t.checkCommission(c, project, u.UUID, map[string]int64{resource: 1})
 }

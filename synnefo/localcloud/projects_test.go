@@ -167,3 +167,30 @@ func TestServerOverCPUQuota(t *testing.T) {
 		t.Errorf("quotas: %v", q[pid])
 	}
 }
+
+// Private networks and floating IPs are charged to their project too.
+func TestNetworkAndFloatingIPQuota(t *testing.T) {
+	e := newCyEnv(t)
+	app := map[string]any{"name": "net", "end_date": "2030-01-01T00:00:00Z", "join_policy": "auto",
+		"resources": map[string]any{"cyclades.network.private": map[string]int64{"member_capacity": 1, "project_capacity": 1},
+			"cyclades.floating_ip": map[string]int64{"member_capacity": 1, "project_capacity": 1}}}
+	pid := e.do("POST", accountP+"/projects", app).want(t, 201).m["id"].(string)
+	e.do("POST", accountP+"/projects/memberships", map[string]any{"join": map[string]any{"project": pid}}).want(t, 200)
+	net := func() *cyResp {
+		return e.do("POST", networkP+"/networks", map[string]any{"network": map[string]any{"type": "MAC_FILTERED", "project": pid}})
+	}
+	net().want(t, 201)
+	r := net()
+	if r.code != 413 || obj(r.m, "overLimit")["details"] != "Limit for resource 'Private Network' exceeded for your account. Available: 0, Requested: 1" {
+		t.Errorf("second network over quota: %d %s", r.code, r.body)
+	}
+	ip := func() *cyResp {
+		return e.do("POST", networkP+"/floatingips", map[string]any{"floatingip": map[string]any{"project": pid}})
+	}
+	ip().want(t, 200)
+	if r := ip(); r.code != 413 || obj(r.m, "overLimit")["details"] != "Limit for resource 'Floating IP address' exceeded for your account. Available: 0, Requested: 1" {
+		t.Errorf("second floating IP over quota: %d %s", r.code, r.body)
+	}
+	net2 := e.do("POST", networkP+"/networks", map[string]any{"network": map[string]any{"type": "MAC_FILTERED"}}) // base project
+	net2.want(t, 201)
+}
