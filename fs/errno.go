@@ -40,7 +40,7 @@ func errnoOf(err error) syscall.Errno {
 	case http.StatusPreconditionFailed:
 		return syscall.EEXIST
 	case http.StatusRequestEntityTooLarge:
-		return syscall.ENOSPC
+		return syscall.EDQUOT // quota (Pithos answers 413 for nothing else)
 	case http.StatusLengthRequired, http.StatusBadRequest:
 		return syscall.EINVAL
 	}

@@ -23,7 +23,7 @@ func TestErrnoOf(t *testing.T) {
 		{&synnefo.ClientError{Status: 401}, syscall.EACCES},
 		{&synnefo.ClientError{Status: 409}, syscall.ENOTEMPTY},
 		{&synnefo.ClientError{Status: 412}, syscall.EEXIST},
-		{&synnefo.ClientError{Status: 413}, syscall.ENOSPC},
+		{&synnefo.ClientError{Status: 413}, syscall.EDQUOT},
 		{&synnefo.ClientError{Status: 500}, syscall.EIO},
 		{fmt.Errorf("wrapped: %w", &synnefo.ClientError{Status: 404}), syscall.ENOENT},
 		// A transport error carries the socket's errno: the kernel must get EIO.

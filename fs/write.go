@@ -70,7 +70,7 @@ func (s *fsys) commitErrno(p string, err error) syscall.Errno {
 	var ce *writeback.ConflictError
 	switch {
 	case errors.As(err, &qe):
-		return s.failAs("commit", p, err, syscall.ENOSPC)
+		return s.failAs("commit", p, err, syscall.EDQUOT) // Pithos' 413: the account's or container's quota
 	case errors.As(err, &ce):
 		return s.failAs("commit", p, err, syscall.EIO)
 	}
