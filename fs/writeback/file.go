@@ -332,12 +332,13 @@ func (f *File) WriteAt(ctx context.Context, p []byte, off int64) (int, error) {
 				batch, f.filled = f.filled, nil
 			}
 		}
-		if f.base.Swift {
-			f.streamAfterWrite(i, boff+int64(n))
-		}
+		start := f.base.Swift && f.streamAfterWrite(i, boff+int64(n))
 		f.mu.Unlock()
 		if batch != nil {
 			f.m.eagerUpload(f, batch)
+		}
+		if start {
+			f.startStream()
 		}
 	}
 	return done, nil

@@ -59,17 +59,16 @@ type streamItem struct {
 var errStreamEnded = errors.New("writeback: streamed upload abandoned")
 
 // streamAfterWrite is called by WriteAt (f.mu held) after it wrote block
-// i up to byte end of the block: it starts a stream when the writer has
-// just filled block 0 of a file that replaces its object's content, hands
-// block i to the stream when it is the next one and now full, and aborts the
-// stream when the write went into a block already handed.
-func (f *File) streamAfterWrite(i, end int64) {
+// i up to byte end of the block: it reports whether a stream should start
+// (the writer has just filled block 0 of a file that replaces its object's
+// content: WriteAt then calls startStream, without f.mu), hands block i to
+// the stream when it is the next one and now full, and aborts the stream
+// when the write went into a block already handed.
+func (f *File) streamAfterWrite(i, end int64) (start bool) {
 	st, bs := f.stream, f.bs()
 	switch {
 	case st == nil:
-		if i == 0 && end == bs && f.streamable() {
-			f.startStream()
-		}
+		return i == 0 && end == bs && f.streamable()
 	case i < st.next:
 		f.abortStreamLocked("a write into a block already sent")
 	case i == st.next && end == bs:
@@ -79,6 +78,7 @@ func (f *File) streamAfterWrite(i, end int64) {
 		}
 		f.handLocked(st, i)
 	}
+	return false
 }
 
 // streamable reports whether a stream may start now (f.mu held): streamed
@@ -91,7 +91,9 @@ func (f *File) streamable() bool {
 		(f.create || f.clip == 0 || f.base.Size == 0) && f.m.cfg.Client.Config().LargeObjectThreshold >= f.bs()
 }
 
-// startStream starts the PUT of a stream and hands it block 0 (f.mu held).
+// startStream starts the PUT of a stream and hands it block 0, if the file
+// still may stream. Called by WriteAt with f.wmu held and f.mu not held
+// (the manager's lock comes before a file's).
 func (f *File) startStream() {
 	m := f.m
 	m.mu.Lock()
@@ -101,6 +103,12 @@ func (f *File) startStream() {
 	}
 	m.wg.Add(1)
 	m.mu.Unlock()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if b := f.dirty[0]; f.stream != nil || !f.streamable() || b == nil || b.frozen || b.sealed || b.stored {
+		m.wg.Done()
+		return
+	}
 	ctx, cancel := context.WithCancel(m.ctx)
 	st := &stream{f: f, cancel: cancel, ctype: f.base.ContentType, meta: maps.Clone(f.base.Meta), done: make(chan struct{})}
 	st.body = &streamBody{st: st, wake: make(chan struct{}, 1)}
