@@ -30,6 +30,9 @@ type listing struct {
 	base *listBase
 	over map[string]*pithos.DirEntry
 	at   time.Time // when the base was fetched
+	// changed is when this mount last changed the directory through the
+	// cache (zero: not since the fetch).
+	changed time.Time
 
 	once   sync.Once
 	merged []pithos.DirEntry // base and over in name order, built on first use
@@ -113,9 +116,11 @@ func (l *listing) with(changes map[string]*pithos.DirEntry) *listing {
 	for n, e := range changes {
 		over[n] = e
 	}
-	nl := &listing{base: l.base, over: over, at: l.at}
+	nl := &listing{base: l.base, over: over, at: l.at, changed: l.changed}
 	if len(over) > 64+len(l.base.entries)/4 {
-		return newListing(nl.merge(), l.at)
+		folded := newListing(nl.merge(), l.at)
+		folded.changed = l.changed
+		return folded
 	}
 	return nl
 }
@@ -335,7 +340,9 @@ func (c *listCache) change(k dirKey, ch change) {
 		f.log = append(f.log, ch)
 	}
 	if l, ok := c.lru.Peek(k); ok {
-		c.store(k, applyChanges(l, []change{ch}))
+		nl := applyChanges(l, []change{ch})
+		nl.changed = time.Now()
+		c.store(k, nl)
 	}
 }
 

@@ -19,7 +19,9 @@ const probeMinEntries = 1000
 // attribute TTL ago (close-to-open: a name created or changed behind the
 // mount shows at the next lookup after the kernel's entry expired).
 //
-// A name in the cached listing, or any name in a small directory, is looked
+// A name missing from the cached listing (within the listing TTL) of a
+// directory this mount changed within the attribute TTL is absent. Else a
+// name in the cached listing, or any name in a small directory, is looked
 // up in a listing no older than the attribute TTL, fetched again when
 // older. A name missing from the cached listing (still within the listing
 // TTL) of a large directory is asked about by itself: a HEAD of the object,
@@ -36,7 +38,12 @@ func (d *dirNode) lookupEntry(ctx context.Context, name string) (*account, dirKe
 		return nil, k, pithos.DirEntry{}, false, errno
 	}
 	e, ok := findEntry(l, name)
-	if time.Since(l.at) < ttl {
+	if time.Since(l.at) < ttl || !ok && time.Since(l.changed) < ttl {
+		// Fresh, or a new name in a directory this mount is writing into
+		// (cp -r, tar x, many writers): taken as absent from a listing up
+		// to the listing TTL old, without a request. A file made behind
+		// the mount meanwhile is never overwritten: the new file's commit
+		// is conditional (If-None-Match: *) and keeps a conflict copy.
 		return acct, k, e, ok, 0
 	}
 	if ok || len(l.base.entries) < probeMinEntries {

@@ -232,7 +232,10 @@ func (f *File) persist(snap *snapshot, base Base, create bool) (*record, error) 
 						return err
 					}
 				}
-				h = pithos.BlockHashHex(data)
+				// The bytes past the file's end are zeros (Truncate clears
+				// them), which the hash strips: only the bytes below it are
+				// hashed, not a small file's whole 4 MiB buffer.
+				h = pithos.BlockHashHex(data[:min(int64(len(data)), max(0, snap.size-i*bs))])
 			}
 			f.mu.Lock()
 			b.file, b.hash = file, h
