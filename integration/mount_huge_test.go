@@ -155,6 +155,23 @@ func TestMountSparseTerabyte(t *testing.T) {
 	if peak-idle > 64<<20 {
 		t.Errorf("peak RSS %d MiB is %d MiB over the idle %d MiB", peak>>20, (peak-idle)>>20, idle>>20)
 	}
+	// A second mount, which never saw the file, reads it at both ends:
+	// it fetches the 262144-hash hashmap from the server.
+	m2 := startMount(t, mountArgs{URL: srv.identityURL(), Token: alice.Token, Remote: "/s"})
+	if _, err := os.ReadFile(filepath.Join(m2.Dir, "warm")); err != nil {
+		t.Fatal(err)
+	}
+	idle2 := procMem(t, m2.cmd.Process.Pid, "VmRSS")
+	if f, err = os.Open(filepath.Join(m2.Dir, "sparse.img")); err != nil {
+		t.Fatal(err)
+	}
+	readEnds(f, "through another mount")
+	_ = f.Close()
+	peak2 := procMem(t, m2.cmd.Process.Pid, "VmHWM")
+	t.Logf("second mount: RSS idle %d MiB, peak %d MiB", idle2>>20, peak2>>20)
+	if peak2-idle2 > 64<<20 {
+		t.Errorf("second mount: peak RSS %d MiB is %d MiB over the idle %d MiB", peak2>>20, (peak2-idle2)>>20, idle2>>20)
+	}
 	// The server holds it: its size, and its ends by range reads.
 	hdr := http.Header{"Range": {fmt.Sprintf("bytes=%d-%d", size-int64(len(tail)), size-1)}}
 	resp, body := doHTTP(t, srv.http, http.MethodGet, srv.objectURL(alice, "s/sparse.img"), alice.Token, nil, hdr)

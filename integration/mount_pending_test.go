@@ -16,6 +16,11 @@ func TestMountUploadsShowOpenFiles(t *testing.T) {
 	srv := startServe(t)
 	srv.put(t, alice, "u", nil, nil)
 	m := startMount(t, mountArgs{URL: srv.identityURL(), Token: alice.Token, Remote: "/u"})
+	// Read once before: the status a reader saw earlier must not stick.
+	statusPath := filepath.Join(m.Dir, ".pithosfs", "uploads", "status")
+	if b, err := os.ReadFile(statusPath); err != nil || !strings.Contains(string(b), "no pending uploads") {
+		t.Fatalf("uploads/status before writing: %q, %v", b, err)
+	}
 	f, err := os.Create(filepath.Join(m.Dir, "half.bin"))
 	if err != nil {
 		t.Fatal(err)
@@ -29,7 +34,7 @@ func TestMountUploadsShowOpenFiles(t *testing.T) {
 	}
 	// Read without starting a process: a fork closes a copy of f's
 	// descriptor in the child, and that close is a FUSE flush (a commit).
-	b, err := os.ReadFile(filepath.Join(m.Dir, ".pithosfs", "uploads", "status"))
+	b, err := os.ReadFile(statusPath)
 	status := string(b)
 	if err != nil || !strings.Contains(status, "open") || !strings.Contains(status, "u/half.bin") {
 		t.Errorf("uploads/status while half.bin is open with 50 MiB written:\n%s", status)

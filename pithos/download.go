@@ -21,12 +21,13 @@ func (c *Client) GetHashmap(ctx context.Context, container, name string, opts Ge
 	opts.apply(h)
 	q := opts.query()
 	q.Set("hashmap", "")
-	var hm Hashmap
+	var reply hashmapReply
 	resp, err := c.http.DoJSON(ctx, &synnefo.Request{Method: http.MethodGet, Path: c.objectPath(container, name),
-		Query: q, Header: h, Success: []int{http.StatusOK}}, nil, &hm)
+		Query: q, Header: h, Success: []int{http.StatusOK}}, nil, &reply)
 	if err != nil {
 		return nil, nil, err
 	}
+	hm := Hashmap{BlockSize: reply.BlockSize, BlockHash: reply.BlockHash, Bytes: reply.Bytes, Hashes: reply.Hashes}
 	if hm.BlockSize <= 0 {
 		return nil, nil, fmt.Errorf("pithos: %s/%s: hashmap reply without block size", container, name)
 	}

@@ -123,3 +123,92 @@ func isPlain(s string) bool {
 	}
 	return s != ""
 }
+
+// hashmapReply decodes a GET ?hashmap reply. Its hashes are parsed in place
+// from the reply's bytes, and a hash equal to the one before it shares its
+// string: a sparse file's holes (one hash repeated 262144 times for a
+// terabyte) cost one string, not one each.
+type hashmapReply struct {
+	BlockSize int64      `json:"block_size"`
+	BlockHash string     `json:"block_hash"`
+	Bytes     int64      `json:"bytes"`
+	Hashes    hashesJSON `json:"hashes"`
+}
+
+type hashesJSON []string
+
+func (h *hashesJSON) UnmarshalJSON(data []byte) error {
+	out, ok := parsePlainHashes(data)
+	if !ok {
+		var plain []string
+		if err := json.Unmarshal(data, &plain); err != nil {
+			return err
+		}
+		out = plain
+	}
+	*h = out
+	return nil
+}
+
+// parsePlainHashes parses a JSON array of strings without escapes
+// (hashes), sharing the string of equal neighbours; ok is false for
+// anything else (the caller then uses encoding/json).
+func parsePlainHashes(data []byte) ([]string, bool) {
+	i := 0
+	skip := func() {
+		for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+			i++
+		}
+	}
+	skip()
+	if i >= len(data) || data[i] != '[' {
+		return nil, false
+	}
+	i++
+	// The number of hashes is about len/67: allocate once.
+	out := make([]string, 0, len(data)/67+1)
+	var prev []byte
+	skip()
+	if i < len(data) && data[i] == ']' {
+		return out, true
+	}
+	for {
+		skip()
+		if i >= len(data) || data[i] != '"' {
+			return nil, false
+		}
+		i++
+		start := i
+		for i < len(data) && data[i] != '"' {
+			if data[i] == '\\' || data[i] < 0x20 {
+				return nil, false
+			}
+			i++
+		}
+		if i >= len(data) {
+			return nil, false
+		}
+		b := data[start:i]
+		i++
+		if len(out) > 0 && bytes.Equal(b, prev) {
+			out = append(out, out[len(out)-1])
+		} else {
+			out = append(out, string(b))
+		}
+		prev = b
+		skip()
+		if i >= len(data) {
+			return nil, false
+		}
+		switch data[i] {
+		case ',':
+			i++
+		case ']':
+			i++
+			skip()
+			return out, i == len(data)
+		default:
+			return nil, false
+		}
+	}
+}

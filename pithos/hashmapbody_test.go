@@ -66,3 +66,29 @@ func TestHashmapRequestBody(t *testing.T) {
 		})
 	}
 }
+
+func TestHashmapReplyDecode(t *testing.T) {
+	a, b := strings.Repeat("a", 64), strings.Repeat("b", 64)
+	tests := []struct {
+		in   string
+		want []string
+		err  bool
+	}{
+		{`{"bytes":0,"hashes":[]}`, []string{}, false},
+		{`{"hashes": [ "` + a + `" , "` + a + `","` + b + `" ] ,"bytes":3}`, []string{a, a, b}, false},
+		{`{"hashes":["x\"y","z"]}`, []string{`x"y`, "z"}, false},
+		{`{"hashes":["a",]}`, nil, true},
+		{`{"hashes":["a"`, nil, true},
+	}
+	for _, tt := range tests {
+		var r hashmapReply
+		err := json.Unmarshal([]byte(tt.in), &r)
+		if (err != nil) != tt.err {
+			t.Errorf("%s: err %v", tt.in, err)
+			continue
+		}
+		if !tt.err && strings.Join(r.Hashes, ",") != strings.Join(tt.want, ",") {
+			t.Errorf("%s: hashes %q, want %q", tt.in, r.Hashes, tt.want)
+		}
+	}
+}

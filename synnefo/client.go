@@ -399,7 +399,7 @@ func (c *Client) DoJSON(ctx context.Context, req *Request, in, out any) (*http.R
 	}
 	defer resp.Body.Close()
 	if out != nil {
-		data, err := io.ReadAll(resp.Body)
+		data, err := readBody(resp)
 		if err != nil {
 			return resp, decodeError(r.Method, c.URL(&r), resp.StatusCode, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -193,4 +194,18 @@ func (b *watchedReply) Close() error {
 	err := b.rc.Close()
 	b.once.Do(b.w.stop)
 	return err
+}
+
+// readBody reads a reply body whole, in one allocation when its length is
+// known (a large JSON reply, such as a terabyte's hashmap, is not copied
+// through ever larger buffers).
+func readBody(resp *http.Response) ([]byte, error) {
+	if n := resp.ContentLength; n > 0 && n <= 1<<30 {
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, buf); err != nil {
+			return nil, err
+		}
+		return buf, nil
+	}
+	return io.ReadAll(resp.Body)
 }
