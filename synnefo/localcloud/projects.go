@@ -245,8 +245,8 @@ func (t *txn) checkCommission(c *Cloud, project, user string, requested map[stri
 			continue
 		}
 		g, ok := p.Resources[n]
-		if !ok {
-			g = grant{} // a resource the project does not grant: capacity 0
+		if !ok || p.State != "active" {
+			g = grant{} // not granted, or the project is suspended or terminated: capacity 0
 		}
 		x := use[n]
 		if x.member > g.Member || x.project > g.Project {

@@ -69,6 +69,8 @@ func (c *Cloud) serveProjectsAPI(w http.ResponseWriter, r *http.Request, u *User
 		err = c.getMembership(w, u, seg[2])
 	case seg[1] == "memberships" && len(seg) == 4 && seg[3] == "action" && r.Method == http.MethodPost:
 		err = c.membershipAction(w, r, u, seg[2])
+	case len(seg) == 3 && seg[2] == "action" && r.Method == http.MethodPost:
+		err = c.projectAction(w, r, u, seg[1])
 	case len(seg) == 2 && (r.Method == http.MethodGet || r.Method == http.MethodPut):
 		if r.Method == http.MethodGet {
 			err = c.getProject(w, u, seg[1])
@@ -503,4 +505,52 @@ func (c *Cloud) projectIDs(u *User) []any {
 		return nil
 	})
 	return ids
+}
+
+// projectAction is POST /projects/<id>/action: terminate, suspend, unsuspend
+// or reinstate, by the project's owner (who is the local cloud's project
+// administrator for their projects). A project that is not active grants
+// nothing: its members' quota there is gone until it is active again.
+func (c *Cloud) projectAction(w http.ResponseWriter, r *http.Request, u *User, id string) error {
+	var req map[string]json.RawMessage
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err := json.Unmarshal(body, &req); err != nil {
+		return badRequest("Invalid input data")
+	}
+	if len(req) != 1 {
+		return badRequest("No recognized action")
+	}
+	var action string
+	for k := range req {
+		action = k
+	}
+	type tr struct{ from, to string }
+	moves := map[string]tr{"terminate": {"active", "terminated"}, "suspend": {"active", "suspended"},
+		"unsuspend": {"suspended", "active"}, "reinstate": {"terminated", "active"}}
+	mv, ok := moves[action]
+	if !ok {
+		return badRequest("No recognized action")
+	}
+	err := c.store.update(func(t *txn) error {
+		p, ok := t.project(c, id)
+		if !ok {
+			return notFound(fmt.Sprintf("Project %s not found.", id))
+		}
+		if p.System {
+			return forbidden("Cannot " + action + " a system project.")
+		}
+		if p.Owner != u.UUID {
+			return forbidden("Only the project owner can " + action + " it.")
+		}
+		if p.State != mv.from {
+			return errf(409, fmt.Sprintf("Cannot %s: project is %s.", action, p.State))
+		}
+		p.State = mv.to
+		return putJSON(t.tx.Bucket(bProjects), []byte(p.UUID), p)
+	})
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(200)
+	return nil
 }

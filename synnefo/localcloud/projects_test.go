@@ -194,3 +194,29 @@ func TestNetworkAndFloatingIPQuota(t *testing.T) {
 	net2 := e.do("POST", networkP+"/networks", map[string]any{"network": map[string]any{"type": "MAC_FILTERED"}}) // base project
 	net2.want(t, 201)
 }
+
+// The owner suspends and unsuspends a project; while suspended it grants
+// nothing (its members' quota there is gone).
+func TestProjectSuspend(t *testing.T) {
+	e := newCyEnv(t)
+	app := map[string]any{"name": "p", "end_date": "2030-01-01T00:00:00Z", "join_policy": "auto",
+		"resources": map[string]any{"pithos.diskspace": map[string]int64{"member_capacity": 5, "project_capacity": 5}}}
+	pid := e.do("POST", accountP+"/projects", app).want(t, 201).m["id"].(string)
+	e.call("tok-bob", "POST", accountP+"/projects/memberships", map[string]any{"join": map[string]any{"project": pid}}, nil).want(t, 200)
+	quota := func() string {
+		return e.call("tok-bob", "HEAD", "/pithos/object-store/v1/"+e.bob(), nil, nil).h.Get("X-Account-Policy-Quota-" + pid)
+	}
+	if quota() != "5" {
+		t.Fatalf("quota before suspend %q", quota())
+	}
+	e.call("tok-bob", "POST", accountP+"/projects/"+pid+"/action", map[string]any{"suspend": map[string]any{}}, nil).fault(t, 403, "forbidden", "")
+	e.do("POST", accountP+"/projects/"+pid+"/action", map[string]any{"suspend": map[string]any{"reason": "x"}}).want(t, 200)
+	if st := e.do("GET", accountP+"/projects/"+pid, nil).m["state"]; st != "suspended" || quota() != "" {
+		t.Errorf("suspended: state %v, quota %q", st, quota())
+	}
+	e.do("POST", accountP+"/projects/"+pid+"/action", map[string]any{"suspend": map[string]any{}}).fault(t, 409, "conflict", "")
+	e.do("POST", accountP+"/projects/"+pid+"/action", map[string]any{"unsuspend": map[string]any{}}).want(t, 200)
+	if quota() != "5" {
+		t.Errorf("quota after unsuspend %q", quota())
+	}
+}
