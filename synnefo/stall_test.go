@@ -12,6 +12,9 @@ import (
 	"time"
 )
 
+// trickleGap is the pause between the chunks of TestIOTimeout's slow reply.
+const trickleGap = 150 * time.Millisecond
+
 // TestIOTimeout: a server that accepts a request and never answers fails
 // it after IOTimeout with ErrStalled, once (no retry); a reply that keeps
 // moving, slower than IOTimeout in total, is read whole; so is an upload.
@@ -31,7 +34,7 @@ func TestIOTimeout(t *testing.T) {
 			for range 8 {
 				_, _ = w.Write([]byte("0123456789"))
 				w.(http.Flusher).Flush()
-				time.Sleep(50 * time.Millisecond)
+				time.Sleep(trickleGap)
 			}
 		case "/upload":
 			n, _ := io.Copy(io.Discard, r.Body)
@@ -57,7 +60,13 @@ func TestIOTimeout(t *testing.T) {
 		t.Errorf("GET /hang sent %d times, want once (a stall is not retried)", n)
 	}
 
-	resp, err := c.Do(ctx, &Request{Path: "/trickle"})
+	// A slow reply that keeps moving is not a stall: its 8 gaps add up to more than the timeout, each is a
+	// seventh of it (the margin a loaded machine needs: 150 ms gaps against 150 ms failed under load).
+	slow, err := NewClient(srv.URL, "", Options{IOTimeout: 7 * trickleGap, RetryBase: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := slow.Do(ctx, &Request{Path: "/trickle"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +78,7 @@ func TestIOTimeout(t *testing.T) {
 
 	var moved atomic.Int64
 	pctx := WithProgress(ctx, func() { moved.Add(1) })
-	resp, err = c.Do(pctx, &Request{Method: http.MethodPut, Path: "/upload", Body: strings.NewReader(strings.Repeat("y", 1<<20))})
+	resp, err = slow.Do(pctx, &Request{Method: http.MethodPut, Path: "/upload", Body: strings.NewReader(strings.Repeat("y", 1<<20))})
 	if err != nil {
 		t.Fatal(err)
 	}
