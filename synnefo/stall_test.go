@@ -61,7 +61,7 @@ func TestIOTimeout(t *testing.T) {
 	}
 
 	// A slow reply that keeps moving is not a stall: its 8 gaps add up to more than the timeout, each is a
-	// seventh of it (the margin a loaded machine needs: 150 ms gaps against 150 ms failed under load).
+	// seventh of it (50 ms gaps against a 150 ms timeout failed on a loaded machine).
 	slow, err := NewClient(srv.URL, "", Options{IOTimeout: 7 * trickleGap, RetryBase: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
