@@ -314,6 +314,7 @@ type mountStats struct {
 		CorruptDiskBlocks int64 `json:"corrupt_disk_blocks"`
 		ReadaheadHits     int64 `json:"readahead_hits"`
 		Prefetches        int64 `json:"prefetches"`
+		DiskWritesSkipped int64 `json:"disk_writes_skipped"`
 	} `json:"cache"`
 }
 

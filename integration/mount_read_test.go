@@ -91,10 +91,12 @@ func TestMountReadSizes(t *testing.T) {
 	if st.RequestsByKind["head_object"] != 0 || st.RequestsByKind["head_container"] > 1 {
 		t.Errorf("HEADs: %v (want none per object; one container HEAD for block parameters)", st.RequestsByKind)
 	}
-	// Every distinct block fetched once: "one" 1, "four" 1, "four1" 2, and the large object's blocks.
-	maxRanges := int64(1 + 1 + 2 + (len(large)+(4<<20)-1)/(4<<20))
+	// Every distinct block fetched once: "one" 1, "four" 1, "four1" 2, and the large object's blocks; again
+	// only a block the disk tier did not take (its writer was 32 MiB behind: docs/semantics.md), as on a
+	// loaded machine, where one such block made 80 range GETs of 79.
+	maxRanges := int64(1+1+2+(len(large)+(4<<20)-1)/(4<<20)) + st.Cache.DiskWritesSkipped
 	if r := st.RequestsByKind["get_range"]; r > maxRanges {
-		t.Errorf("%d range GETs, want at most %d (one per distinct block)", r, maxRanges)
+		t.Errorf("%d range GETs, want at most %d (one per distinct block, and one per block the disk tier skipped)", r, maxRanges)
 	}
 	t.Logf("stats: %+v", st)
 }
