@@ -3,6 +3,7 @@ package localcloud
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -299,6 +300,12 @@ func Start(cfg Config) (*Server, error) {
 
 // Listen opens a cloud and serves it on addr.
 func Listen(addr string, cfg Config) (*Server, error) {
+	return listen(addr, cfg, nil)
+}
+
+// listen opens a cloud and serves it on addr: over TLS with conf (a
+// server certificate; ListenTLS), else plain HTTP.
+func listen(addr string, cfg Config, conf *tls.Config) (*Server, error) {
 	c, err := Open(cfg)
 	if err != nil {
 		return nil, err
@@ -309,8 +316,13 @@ func Listen(addr string, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("localcloud: %w", err)
 	}
 	s := &Server{URL: "http://" + ln.Addr().String(), Cloud: c, ln: ln,
-		srv: &http.Server{Handler: c, ReadHeaderTimeout: 30 * time.Second, ErrorLog: zap.NewStdLog(c.log)}}
-	go s.srv.Serve(ln)
+		srv: &http.Server{Handler: c, ReadHeaderTimeout: 30 * time.Second, ErrorLog: zap.NewStdLog(c.log), TLSConfig: conf}}
+	if conf == nil {
+		go s.srv.Serve(ln)
+		return s, nil
+	}
+	s.URL = "https://" + ln.Addr().String()
+	go s.srv.Serve(tls.NewListener(ln, conf))
 	return s, nil
 }
 

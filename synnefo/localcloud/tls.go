@@ -12,12 +12,9 @@ import (
 	"fmt"
 	"math/big"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
-
-	"go.uber.org/zap"
 )
 
 // ListenTLS opens a cloud and serves it over TLS (conf holds the server
@@ -26,19 +23,7 @@ func ListenTLS(addr string, cfg Config, conf *tls.Config) (*Server, error) {
 	if conf == nil || (len(conf.Certificates) == 0 && conf.GetCertificate == nil) {
 		return nil, errors.New("localcloud: ListenTLS needs a server certificate")
 	}
-	c, err := Open(cfg)
-	if err != nil {
-		return nil, err
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		c.Close()
-		return nil, fmt.Errorf("localcloud: %w", err)
-	}
-	s := &Server{URL: "https://" + ln.Addr().String(), Cloud: c, ln: ln,
-		srv: &http.Server{Handler: c, ReadHeaderTimeout: 30 * time.Second, ErrorLog: zap.NewStdLog(c.log), TLSConfig: conf}}
-	go s.srv.Serve(tls.NewListener(ln, conf))
-	return s, nil
+	return listen(addr, cfg, conf)
 }
 
 // SelfSignedFiles are the PEM files SelfSigned keeps: a certificate
