@@ -133,9 +133,6 @@ func (m *memFile) ReadAt(p []byte, off int64) (int, error) {
 func TestSwiftStorage(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	if testing.Short() {
-		t.Skip("needs a real Swift: make test runs it, make check (-short) does not")
-	}
 	c := swiftClient(t).WithConfig(Config{LargeObjectThreshold: 1 << 20, SegmentSize: 1 << 20, PageSize: 7})
 	cont := fmt.Sprintf("pithos-test-%d", time.Now().UnixNano())
 	if _, err := c.CreateContainer(ctx, cont, CreateContainerOptions{}); err != nil {

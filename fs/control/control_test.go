@@ -196,9 +196,6 @@ func (e *env) upload(t *testing.T, container, name string, data []byte) {
 }
 
 func TestImagesAndServersThroughTheMount(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs FUSE: make test runs it, make check (-short) does not")
-	}
 	e := setup(t)
 	ctx := context.Background()
 	e.upload(t, "images", "debian.diskdump", bytes.Repeat([]byte("debian"), 50000))
@@ -331,9 +328,6 @@ done`, e.flavor.Name))
 }
 
 func TestDeleteServersWithTheFlag(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs FUSE: make test runs it, make check (-short) does not")
-	}
 	e := setup(t)
 	ctx := context.Background()
 	e.upload(t, "images", "base", []byte("base image"))
