@@ -257,10 +257,7 @@ func (d *diskTier) read(k Key) ([]byte, bool) {
 		d.mu.Unlock()
 		return data, true
 	}
-	el, ok := d.index[name]
-	if ok {
-		d.order.MoveToFront(el)
-	}
+	ok := d.touchLocked(name)
 	d.mu.Unlock()
 	if !ok {
 		return nil, false
@@ -536,4 +533,14 @@ func (d *diskTier) close() {
 	d.senders.Wait()
 	close(d.queue)
 	<-d.done
+}
+
+// touchLocked reports whether the disk tier holds the file name and marks it
+// most recently used. d.mu is held.
+func (d *diskTier) touchLocked(name string) bool {
+	el, ok := d.index[name]
+	if ok {
+		d.order.MoveToFront(el)
+	}
+	return ok
 }

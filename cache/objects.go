@@ -55,10 +55,7 @@ func (c *Cache) ObjectFile(id string, size int64) (*os.File, bool) {
 	d := c.disk
 	name := objectName(id)
 	d.mu.Lock()
-	el, ok := d.index[name]
-	if ok {
-		d.order.MoveToFront(el)
-	}
+	ok := d.touchLocked(name)
 	d.mu.Unlock()
 	if !ok {
 		return nil, false
