@@ -9,4 +9,12 @@
 // root (stats.json, uploads/status, uploads/failed/ with the commits the
 // server refused, uploads.json). Dirty-block staging and commits live in
 // fs/writeback.
+//
+// Files follow the node kinds and their operation families: node_root.go,
+// node_account.go, node_dir*.go (attributes, lookup, readdir, create,
+// mkdir/rmdir/unlink, rename), node_file*.go and handle_*.go (a file's
+// attributes and open; the read, write-back and passthrough handles),
+// node_symlink.go, xattr.go, and dotpithos*.go for the .pithosfs tree. The
+// cloud trees (servers/, images/, ...) are the separate package fs/control.
+// Inside this package go-fuse's fs package is imported as gofs.
 package fs

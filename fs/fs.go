@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hanwen/go-fuse/v2/fs"
+	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 	lru "github.com/hashicorp/golang-lru/v2"
 	"go.uber.org/zap"
@@ -184,7 +184,7 @@ func (s *fsys) accountFor(uuid, name string) *account {
 }
 
 // NewRoot returns the root node of a mount configured by cfg.
-func NewRoot(cfg Config) (fs.InodeEmbedder, error) {
+func NewRoot(cfg Config) (gofs.InodeEmbedder, error) {
 	s, err := newFsys(cfg)
 	if err != nil {
 		return nil, err
@@ -192,7 +192,7 @@ func NewRoot(cfg Config) (fs.InodeEmbedder, error) {
 	return s.root(), nil
 }
 
-func (s *fsys) root() fs.InodeEmbedder {
+func (s *fsys) root() gofs.InodeEmbedder {
 	cfg := s.cfg
 	r := cfg.Remote
 	switch {
@@ -218,7 +218,7 @@ func (s *fsys) root() fs.InodeEmbedder {
 
 // Options returns the go-fuse options of a mount: kernel cache timeouts,
 // throughput settings and identification.
-func Options(cfg Config, fsName string, debug bool) *fs.Options {
+func Options(cfg Config, fsName string, debug bool) *gofs.Options {
 	ttl := cfg.AttrTTL
 	if ttl <= 0 {
 		ttl = time.Second
@@ -227,7 +227,7 @@ func Options(cfg Config, fsName string, debug bool) *fs.Options {
 	if logger == nil {
 		logger = zap.NewNop()
 	}
-	return &fs.Options{
+	return &gofs.Options{
 		EntryTimeout:    &ttl,
 		AttrTimeout:     &ttl,
 		NegativeTimeout: &ttl,
@@ -267,7 +267,7 @@ func Mount(mountpoint string, cfg Config, fsName string, debug bool) (*Mounted, 
 		}
 	}
 	opts := Options(s.cfg, fsName, debug)
-	raw := &xattrProbeFS{RawFileSystem: fs.NewNodeFS(s.root(), opts), stats: s.stats}
+	raw := &xattrProbeFS{RawFileSystem: gofs.NewNodeFS(s.root(), opts), stats: s.stats}
 	srv, err := fuse.NewServer(raw, mountpoint, &opts.MountOptions)
 	if err != nil {
 		return nil, fmt.Errorf("fs: mounting at %s: %w", mountpoint, err)

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hanwen/go-fuse/v2/fs"
+	gofs "github.com/hanwen/go-fuse/v2/fs"
 )
 
 // memRelease returns memory to the OS after the mount dropped much of what
@@ -40,9 +40,9 @@ func (r *memRelease) release() {
 }
 
 var (
-	_ = (fs.NodeOnForgetter)((*fileNode)(nil))
-	_ = (fs.NodeOnForgetter)((*dirNode)(nil))
-	_ = (fs.NodeOnForgetter)((*symlinkNode)(nil))
+	_ = (gofs.NodeOnForgetter)((*fileNode)(nil))
+	_ = (gofs.NodeOnForgetter)((*dirNode)(nil))
+	_ = (gofs.NodeOnForgetter)((*symlinkNode)(nil))
 )
 
 // OnForget counts the node as freed (the kernel forgot it).

@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hanwen/go-fuse/v2/fs"
+	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"github.com/pithosfs/pithosfs/pithos"
@@ -268,57 +268,4 @@ func storeAttrs(ctx context.Context, acct *account, container, name, ctype, etag
 	return res, err
 }
 
-var _ = (fs.NodeSetattrer)((*dirNode)(nil))
-
-// Setattr stores a directory's mode, owner and mtime on its marker object
-// (creating the marker for an implicit directory). A container root keeps
-// them in memory only: containers have no place for them here.
-func (d *dirNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
-	d.mu.Lock()
-	cur, mt := d.px, d.mtime
-	d.mu.Unlock()
-	np, changed := cur.update(in, mt, 0o755)
-	if changed && np != cur && d.top == nil {
-		acct, k, ok := d.where()
-		if !ok {
-			return syscall.ENOENT
-		}
-		dirPath := k.under[:len(k.under)-1] // not a container root: under is "PATH/"
-		if err := storeDirAttrs(ctx, acct, k.container, dirPath, np); err != nil {
-			return d.sys.fail("setattr", k.String(), err)
-		}
-		d.sys.lists.invalidate(dirKeyOf(acct, k.container, dirPath))
-	}
-	d.mu.Lock()
-	d.px = np
-	d.mu.Unlock()
-	d.fillAttr(&out.Attr)
-	return 0
-}
-
-// storeDirAttrs writes a directory's attributes on its marker "path": a
-// copy-to-self of an existing marker, else a new marker.
-func storeDirAttrs(ctx context.Context, acct *account, container, path string, p posix) error {
-	for range 3 {
-		info, err := acct.client.ObjectInfo(ctx, container, path, pithos.GetOptions{})
-		switch {
-		case err == nil && info.IsDir():
-			_, err = storeAttrs(ctx, acct, container, path, info.ContentType, info.ETag, p, nil, pithos.DirectoryType)
-			if err == syscall.EAGAIN {
-				continue
-			}
-			return err
-		case err == nil:
-			return syscall.ENOTDIR // an object (not a marker) named like the directory
-		case synnefo.StatusOf(err) != http.StatusNotFound:
-			return err
-		}
-		_, err = acct.client.PutObject(ctx, container, path, nil, 0, pithos.PutOptions{ContentType: withPosix("", p, pithos.DirectoryType),
-			Meta: withPosixMeta(nil, p), Conditions: pithos.Conditions{IfNoneMatch: "*"}})
-		if synnefo.StatusOf(err) == http.StatusPreconditionFailed {
-			continue // created meanwhile
-		}
-		return err
-	}
-	return syscall.EAGAIN
-}
+var _ = (gofs.NodeSetattrer)((*dirNode)(nil))

@@ -6,7 +6,7 @@ import (
 	"os"
 	"syscall"
 
-	"github.com/hanwen/go-fuse/v2/fs"
+	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"github.com/pithosfs/pithosfs/cache"
@@ -85,16 +85,16 @@ type objectFileHandle struct {
 type passthroughHandle struct{ *objectFileHandle }
 
 var (
-	_ = (fs.FilePassthroughFder)((*passthroughHandle)(nil))
-	_ = (fs.FileReader)((*objectFileHandle)(nil))
-	_ = (fs.FileReleaser)((*objectFileHandle)(nil))
+	_ = (gofs.FilePassthroughFder)((*passthroughHandle)(nil))
+	_ = (gofs.FileReader)((*objectFileHandle)(nil))
+	_ = (gofs.FileReleaser)((*objectFileHandle)(nil))
 )
 
 // openPassthrough returns a handle reading h's version from its object
 // file when there is one, and no other passthrough handle of the node reads
 // another version (go-fuse shares one backing file among a node's open
 // passthrough handles).
-func (f *fileNode) openPassthrough(h *fileHandle, flags uint32) fs.FileHandle {
+func (f *fileNode) openPassthrough(h *fileHandle, flags uint32) gofs.FileHandle {
 	if h.size < objectFileMin {
 		return nil
 	}

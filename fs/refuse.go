@@ -4,7 +4,7 @@ import (
 	"context"
 	"syscall"
 
-	"github.com/hanwen/go-fuse/v2/fs"
+	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 )
 
@@ -22,47 +22,47 @@ import (
 type fixedDir struct{}
 
 var (
-	_ = (fs.NodeRmdirer)(fixedDir{})
-	_ = (fs.NodeUnlinker)(fixedDir{})
-	_ = (fs.NodeRenamer)(fixedDir{})
-	_ = (fs.NodeMkdirer)(fixedDir{})
-	_ = (fs.NodeCreater)(fixedDir{})
-	_ = (fs.NodeSymlinker)(fixedDir{})
-	_ = (fs.NodeMknoder)(fixedDir{})
-	_ = (fs.NodeLinker)(fixedDir{})
-	_ = (fs.NodeSetattrer)(fixedDir{})
-	_ = (fs.NodeSetattrer)(fixedFile{})
-	_ = (fs.NodeLinker)((*dirNode)(nil))
+	_ = (gofs.NodeRmdirer)(fixedDir{})
+	_ = (gofs.NodeUnlinker)(fixedDir{})
+	_ = (gofs.NodeRenamer)(fixedDir{})
+	_ = (gofs.NodeMkdirer)(fixedDir{})
+	_ = (gofs.NodeCreater)(fixedDir{})
+	_ = (gofs.NodeSymlinker)(fixedDir{})
+	_ = (gofs.NodeMknoder)(fixedDir{})
+	_ = (gofs.NodeLinker)(fixedDir{})
+	_ = (gofs.NodeSetattrer)(fixedDir{})
+	_ = (gofs.NodeSetattrer)(fixedFile{})
+	_ = (gofs.NodeLinker)((*dirNode)(nil))
 )
 
 func (fixedDir) Rmdir(ctx context.Context, name string) syscall.Errno  { return syscall.EPERM }
 func (fixedDir) Unlink(ctx context.Context, name string) syscall.Errno { return syscall.EPERM }
 
-func (fixedDir) Rename(ctx context.Context, name string, newParent fs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
+func (fixedDir) Rename(ctx context.Context, name string, newParent gofs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
 	return syscall.EPERM
 }
 
-func (fixedDir) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+func (fixedDir) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
 	return nil, syscall.EACCES
 }
 
-func (fixedDir) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*fs.Inode, fs.FileHandle, uint32, syscall.Errno) {
+func (fixedDir) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*gofs.Inode, gofs.FileHandle, uint32, syscall.Errno) {
 	return nil, nil, 0, syscall.EACCES
 }
 
-func (fixedDir) Symlink(ctx context.Context, target, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+func (fixedDir) Symlink(ctx context.Context, target, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
 	return nil, syscall.EACCES
 }
 
-func (fixedDir) Mknod(ctx context.Context, name string, mode uint32, dev uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+func (fixedDir) Mknod(ctx context.Context, name string, mode uint32, dev uint32, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
 	return nil, syscall.EACCES
 }
 
-func (fixedDir) Link(ctx context.Context, target fs.InodeEmbedder, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+func (fixedDir) Link(ctx context.Context, target gofs.InodeEmbedder, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
 	return nil, syscall.EPERM
 }
 
-func (fixedDir) Setattr(ctx context.Context, f fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+func (fixedDir) Setattr(ctx context.Context, f gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
 	return syscall.EPERM
 }
 
@@ -70,43 +70,16 @@ func (fixedDir) Setattr(ctx context.Context, f fs.FileHandle, in *fuse.SetAttrIn
 // read-only virtual file; opening one for writing is EACCES (Open).
 type fixedFile struct{}
 
-func (fixedFile) Setattr(ctx context.Context, f fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+func (fixedFile) Setattr(ctx context.Context, f gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
 	return syscall.EPERM
-}
-
-// Link: objects have no hard links (link(2) answers EPERM where the file
-// system does not support them), and a virtual file cannot be linked into
-// a container either.
-func (d *dirNode) Link(ctx context.Context, target fs.InodeEmbedder, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	return nil, syscall.EPERM
 }
 
 // An account holds containers only: mkdir creates one (accountNode.Mkdir);
 // files, links and attribute changes are refused.
 var (
-	_ = (fs.NodeCreater)((*accountNode)(nil))
-	_ = (fs.NodeSymlinker)((*accountNode)(nil))
-	_ = (fs.NodeMknoder)((*accountNode)(nil))
-	_ = (fs.NodeLinker)((*accountNode)(nil))
-	_ = (fs.NodeSetattrer)((*accountNode)(nil))
+	_ = (gofs.NodeCreater)((*accountNode)(nil))
+	_ = (gofs.NodeSymlinker)((*accountNode)(nil))
+	_ = (gofs.NodeMknoder)((*accountNode)(nil))
+	_ = (gofs.NodeLinker)((*accountNode)(nil))
+	_ = (gofs.NodeSetattrer)((*accountNode)(nil))
 )
-
-func (a *accountNode) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*fs.Inode, fs.FileHandle, uint32, syscall.Errno) {
-	return nil, nil, 0, syscall.EPERM
-}
-
-func (a *accountNode) Symlink(ctx context.Context, target, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	return nil, syscall.EPERM
-}
-
-func (a *accountNode) Mknod(ctx context.Context, name string, mode uint32, dev uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	return nil, syscall.EPERM
-}
-
-func (a *accountNode) Link(ctx context.Context, target fs.InodeEmbedder, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	return nil, syscall.EPERM
-}
-
-func (a *accountNode) Setattr(ctx context.Context, f fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
-	return syscall.EPERM
-}

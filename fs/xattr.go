@@ -9,7 +9,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/hanwen/go-fuse/v2/fs"
+	gofs "github.com/hanwen/go-fuse/v2/fs"
 
 	"github.com/pithosfs/pithosfs/pithos"
 	"github.com/pithosfs/pithosfs/synnefo"
@@ -43,10 +43,10 @@ const (
 var xattrNameEnc = base32.HexEncoding.WithPadding(base32.NoPadding)
 
 var (
-	_ = (fs.NodeGetxattrer)((*fileNode)(nil))
-	_ = (fs.NodeSetxattrer)((*fileNode)(nil))
-	_ = (fs.NodeRemovexattrer)((*fileNode)(nil))
-	_ = (fs.NodeListxattrer)((*fileNode)(nil))
+	_ = (gofs.NodeGetxattrer)((*fileNode)(nil))
+	_ = (gofs.NodeSetxattrer)((*fileNode)(nil))
+	_ = (gofs.NodeRemovexattrer)((*fileNode)(nil))
+	_ = (gofs.NodeListxattrer)((*fileNode)(nil))
 )
 
 func xattrKey(name string) string {
@@ -320,14 +320,14 @@ func mergeMeta(meta map[string]string, key, val string) map[string]string {
 // unlike go-fuse's default ENOATTR).
 
 var (
-	_ = (fs.NodeGetxattrer)((*dirNode)(nil))
-	_ = (fs.NodeSetxattrer)((*dirNode)(nil))
-	_ = (fs.NodeRemovexattrer)((*dirNode)(nil))
-	_ = (fs.NodeListxattrer)((*dirNode)(nil))
-	_ = (fs.NodeGetxattrer)((*symlinkNode)(nil))
-	_ = (fs.NodeSetxattrer)((*symlinkNode)(nil))
-	_ = (fs.NodeRemovexattrer)((*symlinkNode)(nil))
-	_ = (fs.NodeListxattrer)((*symlinkNode)(nil))
+	_ = (gofs.NodeGetxattrer)((*dirNode)(nil))
+	_ = (gofs.NodeSetxattrer)((*dirNode)(nil))
+	_ = (gofs.NodeRemovexattrer)((*dirNode)(nil))
+	_ = (gofs.NodeListxattrer)((*dirNode)(nil))
+	_ = (gofs.NodeGetxattrer)((*symlinkNode)(nil))
+	_ = (gofs.NodeSetxattrer)((*symlinkNode)(nil))
+	_ = (gofs.NodeRemovexattrer)((*symlinkNode)(nil))
+	_ = (gofs.NodeListxattrer)((*symlinkNode)(nil))
 )
 
 func (d *dirNode) Getxattr(ctx context.Context, attr string, dest []byte) (uint32, syscall.Errno) {

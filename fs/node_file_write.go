@@ -1,17 +1,16 @@
+// A file's write path: the write-back manager per account, opening a file's pending state, truncate and chmod.
+
 package fs
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"io"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/hanwen/go-fuse/v2/fs"
+	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 	"go.uber.org/zap"
 
@@ -25,12 +24,12 @@ import (
 // FLUSH and FSYNC commit; their errors reach close() and fsync().
 
 var (
-	_ = (fs.FileReader)((*writeHandle)(nil))
-	_ = (fs.FileWriter)((*writeHandle)(nil))
-	_ = (fs.FileFlusher)((*writeHandle)(nil))
-	_ = (fs.FileFsyncer)((*writeHandle)(nil))
-	_ = (fs.FileReleaser)((*writeHandle)(nil))
-	_ = (fs.NodeSetattrer)((*fileNode)(nil))
+	_ = (gofs.FileReader)((*writeHandle)(nil))
+	_ = (gofs.FileWriter)((*writeHandle)(nil))
+	_ = (gofs.FileFlusher)((*writeHandle)(nil))
+	_ = (gofs.FileFsyncer)((*writeHandle)(nil))
+	_ = (gofs.FileReleaser)((*writeHandle)(nil))
+	_ = (gofs.NodeSetattrer)((*fileNode)(nil))
 )
 
 // manager returns the account's writeback manager, creating it (and
@@ -176,67 +175,6 @@ func (f *fileNode) pending() *writeback.File {
 	return m.Lookup(container, name)
 }
 
-// writeHandle is an open file whose reads and writes go through the
-// writeback file shared by every handle of the object.
-type writeHandle struct {
-	f    *fileNode
-	wf   *writeback.File
-	acct *account
-	path string
-}
-
-func (h *writeHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
-	n, err := h.wf.ReadAt(ctx, dest, off)
-	if err != nil && n == 0 && !errors.Is(err, io.EOF) {
-		if ctx.Err() != nil {
-			return nil, syscall.EINTR
-		}
-		return nil, h.f.sys.fail("read", h.path, err)
-	}
-	h.f.sys.stats.reads.Add(1)
-	h.f.sys.stats.readB.Add(int64(n))
-	return fuse.ReadResultData(dest[:n]), 0
-}
-
-func (h *writeHandle) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
-	n, err := h.wf.WriteAt(ctx, data, off)
-	if err != nil {
-		return uint32(n), h.f.sys.fail("write", h.path, err)
-	}
-	h.f.setSize(h.wf.Size())
-	h.f.modified(h.wf)
-	return uint32(n), 0
-}
-
-// Flush commits (close-to-open: when close() returns 0 the data is on the
-// server). Idempotent: a second Flush with nothing new commits nothing.
-func (h *writeHandle) Flush(ctx context.Context) syscall.Errno {
-	if h.f.sys.closeAsync(h) {
-		return 0
-	}
-	return h.commit(ctx)
-}
-
-func (h *writeHandle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
-	return h.commit(ctx)
-}
-
-func (h *writeHandle) commit(ctx context.Context) syscall.Errno {
-	if !h.wf.Dirty() {
-		return 0
-	}
-	if err := h.wf.Commit(ctx); err != nil {
-		return h.f.sys.commitErrno(h.path, err)
-	}
-	h.f.committed(h.acct, h.wf)
-	return 0
-}
-
-func (h *writeHandle) Release(ctx context.Context) syscall.Errno {
-	h.wf.Release()
-	return 0
-}
-
 // modified records a data change through wf: the mtime becomes now, and a
 // file with stored attributes stores the new mtime with its next commit.
 func (f *fileNode) modified(wf *writeback.File) {
@@ -306,7 +244,7 @@ func (f *fileNode) setSize(n int64) {
 // its own for truncate(2) on a path) and stores mode, owner and mtime
 // (fs/meta.go): with the pending commit when the file has unflushed
 // changes, else at once by a copy-to-self.
-func (f *fileNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+func (f *fileNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
 	f.mu.Lock()
 	cur, curMtime := f.px, f.mtime
 	f.mu.Unlock()
@@ -357,7 +295,7 @@ func (f *fileNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAt
 
 // setPosix stores new attributes: into the pending commit of a file with
 // unflushed changes, else on the server now.
-func (f *fileNode) setPosix(ctx context.Context, fh fs.FileHandle, p posix) syscall.Errno {
+func (f *fileNode) setPosix(ctx context.Context, fh gofs.FileHandle, p posix) syscall.Errno {
 	var wf *writeback.File
 	if h, ok := fh.(*writeHandle); ok {
 		wf = h.wf
@@ -423,72 +361,6 @@ func dirKeyOf(acct *account, container, name string) dirKey {
 // lastSegment is an object name's last segment: its name in its directory.
 func lastSegment(name string) string {
 	return name[strings.LastIndexByte(name, '/')+1:]
-}
-
-// Create makes a new file: nothing reaches the server until its first
-// FLUSH commits it (If-None-Match: *).
-func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*fs.Inode, fs.FileHandle, uint32, syscall.Errno) {
-	raw, errno := newSegment(name)
-	if errno != 0 {
-		return nil, nil, 0, errno
-	}
-	acct, k, ok := d.where()
-	if !ok {
-		return nil, nil, 0, syscall.ENOENT
-	}
-	m, errno := d.sys.manager(ctx, acct)
-	if errno != 0 {
-		return nil, nil, 0, errno
-	}
-	p := k.under + raw
-	full := k.String() + "/" + raw
-	caps, err := acct.client.Capabilities(ctx, k.container)
-	if err != nil {
-		return nil, nil, 0, d.sys.fail("create", full, err)
-	}
-	var px posix
-	if mode&0o7777 != 0o644 {
-		px.mode, px.hasMode = mode&0o7777, true
-	}
-	base := writeback.Base{Container: k.container, Name: p, BlockSize: caps.BlockSize, BlockHash: caps.BlockHash,
-		Swift: !caps.Hashmaps, ContentType: withPosix("", px, defaultFileType), Meta: withPosixMeta(nil, px)}
-	if base.Swift || base.BlockSize <= 0 {
-		base.BlockSize = swiftBlockSize
-	}
-	wf, err := m.Open(base, nil)
-	if err != nil {
-		return nil, nil, 0, d.sys.fail("create", full, err)
-	}
-	if wf.Size() > 0 || wf.Base().ETag != "" {
-		// An object with unflushed changes under this name: O_CREAT opens it.
-		if flags&syscall.O_EXCL != 0 {
-			wf.Release()
-			return nil, nil, 0, syscall.EEXIST
-		}
-		if flags&syscall.O_TRUNC != 0 {
-			if err := wf.Truncate(ctx, 0); err != nil {
-				wf.Release()
-				return nil, nil, 0, d.sys.fail("create", full, err)
-			}
-		}
-	}
-	fn := &fileNode{sys: d.sys, wrote: true, size: wf.Size(), created: true, mtime: time.Now()}
-	if b := wf.Base(); b.ETag == "" {
-		fn.px, fn.ctype = px, b.ContentType
-	}
-	// A fresh number per creation: a path-based one would be the number of
-	// an earlier file of that name, possibly still live under another name
-	// after a rename (the kernel would then see one inode under two names
-	// and skip a rename between them as a no-op).
-	var nonce [8]byte
-	_, _ = rand.Read(nonce[:])
-	ino := inoOf("created", acct.uuid, k.container, p, hex.EncodeToString(nonce[:]))
-	ch := d.NewInode(ctx, fn, fs.StableAttr{Mode: fuse.S_IFREG, Ino: ino})
-	fn.fillAttr(&out.Attr)
-	out.Attr.Ino = ino
-	// Nothing reached the server: the listing stays valid, and the pending
-	// file shows in it through withPending until its commit puts it there.
-	return ch, &writeHandle{f: fn, wf: wf, acct: acct, path: acct.uuid + "/" + full}, 0, 0
 }
 
 // managerIfAny returns the account's writeback manager if one was created.

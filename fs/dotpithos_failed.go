@@ -1,9 +1,10 @@
+// .pithosfs/uploads/failed/: the commits the server refused, readable and discardable.
+
 package fs
 
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,213 +14,23 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
-	"go.uber.org/zap"
-
-	"github.com/hanwen/go-fuse/v2/fs"
+	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
-
 	"github.com/pithosfs/pithosfs/fs/writeback"
+	"go.uber.org/zap"
 )
-
-// controlDir is .pithosfs at a mount's root: stats.json (counters),
-// uploads/ (status: a table of the commits not on the server yet; failed/:
-// the commits the server refused, readable and removable) and uploads.json
-// (the same list for scripts).
-type controlDir struct {
-	fs.Inode
-	fixedDir
-	sys *fsys
-}
-
-var (
-	_ = (fs.NodeOnAdder)((*controlDir)(nil))
-	_ = (fs.NodeGetattrer)((*controlDir)(nil))
-	_ = (fs.NodeGetattrer)((*renderFile)(nil))
-	_ = (fs.NodeOpener)((*renderFile)(nil))
-	_ = (fs.FileReader)((*bytesHandle)(nil))
-	_ = (fs.NodeOnAdder)((*uploadsDir)(nil))
-	_ = (fs.NodeGetattrer)((*uploadsDir)(nil))
-)
-
-func (c *controlDir) OnAdd(ctx context.Context) {
-	stats := &renderFile{sys: c.sys, render: func() []byte { return c.sys.stats.Snapshot(c.sys.cache).JSON() }}
-	f := c.NewPersistentInode(ctx, stats, fs.StableAttr{Mode: fuse.S_IFREG, Ino: inoOf("control", "stats.json")})
-	c.AddChild("stats.json", f, true)
-	u := c.NewPersistentInode(ctx, &uploadsDir{sys: c.sys}, fs.StableAttr{Mode: fuse.S_IFDIR, Ino: inoOf("control", "uploads")})
-	c.AddChild("uploads", u, true)
-	n := c.NewPersistentInode(ctx, &renderFile{sys: c.sys, render: func() []byte { return uploadsJSON(c.sys.pending()) }},
-		fs.StableAttr{Mode: fuse.S_IFREG, Ino: inoOf("control", "uploads.json")})
-	c.AddChild("uploads.json", n, true)
-}
-
-// uploadsDir is .pithosfs/uploads: status (the table of commits not on the
-// server yet) and failed/ (the commits the server refused).
-type uploadsDir struct {
-	fs.Inode
-	fixedDir
-	sys *fsys
-}
-
-func (u *uploadsDir) OnAdd(ctx context.Context) {
-	st := u.NewPersistentInode(ctx, &renderFile{sys: u.sys, render: func() []byte { return uploadsTable(u.sys.pending()) }},
-		fs.StableAttr{Mode: fuse.S_IFREG, Ino: inoOf("control", "uploads", "status")})
-	u.AddChild("status", st, true)
-	fd := u.NewPersistentInode(ctx, &failedDir{sys: u.sys}, fs.StableAttr{Mode: fuse.S_IFDIR, Ino: inoOf("control", "uploads", "failed")})
-	u.AddChild("failed", fd, true)
-}
-
-func (u *uploadsDir) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	u.sys.dirAttr(&out.Attr, u.StableAttr().Ino, startTime)
-	out.Mode = fuse.S_IFDIR | 0o555
-	return 0
-}
-
-// renderFile is a read-only file whose content is rendered at each getattr
-// and open, read with direct I/O.
-type renderFile struct {
-	fs.Inode
-	fixedFile
-	sys    *fsys
-	render func() []byte
-}
-
-func (f *renderFile) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	out.Mode = fuse.S_IFREG | 0o444
-	out.Nlink = 1
-	out.Size = uint64(len(f.render()))
-	out.Owner = fuse.Owner{Uid: f.sys.cfg.UID, Gid: f.sys.cfg.GID}
-	setTimes(&out.Attr, startTime)
-	return 0
-}
-
-func (f *renderFile) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
-	if flags&syscall.O_ACCMODE != syscall.O_RDONLY {
-		return nil, 0, syscall.EACCES
-	}
-	return &bytesHandle{data: f.render()}, fuse.FOPEN_DIRECT_IO, 0
-}
-
-// pending lists every account's commits not on the server yet.
-func (s *fsys) pending() []writeback.PendingCommit {
-	s.mu.Lock()
-	ms := make([]*writeback.Manager, 0, len(s.managers))
-	for _, m := range s.managers {
-		ms = append(ms, m)
-	}
-	s.mu.Unlock()
-	out := []writeback.PendingCommit{}
-	for _, m := range ms {
-		out = append(out, m.Pending()...)
-	}
-	return out
-}
-
-// Pending lists the commits not on the server yet (what
-// .pithosfs/uploads/status shows).
-func (m *Mounted) Pending() []writeback.PendingCommit { return m.sys.pending() }
-
-// WritebackStats sums the write path's counters over every account.
-func (m *Mounted) WritebackStats() writeback.Stats {
-	m.sys.mu.Lock()
-	defer m.sys.mu.Unlock()
-	var t writeback.Stats
-	for _, w := range m.sys.managers {
-		s := w.Stats()
-		t.Commits += s.Commits
-		t.Conflicts += s.Conflicts
-		t.Failures += s.Failures
-		t.BlocksUploaded += s.BlocksUploaded
-		t.BytesUploaded += s.BytesUploaded
-		t.Spilled += s.Spilled
-		t.Recovered += s.Recovered
-		t.EarlyUploads += s.EarlyUploads
-		t.Streamed += s.Streamed
-		t.StreamFallbacks += s.StreamFallbacks
-	}
-	return t
-}
-
-// uploadsTable renders pending commits as an aligned text table, one line
-// each, or a one-line note when there are none.
-func uploadsTable(ps []writeback.PendingCommit) []byte {
-	var b bytes.Buffer
-	if len(ps) == 0 {
-		b.WriteString("no pending uploads: every closed file is on the server\n")
-		return b.Bytes()
-	}
-	w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "STATE\tSIZE\tDIRTY BLOCKS\tDIRTY BYTES\tSINCE\tPATH\tERROR")
-	for _, p := range ps {
-		errText := p.Error
-		if errText == "" {
-			errText = "-"
-		}
-		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%s\t%s/%s\t%s\n", p.State, p.Size, p.Blocks, p.DirtyBytes, p.Since.UTC().Format(time.RFC3339), p.Container, p.Name, errText)
-	}
-	w.Flush()
-	return b.Bytes()
-}
-
-func uploadsJSON(ps []writeback.PendingCommit) []byte {
-	b, _ := json.MarshalIndent(ps, "", "  ")
-	return append(b, '\n')
-}
-
-// permissionOptions are the kernel mount options that go with allow_other:
-// other users then get the permissions the file modes say, not the
-// mounting user's.
-func permissionOptions(allowOther bool) []string {
-	if allowOther {
-		return []string{"default_permissions"}
-	}
-	return nil
-}
-
-func (c *controlDir) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	c.sys.dirAttr(&out.Attr, c.StableAttr().Ino, startTime)
-	out.Mode = fuse.S_IFDIR | 0o555
-	return 0
-}
-
-// bytesHandle reads a fixed byte slice.
-type bytesHandle struct {
-	data []byte
-}
-
-func (h *bytesHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
-	if off >= int64(len(h.data)) {
-		return fuse.ReadResultData(nil), 0
-	}
-	return fuse.ReadResultData(h.data[off:min(int64(len(h.data)), off+int64(len(dest)))]), 0
-}
 
 // failedDir is .pithosfs/uploads/failed: one directory per commit the
 // server refused at recovery (every account's), named after the file it was
 // for (failedEntryName), holding reason and data. Removing an entry (rmdir,
 // rm -r, or rm of one of its files) discards the commit from the journal.
 type failedDir struct {
-	fs.Inode
+	gofs.Inode
 	fixedDir
 	sys *fsys
 }
-
-var (
-	_ = (fs.NodeGetattrer)((*failedDir)(nil))
-	_ = (fs.NodeLookuper)((*failedDir)(nil))
-	_ = (fs.NodeReaddirer)((*failedDir)(nil))
-	_ = (fs.NodeRmdirer)((*failedDir)(nil))
-	_ = (fs.NodeUnlinker)((*failedDir)(nil))
-	_ = (fs.NodeGetattrer)((*failedEntry)(nil))
-	_ = (fs.NodeLookuper)((*failedEntry)(nil))
-	_ = (fs.NodeReaddirer)((*failedEntry)(nil))
-	_ = (fs.NodeUnlinker)((*failedEntry)(nil))
-	_ = (fs.NodeGetattrer)((*failedData)(nil))
-	_ = (fs.NodeOpener)((*failedData)(nil))
-	_ = (fs.FileReader)((*failedHandle)(nil))
-)
 
 // failedItem is one refused commit with the account whose journal holds it
 // and the name its entry has in failed/.
@@ -298,28 +109,28 @@ func (s *fsys) failedItem(name string) (failedItem, bool) {
 	return failedItem{}, false
 }
 
-func (d *failedDir) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+func (d *failedDir) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	d.sys.dirAttr(&out.Attr, d.StableAttr().Ino, startTime)
 	return 0
 }
 
-func (d *failedDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+func (d *failedDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
 	it, ok := d.sys.failedItem(name)
 	if !ok {
 		return nil, syscall.ENOENT
 	}
 	ino := inoOf("failed", it.acct, it.fc.ID)
 	d.sys.dirAttr(&out.Attr, ino, it.fc.Since)
-	return d.NewInode(ctx, &failedEntry{sys: d.sys, item: it}, fs.StableAttr{Mode: fuse.S_IFDIR, Ino: ino}), 0
+	return d.NewInode(ctx, &failedEntry{sys: d.sys, item: it}, gofs.StableAttr{Mode: fuse.S_IFDIR, Ino: ino}), 0
 }
 
-func (d *failedDir) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
+func (d *failedDir) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
 	items := d.sys.failedItems()
 	out := make([]fuse.DirEntry, 0, len(items))
 	for _, it := range items {
 		out = append(out, fuse.DirEntry{Name: it.name, Mode: fuse.S_IFDIR, Ino: inoOf("failed", it.acct, it.fc.ID)})
 	}
-	return fs.NewListDirStream(out), 0
+	return gofs.NewListDirStream(out), 0
 }
 
 // Rmdir discards the failed commit from the journal. An entry emptied by rm
@@ -348,7 +159,7 @@ func (d *failedDir) Unlink(ctx context.Context, name string) syscall.Errno {
 // failedEntry is one refused commit: reason (text) and data (the version
 // the server refused).
 type failedEntry struct {
-	fs.Inode
+	gofs.Inode
 	fixedDir
 	sys  *fsys
 	item failedItem
@@ -383,7 +194,7 @@ func (e *failedEntry) isGone() bool {
 	return e.gone
 }
 
-func (e *failedEntry) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+func (e *failedEntry) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	e.sys.dirAttr(&out.Attr, e.StableAttr().Ino, e.item.fc.Since)
 	return 0
 }
@@ -421,12 +232,12 @@ func (e *failedEntry) names() []string {
 	return []string{"reason"}
 }
 
-func (e *failedEntry) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+func (e *failedEntry) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
 	if !slices.Contains(e.names(), name) {
 		return nil, syscall.ENOENT
 	}
 	ino := inoOf("failed", e.item.acct, e.item.fc.ID, name)
-	var node fs.InodeEmbedder
+	var node gofs.InodeEmbedder
 	switch name {
 	case "data":
 		node = &failedData{sys: e.sys, item: e.item}
@@ -440,15 +251,15 @@ func (e *failedEntry) Lookup(ctx context.Context, name string, out *fuse.EntryOu
 	out.Nlink = 1
 	out.Owner = fuse.Owner{Uid: e.sys.cfg.UID, Gid: e.sys.cfg.GID}
 	setTimes(&out.Attr, e.item.fc.Since)
-	return e.NewInode(ctx, node, fs.StableAttr{Mode: fuse.S_IFREG, Ino: ino}), 0
+	return e.NewInode(ctx, node, gofs.StableAttr{Mode: fuse.S_IFREG, Ino: ino}), 0
 }
 
-func (e *failedEntry) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
+func (e *failedEntry) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
 	var out []fuse.DirEntry
 	for _, n := range e.names() {
 		out = append(out, fuse.DirEntry{Name: n, Mode: fuse.S_IFREG, Ino: inoOf("failed", e.item.acct, e.item.fc.ID, n)})
 	}
-	return fs.NewListDirStream(out), 0
+	return gofs.NewListDirStream(out), 0
 }
 
 // Unlink of data or reason discards the whole commit; the other file of an
@@ -463,13 +274,13 @@ func (e *failedEntry) Unlink(ctx context.Context, name string) syscall.Errno {
 // failedData is an entry's data file: the refused version, read from the
 // journal (and the base version on the server for unchanged blocks).
 type failedData struct {
-	fs.Inode
+	gofs.Inode
 	fixedFile
 	sys  *fsys
 	item failedItem
 }
 
-func (f *failedData) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+func (f *failedData) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	out.Mode = fuse.S_IFREG | 0o444
 	out.Nlink = 1
 	out.Size = uint64(f.item.fc.Size)
@@ -478,7 +289,7 @@ func (f *failedData) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.At
 	return 0
 }
 
-func (f *failedData) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
+func (f *failedData) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
 	if flags&syscall.O_ACCMODE != syscall.O_RDONLY {
 		return nil, 0, syscall.EACCES
 	}

@@ -1,19 +1,19 @@
+// Symlinks, stored as metadata objects (pithosfs' own and rclone's .rclonelink form).
+
 package fs
 
 import (
 	"context"
 	"io"
-	"net/http"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
-	"github.com/hanwen/go-fuse/v2/fs"
+	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"github.com/pithosfs/pithosfs/pithos"
-	"github.com/pithosfs/pithosfs/synnefo"
 )
 
 // Symbolic links. A symlink is an object of type inode/symlink whose content
@@ -30,10 +30,10 @@ const (
 )
 
 var (
-	_ = (fs.NodeReadlinker)((*symlinkNode)(nil))
-	_ = (fs.NodeGetattrer)((*symlinkNode)(nil))
-	_ = (fs.NodeSetattrer)((*symlinkNode)(nil))
-	_ = (fs.NodeSymlinker)((*dirNode)(nil))
+	_ = (gofs.NodeReadlinker)((*symlinkNode)(nil))
+	_ = (gofs.NodeGetattrer)((*symlinkNode)(nil))
+	_ = (gofs.NodeSetattrer)((*symlinkNode)(nil))
+	_ = (gofs.NodeSymlinker)((*dirNode)(nil))
 )
 
 func isRcloneLink(e pithos.DirEntry) bool {
@@ -96,7 +96,7 @@ func objectName(e pithos.DirEntry, name string) string {
 
 // symlinkNode is a symbolic link; its target is read once and cached.
 type symlinkNode struct {
-	fs.Inode
+	gofs.Inode
 	sys    *fsys
 	rclone bool // stored as NAME.rclonelink
 
@@ -149,7 +149,7 @@ func (l *symlinkNode) where() (acct *account, container, name string, ok bool) {
 	return childWhere(&l.Inode, "")
 }
 
-func (l *symlinkNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+func (l *symlinkNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	l.fillAttr(&out.Attr)
 	return 0
 }
@@ -193,7 +193,7 @@ func (l *symlinkNode) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
 }
 
 // Setattr stores owner and mtime (a symlink's mode is fixed).
-func (l *symlinkNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+func (l *symlinkNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
 	l.mu.Lock()
 	cur, mt, ctype, etag := l.px, l.mtime, l.ctype, l.etag
 	l.mu.Unlock()
@@ -214,49 +214,4 @@ func (l *symlinkNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.Se
 	}
 	l.fillAttr(&out.Attr)
 	return 0
-}
-
-// Symlink creates a symlink object (If-None-Match: *: never over an
-// existing name).
-func (d *dirNode) Symlink(ctx context.Context, target, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	if len(target) > maxSymlinkTarget {
-		return nil, syscall.ENAMETOOLONG
-	}
-	raw, errno := newSegment(name)
-	if errno != 0 {
-		return nil, errno
-	}
-	acct, k, ok := d.where()
-	if !ok {
-		return nil, syscall.ENOENT
-	}
-	p := k.under + raw
-	full := k.String() + "/" + raw
-	opts := pithos.PutOptions{ContentType: symlinkType, Conditions: pithos.Conditions{IfNoneMatch: "*"}}
-	if len(target) <= 256 && !strings.Contains(target, "~") {
-		opts.Meta = map[string]string{symlinkMetaKey: target}
-	}
-	_, err := acct.client.PutObject(ctx, k.container, p, strings.NewReader(target), int64(len(target)), opts)
-	d.sys.lists.invalidate(k)
-	if err != nil {
-		if synnefo.StatusOf(err) == http.StatusPreconditionFailed {
-			return nil, syscall.EEXIST
-		}
-		return nil, d.sys.fail("symlink", full, err)
-	}
-	_, _, l, errno := d.listing(ctx, d.sys.cfg.ListTTL)
-	if errno != 0 {
-		return nil, errno
-	}
-	e, ok := l.find(raw)
-	if !ok {
-		return nil, syscall.ENOENT
-	}
-	ch := d.sys.child(ctx, &d.Inode, acct, k, e, out)
-	if l, ok := ch.Operations().(*symlinkNode); ok {
-		l.mu.Lock()
-		l.target, l.known = target, true
-		l.mu.Unlock()
-	}
-	return ch, 0
 }

@@ -1,0 +1,74 @@
+// The write handle: reads and writes go to the file's write-back state; flush and release commit it.
+
+package fs
+
+import (
+	"context"
+	"errors"
+	"io"
+	"syscall"
+
+	"github.com/hanwen/go-fuse/v2/fuse"
+	"github.com/pithosfs/pithosfs/fs/writeback"
+)
+
+// writeHandle is an open file whose reads and writes go through the
+// writeback file shared by every handle of the object.
+type writeHandle struct {
+	f    *fileNode
+	wf   *writeback.File
+	acct *account
+	path string
+}
+
+func (h *writeHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	n, err := h.wf.ReadAt(ctx, dest, off)
+	if err != nil && n == 0 && !errors.Is(err, io.EOF) {
+		if ctx.Err() != nil {
+			return nil, syscall.EINTR
+		}
+		return nil, h.f.sys.fail("read", h.path, err)
+	}
+	h.f.sys.stats.reads.Add(1)
+	h.f.sys.stats.readB.Add(int64(n))
+	return fuse.ReadResultData(dest[:n]), 0
+}
+
+func (h *writeHandle) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
+	n, err := h.wf.WriteAt(ctx, data, off)
+	if err != nil {
+		return uint32(n), h.f.sys.fail("write", h.path, err)
+	}
+	h.f.setSize(h.wf.Size())
+	h.f.modified(h.wf)
+	return uint32(n), 0
+}
+
+// Flush commits (close-to-open: when close() returns 0 the data is on the
+// server). Idempotent: a second Flush with nothing new commits nothing.
+func (h *writeHandle) Flush(ctx context.Context) syscall.Errno {
+	if h.f.sys.closeAsync(h) {
+		return 0
+	}
+	return h.commit(ctx)
+}
+
+func (h *writeHandle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
+	return h.commit(ctx)
+}
+
+func (h *writeHandle) commit(ctx context.Context) syscall.Errno {
+	if !h.wf.Dirty() {
+		return 0
+	}
+	if err := h.wf.Commit(ctx); err != nil {
+		return h.f.sys.commitErrno(h.path, err)
+	}
+	h.f.committed(h.acct, h.wf)
+	return 0
+}
+
+func (h *writeHandle) Release(ctx context.Context) syscall.Errno {
+	h.wf.Release()
+	return 0
+}

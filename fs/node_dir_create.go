@@ -1,0 +1,137 @@
+// Directory operations that make a new entry: Create, Symlink, and the Link refusal.
+
+package fs
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"syscall"
+	"time"
+
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+	"github.com/pithosfs/pithosfs/fs/writeback"
+	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/synnefo"
+)
+
+// Create makes a new file: nothing reaches the server until its first
+// FLUSH commits it (If-None-Match: *).
+func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*gofs.Inode, gofs.FileHandle, uint32, syscall.Errno) {
+	raw, errno := newSegment(name)
+	if errno != 0 {
+		return nil, nil, 0, errno
+	}
+	acct, k, ok := d.where()
+	if !ok {
+		return nil, nil, 0, syscall.ENOENT
+	}
+	m, errno := d.sys.manager(ctx, acct)
+	if errno != 0 {
+		return nil, nil, 0, errno
+	}
+	p := k.under + raw
+	full := k.String() + "/" + raw
+	caps, err := acct.client.Capabilities(ctx, k.container)
+	if err != nil {
+		return nil, nil, 0, d.sys.fail("create", full, err)
+	}
+	var px posix
+	if mode&0o7777 != 0o644 {
+		px.mode, px.hasMode = mode&0o7777, true
+	}
+	base := writeback.Base{Container: k.container, Name: p, BlockSize: caps.BlockSize, BlockHash: caps.BlockHash,
+		Swift: !caps.Hashmaps, ContentType: withPosix("", px, defaultFileType), Meta: withPosixMeta(nil, px)}
+	if base.Swift || base.BlockSize <= 0 {
+		base.BlockSize = swiftBlockSize
+	}
+	wf, err := m.Open(base, nil)
+	if err != nil {
+		return nil, nil, 0, d.sys.fail("create", full, err)
+	}
+	if wf.Size() > 0 || wf.Base().ETag != "" {
+		// An object with unflushed changes under this name: O_CREAT opens it.
+		if flags&syscall.O_EXCL != 0 {
+			wf.Release()
+			return nil, nil, 0, syscall.EEXIST
+		}
+		if flags&syscall.O_TRUNC != 0 {
+			if err := wf.Truncate(ctx, 0); err != nil {
+				wf.Release()
+				return nil, nil, 0, d.sys.fail("create", full, err)
+			}
+		}
+	}
+	fn := &fileNode{sys: d.sys, wrote: true, size: wf.Size(), created: true, mtime: time.Now()}
+	if b := wf.Base(); b.ETag == "" {
+		fn.px, fn.ctype = px, b.ContentType
+	}
+	// A fresh number per creation: a path-based one would be the number of
+	// an earlier file of that name, possibly still live under another name
+	// after a rename (the kernel would then see one inode under two names
+	// and skip a rename between them as a no-op).
+	var nonce [8]byte
+	_, _ = rand.Read(nonce[:])
+	ino := inoOf("created", acct.uuid, k.container, p, hex.EncodeToString(nonce[:]))
+	ch := d.NewInode(ctx, fn, gofs.StableAttr{Mode: fuse.S_IFREG, Ino: ino})
+	fn.fillAttr(&out.Attr)
+	out.Attr.Ino = ino
+	// Nothing reached the server: the listing stays valid, and the pending
+	// file shows in it through withPending until its commit puts it there.
+	return ch, &writeHandle{f: fn, wf: wf, acct: acct, path: acct.uuid + "/" + full}, 0, 0
+}
+
+// Symlink creates a symlink object (If-None-Match: *: never over an
+// existing name).
+func (d *dirNode) Symlink(ctx context.Context, target, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	if len(target) > maxSymlinkTarget {
+		return nil, syscall.ENAMETOOLONG
+	}
+	raw, errno := newSegment(name)
+	if errno != 0 {
+		return nil, errno
+	}
+	acct, k, ok := d.where()
+	if !ok {
+		return nil, syscall.ENOENT
+	}
+	p := k.under + raw
+	full := k.String() + "/" + raw
+	opts := pithos.PutOptions{ContentType: symlinkType, Conditions: pithos.Conditions{IfNoneMatch: "*"}}
+	if len(target) <= 256 && !strings.Contains(target, "~") {
+		opts.Meta = map[string]string{symlinkMetaKey: target}
+	}
+	_, err := acct.client.PutObject(ctx, k.container, p, strings.NewReader(target), int64(len(target)), opts)
+	d.sys.lists.invalidate(k)
+	if err != nil {
+		if synnefo.StatusOf(err) == http.StatusPreconditionFailed {
+			return nil, syscall.EEXIST
+		}
+		return nil, d.sys.fail("symlink", full, err)
+	}
+	_, _, l, errno := d.listing(ctx, d.sys.cfg.ListTTL)
+	if errno != 0 {
+		return nil, errno
+	}
+	e, ok := l.find(raw)
+	if !ok {
+		return nil, syscall.ENOENT
+	}
+	ch := d.sys.child(ctx, &d.Inode, acct, k, e, out)
+	if l, ok := ch.Operations().(*symlinkNode); ok {
+		l.mu.Lock()
+		l.target, l.known = target, true
+		l.mu.Unlock()
+	}
+	return ch, 0
+}
+
+// Link: objects have no hard links (link(2) answers EPERM where the file
+// system does not support them), and a virtual file cannot be linked into
+// a container either.
+func (d *dirNode) Link(ctx context.Context, target gofs.InodeEmbedder, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	return nil, syscall.EPERM
+}
