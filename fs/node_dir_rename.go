@@ -32,23 +32,91 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent gofs.InodeE
 	if isDotDir(&d.Inode, name) || isDotDir(&nd.Inode, newName) {
 		return syscall.EPERM
 	}
-	// Listings as fresh as the kernel's entries (the attribute TTL): the
-	// move itself fails on the server if the source vanished meanwhile, and
-	// RENAME_NOREPLACE is the server's If-None-Match.
+	op, errno := d.renameEnds(ctx, name, nd, newName)
+	if errno != 0 || op == nil {
+		return errno
+	}
+	if errno := op.check(flags); errno != 0 {
+		return errno
+	}
+	m := d.sys.managerIfAny(op.acct)
+	if m != nil && !op.src.IsDir {
+		// Unflushed writes go to the server before the move.
+		if wf := m.Lookup(op.k.container, op.srcPath); wf != nil && wf.Dirty() {
+			if err := wf.Commit(ctx); err != nil {
+				return d.sys.commitErrno(op.k.String()+"/"+name, err)
+			}
+		}
+	}
+	opts := pithos.CopyOptions{}
+	if flags&renameNoReplace != 0 {
+		opts.IfNoneMatch = "*"
+		// Plain Swift applies a copy's conditions to the source (If-None-Match:
+		// * then fails with 304): there the listing check stands alone (a
+		// rename there is copy + delete anyway, not atomic).
+		if caps, err := op.acct.client.Capabilities(ctx, op.k.container); err == nil && !caps.Hashmaps {
+			opts.IfNoneMatch = ""
+		}
+	}
+	if op.src.IsDir {
+		if errno := d.prepareDirMove(ctx, op); errno != 0 {
+			return errno
+		}
+		opts.Delimiter = "/"
+	}
+	_, err := op.acct.client.MoveObject(ctx, op.k.container, op.srcPath, op.k2.container, op.dstPath, opts)
+	d.renameListings(op, err == nil)
+	if err != nil {
+		if synnefo.StatusOf(err) == http.StatusPreconditionFailed {
+			return syscall.EEXIST
+		}
+		return d.sys.fail("rename", op.full, err)
+	}
+	d.sys.remember(newName, op.dstBase) // the node's new name in the tree
+	if m != nil && !op.src.IsDir {
+		m.Rename(op.k.container, op.srcPath, op.k2.container, op.dstPath)
+	}
+	if m != nil && op.src.IsDir {
+		// Unflushed files below the directory moved with it on the server.
+		m.RenameTree(op.k.container, op.srcPath, op.k2.container, op.dstPath)
+	}
+	if op.src.IsDir {
+		d.touch()
+	}
+	return 0
+}
+
+// renameOp is one rename, resolved: both ends' directories, the source
+// entry, the destination entry if any, and both object paths.
+type renameOp struct {
+	acct             *account
+	k, k2            dirKey
+	src, dst         pithos.DirEntry
+	exists           bool // dst is an existing entry
+	srcBase, dstBase string
+	srcPath, dstPath string
+	full             string // "src -> dst", for the log
+}
+
+// renameEnds resolves a rename's two ends from listings as fresh as the
+// kernel's entries (the attribute TTL): the move itself fails on the server
+// if the source vanished meanwhile, and RENAME_NOREPLACE is the server's
+// If-None-Match. A nil op with errno 0 is a rename onto itself.
+func (d *dirNode) renameEnds(ctx context.Context, name string, nd *dirNode, newName string) (*renameOp, syscall.Errno) {
 	acct, k, l, errno := d.listing(ctx, d.sys.cfg.AttrTTL)
 	if errno != 0 {
-		return errno
+		return nil, errno
 	}
 	acct2, k2, l2, errno := nd.listing(ctx, d.sys.cfg.AttrTTL)
 	if errno != 0 {
-		return errno
+		return nil, errno
 	}
 	if acct != acct2 {
-		return syscall.EXDEV
+		return nil, syscall.EXDEV
 	}
 	src, ok := findEntry(l, name)
 	if !ok {
-		return syscall.ENOENT
+		return nil, syscall.ENOENT
 	}
 	srcBase := baseName(src)
 	dstBase, errno := newSegment(newName)
@@ -59,110 +127,86 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent gofs.InodeE
 		}
 	}
 	if errno != 0 {
-		return errno
+		return nil, errno
 	}
-	srcPath, dstPath := k.under+objectName(src, srcBase), k2.under+objectName(src, dstBase)
-	if k.container == k2.container && srcPath == dstPath {
-		return 0
+	op := &renameOp{acct: acct, k: k, k2: k2, src: src, srcBase: srcBase, dstBase: dstBase,
+		srcPath: k.under + objectName(src, srcBase), dstPath: k2.under + objectName(src, dstBase),
+		full: k.String() + "/" + srcBase + " -> " + k2.String() + "/" + dstBase}
+	if k.container == k2.container && op.srcPath == op.dstPath {
+		return nil, 0
 	}
-	if srcPath == "" {
+	if op.srcPath == "" {
 		// The names with a leading "/" (shown as ⧸ at the container's root)
 		// cannot be moved in one request; mv copies them instead.
-		return syscall.EXDEV
+		return nil, syscall.EXDEV
 	}
-	full := k.String() + "/" + srcBase + " -> " + k2.String() + "/" + dstBase
-	dst, exists := l2.find(dstBase)
-	if exists && flags&renameNoReplace != 0 {
+	op.dst, op.exists = l2.find(dstBase)
+	return op, 0
+}
+
+// check refuses what rename(2) refuses before anything reaches the server.
+func (op *renameOp) check(flags uint32) syscall.Errno {
+	switch {
+	case op.exists && flags&renameNoReplace != 0:
 		return syscall.EEXIST
-	}
-	if !src.IsDir && exists && dst.IsDir {
+	case !op.src.IsDir && op.exists && op.dst.IsDir:
 		return syscall.EISDIR
-	}
-	if src.IsDir && strings.HasPrefix(k2.under, srcPath+"/") && k.container == k2.container {
+	case op.src.IsDir && op.k.container == op.k2.container && strings.HasPrefix(op.k2.under, op.srcPath+"/"):
 		return syscall.EINVAL // into its own subtree
+	case op.src.IsDir && op.exists && !op.dst.IsDir:
+		return syscall.ENOTDIR
 	}
-	m := d.sys.managerIfAny(acct)
-	if m != nil && !src.IsDir {
-		// Unflushed writes go to the server before the move.
-		if wf := m.Lookup(k.container, srcPath); wf != nil && wf.Dirty() {
-			if err := wf.Commit(ctx); err != nil {
-				return d.sys.commitErrno(k.String()+"/"+name, err)
-			}
+	return 0
+}
+
+// prepareDirMove readies a directory move: an existing destination
+// directory must be empty and loses its markers; the move with delimiter
+// needs the source object itself, so an implicit directory (or one marked
+// only by "path/") gets its marker.
+func (d *dirNode) prepareDirMove(ctx context.Context, op *renameOp) syscall.Errno {
+	if op.exists {
+		empty, err := isEmptyDir(ctx, op.acct, op.k2.container, op.dstPath)
+		if err != nil {
+			return d.sys.fail("rename", op.full, err)
+		}
+		if !empty {
+			return syscall.ENOTEMPTY
+		}
+		if err := removeMarkers(ctx, op.acct, op.k2.container, op.dstPath, op.dst); err != nil {
+			return d.sys.fail("rename", op.full, err)
 		}
 	}
-	opts := pithos.CopyOptions{}
-	if flags&renameNoReplace != 0 {
-		opts.IfNoneMatch = "*"
-		// Plain Swift applies a copy's conditions to the source (If-None-Match:
-		// * then fails with 304): there the listing check above stands alone
-		// (a rename there is copy + delete anyway, not atomic).
-		if caps, err := acct.client.Capabilities(ctx, k.container); err == nil && !caps.Hashmaps {
-			opts.IfNoneMatch = ""
+	if op.src.Object == nil || op.src.Object.Name != op.srcPath {
+		_, err := op.acct.client.PutObject(ctx, op.k.container, op.srcPath, nil, 0, pithos.PutOptions{
+			ContentType: pithos.DirectoryType, Conditions: pithos.Conditions{IfNoneMatch: "*"}})
+		if err != nil && synnefo.StatusOf(err) != http.StatusPreconditionFailed {
+			return d.sys.fail("rename", op.full, err)
 		}
 	}
-	if src.IsDir {
-		if exists {
-			if !dst.IsDir {
-				return syscall.ENOTDIR
-			}
-			empty, err := isEmptyDir(ctx, acct, k2.container, dstPath)
-			if err != nil {
-				return d.sys.fail("rename", full, err)
-			}
-			if !empty {
-				return syscall.ENOTEMPTY
-			}
-			if err := removeMarkers(ctx, acct, k2.container, dstPath, dst); err != nil {
-				return d.sys.fail("rename", full, err)
-			}
-		}
-		// The move with delimiter needs the source object itself: give an
-		// implicit directory (or one marked only by "path/") its marker.
-		if src.Object == nil || src.Object.Name != srcPath {
-			_, err := acct.client.PutObject(ctx, k.container, srcPath, nil, 0, pithos.PutOptions{
-				ContentType: pithos.DirectoryType, Conditions: pithos.Conditions{IfNoneMatch: "*"}})
-			if err != nil && synnefo.StatusOf(err) != http.StatusPreconditionFailed {
-				return d.sys.fail("rename", full, err)
-			}
-		}
-		opts.Delimiter = "/"
-	}
-	_, err := acct.client.MoveObject(ctx, k.container, srcPath, k2.container, dstPath, opts)
+	return 0
+}
+
+// renameListings brings the cached listings in line with a move. A plain
+// file that moved keeps its object (same uuid) under the new name in both
+// listings, so the next lookups need no new listing; anything else
+// invalidates both directories (and, for a directory, both subtrees).
+func (d *dirNode) renameListings(op *renameOp, movedOnServer bool) {
+	lists := d.sys.lists
 	moved := false
-	if err == nil && !src.IsDir && src.Object != nil && !isRcloneLink(src) {
-		// A plain file: the object (same uuid) changes name in both cached
-		// listings, so the next lookups need no new listing.
-		if e, ok := d.sys.lists.remove(k, srcBase); ok && e.Object != nil {
+	if movedOnServer && !op.src.IsDir && op.src.Object != nil && !isRcloneLink(op.src) {
+		if e, ok := lists.remove(op.k, op.srcBase); ok && e.Object != nil {
 			o := *e.Object
-			o.Name = dstPath
-			d.sys.lists.put(k2, dstBase, o, false)
+			o.Name = op.dstPath
+			lists.put(op.k2, op.dstBase, o, false)
 			moved = true
 		}
 	}
 	if !moved {
-		d.sys.lists.invalidate(k)
-		d.sys.lists.invalidate(k2)
+		lists.invalidate(op.k)
+		lists.invalidate(op.k2)
 	}
-	if src.IsDir {
-		d.sys.lists.invalidateTree(dirKey{account: k.account, container: k.container, under: srcPath + "/"})
-		d.sys.lists.invalidateTree(dirKey{account: k2.account, container: k2.container, under: dstPath + "/"})
+	if op.src.IsDir {
+		lists.invalidateTree(dirKey{account: op.k.account, container: op.k.container, under: op.srcPath + "/"})
+		lists.invalidateTree(dirKey{account: op.k2.account, container: op.k2.container, under: op.dstPath + "/"})
 	}
-	if err != nil {
-		if synnefo.StatusOf(err) == http.StatusPreconditionFailed {
-			return syscall.EEXIST
-		}
-		return d.sys.fail("rename", full, err)
-	}
-	d.sys.remember(newName, dstBase) // the node's new name in the tree
-	if m != nil && !src.IsDir {
-		m.Rename(k.container, srcPath, k2.container, dstPath)
-	}
-	if m != nil && src.IsDir {
-		// Unflushed files below the directory moved with it on the server.
-		m.RenameTree(k.container, srcPath, k2.container, dstPath)
-	}
-	if src.IsDir {
-		d.touch()
-	}
-	return 0
 }

@@ -11,6 +11,7 @@ import (
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 
+	"github.com/pithosfs/pithosfs/fs/writeback"
 	"github.com/pithosfs/pithosfs/pithos"
 	"github.com/pithosfs/pithosfs/synnefo"
 )
@@ -195,32 +196,8 @@ func (f *fileNode) changeXattr(ctx context.Context, attr string, data []byte, fl
 		return errno
 	}
 	full := acct.uuid + "/" + container + "/" + name
-	switch attr {
-	case xattrSharing:
-		s := pithos.Sharing{}
-		if !remove {
-			var err error
-			if s, err = pithos.ParseSharing(string(data)); err != nil {
-				return syscall.EINVAL
-			}
-		}
-		if err := acct.client.SetSharing(ctx, container, name, s); err != nil {
-			return f.sys.fail("setxattr", full, err)
-		}
-		return 0
-	case xattrPublic:
-		var err error
-		if !remove && strings.TrimSpace(string(data)) == "true" {
-			_, err = acct.client.Publish(ctx, container, name)
-		} else if remove || strings.TrimSpace(string(data)) == "false" || len(data) == 0 {
-			err = acct.client.Unpublish(ctx, container, name)
-		} else {
-			return syscall.EINVAL
-		}
-		if err != nil {
-			return f.sys.fail("setxattr", full, err)
-		}
-		return 0
+	if attr == xattrSharing || attr == xattrPublic {
+		return f.changeServerXattr(ctx, acct, container, name, attr, data, remove)
 	}
 	short := strings.TrimPrefix(attr, "user.")
 	if len(short) == 0 || len(short) > maxXattrName {
@@ -250,28 +227,7 @@ func (f *fileNode) changeXattr(ctx context.Context, attr string, data []byte, fl
 	}
 	// An unflushed file: the change goes with its commit.
 	if wf := f.pending(); wf != nil && wf.Dirty() {
-		b := wf.Base()
-		meta := maps.Clone(b.Meta)
-		if meta == nil {
-			meta = map[string]string{}
-		}
-		for k := range meta {
-			if strings.EqualFold(k, key) {
-				delete(meta, k)
-			}
-		}
-		if !remove {
-			if len(meta)+1 > maxMetaKeys {
-				return syscall.ENOSPC
-			}
-			meta[key] = val
-		}
-		f.mu.Lock()
-		f.px.xattrs, f.pxLocal = len(userXattrs(meta)) > 0, true
-		p := f.px
-		f.mu.Unlock()
-		wf.SetMeta(withPosix(b.ContentType, p, defaultFileType), withPosixMeta(meta, p))
-		return 0
+		return f.changePendingXattr(wf, key, val, remove)
 	}
 	// Else a copy-to-self that keeps the attributes and the mtime.
 	f.mu.Lock()
@@ -295,6 +251,64 @@ func (f *fileNode) changeXattr(ctx context.Context, attr string, data []byte, fl
 		wf.SetMeta(withPosix(info.ContentType, p, defaultFileType), withPosixMeta(mergeMeta(info.Meta, key, val), p))
 	}
 	f.sys.lists.invalidate(dirKeyOf(acct, container, name))
+	return 0
+}
+
+// changeServerXattr sets or removes the attributes that are the server's
+// own object state, not metadata: the sharing permissions and publication.
+func (f *fileNode) changeServerXattr(ctx context.Context, acct *account, container, name, attr string, data []byte, remove bool) syscall.Errno {
+	full := acct.uuid + "/" + container + "/" + name
+	var err error
+	switch attr {
+	case xattrSharing:
+		s := pithos.Sharing{}
+		if !remove {
+			if s, err = pithos.ParseSharing(string(data)); err != nil {
+				return syscall.EINVAL
+			}
+		}
+		err = acct.client.SetSharing(ctx, container, name, s)
+	case xattrPublic:
+		switch v := strings.TrimSpace(string(data)); {
+		case !remove && v == "true":
+			_, err = acct.client.Publish(ctx, container, name)
+		case remove || v == "false" || len(data) == 0:
+			err = acct.client.Unpublish(ctx, container, name)
+		default:
+			return syscall.EINVAL
+		}
+	}
+	if err != nil {
+		return f.sys.fail("setxattr", full, err)
+	}
+	return 0
+}
+
+// changePendingXattr sets (or, with remove, drops) the metadata key of a
+// user attribute in an unflushed file's pending metadata: it reaches the
+// server with the file's commit.
+func (f *fileNode) changePendingXattr(wf *writeback.File, key, val string, remove bool) syscall.Errno {
+	b := wf.Base()
+	meta := maps.Clone(b.Meta)
+	if meta == nil {
+		meta = map[string]string{}
+	}
+	for k := range meta {
+		if strings.EqualFold(k, key) {
+			delete(meta, k)
+		}
+	}
+	if !remove {
+		if len(meta)+1 > maxMetaKeys {
+			return syscall.ENOSPC
+		}
+		meta[key] = val
+	}
+	f.mu.Lock()
+	f.px.xattrs, f.pxLocal = len(userXattrs(meta)) > 0, true
+	p := f.px
+	f.mu.Unlock()
+	wf.SetMeta(withPosix(b.ContentType, p, defaultFileType), withPosixMeta(meta, p))
 	return 0
 }
 
