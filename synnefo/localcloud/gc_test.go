@@ -4,8 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -60,11 +63,34 @@ func (e *env) purge(path string) {
 	e.must(e.do("DELETE", path+"?until="+until, nil, ""), 204)
 }
 
-// The issue asks for 1 GiB; 65 MiB proves the same (every block of a deleted
-// and purged object goes, the data directory shrinks by at least the
-// object's size) in a fraction of the time.
+// streamOf is n bytes of AES-CTR keystream: incompressible data that is
+// made as fast as the disk takes it (the cipher is assembly, so the race
+// detector does not slow it), with no zero runs a file system could skip.
+func streamOf(seed byte, n int64) io.Reader {
+	blk, err := aes.NewCipher(bytes.Repeat([]byte{seed}, 16))
+	if err != nil {
+		panic(err)
+	}
+	return io.LimitReader(keystream{cipher.NewCTR(blk, make([]byte, 16))}, n)
+}
+
+type keystream struct{ s cipher.Stream }
+
+func (k keystream) Read(p []byte) (int, error) {
+	clear(p)
+	k.s.XORKeyStream(p, p)
+	return len(p), nil
+}
+
+// Issue 16's GC check at its full size: 1 GiB uploaded, deleted and its
+// history purged; one GC run takes the data directory down by at least
+// 1 GiB and leaves the other object intact. The upload is one 4 MiB block
+// over 1 GiB (257 distinct blocks) because a block is stored without its
+// trailing zero bytes, as Pithos hashes it: with 256 the files can hold a
+// few bytes under 1 GiB.
 func TestGCShrinksDataDirAfterDeleteAndPurge(t *testing.T) {
-	const size = 65 << 20
+	const gib, block = 1 << 30, 4 << 20
+	const size = gib + block
 	dir := t.TempDir()
 	srv, err := Start(Config{Dir: dir, Users: []User{userA}})
 	if err != nil {
@@ -72,20 +98,30 @@ func TestGCShrinksDataDirAfterDeleteAndPurge(t *testing.T) {
 	}
 	t.Cleanup(func() { srv.Close() })
 	e := &env{t: t, srv: srv, base: srv.ObjectStoreURL(), hc: testHTTPClient()}
+	e.hc.Timeout = 10 * time.Minute
 	e.must(e.do("PUT", "/{a}/c", nil, ""), 201)
 	keep := randomData(1, 3<<20)
 	e.put("/{a}/c/keep", string(keep), nil)
-	e.put("/{a}/c/big", string(randomData(2, size)), nil)
+	start := time.Now()
+	e.must(e.req("PUT", "/{a}/c/big", userA.Token, map[string]string{"Content-Type": "application/octet-stream"}, streamOf(2, size)), 201)
+	if n := e.size("/{a}/c/big"); n != size {
+		t.Fatalf("uploaded object is %d bytes, want %d", n, size)
+	}
 	before := dirSize(t, dir)
+	t.Logf("1 GiB uploaded in %v; data dir %d bytes", time.Since(start), before)
+	if before < gib {
+		t.Fatalf("data dir holds %d bytes after a 1 GiB upload", before)
+	}
 	e.purge("/{a}/c/big")
+	start = time.Now()
 	st, err := srv.Cloud.GC(context.Background(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	after := dirSize(t, dir)
-	t.Logf("data dir %d -> %d bytes (fell %d); %+v", before, after, before-after, st)
-	if before-after < 64<<20 || st.Freed < size {
-		t.Errorf("data dir fell by %d bytes, GC freed %d; want >= %d", before-after, st.Freed, size)
+	t.Logf("GC in %v: data dir %d -> %d bytes (fell %d); %+v", time.Since(start), before, after, before-after, st)
+	if before-after < gib || st.Freed < gib || st.Removed != size/block {
+		t.Errorf("data dir fell by %d bytes, GC freed %d in %d files; want >= %d in %d", before-after, st.Freed, st.Removed, gib, size/block)
 	}
 	if got := e.get("/{a}/c/keep"); got != string(keep) {
 		t.Errorf("kept object changed after GC")
