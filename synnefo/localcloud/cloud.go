@@ -28,6 +28,9 @@ type User struct {
 	UUID  string `json:"uuid"`
 	Token string `json:"token"`
 	Quota int64  `json:"quota,omitempty"`
+	// ProjectAdmin makes the user an Astakos project administrator: with
+	// one or more, project applications wait for their approval.
+	ProjectAdmin bool `json:"project_admin,omitempty"`
 }
 
 // DefaultQuota is Pithos' internal default account quota (50 GiB).

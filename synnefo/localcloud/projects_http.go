@@ -3,10 +3,8 @@ package localcloud
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"sort"
-	"strconv"
 	"strings"
 )
 
@@ -63,20 +61,16 @@ func (c *Cloud) serveProjectsAPI(w http.ResponseWriter, r *http.Request, u *User
 	switch {
 	case len(seg) == 1:
 		err = c.projectsRoot(w, r, u)
-	case seg[1] == "memberships" && len(seg) == 2:
-		err = c.membershipsRoot(w, r, u)
-	case seg[1] == "memberships" && len(seg) == 3 && r.Method == http.MethodGet:
-		err = c.getMembership(w, u, seg[2])
-	case seg[1] == "memberships" && len(seg) == 4 && seg[3] == "action" && r.Method == http.MethodPost:
-		err = c.membershipAction(w, r, u, seg[2])
+	case seg[1] == "memberships":
+		err = c.serveMemberships(w, r, u, seg[2:])
+	case seg[1] == "apps":
+		err = c.serveApps(w, r, u, seg[2:])
 	case len(seg) == 3 && seg[2] == "action" && r.Method == http.MethodPost:
 		err = c.projectAction(w, r, u, seg[1])
-	case len(seg) == 2 && (r.Method == http.MethodGet || r.Method == http.MethodPut):
-		if r.Method == http.MethodGet {
-			err = c.getProject(w, u, seg[1])
-		} else {
-			err = c.submitApplication(w, r, u, seg[1])
-		}
+	case len(seg) == 2 && r.Method == http.MethodGet:
+		err = c.getProject(w, u, seg[1])
+	case len(seg) == 2 && r.Method == http.MethodPut:
+		err = c.submitApplication(w, r, u, seg[1])
 	default:
 		err = notFound("Not found")
 	}
@@ -90,11 +84,12 @@ func (c *Cloud) projectsRoot(w http.ResponseWriter, r *http.Request, u *User) er
 	switch r.Method {
 	case http.MethodGet:
 		var out []map[string]any
-		name, owner := r.URL.Query().Get("name"), r.URL.Query().Get("owner")
+		q := r.URL.Query()
+		name, owner, state := q.Get("name"), q.Get("owner"), q.Get("state")
 		err := c.store.view(func(t *txn) error {
 			for _, p := range t.visibleProjects(c, u) {
-				if (name == "" || p.Name == name) && (owner == "" || p.Owner == owner) {
-					out = append(out, projectJSON(p, u))
+				if (name == "" || p.Name == name) && (owner == "" || p.Owner == owner) && (state == "" || p.State == state) {
+					out = append(out, t.projectJSON(c, p, u))
 				}
 			}
 			return nil
@@ -115,13 +110,14 @@ func (c *Cloud) projectsRoot(w http.ResponseWriter, r *http.Request, u *User) er
 }
 
 // visibleProjects: the user's base project, projects owned and projects the
-// user has a membership in (Synnefo's default "related" mode).
+// user has a membership in (Synnefo's default "related" mode); every
+// project for a project admin.
 func (t *txn) visibleProjects(c *Cloud, u *User) []*projectRec {
 	out := []*projectRec{c.baseProject(u)}
 	seen := map[string]bool{u.UUID: true}
 	t.tx.Bucket(bProjects).ForEach(func(k, v []byte) error {
 		var p projectRec
-		if json.Unmarshal(v, &p) == nil && p.Owner == u.UUID {
+		if json.Unmarshal(v, &p) == nil && (p.Owner == u.UUID || u.ProjectAdmin) {
 			out = append(out, &p)
 			seen[p.UUID] = true
 		}
@@ -136,7 +132,9 @@ func (t *txn) visibleProjects(c *Cloud, u *User) []*projectRec {
 	return out
 }
 
-func projectJSON(p *projectRec, u *User) map[string]any {
+// projectJSON is get_projects_details: the last application is shown to
+// its project's owner and to project admins.
+func (t *txn) projectJSON(c *Cloud, p *projectRec, u *User) map[string]any {
 	res := map[string]any{}
 	for n, g := range p.Resources {
 		res[n] = map[string]any{"member_capacity": g.Member, "project_capacity": g.Project}
@@ -147,27 +145,38 @@ func projectJSON(p *projectRec, u *User) map[string]any {
 		"join_policy": p.JoinPolicy, "leave_policy": p.LeavePolicy, "max_members": p.MaxMembers,
 		"private": p.Private, "system_project": p.System, "resources": res,
 	}
-	if p.Owner == u.UUID && !p.System {
-		app := map[string]any{"id": p.AppID, "state": "approved", "name": p.Name, "owner": p.Owner, "applicant": p.Owner,
-			"homepage": p.Homepage, "description": p.Description, "start_date": p.StartDate, "end_date": p.EndDate,
-			"comments": p.Comments, "join_policy": p.JoinPolicy, "leave_policy": p.LeavePolicy,
-			"max_members": p.MaxMembers, "private": p.Private, "resources": res}
-		d["last_application"] = app
+	if p.System || p.Owner != u.UUID && !u.ProjectAdmin {
+		return d
 	}
+	if a, ok := getRec[appRec](t, bApplications, p.AppID); ok {
+		app := appJSON(a)
+		delete(app, "project")
+		d["last_application"] = app
+		return d
+	}
+	// A project stored before applications were: its one application was
+	// approved and set every field.
+	d["last_application"] = map[string]any{"id": p.AppID, "state": "approved", "name": p.Name, "owner": p.Owner, "applicant": p.Owner,
+		"homepage": p.Homepage, "description": p.Description, "start_date": p.StartDate, "end_date": p.EndDate,
+		"comments": p.Comments, "join_policy": p.JoinPolicy, "leave_policy": p.LeavePolicy,
+		"max_members": p.MaxMembers, "private": p.Private, "resources": res}
 	return d
 }
 
+// getProject: a project is visible to its owner, its members, project
+// admins, and to everyone when it is active and not private.
 func (c *Cloud) getProject(w http.ResponseWriter, u *User, id string) error {
 	var out map[string]any
 	err := c.store.view(func(t *txn) error {
 		p, ok := t.project(c, id)
 		if !ok {
-			return notFound(fmt.Sprintf("Project %s not found.", id))
+			return notFound(fmt.Sprintf("There is no project identified by %s.", id))
 		}
-		if p.Private && p.Owner != u.UUID && !t.isMember(u.UUID, id) {
-			return forbidden("You do not have access to this project.")
+		open := p.State == "active" && !p.Private
+		if !open && p.Owner != u.UUID && !u.ProjectAdmin && !t.isMember(u.UUID, id) {
+			return forbidden("You do not have the permissions to perform this action.")
 		}
-		out = projectJSON(p, u)
+		out = t.projectJSON(c, p, u)
 		return nil
 	})
 	if err != nil {
@@ -195,80 +204,6 @@ type application struct {
 	Resources   map[string]json.RawMessage `json:"resources"`
 }
 
-// submitApplication creates (id "") or modifies a project; the application
-// is approved at once, as the local cloud's own administrator would.
-func (c *Cloud) submitApplication(w http.ResponseWriter, r *http.Request, u *User, id string) error {
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err != nil {
-		return badRequest("Could not read request body")
-	}
-	var app application
-	if err := json.Unmarshal(body, &app); err != nil {
-		return badRequest("Invalid JSON data")
-	}
-	if app.Owner != nil && c.byID[*app.Owner] == nil {
-		return badRequest("User does not exist.")
-	}
-	for _, pol := range []*string{app.JoinPolicy, app.LeavePolicy} {
-		if pol != nil && !membershipPolicies[*pol] {
-			return badRequest("Invalid join policy")
-		}
-	}
-	grants := map[string]grant{}
-	for n, raw := range app.Resources {
-		if _, ok := resourceByName(n); !ok {
-			return badRequest(fmt.Sprintf("Resource %s does not exist.", n))
-		}
-		var g grant
-		if err := json.Unmarshal(raw, &g); err != nil || g.Member < 0 || g.Project < 0 {
-			return badRequest("Malformed resource policy")
-		}
-		if g.Member > g.Project {
-			return badRequest(fmt.Sprintf("Member capacity for resource %s exceeds project capacity.", n))
-		}
-		grants[n] = g
-	}
-	var p *projectRec
-	err = c.store.update(func(t *txn) error {
-		if id == "" {
-			if app.Name == nil {
-				return badRequest("Name missing.")
-			}
-			if app.EndDate == nil {
-				return badRequest("Missing end date")
-			}
-			p = &projectRec{UUID: newUUID(), Owner: u.UUID, State: "active", Created: t.s.now(),
-				JoinPolicy: "moderated", LeavePolicy: "auto", MaxMembers: 1 << 53, Resources: map[string]grant{}}
-		} else {
-			var ok bool
-			if p, ok = t.project(c, id); !ok {
-				return notFound(fmt.Sprintf("Project %s not found.", id))
-			}
-			if p.System {
-				return forbidden("Cannot modify a system project.")
-			}
-			if p.Owner != u.UUID {
-				return forbidden("Only the project owner can modify it.")
-			}
-		}
-		app.apply(p)
-		for n, g := range grants {
-			p.Resources[n] = g
-		}
-		seq, err := t.tx.Bucket(bProjects).NextSequence()
-		if err != nil {
-			return err
-		}
-		p.AppID = int64(seq)
-		return putJSON(t.tx.Bucket(bProjects), []byte(p.UUID), p)
-	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, 201, map[string]any{"application": p.AppID, "id": p.UUID})
-	return nil
-}
-
 func (a *application) apply(p *projectRec) {
 	set := func(dst *string, v *string) {
 		if v != nil {
@@ -290,185 +225,6 @@ func (a *application) apply(p *projectRec) {
 	if a.Private != nil {
 		p.Private = *a.Private
 	}
-}
-
-func membershipJSON(m *membershipRec, p *projectRec, u *User) map[string]any {
-	var actions []string
-	switch {
-	case m.User == u.UUID && m.State == "accepted":
-		actions = append(actions, "leave")
-	case m.User == u.UUID && m.State == "requested":
-		actions = append(actions, "cancel")
-	}
-	if p != nil && p.Owner == u.UUID {
-		switch m.State {
-		case "requested":
-			actions = append(actions, "accept", "reject")
-		case "accepted":
-			actions = append(actions, "remove")
-		}
-	}
-	if actions == nil {
-		actions = []string{}
-	}
-	return map[string]any{"id": m.ID, "user": m.User, "project": m.Project, "state": m.State,
-		"allowed_actions": actions, m.State: isoDate(m.Changed)}
-}
-
-func (c *Cloud) membershipsRoot(w http.ResponseWriter, r *http.Request, u *User) error {
-	switch r.Method {
-	case http.MethodGet:
-		project := r.URL.Query().Get("project")
-		out := []map[string]any{}
-		err := c.store.view(func(t *txn) error {
-			for _, m := range t.memberships("", project) {
-				p, _ := t.project(c, m.Project)
-				if m.User == u.UUID || p != nil && p.Owner == u.UUID {
-					out = append(out, membershipJSON(m, p, u))
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		writeJSON(w, 200, out)
-		return nil
-	case http.MethodPost:
-		return c.joinProject(w, r, u)
-	}
-	w.Header().Set("Allow", "GET,POST")
-	return errf(405, "Method not allowed")
-}
-
-// joinProject is POST /projects/memberships {"join": {"project": id}}.
-func (c *Cloud) joinProject(w http.ResponseWriter, r *http.Request, u *User) error {
-	var req map[string]struct {
-		Project string `json:"project"`
-	}
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err := json.Unmarshal(body, &req); err != nil {
-		return badRequest("Invalid JSON data")
-	}
-	join, ok := req["join"]
-	if !ok || len(req) != 1 {
-		return badRequest("No recognized action")
-	}
-	var m *membershipRec
-	err := c.store.update(func(t *txn) error {
-		p, ok := t.project(c, join.Project)
-		if !ok {
-			return notFound(fmt.Sprintf("Project %s not found.", join.Project))
-		}
-		if p.System || p.JoinPolicy == "closed" {
-			return forbidden("The project does not accept join requests.")
-		}
-		for _, old := range t.memberships(u.UUID, p.UUID) {
-			if old.State == "accepted" || old.State == "requested" || old.State == "leave_requested" {
-				return errf(409, "Membership already exists.")
-			}
-		}
-		id, err := t.nextSeq(bMemberships)
-		if err != nil {
-			return err
-		}
-		m = &membershipRec{ID: id, User: u.UUID, Project: p.UUID, State: "requested", Changed: t.s.now()}
-		if p.JoinPolicy == "auto" {
-			m.State = "accepted"
-		}
-		return putRec(t, bMemberships, id, m)
-	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, 200, map[string]any{"id": m.ID})
-	return nil
-}
-
-func (c *Cloud) getMembership(w http.ResponseWriter, u *User, sid string) error {
-	var out map[string]any
-	err := c.store.view(func(t *txn) error {
-		m, p, f := t.membershipFor(c, u, sid)
-		if f != nil {
-			return f
-		}
-		out = membershipJSON(m, p, u)
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, 200, out)
-	return nil
-}
-
-// membershipFor finds a membership the user may see: their own, or one of a
-// project they own.
-func (t *txn) membershipFor(c *Cloud, u *User, sid string) (*membershipRec, *projectRec, *fault) {
-	id, err := strconv.ParseInt(sid, 10, 64)
-	if err != nil {
-		return nil, nil, badRequest("Invalid membership id")
-	}
-	m, ok := getRec[membershipRec](t, bMemberships, id)
-	if !ok {
-		return nil, nil, notFound(fmt.Sprintf("Membership %d not found.", id))
-	}
-	p, _ := t.project(c, m.Project)
-	if m.User != u.UUID && (p == nil || p.Owner != u.UUID) {
-		return nil, nil, forbidden("You are not allowed to view this membership.")
-	}
-	return m, p, nil
-}
-
-// membershipAction is POST /projects/memberships/<id>/action with one of
-// leave, cancel (the member), accept, reject, remove (the project owner).
-func (c *Cloud) membershipAction(w http.ResponseWriter, r *http.Request, u *User, sid string) error {
-	var req map[string]json.RawMessage
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err := json.Unmarshal(body, &req); err != nil || len(req) != 1 {
-		return badRequest("No recognized action")
-	}
-	var action string
-	for k := range req {
-		action = k
-	}
-	err := c.store.update(func(t *txn) error {
-		m, p, f := t.membershipFor(c, u, sid)
-		if f != nil {
-			return f
-		}
-		member, owner := m.User == u.UUID, p != nil && p.Owner == u.UUID
-		next := map[string]struct {
-			from, to string
-			who      bool
-		}{
-			"leave":  {"accepted", "removed", member},
-			"cancel": {"requested", "cancelled", member},
-			"accept": {"requested", "accepted", owner},
-			"reject": {"requested", "rejected", owner},
-			"remove": {"accepted", "removed", owner},
-		}
-		tr, ok := next[action]
-		if !ok {
-			return badRequest("No recognized action")
-		}
-		if !tr.who {
-			return forbidden(fmt.Sprintf("Action %s is not allowed to you.", action))
-		}
-		if m.State != tr.from {
-			return errf(409, fmt.Sprintf("Membership %d is %s: cannot %s.", m.ID, m.State, action))
-		}
-		if action == "leave" && p.LeavePolicy == "closed" {
-			return forbidden("The project does not allow leaving.")
-		}
-		m.State, m.Changed = tr.to, t.s.now()
-		return putRec(t, bMemberships, m.ID, m)
-	})
-	if err != nil {
-		return err
-	}
-	w.WriteHeader(200)
-	return nil
 }
 
 // accountQuotaHeaders sets X-Account-Policy-Quota (the sum over the user's
@@ -507,50 +263,59 @@ func (c *Cloud) projectIDs(u *User) []any {
 	return ids
 }
 
-// projectAction is POST /projects/<id>/action: terminate, suspend, unsuspend
-// or reinstate, by the project's owner (who is the local cloud's project
-// administrator for their projects). A project that is not active grants
+// projectAction is POST /projects/<id>/action: terminate, suspend,
+// unsuspend or reinstate by the project's administrator (see adminOf), or
+// approve, deny, dismiss or cancel of its last application ({"approve":
+// {"app_id": n, "reason": "…"}}). A project that is not active grants
 // nothing: its members' quota there is gone until it is active again.
 func (c *Cloud) projectAction(w http.ResponseWriter, r *http.Request, u *User, id string) error {
-	var req map[string]json.RawMessage
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err := json.Unmarshal(body, &req); err != nil {
-		return badRequest("Invalid input data")
+	known := map[string]bool{"terminate": true, "suspend": true, "unsuspend": true, "reinstate": true}
+	for k := range appActions {
+		known[k] = true
 	}
-	if len(req) != 1 {
-		return badRequest("No recognized action")
+	action, data, err := readAction(r, known)
+	if err != nil {
+		return err
 	}
-	var action string
-	for k := range req {
-		action = k
+	if appActions[action] {
+		var d struct {
+			AppID *int64 `json:"app_id"`
+		}
+		if json.Unmarshal(data, &d) != nil || d.AppID == nil {
+			return badRequest("Missing app_id")
+		}
+		err = c.appAction(u, id, *d.AppID, action)
+	} else {
+		err = c.lifecycleAction(u, id, action)
 	}
-	type tr struct{ from, to string }
-	moves := map[string]tr{"terminate": {"active", "terminated"}, "suspend": {"active", "suspended"},
-		"unsuspend": {"suspended", "active"}, "reinstate": {"terminated", "active"}}
-	mv, ok := moves[action]
-	if !ok {
-		return badRequest("No recognized action")
-	}
-	err := c.store.update(func(t *txn) error {
-		p, ok := t.project(c, id)
-		if !ok {
-			return notFound(fmt.Sprintf("Project %s not found.", id))
-		}
-		if p.System {
-			return forbidden("Cannot " + action + " a system project.")
-		}
-		if p.Owner != u.UUID {
-			return forbidden("Only the project owner can " + action + " it.")
-		}
-		if p.State != mv.from {
-			return errf(409, fmt.Sprintf("Cannot %s: project is %s.", action, p.State))
-		}
-		p.State = mv.to
-		return putJSON(t.tx.Bucket(bProjects), []byte(p.UUID), p)
-	})
 	if err != nil {
 		return err
 	}
 	w.WriteHeader(200)
 	return nil
+}
+
+// lifecycleAction moves a project between active, suspended and terminated
+// (validate_project_action).
+func (c *Cloud) lifecycleAction(u *User, id, action string) error {
+	type tr struct{ from, to string }
+	mv := map[string]tr{"terminate": {"active", "terminated"}, "suspend": {"active", "suspended"},
+		"unsuspend": {"suspended", "active"}, "reinstate": {"terminated", "active"}}[action]
+	return c.store.update(func(t *txn) error {
+		p, ok := t.project(c, id)
+		if !ok {
+			return notFound(fmt.Sprintf("There is no project identified by %s.", id))
+		}
+		if p.System {
+			return conflict(fmt.Sprintf("Cannot %s a system project.", action))
+		}
+		if !c.adminOf(u, p) {
+			return forbidden("You do not have the permissions to perform this action.")
+		}
+		if p.State != mv.from {
+			return conflict(fmt.Sprintf("Cannot %s: project is %s.", action, p.State))
+		}
+		p.State = mv.to
+		return putJSON(t.tx.Bucket(bProjects), []byte(p.UUID), p)
+	})
 }
