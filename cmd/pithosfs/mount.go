@@ -231,6 +231,7 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 			return tlsSet.trustError(fmt.Errorf("cloud %s: %w", cloud.URL, err))
 		}
 		ctl.AllowDeleteServers = o.AllowDeleteServers
+		ctl.AllowDeleteVolumes = o.AllowDeleteVolumes
 		ctl.TTL = o.AttrTTL
 		ctl.TempDir = filepath.Join(o.CacheDir, "tmp")
 		if err := os.MkdirAll(ctl.TempDir, 0o700); err != nil {

@@ -35,6 +35,7 @@ type mountOptions struct {
 	ReadOnly           bool
 	AllowOther         bool
 	AllowDeleteServers bool
+	AllowDeleteVolumes bool
 	NoControl          bool
 
 	Daemon, Foreground bool
@@ -121,7 +122,9 @@ func optionTable() []option {
 			Field: func(o *mountOptions) any { return &o.AllowOther }},
 		{Name: "allow-delete-servers", Group: groupFS, Help: "let rm servers/NAME.json delete the server (otherwise EPERM)", Default: "false",
 			Field: func(o *mountOptions) any { return &o.AllowDeleteServers }},
-		{Name: "no-control", Group: groupFS, Help: "do not show servers/, images/, flavors/ and networks/ at the root", Default: "false",
+		{Name: "allow-delete-volumes", Group: groupFS, Help: "let rm volumes/NAME.json and snapshots/NAME.json delete the volume or the snapshot (otherwise EPERM)", Default: "false",
+			Field: func(o *mountOptions) any { return &o.AllowDeleteVolumes }},
+		{Name: "no-control", Group: groupFS, Help: "do not show servers/, images/, flavors/, networks/, volumes/ and snapshots/ at the root", Default: "false",
 			Field: func(o *mountOptions) any { return &o.NoControl }},
 
 		{Name: "daemon", Group: groupRun, Help: "run in the background: return once the mount answers, or fail with the reason (mount.pithosfs: default true)", Default: "false",

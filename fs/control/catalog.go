@@ -13,7 +13,7 @@ import (
 
 // FromCatalog fills a Config's clients from the user's service catalog: a
 // service the cloud does not offer leaves its directory out. The caller
-// sets the remaining fields (TTL, TempDir, AllowDeleteServers, Logger, …).
+// sets the remaining fields (TTL, TempDir, AllowDeleteServers, AllowDeleteVolumes, Logger, …).
 func FromCatalog(ctx context.Context, id *astakos.Client, opts synnefo.Options) (Config, error) {
 	var cfg Config
 	info, err := id.UserInfo(ctx)
@@ -40,6 +40,11 @@ func FromCatalog(ctx context.Context, id *astakos.Client, opts synnefo.Options) 
 	}
 	if u := url(cyclades.NetworkServiceType); u != "" {
 		if cfg.Network, err = cyclades.NewNetwork(u, tok, opts); err != nil {
+			return cfg, err
+		}
+	}
+	if u := url(cyclades.VolumeServiceType); u != "" {
+		if cfg.Volumes, err = cyclades.NewBlockStorage(u, tok, opts); err != nil {
 			return cfg, err
 		}
 	}

@@ -27,9 +27,10 @@ import (
 // Config says which services the control trees use; a nil client leaves its
 // directories out.
 type Config struct {
-	Compute *cyclades.ComputeClient // servers/, flavors/
-	Network *cyclades.NetworkClient // networks/
-	Images  *image.Client           // images/
+	Compute *cyclades.ComputeClient      // servers/, flavors/
+	Network *cyclades.NetworkClient      // networks/
+	Images  *image.Client                // images/
+	Volumes *cyclades.BlockStorageClient // volumes/, snapshots/
 	// Pithos is the user's own object store (Account set): files copied into
 	// images/ are uploaded to its "images" container.
 	Pithos *pithos.Client
@@ -41,6 +42,9 @@ type Config struct {
 	ResolvePath func(path string) (image.Location, bool)
 	// AllowDeleteServers lets rm servers/NAME.json delete the server.
 	AllowDeleteServers bool
+	// AllowDeleteVolumes lets rm volumes/NAME.json and snapshots/NAME.json
+	// delete the volume or the snapshot.
+	AllowDeleteVolumes bool
 	// TTL bounds how stale a listing or a file's size may be (default 1s).
 	TTL time.Duration
 	// TempDir holds files being copied into images/ until they are uploaded.
@@ -73,6 +77,10 @@ func Add(ctx context.Context, root *gofs.Inode, cfg Config) {
 	if cfg.Network != nil {
 		add("networks", &networks{cfg: &cfg})
 	}
+	if cfg.Volumes != nil {
+		add("volumes", &volumes{cfg: &cfg})
+		add("snapshots", &snapshots{cfg: &cfg})
+	}
 }
 
 // Names lists the directories Add creates for cfg (for callers that must
@@ -87,6 +95,9 @@ func Names(cfg Config) []string {
 	}
 	if cfg.Network != nil {
 		out = append(out, "networks")
+	}
+	if cfg.Volumes != nil {
+		out = append(out, "volumes", "snapshots")
 	}
 	return out
 }

@@ -56,6 +56,7 @@ func serveMount(dir string) error {
 		return err
 	}
 	cfg.AllowDeleteServers = os.Getenv("PITHOSFS_ALLOW_DELETE") == "1"
+	cfg.AllowDeleteVolumes = cfg.AllowDeleteServers
 	cfg.TempDir = os.TempDir()
 	cfg.TTL = 200 * time.Millisecond
 	srv, err := gofs.Mount(dir, &root{cfg: cfg}, &gofs.Options{MountOptions: fuse.MountOptions{FsName: "pithosfs-control-test"}})
@@ -145,6 +146,7 @@ func waitFor(t *testing.T, what string, fn func() bool) {
 type env struct {
 	srv     *localcloud.Server
 	compute *cyclades.ComputeClient
+	volumes *cyclades.BlockStorageClient
 	pithos  *pithos.Client
 	flavor  cyclades.Flavor
 	// paused stops the cloud's clock while set (a server's DESTROY then lasts until it is cleared).
@@ -179,7 +181,7 @@ func setup(t *testing.T) *env {
 	if err != nil || len(flavors) == 0 {
 		t.Fatalf("flavors: %v %v", flavors, err)
 	}
-	e.srv, e.compute, e.pithos, e.flavor = srv, cfg.Compute, cfg.Pithos, flavors[0]
+	e.srv, e.compute, e.volumes, e.pithos, e.flavor = srv, cfg.Compute, cfg.Volumes, cfg.Pithos, flavors[0]
 	return e
 }
 
