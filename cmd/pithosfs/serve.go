@@ -35,10 +35,11 @@ func runServe(args []string, lo logOptions) error {
 	logs := lo.register(fs)
 	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on")
 	data := fs.String("data", defaultDataDir(), "directory for the cloud's state (database and blocks)")
-	users := fs.String("users", "", "JSON file of users [{name, uuid, token, quota}] (default: one user demo@localhost)")
+	users := fs.String("users", "", "JSON file of users [{name, uuid, token, quota, project_admin}] (default: one user demo@localhost); with a project_admin, project applications wait for one's approval")
 	blockSize := fs.Int64("block-size", 4<<20, "Pithos block size in bytes")
 	publicURL := fs.String("public-url", "", "base URL for the service catalog (default: from each request's Host)")
 	buildDelay := fs.Duration("build-delay", 2*time.Second, "how long new servers stay in BUILD")
+	componentToken := fs.String("component-token", "", "token of the component (service) allowed to issue and resolve quota commissions at /astakos/account/v1.0/commissions; empty: none")
 	maxSource := fs.Int64("max-source-bytes", localcloud.DefaultMaxSourceBytes, "most data one POST with X-Source-Object (append or range write from an object) may copy; larger get 400")
 	var tlsFlags serveTLSFlags
 	tlsFlags.register(fs)
@@ -56,7 +57,7 @@ func runServe(args []string, lo logOptions) error {
 	}
 	defer log.Sync()
 	cfg := localcloud.Config{Dir: *data, BlockSize: *blockSize, PublicURL: *publicURL, BuildDelay: *buildDelay, Logger: log,
-		MaxSourceBytes: *maxSource}
+		MaxSourceBytes: *maxSource, ComponentToken: *componentToken}
 	if *users != "" {
 		if cfg.Users, err = localcloud.LoadUsers(*users); err != nil {
 			return err

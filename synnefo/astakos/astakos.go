@@ -269,6 +269,11 @@ func (c *Client) AccountURL(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return accountURLIn(cat)
+}
+
+// accountURLIn finds the account service's publicURL in a catalogue.
+func accountURLIn(cat []Service) (string, error) {
 	for _, s := range cat {
 		if s.Name != AccountServiceName {
 			continue

@@ -59,6 +59,10 @@ type Config struct {
 	// when a server's or volume's task (BUILD, STOP, attach…) is done; nil is
 	// time.Now. Tests inject one to step time without sleeping.
 	Now func() time.Time
+	// ComponentToken authenticates the one component (service) that may use
+	// the account API's commissions (/account/v1.0/commissions); empty
+	// refuses every token there.
+	ComponentToken string
 }
 
 // Cloud is the local Synnefo cloud: an http.Handler serving every service.

@@ -161,6 +161,10 @@ func (c *Cloud) serveAccountAPI(w http.ResponseWriter, r *http.Request) {
 		c.serveResources(w, r)
 		return
 	}
+	if rest == "commissions" || strings.HasPrefix(rest, "commissions/") { // a component's token
+		c.serveCommissions(w, r, rest)
+		return
+	}
 	u, sent := c.userByToken(r)
 	if !sent {
 		writeFault(w, r, errf(401, "Access denied. No authentication token"))

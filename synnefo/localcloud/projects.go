@@ -224,10 +224,11 @@ func (t *txn) projectUsage(project, user string, storageOnly bool) map[string]us
 	return u
 }
 
-// commit checks that the usage now stored in the transaction keeps user
-// within project's capacities for the resources the change charged
-// (requested: what it asked for, for the fault's details). It is Astakos'
-// commission check, run after the change in the same transaction.
+// checkCommission checks that the usage now stored in the transaction keeps
+// user within project's capacities for the resources the change charged
+// (requested: what it asked for, for the fault's details). It is the
+// commission of the local cloud's own service, issued and accepted in the
+// transaction of the change (see commissions.go).
 func (t *txn) checkCommission(c *Cloud, project, user string, requested map[string]int64) error {
 	p, ok := t.project(c, project)
 	if !ok {
@@ -248,7 +249,11 @@ func (t *txn) checkCommission(c *Cloud, project, user string, requested map[stri
 		if !ok || p.State != "active" {
 			g = grant{} // not granted, or the project is suspended or terminated: capacity 0
 		}
+		// The holdings' usage_max: this state plus the component's
+		// commissions, pending ones included.
 		x := use[n]
+		x.member += t.offset("user:"+user, "project:"+project, n).Max
+		x.project += t.offset("project:"+project, "", n).Max
 		if x.member > g.Member || x.project > g.Project {
 			avail := min(g.Member-(x.member-requested[n]), g.Project-(x.project-requested[n]))
 			return quotaFault(n, max(avail, 0), requested[n])

@@ -37,8 +37,10 @@ func (c *Cloud) serveQuotas(w http.ResponseWriter, r *http.Request, u *User) {
 			for _, res := range resources {
 				g := p.Resources[res.Name]
 				x := use[res.Name]
-				q[res.Name] = map[string]any{"limit": g.Member, "usage": x.member, "pending": 0,
-					"project_limit": g.Project, "project_usage": x.project, "project_pending": 0}
+				mo := t.offset("user:"+u.UUID, "project:"+p.UUID, res.Name)
+				po := t.offset("project:"+p.UUID, "", res.Name)
+				q[res.Name] = map[string]any{"limit": g.Member, "usage": x.member + mo.Min, "pending": mo.Max - mo.Min,
+					"project_limit": g.Project, "project_usage": x.project + po.Min, "project_pending": po.Max - po.Min}
 			}
 			out[p.UUID] = q
 		}

@@ -104,7 +104,7 @@ func openStore(dir string, blockSize int64) (*store, error) {
 		return nil, fmt.Errorf("localcloud: open database: %w", err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bAccounts, bContainers, bObjects, bVersions, bShared, bPublic, bMeta, bMetaHist, bProjects, bMemberships, bApplications} {
+		for _, b := range [][]byte{bAccounts, bContainers, bObjects, bVersions, bShared, bPublic, bMeta, bMetaHist, bProjects, bMemberships, bApplications, bCommissions, bHoldings} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
