@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pithosfs/pithosfs/internal/diskfile"
 	"go.uber.org/zap"
 )
 
@@ -77,7 +78,7 @@ type diskTier struct {
 	// Used by the writer goroutine only: direct is cleared when the file
 	// system refuses O_DIRECT.
 	direct bool
-	dw     directWriter
+	dw     diskfile.DirectWriter
 
 	mu      sync.Mutex
 	index   map[string]*list.Element // name → *diskEntry
@@ -440,8 +441,8 @@ func (d *diskTier) writeFile(k Key, shard, name string, data []byte) (int64, err
 		return 0, err
 	}
 	if of, ok := f.(*os.File); ok && d.direct {
-		size, err := d.dw.write(of, encode(k, data))
-		if !errors.Is(err, errNoDirect) {
+		size, err := d.dw.Write(of, encode(k, data))
+		if !errors.Is(err, diskfile.ErrNoDirect) {
 			return d.finish(f, shard, name, size, err)
 		}
 		d.direct = false

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pithosfs/pithosfs/internal/diskfile"
 )
 
 // Journal layout, under Config.JournalDir:
@@ -71,7 +73,10 @@ func writeRecord(dir string, r *record) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, recordName), data)
+	if err := diskfile.WriteAtomic(filepath.Join(dir, recordName), data, 0o600); err != nil {
+		return fmt.Errorf("writeback: journal: %w", err)
+	}
+	return nil
 }
 
 // writeRecordNoSync writes the record atomically (temporary file and
@@ -91,44 +96,6 @@ func writeRecordNoSync(dir string, r *record) error {
 	if err := os.Rename(tmp, path); err != nil {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("writeback: journal: %w", err)
-	}
-	return nil
-}
-
-// writeFileAtomic writes data to path through a temporary file, fsync and
-// rename, then fsyncs the directory, so path holds either the old or the new
-// content after a crash.
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return fmt.Errorf("writeback: journal: %w", err)
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("writeback: journal: %w", err)
-	}
-	return syncDir(filepath.Dir(path))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("writeback: journal: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("writeback: journal: sync %s: %w", dir, err)
 	}
 	return nil
 }

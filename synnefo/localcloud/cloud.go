@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pithosfs/pithosfs/internal/diskfile"
 	"go.uber.org/zap"
 )
 
@@ -217,7 +218,7 @@ func loadOrCreateUsers(path string) ([]User, error) {
 	}
 	users := []User{{Name: "demo@localhost", UUID: newUUID(), Token: newToken(), Quota: DefaultQuota}}
 	data, _ = json.MarshalIndent(users, "", "  ")
-	if err := writeFileAtomic(path, data, 0o600); err != nil {
+	if err := diskfile.WriteAtomic(path, data, 0o600); err != nil {
 		return nil, fmt.Errorf("localcloud: %w", err)
 	}
 	return users, nil
@@ -237,30 +238,6 @@ func LoadUsers(path string) ([]User, error) {
 		return nil, fmt.Errorf("localcloud: %s lists no users", path)
 	}
 	return users, nil
-}
-
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 func randomBytes(n int) []byte {

@@ -1,4 +1,4 @@
-package cache
+package diskfile
 
 import (
 	"errors"
@@ -7,38 +7,32 @@ import (
 	"unsafe"
 )
 
-// directAlign is the alignment O_DIRECT needs of buffers, offsets and
-// lengths (the largest logical block size in common use).
-const directAlign = 4096
-
 // directScratch is the size of the aligned buffer that unaligned data is
 // copied through.
 const directScratch = 1 << 20
 
-// errNoDirect means the file system refused direct I/O; the caller writes
-// the file through the page cache instead.
-var errNoDirect = errors.New("cache: direct I/O not supported")
-
-// directWriter writes block files with O_DIRECT: the data goes from the
-// block's own buffer to the disk, without a second copy in the page cache
-// (where it would cost as much CPU as the network read, and memory the
-// kernel page cache of the mount already spends on the same bytes). Used by
-// the disk tier's single writer goroutine only.
-type directWriter struct {
-	scratch []byte // directScratch bytes, directAlign-aligned; allocated on first use
+// DirectWriter writes files with O_DIRECT: the data goes from the caller's
+// buffer to the disk, without a second copy in the page cache (where it
+// would cost as much CPU as the network transfer of the same bytes, and
+// memory). Parts whose start is aligned go straight to disk; the rest goes
+// through a scratch buffer allocated on first need, so a writer that only
+// ever writes aligned data never allocates. A DirectWriter is not safe for
+// concurrent use; its zero value is ready.
+type DirectWriter struct {
+	scratch []byte // directScratch bytes, Align-aligned; allocated on first use
 }
 
 func aligned(b []byte) bool {
-	return len(b) > 0 && uintptr(unsafe.Pointer(&b[0]))%directAlign == 0
+	return len(b) > 0 && uintptr(unsafe.Pointer(&b[0]))%Align == 0
 }
 
-// write writes parts, concatenated, to the empty file f and returns the
-// size written. It returns errNoDirect (with nothing useful written) when
+// Write writes parts, concatenated, to the empty file f and returns the
+// size written. It returns ErrNoDirect (with nothing useful written) when
 // the file system does not support O_DIRECT.
-func (w *directWriter) write(f *os.File, parts [][]byte) (int64, error) {
+func (w *DirectWriter) Write(f *os.File, parts [][]byte) (int64, error) {
 	rc, err := f.SyscallConn()
 	if err != nil {
-		return 0, errNoDirect
+		return 0, ErrNoDirect
 	}
 	var ferr error
 	if err := rc.Control(func(fd uintptr) {
@@ -50,18 +44,18 @@ func (w *directWriter) write(f *os.File, parts [][]byte) (int64, error) {
 			ferr = e
 		}
 	}); err != nil || ferr != nil {
-		return 0, errNoDirect
+		return 0, ErrNoDirect
 	}
 	if w.scratch == nil {
-		buf := make([]byte, directScratch+directAlign)
-		skip := (directAlign - int(uintptr(unsafe.Pointer(&buf[0]))%directAlign)) % directAlign
+		buf := make([]byte, directScratch+Align)
+		skip := (Align - int(uintptr(unsafe.Pointer(&buf[0]))%Align)) % Align
 		w.scratch = buf[skip : skip+directScratch]
 	}
 	var total int64
 	put := func(b []byte) error {
 		_, err := f.Write(b)
 		if errors.Is(err, syscall.EINVAL) && total == 0 {
-			return errNoDirect
+			return ErrNoDirect
 		}
 		total += int64(len(b))
 		return err
@@ -69,7 +63,7 @@ func (w *directWriter) write(f *os.File, parts [][]byte) (int64, error) {
 	if len(parts) > 0 && aligned(parts[0]) {
 		// The usual case: a block read from the network into its own
 		// (page-aligned) buffer. Its aligned prefix goes straight to disk.
-		n := len(parts[0]) &^ (directAlign - 1)
+		n := len(parts[0]) &^ (Align - 1)
 		if n > 0 {
 			if err := put(parts[0][:n]); err != nil {
 				return 0, err
@@ -94,7 +88,7 @@ func (w *directWriter) write(f *os.File, parts [][]byte) (int64, error) {
 		}
 	}
 	if fill > 0 {
-		padded := (fill + directAlign - 1) &^ (directAlign - 1)
+		padded := (fill + Align - 1) &^ (Align - 1)
 		clear(w.scratch[fill:padded])
 		if err := put(w.scratch[:padded]); err != nil {
 			return 0, err

@@ -1,4 +1,4 @@
-package cache
+package diskfile
 
 import (
 	"bytes"
@@ -27,18 +27,18 @@ func directSupported(t *testing.T, dir string) bool {
 func TestDirectWriterSizes(t *testing.T) {
 	dir := t.TempDir()
 	supported := directSupported(t, dir)
-	var w directWriter
+	var w DirectWriter
 	sizes := []int{1, 511, 4095, 4096, 4097, directScratch - 1, directScratch, directScratch + 4097, 4<<20 - 3, 4 << 20}
 	for _, n := range sizes {
 		for _, shift := range []int{0, 1} { // 1: an unaligned buffer
 			for _, trailer := range []bool{false, true} {
 				t.Run(fmt.Sprintf("%d/shift%d/trailer=%v", n, shift, trailer), func(t *testing.T) {
 					buf := make([]byte, n+shift)
-					copy(buf[shift:], block(uint64(n), n))
+					copy(buf[shift:], pattern(n))
 					parts := [][]byte{buf[shift:]}
 					want := bytes.Clone(buf[shift:])
 					if trailer {
-						parts = append(parts, bytes.Repeat([]byte{0xa5}, trailerLen))
+						parts = append(parts, bytes.Repeat([]byte{0xa5}, 32))
 						want = append(want, parts[1]...)
 					}
 					f, err := os.CreateTemp(dir, "blk-*")
@@ -46,9 +46,9 @@ func TestDirectWriterSizes(t *testing.T) {
 						t.Fatal(err)
 					}
 					defer f.Close()
-					size, err := w.write(f, parts)
+					size, err := w.Write(f, parts)
 					if !supported {
-						if !errors.Is(err, errNoDirect) {
+						if !errors.Is(err, ErrNoDirect) {
 							t.Fatalf("no O_DIRECT here, yet write = %d, %v", size, err)
 						}
 						return
@@ -66,22 +66,11 @@ func TestDirectWriterSizes(t *testing.T) {
 	}
 }
 
-// TestDiskTierFallsBackWithoutDirectIO: with direct I/O off (as after a
-// file system refused it), blocks are still written, through the page
-// cache.
-func TestDiskTierFallsBackWithoutDirectIO(t *testing.T) {
-	dir := t.TempDir()
-	c := openCache(t, Config{Dir: dir})
-	c.disk.direct = false
-	data := block(9, 10000)
-	k := hashKey(data)
-	if err := c.Put(k, data); err != nil {
-		t.Fatal(err)
+// pattern is n bytes that differ from block to block of the alignment.
+func pattern(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i*7 + i/4096)
 	}
-	c.disk.flush()
-	shard, name := k.fileName()
-	got, err := os.ReadFile(filepath.Join(dir, blocksDir, shard, name))
-	if err != nil || !bytes.Equal(got, data) {
-		t.Fatalf("buffered block file: %d bytes, %v", len(got), err)
-	}
+	return b
 }
