@@ -2,8 +2,6 @@ package fs
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -19,6 +17,7 @@ import (
 	"github.com/pithosfs/pithosfs/cache"
 	"github.com/pithosfs/pithosfs/fs/control"
 	"github.com/pithosfs/pithosfs/fs/writeback"
+	"github.com/pithosfs/pithosfs/internal/ino"
 	"github.com/pithosfs/pithosfs/pithos"
 )
 
@@ -335,20 +334,8 @@ func (m *Mounted) Close() error {
 	return nil
 }
 
-// inoOf is a stable inode number for an identity string: 63 bits of its
-// SHA-256, clear of go-fuse's automatic range and of the root's 1.
-func inoOf(parts ...string) uint64 {
-	h := sha256.New()
-	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
-	}
-	ino := binary.BigEndian.Uint64(h.Sum(nil)) &^ (1 << 63)
-	if ino <= 1 {
-		ino += 2
-	}
-	return ino
-}
+// inoOf is a stable inode number for an identity string (ino.Of).
+func inoOf(parts ...string) uint64 { return ino.Of(parts...) }
 
 func (s *fsys) dirAttr(out *fuse.Attr, ino uint64, mtime time.Time) {
 	out.Mode = fuse.S_IFDIR | 0o755

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"sort"
 	"strings"
@@ -18,6 +17,8 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 	"go.uber.org/zap"
 
+	"github.com/pithosfs/pithosfs/fs/internal/fixed"
+	"github.com/pithosfs/pithosfs/internal/ino"
 	"github.com/pithosfs/pithosfs/pithos"
 	"github.com/pithosfs/pithosfs/synnefo"
 	"github.com/pithosfs/pithosfs/synnefo/cyclades"
@@ -161,15 +162,10 @@ func errnoOf(err error) syscall.Errno {
 	}
 }
 
-// inode derives a stable inode number for a control node.
+// inode derives a stable inode number for a control node, in the upper
+// half of the number space so it never meets an object's (ino.Tagged).
 func inode(parts ...string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte("pithosfs-control"))
-	for _, p := range parts {
-		h.Write([]byte{0})
-		h.Write([]byte(p))
-	}
-	return h.Sum64() | 1<<63
+	return ino.Tagged(append([]string{"pithosfs-control"}, parts...)...)
 }
 
 // fileName turns a resource name into a file name ("/" is not allowed in one).
@@ -230,10 +226,10 @@ func pretty(v any) []byte {
 // dirNode is one control directory.
 type dirNode struct {
 	gofs.Inode
-	fixedDir // no subdirectories, renames or links (refuse.go)
-	cfg      *Config
-	name     string
-	kind     kind
+	fixed.Dir // no subdirectories, renames or links (fs/internal/fixed)
+	cfg       *Config
+	name      string
+	kind      kind
 
 	mu        sync.Mutex
 	cached    []entry
