@@ -14,6 +14,7 @@ import (
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
+	"github.com/pithosfs/pithosfs/fs/internal/fixed"
 	"github.com/pithosfs/pithosfs/fs/writeback"
 	"github.com/pithosfs/pithosfs/pithos"
 )
@@ -24,7 +25,7 @@ import (
 // (the same list for scripts).
 type dotDir struct {
 	gofs.Inode
-	fixedDir
+	fixed.ReadOnlyDir
 	sys *fsys
 }
 
@@ -33,7 +34,6 @@ var (
 	_ = (gofs.NodeGetattrer)((*dotDir)(nil))
 	_ = (gofs.NodeGetattrer)((*renderFile)(nil))
 	_ = (gofs.NodeOpener)((*renderFile)(nil))
-	_ = (gofs.FileReader)((*bytesHandle)(nil))
 	_ = (gofs.NodeOnAdder)((*uploadsDir)(nil))
 	_ = (gofs.NodeGetattrer)((*uploadsDir)(nil))
 )
@@ -53,7 +53,7 @@ func (c *dotDir) OnAdd(ctx context.Context) {
 // server yet) and failed/ (the commits the server refused).
 type uploadsDir struct {
 	gofs.Inode
-	fixedDir
+	fixed.ReadOnlyDir
 	sys *fsys
 }
 
@@ -75,7 +75,7 @@ func (u *uploadsDir) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.A
 // and open, read with direct I/O.
 type renderFile struct {
 	gofs.Inode
-	fixedFile
+	fixed.File
 	sys    *fsys
 	render func() []byte
 }
@@ -93,7 +93,7 @@ func (f *renderFile) Open(ctx context.Context, flags uint32) (gofs.FileHandle, u
 	if flags&syscall.O_ACCMODE != syscall.O_RDONLY {
 		return nil, 0, syscall.EACCES
 	}
-	return &bytesHandle{data: f.render()}, fuse.FOPEN_DIRECT_IO, 0
+	return &fixed.BytesHandle{Data: f.render()}, fuse.FOPEN_DIRECT_IO, 0
 }
 
 // pending lists every account's commits not on the server yet.
@@ -176,18 +176,6 @@ func (c *dotDir) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.AttrO
 	c.sys.dirAttr(&out.Attr, c.StableAttr().Ino, startTime)
 	out.Mode = fuse.S_IFDIR | 0o555
 	return 0
-}
-
-// bytesHandle reads a fixed byte slice.
-type bytesHandle struct {
-	data []byte
-}
-
-func (h *bytesHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
-	if off >= int64(len(h.data)) {
-		return fuse.ReadResultData(nil), 0
-	}
-	return fuse.ReadResultData(h.data[off:min(int64(len(h.data)), off+int64(len(dest)))]), 0
 }
 
 var (

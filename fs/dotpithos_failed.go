@@ -18,6 +18,7 @@ import (
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
+	"github.com/pithosfs/pithosfs/fs/internal/fixed"
 	"github.com/pithosfs/pithosfs/fs/writeback"
 	"go.uber.org/zap"
 )
@@ -28,7 +29,7 @@ import (
 // rm -r, or rm of one of its files) discards the commit from the journal.
 type failedDir struct {
 	gofs.Inode
-	fixedDir
+	fixed.ReadOnlyDir
 	sys *fsys
 }
 
@@ -160,7 +161,7 @@ func (d *failedDir) Unlink(ctx context.Context, name string) syscall.Errno {
 // the server refused).
 type failedEntry struct {
 	gofs.Inode
-	fixedDir
+	fixed.ReadOnlyDir
 	sys  *fsys
 	item failedItem
 
@@ -275,7 +276,7 @@ func (e *failedEntry) Unlink(ctx context.Context, name string) syscall.Errno {
 // journal (and the base version on the server for unchanged blocks).
 type failedData struct {
 	gofs.Inode
-	fixedFile
+	fixed.File
 	sys  *fsys
 	item failedItem
 }

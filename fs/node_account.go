@@ -197,3 +197,13 @@ func (a *accountNode) Link(ctx context.Context, target gofs.InodeEmbedder, name 
 func (a *accountNode) Setattr(ctx context.Context, f gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
 	return syscall.EPERM
 }
+
+// An account holds containers only: mkdir creates one (accountNode.Mkdir);
+// files, links and attribute changes are refused.
+var (
+	_ = (gofs.NodeCreater)((*accountNode)(nil))
+	_ = (gofs.NodeSymlinker)((*accountNode)(nil))
+	_ = (gofs.NodeMknoder)((*accountNode)(nil))
+	_ = (gofs.NodeLinker)((*accountNode)(nil))
+	_ = (gofs.NodeSetattrer)((*accountNode)(nil))
+)

@@ -12,6 +12,7 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"github.com/pithosfs/pithosfs/fs/control"
+	"github.com/pithosfs/pithosfs/fs/internal/fixed"
 )
 
 // controlName is the status directory at the root of every mount. At the
@@ -22,8 +23,8 @@ const controlName = ".pithosfs"
 // account sharing objects with the user, and the .pithosfs directory.
 type rootNode struct {
 	gofs.Inode
-	fixedDir // accounts, control trees and .pithosfs are not removed or renamed (fs/refuse.go)
-	sys      *fsys
+	fixed.ReadOnlyDir // accounts, control trees and .pithosfs are not removed or renamed (fs/internal/fixed)
+	sys               *fsys
 
 	mu   sync.Mutex
 	list []*account

@@ -10,6 +10,7 @@ import (
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
+	"github.com/pithosfs/pithosfs/fs/internal/fixed"
 )
 
 // fileNode is one resource's JSON file (or a new one being written).
@@ -152,11 +153,7 @@ var (
 )
 
 func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
-	if off >= int64(len(h.content)) {
-		return fuse.ReadResultData(nil), 0
-	}
-	end := min(off+int64(len(dest)), int64(len(h.content)))
-	return fuse.ReadResultData(h.content[off:end]), 0
+	return fixed.ReadAt(h.content, dest, off), 0
 }
 
 // Write buffers the document. Once it parses as complete JSON it is
