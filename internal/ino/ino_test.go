@@ -3,7 +3,8 @@ package ino
 import "testing"
 
 func TestOf(t *testing.T) {
-	if Of("acct", "uuid-1") != Of("acct", "uuid-1") {
+	a, b := []string{"acct", "uuid-1"}, []string{"acct", "uuid-1"}
+	if Of(a...) != Of(b...) {
 		t.Fatal("not stable")
 	}
 	cases := [][2][]string{
