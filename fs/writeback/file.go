@@ -73,6 +73,13 @@ type snapshot struct {
 // File is the dirty state of one file, shared by all its open handles.
 // Reads see unflushed writes; Commit makes them a new version on the server.
 // Its methods are safe for concurrent use.
+//
+// Lock order: cmu, then wmu, then the Manager's mu, then mu; a streamBody's
+// mu is never held while taking any of them. Neither mu nor wmu is held
+// across a request to the server or a wait for one (a commit freezes the
+// dirty layer under both, uploads without them, and swaps the layers back
+// under both); cmu is held for a whole commit, so commits of one file are
+// serial.
 type File struct {
 	m    *Manager
 	id   string

@@ -84,6 +84,8 @@ type Manager struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	// mu guards the maps below; a File's mu is taken inside it (never the
+	// reverse), and its cmu and wmu before it (File's lock order).
 	mu     sync.Mutex
 	files  map[fileKey]*File
 	byID   map[string]*File
