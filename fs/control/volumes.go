@@ -15,7 +15,8 @@ import (
 type volumes struct{ cfg *Config }
 
 // volumeSpec is what a user writes to volumes/NAME.json: a new volume, or,
-// for an existing one, a new name, description or delete_on_termination.
+// for an existing one, a new name, description or delete_on_termination,
+// or a server to attach it to ("server": null detaches it).
 type volumeSpec struct {
 	Name                string            `json:"name"`
 	Size                *int64            `json:"size"` // GiB
@@ -26,6 +27,9 @@ type volumeSpec struct {
 	Project             string            `json:"project"`
 	DeleteOnTermination *bool             `json:"delete_on_termination"`
 }
+
+// detach reports whether the spec says "server": null.
+func (s *volumeSpec) detach() bool { return string(s.Server) == "null" }
 
 func (v *volumes) list(ctx context.Context) ([]entry, error) {
 	all, err := v.cfg.Volumes.ListVolumes(ctx, true)
@@ -61,26 +65,34 @@ func (v *volumes) check(ctx context.Context, name, id string, data []byte) error
 		return err
 	}
 	if id != "" {
-		_, err := volumeUpdate(&spec)
+		if _, _, err := volumeUpdate(&spec); err != nil {
+			return err
+		}
+		if spec.Server != nil && !spec.detach() {
+			_, err = v.serverID(ctx, spec.Server)
+		}
 		return err
 	}
 	_, err = v.request(ctx, name, &spec)
 	return err
 }
 
-// volumeUpdate turns a spec written to an existing volume into an update.
-func volumeUpdate(spec *volumeSpec) (cyclades.VolumeUpdate, error) {
-	if spec.Size != nil || spec.Server != nil || spec.Type != nil || spec.Metadata != nil || spec.Project != "" {
-		return cyclades.VolumeUpdate{}, invalid("an existing volume takes only \"name\", \"description\" or \"delete_on_termination\" (its size, server and type cannot change)")
+// volumeUpdate turns a spec written to an existing volume into an update
+// (changed reports whether it changes anything; the server is applied
+// apart).
+func volumeUpdate(spec *volumeSpec) (u cyclades.VolumeUpdate, changed bool, err error) {
+	if spec.Size != nil || spec.Type != nil || spec.Metadata != nil || spec.Project != "" {
+		return u, false, invalid("an existing volume takes only \"name\", \"description\", \"delete_on_termination\" or \"server\" (its size and type cannot change)")
 	}
-	u := cyclades.VolumeUpdate{DisplayDescription: spec.Description, DeleteOnTermination: spec.DeleteOnTermination}
+	u = cyclades.VolumeUpdate{DisplayDescription: spec.Description, DeleteOnTermination: spec.DeleteOnTermination}
 	if spec.Name != "" {
 		u.DisplayName = &spec.Name
 	}
-	if u.DisplayName == nil && u.DisplayDescription == nil && u.DeleteOnTermination == nil {
-		return u, invalid("nothing to do: write {\"name\": ...}, {\"description\": ...} or {\"delete_on_termination\": ...}")
+	changed = u.DisplayName != nil || u.DisplayDescription != nil || u.DeleteOnTermination != nil
+	if !changed && spec.Server == nil {
+		return u, false, invalid("nothing to do: write {\"name\": ...}, {\"description\": ...}, {\"delete_on_termination\": ...} or {\"server\": ...}")
 	}
-	return u, nil
+	return u, changed, nil
 }
 
 // request turns a spec into a create request, resolving the server and the
@@ -123,7 +135,7 @@ func (v *volumes) request(ctx context.Context, file string, spec *volumeSpec) (*
 // idOrName reads a JSON number or string.
 func idOrName(raw json.RawMessage, field string) (string, error) {
 	var num int64
-	if json.Unmarshal(raw, &num) == nil {
+	if string(raw) != "null" && json.Unmarshal(raw, &num) == nil { // null would leave num 0
 		return strconv.FormatInt(num, 10), nil
 	}
 	var s string
@@ -208,11 +220,48 @@ func (v *volumes) update(ctx context.Context, id string, data []byte) error {
 	if _, err := decodeStrict(data, &spec); err != nil {
 		return err
 	}
-	u, err := volumeUpdate(&spec)
+	u, changed, err := volumeUpdate(&spec)
 	if err != nil {
 		return err
 	}
-	_, err = v.cfg.Volumes.UpdateVolume(ctx, id, u)
+	if changed {
+		if _, err := v.cfg.Volumes.UpdateVolume(ctx, id, u); err != nil {
+			return err
+		}
+	}
+	if spec.Server == nil {
+		return nil
+	}
+	return v.attach(ctx, id, &spec)
+}
+
+// attach attaches a detached volume to the spec's server, or detaches it
+// ("server": null), through the compute API as Synnefo does.
+func (v *volumes) attach(ctx context.Context, id string, spec *volumeSpec) error {
+	if v.cfg.Compute == nil {
+		return invalid("no compute service: volumes cannot be attached or detached here")
+	}
+	vol, err := v.cfg.Volumes.GetVolume(ctx, id)
+	if err != nil {
+		return err
+	}
+	if spec.detach() {
+		if len(vol.Attachments) == 0 {
+			return invalid("volume %s is not attached", id)
+		}
+		return v.cfg.Compute.DetachVolume(ctx, vol.Attachments[0].ServerID, id)
+	}
+	server, err := v.serverID(ctx, spec.Server)
+	if err != nil {
+		return err
+	}
+	if len(vol.Attachments) > 0 {
+		if vol.Attachments[0].ServerID == server {
+			return nil
+		}
+		return invalid("volume %s is attached to server %d: detach it first with {\"server\": null}", id, vol.Attachments[0].ServerID)
+	}
+	_, err = v.cfg.Compute.AttachVolume(ctx, server, id)
 	return err
 }
 

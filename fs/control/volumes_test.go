@@ -182,6 +182,22 @@ func TestVolumesAndSnapshotsThroughTheMount(t *testing.T) {
 		t.Fatalf("images/nightly.json = %+v, want the snapshot %s as an image of 10 GiB", img, snap.ID)
 	}
 
+	// Detach ("server": null) and attach again by writing to the existing file.
+	mustSh(t, mnt, `echo '{"server": null}' > volumes/data.json`)
+	waitFor(t, "data detached", func() bool {
+		vol = cyclades.Volume{} // an empty "attachments" is left out of the document
+		readJSON(t, mnt, "volumes/data.json", &vol)
+		return vol.Status == "available" && len(vol.Attachments) == 0
+	})
+	if _, err := sh(mnt, `echo '{"server": "nope"}' | tee volumes/data.json >/dev/null`); err == nil || !strings.Contains(err.Error(), "Invalid argument") {
+		t.Errorf("attach to an unknown server: %v, want EINVAL", err)
+	}
+	mustSh(t, mnt, `echo '{"server": "web1"}' > volumes/data.json`)
+	waitFor(t, "data attached again", func() bool {
+		readJSON(t, mnt, "volumes/data.json", &vol)
+		return vol.Status == "in_use" && len(vol.Attachments) == 1 && vol.Attachments[0].ServerID == srvID
+	})
+
 	// rm is refused without --allow-delete-volumes: EPERM, the reason, nothing deleted.
 	for _, f := range []string{"volumes/data.json", "snapshots/nightly.json"} {
 		_, err := sh(mnt, "rm "+f)
