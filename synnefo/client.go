@@ -278,63 +278,16 @@ func (c *Client) Do(ctx context.Context, req *Request) (*http.Response, error) {
 	idem := req.idempotent()
 
 	for attempt := 0; ; attempt++ {
-		var body io.Reader
-		switch {
-		case attempt == 0 && req.Body != nil && req.GetBody != nil:
-			body = req.Body // the caller's GetBody replays it on retries
-		case getBody != nil:
-			rc, err := getBody()
-			if err != nil {
-				return nil, transportError(method, fullURL, fmt.Errorf("replaying body: %w", err))
-			}
-			body = rc
-		case req.Body != nil:
-			body = req.Body
-		}
-		actx, watch := c.watch(ctx)
-		if watch != nil && body != nil {
-			body = &watchedBody{r: body, w: watch}
-		}
-		hreq, err := http.NewRequestWithContext(actx, method, fullURL, body)
+		body, err := attemptBody(req, getBody, attempt)
 		if err != nil {
-			if watch != nil {
-				watch.stop()
-			}
-			return nil, transportError(method, fullURL, err)
+			return nil, transportError(method, fullURL, fmt.Errorf("replaying body: %w", err))
 		}
-		for k, vs := range req.Header {
-			hreq.Header[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
-		}
-		if c.token != "" {
-			hreq.Header.Set("X-Auth-Token", c.token)
-		}
-		if hreq.Header.Get("User-Agent") == "" {
-			hreq.Header.Set("User-Agent", c.ua)
-		}
-		switch {
-		case req.Body == nil:
-			hreq.Body, hreq.ContentLength = http.NoBody, 0
-		default:
-			hreq.ContentLength = length
-		}
-		if getBody != nil {
-			hreq.GetBody = getBody
-		}
-
-		resp, err := c.hc.Do(hreq)
-		if watch != nil {
-			if err != nil {
-				serr := watch.stalled(actx)
-				watch.stop()
-				if serr != nil && ctx.Err() == nil {
-					return nil, transportError(method, fullURL, serr)
-				}
-			} else {
-				watch.gotReply()
-				resp.Body = &watchedReply{rc: resp.Body, w: watch, ctx: actx}
-			}
-		}
+		resp, err := c.send(ctx, method, fullURL, req, body, getBody, length)
 		if err != nil {
+			var fe *finalError
+			if errors.As(err, &fe) {
+				return nil, transportError(method, fullURL, fe.err)
+			}
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return nil, transportError(method, fullURL, ctxErr)
 			}
@@ -369,6 +322,77 @@ func (c *Client) Do(ctx context.Context, req *Request) (*http.Response, error) {
 		}
 		return nil, cerr
 	}
+}
+
+// attemptBody is the body of the attempt-th try of req: the caller's own
+// body the first time when it can replay it (GetBody), else a fresh copy
+// from getBody, else the one-shot body (then the request is not retried).
+func attemptBody(req *Request, getBody func() (io.ReadCloser, error), attempt int) (io.Reader, error) {
+	switch {
+	case attempt == 0 && req.Body != nil && req.GetBody != nil:
+		return req.Body, nil // the caller's GetBody replays it on retries
+	case getBody != nil:
+		return getBody()
+	case req.Body != nil:
+		return req.Body, nil
+	}
+	return nil, nil
+}
+
+// finalError ends a request without a retry: one that cannot be built, or
+// one ended by the stall watch (no progress for the I/O timeout) while its
+// caller's context is still live.
+type finalError struct{ err error }
+
+func (e *finalError) Error() string { return e.err.Error() }
+
+// send makes one attempt: the HTTP request with the token, the caller's
+// headers and the body, watched for stalls when the client has an I/O
+// timeout (the reply's body stays watched until closed).
+func (c *Client) send(ctx context.Context, method, fullURL string, req *Request, body io.Reader, getBody func() (io.ReadCloser, error), length int64) (*http.Response, error) {
+	actx, watch := c.watch(ctx)
+	if watch != nil && body != nil {
+		body = &watchedBody{r: body, w: watch}
+	}
+	hreq, err := http.NewRequestWithContext(actx, method, fullURL, body)
+	if err != nil {
+		if watch != nil {
+			watch.stop()
+		}
+		return nil, &finalError{err}
+	}
+	for k, vs := range req.Header {
+		hreq.Header[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
+	}
+	if c.token != "" {
+		hreq.Header.Set("X-Auth-Token", c.token)
+	}
+	if hreq.Header.Get("User-Agent") == "" {
+		hreq.Header.Set("User-Agent", c.ua)
+	}
+	if req.Body == nil {
+		hreq.Body, hreq.ContentLength = http.NoBody, 0
+	} else {
+		hreq.ContentLength = length
+	}
+	if getBody != nil {
+		hreq.GetBody = getBody
+	}
+	resp, err := c.hc.Do(hreq)
+	if watch == nil {
+		return resp, err
+	}
+	if err != nil {
+		serr := watch.stalled(actx)
+		watch.stop()
+		if serr != nil && ctx.Err() == nil {
+			return nil, &finalError{serr}
+		}
+		return nil, err
+	}
+	watch.gotReply()
+	resp.Body = &watchedReply{rc: resp.Body, w: watch, ctx: actx}
+	return resp, nil
 }
 
 // DoJSON marshals in (if not nil) as the JSON body with Content-Type application/json, sends, and decodes an
