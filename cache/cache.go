@@ -255,9 +255,29 @@ func (c *Cache) get(ctx context.Context, key Key, size int, fetch fetchFunc, mod
 		return blk, nil
 	}
 
+	f, err := c.join(id, key, size, fetch, prefetch)
+	if err != nil {
+		return nil, err
+	}
+	blk, err := c.await(ctx, id, key, size, f, prefetch)
+	if err != nil {
+		return nil, err
+	}
+	if f.fromDisk {
+		c.stats.diskHits.Add(1)
+		c.stats.bytesFromDisk.Add(int64(size))
+	} else {
+		c.stats.misses.Add(1)
+	}
+	return blk, nil // nil for a prefetch
+}
+
+// join returns the flight loading id, starting one when none is in the
+// air, with the caller counted among its waiters.
+func (c *Cache) join(id string, key Key, size int, fetch fetchFunc, prefetch bool) (*flight, error) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.closed {
-		c.mu.Unlock()
 		return nil, ErrClosed
 	}
 	f := c.flights[id]
@@ -274,8 +294,14 @@ func (c *Cache) get(ctx context.Context, key Key, size int, fetch fetchFunc, mod
 		f.prefetch = false
 		c.stats.readaheadHits.Add(1)
 	}
-	c.mu.Unlock()
+	return f, nil
+}
 
+// await waits for flight f as one of its waiters and returns its block
+// with a reference taken for the caller (none for a prefetch, which gets a
+// nil block). A caller that gives up (ctx) leaves; the last one to leave
+// stops a fetch still in progress.
+func (c *Cache) await(ctx context.Context, id string, key Key, size int, f *flight, prefetch bool) (*blockBuf, error) {
 	select {
 	case <-f.done:
 	case <-ctx.Done():
@@ -318,12 +344,6 @@ func (c *Cache) get(ctx context.Context, key Key, size int, fetch fetchFunc, mod
 	}
 	if err != nil {
 		return nil, err
-	}
-	if f.fromDisk {
-		c.stats.diskHits.Add(1)
-		c.stats.bytesFromDisk.Add(int64(size))
-	} else {
-		c.stats.misses.Add(1)
 	}
 	if prefetch {
 		return nil, nil
