@@ -70,7 +70,8 @@ type Config struct {
 	// account); "" makes files read-only (EROFS on open for writing).
 	JournalDir string
 	// Control, when set, shows the cloud control trees (servers/, images/,
-	// flavors/, networks/) at the root of a whole-cloud mount.
+	// volumes/, snapshots/, flavors/, networks/) at the root of a
+	// whole-cloud mount.
 	Control *control.Config
 	// Logger receives errors (each logged once, with path and status).
 	Logger *zap.Logger
