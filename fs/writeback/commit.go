@@ -99,7 +99,7 @@ func (f *File) commit(ctx context.Context, hook func(int64)) error {
 		f.create, f.failures, f.lastErr = false, 0, nil
 		for i, b := range snap.blocks {
 			if f.m.cfg.Cache != nil && b.data != nil && b.hash != "" {
-				_ = f.m.cfg.Cache.Put(cache.HashKey(b.hash), b.data[:min(base.BlockSize, max(0, snap.size-i*base.BlockSize))])
+				_ = f.m.cfg.Cache.Put(cache.HashKey(b.hash), b.data[:min(int64(len(b.data)), max(0, snap.size-i*base.BlockSize))])
 			}
 			b.frozen = false
 			f.drop(b)
@@ -120,10 +120,7 @@ func (f *File) commit(ctx context.Context, hook func(int64)) error {
 			if i*base.BlockSize >= f.clip || f.dirty[i] != nil {
 				// Superseded: free its memory; its file may be named by a
 				// record on disk, so the journal GC decides.
-				if b.data != nil {
-					f.m.release(base.BlockSize)
-					b.data = nil
-				}
+				f.freeMem(b)
 				continue
 			}
 			f.dirty[i] = b
@@ -290,8 +287,9 @@ func durable(dir string, rec *record) {
 	_ = writeRecord(dir, rec)
 }
 
-// blockSource returns the full content (BlockSize bytes) of block i of the
-// version being committed.
+// blockSource returns the content of block i of the version being
+// committed: at least its bytes below the file's end (a whole block but
+// for the last).
 type blockSource func(ctx context.Context, i int64) ([]byte, error)
 
 func (f *File) snapshotContent(snap *snapshot, base Base) blockSource {
@@ -307,6 +305,11 @@ func (f *File) snapshotContent(snap *snapshot, base Base) blockSource {
 		f.mu.Unlock()
 		switch {
 		case data != nil:
+			// A small block's buffer may end before the file does: the
+			// rest is zeros.
+			if need := min(bs, max(0, snap.size-i*bs)); int64(len(data)) < need {
+				data = append(bytes.Clone(data), make([]byte, need-int64(len(data)))...)
+			}
 			return data, nil
 		case b != nil:
 			return readBlockFile(filepath.Join(f.dir, file), bs)

@@ -1,6 +1,7 @@
 package writeback
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -53,8 +54,14 @@ type BlockReader func(ctx context.Context, index int64, hash string, size int) (
 // known to the server under hash (uploaded early): the commit needs neither
 // to hash nor to send it. It is kept in a journal file, so it stays readable
 // until the commit, and a write to it clears stored.
+//
+// An in-memory block's data may be shorter than BlockSize: the bytes past
+// its end read as zeros, as a block file's do. A small file's block grows
+// with its writes (File.fit) instead of taking a whole block's buffer; mem is
+// what the block holds of the budget (its capacity).
 type block struct {
 	data   []byte
+	mem    int64
 	file   string // journal file name in the File's dir
 	frozen bool
 	sealed bool
@@ -262,31 +269,33 @@ func (f *File) lower(i int64) source {
 // readBlock copies block b from boff into dst (f.mu held).
 func (f *File) readBlock(b *block, dst []byte, boff int64) error {
 	if b.data != nil {
-		copy(dst, b.data[boff:])
+		copyZeroExtended(dst, b.data, boff)
 		return nil
 	}
 	return preadFile(filepath.Join(f.dir, b.file), dst, boff)
 }
 
-// load returns the full content (BlockSize bytes) of block i below the dirty
-// layer as resolved by src.
+// load returns the content of block i below the dirty layer as resolved by
+// src, for a new dirty block: nil for zeros, else a private copy that may be
+// short (the rest reads as zeros).
 func (f *File) load(ctx context.Context, i int64, src source) ([]byte, error) {
-	buf := make([]byte, f.bs())
 	switch {
 	case src.blk != nil:
 		f.mu.Lock()
-		err := f.readBlock(src.blk, buf, 0)
-		f.mu.Unlock()
-		return buf, err
+		defer f.mu.Unlock()
+		if d := src.blk.data; d != nil {
+			return bytes.Clone(d), nil
+		}
+		buf := make([]byte, f.bs())
+		return buf, f.readBlock(src.blk, buf, 0)
 	case src.zero:
-		return buf, nil
+		return nil, nil
 	}
 	data, err := f.read(ctx, i, src.hash, src.size)
 	if err != nil {
 		return nil, fmt.Errorf("writeback: reading block %d of %s: %w", i, f.base.Name, err)
 	}
-	copyZeroExtended(buf, data, 0)
-	return buf, nil
+	return bytes.Clone(data[:min(len(data), src.size)]), nil
 }
 
 // WriteAt writes p at off, at any offset: past the end the file grows and
@@ -314,8 +323,11 @@ func (f *File) WriteAt(ctx context.Context, p []byte, off int64) (int, error) {
 		pos := off + int64(done)
 		i, boff := pos/bs, pos%bs
 		n := int(min(bs-boff, int64(len(p)-done)))
-		b, err := f.writable(ctx, i, boff == 0 && int64(n) == bs)
+		b, err := f.writable(ctx, i, boff+int64(n), boff == 0 && int64(n) == bs)
 		if err != nil {
+			return done, err
+		}
+		if err := f.fit(b, i, boff+int64(n)); err != nil {
 			return done, err
 		}
 		f.mu.Lock()
@@ -360,8 +372,8 @@ func (f *File) markTouched() {
 
 // writable returns block i of the dirty layer, creating it (a copy of what
 // lies below, unless the caller overwrites it whole) when it is missing or
-// frozen. f.wmu held.
-func (f *File) writable(ctx context.Context, i int64, whole bool) (*block, error) {
+// frozen; end is where the caller's write in it ends. f.wmu held.
+func (f *File) writable(ctx context.Context, i, end int64, whole bool) (*block, error) {
 	f.mu.Lock()
 	old := f.dirty[i]
 	if old != nil && !old.frozen && !old.sealed {
@@ -380,7 +392,7 @@ func (f *File) writable(ctx context.Context, i int64, whole bool) (*block, error
 			return nil, err
 		}
 	}
-	b, err := f.newBlock(buf)
+	b, err := f.newBlock(buf, f.blockCap(i, int64(cap(buf)), max(end, int64(len(buf)))))
 	if err != nil {
 		return nil, err
 	}
@@ -392,20 +404,22 @@ func (f *File) writable(ctx context.Context, i int64, whole bool) (*block, error
 	return b, nil
 }
 
-// newBlock makes a dirty block holding buf (nil: zeros): in memory when the
-// budget has room, else in a new journal file. While early-upload rounds of
-// the file are in flight it first waits for them (up to roundWait each),
-// since each frees the memory of the blocks it uploaded: a sequential writer
-// then runs at the upload's pace instead of spilling to disk. The wait does
-// not end with the FUSE request's context: an interrupt must not fail a
-// write.
-func (f *File) newBlock(buf []byte) (*block, error) {
+// newBlock makes a dirty block holding buf (nil: zeros): in memory, with a
+// buffer of capacity want, when the budget has room, else in a new journal
+// file. While early-upload rounds of the file are in flight it first waits
+// for them (up to roundWait each), since each frees the memory of the blocks
+// it uploaded: a sequential writer then runs at the upload's pace instead of
+// spilling to disk. The wait does not end with the FUSE request's context:
+// an interrupt must not fail a write.
+func (f *File) newBlock(buf []byte, want int64) (*block, error) {
 	for {
-		if f.m.reserve(f.bs()) {
-			if buf == nil {
-				buf = make([]byte, f.bs())
+		if f.m.reserve(want) {
+			if int64(cap(buf)) < want {
+				grown := make([]byte, len(buf), want)
+				copy(grown, buf)
+				buf = grown
 			}
-			return &block{data: buf}, nil
+			return &block{data: buf, mem: want}, nil
 		}
 		f.mu.Lock()
 		rounds, wake := f.rounds, f.roundWake
@@ -435,6 +449,73 @@ func (f *File) newBlock(buf []byte) (*block, error) {
 	return &block{file: name}, nil
 }
 
+// smallBlock is the largest buffer a file's first block grows to by
+// doubling; past it, and for every later block (the file is large), a block
+// takes BlockSize at once.
+const smallBlock = 256 << 10
+
+// blockCap is the capacity a buffer of block i holding cur bytes of
+// capacity needs to hold end bytes: small first blocks double from 4 KiB, so
+// that a 4 KiB file holds 4 KiB, not a 4 MiB block.
+func (f *File) blockCap(i, cur, end int64) int64 {
+	bs := f.bs()
+	if i > 0 || end > smallBlock {
+		return bs
+	}
+	c := max(cur, 4<<10)
+	for c < end {
+		c *= 2
+	}
+	return min(c, bs)
+}
+
+// fit makes the in-memory dirty block i hold at least end bytes, growing
+// its buffer (the budget permitting) or moving it to a journal file. f.wmu
+// held: no one else changes a writable block's buffer.
+func (f *File) fit(b *block, i, end int64) error {
+	data := b.data
+	if data == nil || int64(len(data)) >= end {
+		return nil
+	}
+	if int64(cap(data)) >= end {
+		f.mu.Lock()
+		b.data = data[:end]
+		clear(b.data[len(data):]) // Truncate may have left bytes there
+		f.mu.Unlock()
+		return nil
+	}
+	want := f.blockCap(i, int64(cap(data)), end)
+	if f.m.reserve(want - b.mem) {
+		grown := make([]byte, end, want)
+		copy(grown, data)
+		f.mu.Lock()
+		b.data, b.mem = grown, want
+		f.mu.Unlock()
+		return nil
+	}
+	name, err := f.newFileName()
+	if err != nil {
+		return err
+	}
+	if err := writeBlockFile(filepath.Join(f.dir, name), data, false); err != nil {
+		return err
+	}
+	f.m.stats.spilled.Add(1)
+	f.mu.Lock()
+	b.file = name
+	f.freeMem(b)
+	f.mu.Unlock()
+	return nil
+}
+
+// freeMem returns an in-memory block's buffer to the budget (f.mu held).
+func (f *File) freeMem(b *block) {
+	if b.data != nil {
+		f.m.release(b.mem)
+		b.data, b.mem = nil, 0
+	}
+}
+
 // newFileName returns a fresh journal file name, creating the file's journal
 // directory if needed.
 func (f *File) newFileName() (string, error) {
@@ -451,10 +532,7 @@ func (f *File) newFileName() (string, error) {
 // drop releases a block leaving every layer (f.mu held). Files of frozen
 // blocks may be referenced by a record: the journal GC removes them.
 func (f *File) drop(b *block) {
-	if b.data != nil {
-		f.m.release(f.bs())
-		b.data = nil
-	}
+	f.freeMem(b)
 	if b.file != "" && !b.frozen {
 		_ = os.Remove(filepath.Join(f.dir, b.file))
 	}
@@ -478,7 +556,7 @@ func (f *File) Truncate(ctx context.Context, size int64) error {
 	f.mu.Unlock()
 	if size < cur && size%bs != 0 {
 		i := size / bs
-		b, err := f.writable(ctx, i, false)
+		b, err := f.writable(ctx, i, size%bs, false)
 		if err != nil {
 			return err
 		}
@@ -486,7 +564,9 @@ func (f *File) Truncate(ctx context.Context, size int64) error {
 		b.stored, b.hash = false, ""
 		var err2 error
 		if b.data != nil {
-			clear(b.data[size%bs:])
+			// Past the end it reads as zeros; fit clears the bytes when the
+			// block grows again.
+			b.data = b.data[:min(int64(len(b.data)), size%bs)]
 		} else {
 			err2 = pwriteFile(filepath.Join(f.dir, b.file), make([]byte, bs-size%bs), size%bs)
 		}

@@ -78,6 +78,8 @@ type env struct {
 	count  *counter
 	dir    string
 	m      *writeback.Manager
+	bs     int64         // the server's block size
+	budget *cache.Budget // the manager's, when envOptions.budget was set
 }
 
 type envOptions struct {
@@ -92,17 +94,22 @@ type envOptions struct {
 	eager bool
 	// stream enables streamed uploads of Swift files.
 	stream bool
+	// blockSize is the server's block size (0: bs).
+	blockSize int64
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
 	users := []localcloud.User{{Name: "u@localhost", UUID: "11111111-2222-3333-4444-555555555555", Token: "tok-" + strings.Repeat("x", 20), Quota: o.quota}}
-	srv, err := localcloud.Start(localcloud.Config{Dir: t.TempDir(), BlockSize: bs, Users: users})
+	if o.blockSize == 0 {
+		o.blockSize = bs
+	}
+	srv, err := localcloud.Start(localcloud.Config{Dir: t.TempDir(), BlockSize: o.blockSize, Users: users})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = srv.Close() })
-	e := &env{t: t, srv: srv, user: srv.Cloud.Users()[0], count: &counter{}, dir: t.TempDir()}
+	e := &env{t: t, srv: srv, user: srv.Cloud.Users()[0], count: &counter{}, dir: t.TempDir(), bs: o.blockSize}
 	e.admin = e.newClient(srv.ObjectStoreURL(), http.DefaultTransport)
 	if _, err := e.admin.CreateContainer(context.Background(), "c", pithos.CreateContainerOptions{}); err != nil {
 		t.Fatal(err)
@@ -120,6 +127,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	cfg.StreamUploads = o.stream
 	if o.budget > 0 {
 		cfg.Budget = cache.NewBudget(o.budget)
+		e.budget = cfg.Budget
 	}
 	e.m = e.newManager(cfg)
 	return e
@@ -186,7 +194,7 @@ func (e *env) base(name string) writeback.Base {
 	e.t.Helper()
 	hm, info, err := e.admin.GetHashmap(context.Background(), "c", name, pithos.GetOptions{})
 	if synnefo.StatusOf(err) == http.StatusNotFound {
-		return writeback.Base{Container: "c", Name: name, BlockSize: bs}
+		return writeback.Base{Container: "c", Name: name, BlockSize: e.bs}
 	}
 	if err != nil {
 		e.t.Fatal(err)

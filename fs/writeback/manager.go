@@ -368,10 +368,7 @@ func (f *File) unseal(items []*sealedBlock) {
 				b.file = it.file
 				it.file = ""
 			}
-			if b.data != nil {
-				f.m.release(f.bs())
-				b.data = nil
-			}
+			f.freeMem(b)
 			b.hash, b.stored = it.hash, true
 		}
 		if it.file != "" {

@@ -20,11 +20,15 @@ func TestModel(t *testing.T) {
 		budget int64
 		swift  bool
 		eager  bool // early uploads on (streamed uploads with swift); long sequential writes fill whole batches of blocks
-	}{{"memory", 0, false, false}, {"spill", 2 * bs, false, false}, {"swift-mode", 3 * bs, true, false},
-		{"eager", 0, false, true}, {"eager-small-budget", 6 * bs, false, true}, {"swift-stream", 3 * bs, true, true}} {
+		// blockSize, when set, is far above the model's sizes: every write lands in a first block
+		// that grows by doubling, shrinks on truncate and spills when the budget is short.
+		blockSize int64
+	}{{"memory", 0, false, false, 0}, {"spill", 2 * bs, false, false, 0}, {"swift-mode", 3 * bs, true, false, 0},
+		{"eager", 0, false, true, 0}, {"eager-small-budget", 6 * bs, false, true, 0}, {"swift-stream", 3 * bs, true, true, 0},
+		{"growing-block", 0, false, false, 1 << 20}, {"growing-block-spill", 8 * bs, false, false, 1 << 20}} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			e := newEnv(t, envOptions{budget: tc.budget, eager: tc.eager && !tc.swift, stream: tc.eager && tc.swift})
+			e := newEnv(t, envOptions{budget: tc.budget, eager: tc.eager && !tc.swift, stream: tc.eager && tc.swift, blockSize: tc.blockSize})
 			rng := rand.New(rand.NewPCG(42, uint64(len(tc.name))))
 			initial := randomBytesSeeded(rng, 5*bs+123)
 			e.put("m", initial)

@@ -54,10 +54,7 @@ func (f *File) toFailed(snap *snapshot, rec *record, reason error) bool {
 		return false
 	}
 	for _, b := range f.dirty {
-		if b.data != nil {
-			m.release(f.bs())
-			b.data = nil
-		}
+		f.freeMem(b)
 	}
 	dir := f.dir
 	f.dirty, f.clip, f.touched, f.filled = map[int64]*block{}, noClip, false, nil

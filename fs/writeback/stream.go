@@ -192,9 +192,8 @@ func (f *File) releaseItemLocked(it streamItem, file string) {
 	case f.gone || f.dirty[it.i] != b:
 		b.frozen = false
 		f.drop(b)
-	case file != "" && b.data != nil:
-		f.m.release(f.bs())
-		b.data = nil
+	case file != "":
+		f.freeMem(b)
 	}
 	f.rounds--
 	close(f.roundWake)
