@@ -1,0 +1,243 @@
+package writeback
+
+import (
+	"crypto/rand"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/pithosfs/pithosfs/pithos"
+)
+
+// Early uploads: while a sequential writer fills blocks, batches of them are
+// hashed, probed and uploaded in the background, so that close() has little
+// left to send (Config.EagerUploads).
+
+// eagerBatch is how many filled blocks one early-upload round covers.
+const eagerBatch = 8
+
+// ProbeName is the object name of the existence probes of early uploads. A
+// probe never creates it: its hashmap always lists one block that does not
+// exist, so the server answers 409 with the missing hashes and changes
+// nothing.
+const ProbeName = ".pithosfs-probe"
+
+// eagerUpload uploads, in the background, those of the filled dirty blocks
+// idxs of f that the server lacks: it seals them (a write now copies them),
+// hashes them, asks the server which it lacks with one probe (a hashmap PUT
+// bound to fail), uploads those in parallel, and keeps each block as a
+// stored block in a journal file, freeing its memory. The commit then neither
+// hashes nor sends them. At most Config.EagerUploads rounds run at once; the
+// writer waits for a free one, and a writer short of memory waits for the
+// file's rounds (File.newBlock), so a sequential writer runs at the upload's
+// pace with bounded memory. A block written, truncated or committed
+// meanwhile is left to the commit, which still uploads exactly what the
+// server lacks.
+func (m *Manager) eagerUpload(f *File, idxs []int64) {
+	if m.eager == nil || len(idxs) == 0 {
+		return
+	}
+	select {
+	case m.eager <- struct{}{}:
+	case <-m.ctx.Done():
+		return
+	}
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		<-m.eager
+		return
+	}
+	m.wg.Add(1)
+	m.mu.Unlock()
+	items := f.seal(idxs)
+	if len(items) == 0 {
+		<-m.eager
+		m.wg.Done()
+		return
+	}
+	go func() {
+		defer m.wg.Done()
+		defer func() { <-m.eager }()
+		err := m.eagerRound(f, items)
+		f.unseal(items)
+		if err != nil {
+			m.log.Debug("writeback: early block upload failed (the commit will upload them)", zap.Error(err))
+		}
+	}()
+}
+
+// sealedBlock is one block of an early-upload round.
+type sealedBlock struct {
+	i    int64
+	b    *block
+	data []byte // its content (BlockSize bytes)
+	hash string
+	mem  bool   // it was in memory when sealed (else in a journal file)
+	file string // the journal file the round wrote for it ("" = none)
+	done bool   // the server has it
+}
+
+// seal marks the dirty blocks idxs that are plain (not frozen, sealed or
+// stored) as sealed, counts a round in flight and returns them.
+func (f *File) seal(idxs []int64) []*sealedBlock {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.gone {
+		return nil
+	}
+	var items []*sealedBlock
+	for _, i := range idxs {
+		b := f.dirty[i]
+		if b == nil || b.frozen || b.sealed || b.stored {
+			continue
+		}
+		b.sealed = true
+		items = append(items, &sealedBlock{i: i, b: b, data: b.data, mem: b.data != nil})
+	}
+	if len(items) > 0 {
+		f.rounds++
+		if f.roundWake == nil {
+			f.roundWake = make(chan struct{})
+		}
+	}
+	return items
+}
+
+// unseal ends a round: each block the server now holds and that is still
+// the file's dirty block i becomes a stored block (in the round's journal
+// file; its memory is freed); a block replaced meanwhile is dropped; the
+// round's journal files nobody uses are removed.
+func (f *File) unseal(items []*sealedBlock) {
+	f.mu.Lock()
+	var unused []string
+	for _, it := range items {
+		b := it.b
+		b.sealed = false
+		switch {
+		case f.gone || b.frozen:
+			// Discarded, or a commit took it: its snapshot owns it.
+		case f.dirty[it.i] != b:
+			f.drop(b) // replaced by a write (or truncated): nobody else holds it
+		case it.done && (it.file != "" || !it.mem):
+			if it.file != "" {
+				b.file = it.file
+				it.file = ""
+			}
+			f.freeMem(b)
+			b.hash, b.stored = it.hash, true
+		}
+		if it.file != "" {
+			unused = append(unused, it.file)
+		}
+	}
+	f.rounds--
+	close(f.roundWake)
+	f.roundWake = make(chan struct{})
+	dir := f.dir
+	f.mu.Unlock()
+	for _, n := range unused {
+		_ = os.Remove(filepath.Join(dir, n))
+	}
+}
+
+// waitRounds waits until no early-upload round of f is in flight.
+func (f *File) waitRounds() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for f.rounds > 0 {
+		w := f.roundWake
+		f.mu.Unlock()
+		<-w
+		f.mu.Lock()
+	}
+}
+
+// eagerRound hashes the sealed blocks, probes which the server lacks,
+// uploads those and writes each in-memory block to a journal file; it marks
+// the blocks the server then holds as done.
+func (m *Manager) eagerRound(f *File, items []*sealedBlock) error {
+	ctx, stop := m.stallBound(m.ctx)
+	defer stop()
+	b := f.Base()
+	f.mu.Lock()
+	dir := f.dir
+	f.mu.Unlock()
+	hashes := make([]string, 0, len(items)+1)
+	byHash := map[string][]*sealedBlock{}
+	for _, it := range items {
+		if it.data == nil {
+			// Spilled: its file is immutable while the block is sealed.
+			f.mu.Lock()
+			name := it.b.file
+			f.mu.Unlock()
+			data, err := readBlockFile(filepath.Join(dir, name), b.BlockSize)
+			if err != nil {
+				return err
+			}
+			it.data = data
+		}
+		it.hash = pithos.BlockHashHex(it.data)
+		if _, ok := byHash[it.hash]; !ok {
+			hashes = append(hashes, it.hash)
+		}
+		byHash[it.hash] = append(byHash[it.hash], it)
+	}
+	var nonce [32]byte
+	_, _ = rand.Read(nonce[:])
+	hashes = append(hashes, pithos.BlockHashHex(nonce[:])) // never stored: the probe always fails
+	bh := b.BlockHash
+	if bh == "" {
+		bh = pithos.DefaultBlockHash
+	}
+	hm := &pithos.Hashmap{BlockSize: b.BlockSize, BlockHash: bh, Bytes: int64(len(hashes)) * b.BlockSize, Hashes: hashes}
+	res, missing, err := m.cfg.Client.PutHashmap(ctx, b.Container, ProbeName, hm, pithos.PutOptions{ContentType: "application/octet-stream"})
+	if err != nil {
+		return err
+	}
+	if res != nil {
+		return fmt.Errorf("writeback: the block probe %s/%s was stored", b.Container, ProbeName)
+	}
+	lacking := map[string]bool{}
+	for _, h := range missing {
+		lacking[strings.ToLower(h)] = true
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(eagerParallel)
+	for h, its := range byHash {
+		g.Go(func() error {
+			if lacking[h] {
+				if err := m.cfg.Client.UploadHashedBlock(ctx, b.Container, h, its[0].data); err != nil {
+					return err
+				}
+				m.stats.blocksUploaded.Add(1)
+				m.stats.bytesUploaded.Add(int64(len(its[0].data)))
+				m.stats.early.Add(1)
+			}
+			for _, it := range its {
+				if it.mem {
+					// Keep a local copy until the commit: the server has
+					// no way to read a block back before an object uses it.
+					name, err := f.newFileName()
+					if err != nil {
+						return err
+					}
+					if err := writeBlockFileDirect(filepath.Join(dir, name), it.data); err != nil {
+						return err
+					}
+					it.file = name
+				}
+				it.done = true
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// eagerParallel bounds the block uploads of one early-upload round.
+const eagerParallel = 8
