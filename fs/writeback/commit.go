@@ -174,8 +174,9 @@ func (f *File) commit(ctx context.Context, hook func(int64)) error {
 // journal and returns the record.
 func (f *File) persist(snap *snapshot, base Base, create bool) (*record, error) {
 	bs := base.BlockSize
-	if err := os.MkdirAll(f.dir, 0o700); err != nil {
-		return nil, fmt.Errorf("writeback: journal: %w", err)
+	fresh, err := f.makeDir()
+	if err != nil {
+		return nil, err
 	}
 	f.mu.Lock()
 	since := f.since
@@ -209,17 +210,28 @@ func (f *File) persist(snap *snapshot, base Base, create bool) (*record, error) 
 				return nil
 			}
 			if file == "" {
-				name, err := f.newFileName()
-				if err != nil {
-					return err
-				}
 				// Only the bytes below the file's end: a 4 KiB file writes
 				// 4 KiB, not its whole 4 MiB buffer (readers zero-extend).
 				used := data[:min(int64(len(data)), max(0, snap.size-i*bs))]
-				if err := writeBlockFile(filepath.Join(f.dir, name), used, false); err != nil {
-					return err
+				if int64(len(used)) <= inlineMax {
+					// Into the record (a copy: after a failed commit the
+					// block takes writes again).
+					rmu.Lock()
+					if rec.Inline == nil {
+						rec.Inline = map[int64][]byte{}
+					}
+					rec.Inline[i] = bytes.Clone(used)
+					rmu.Unlock()
+				} else {
+					name, err := f.newFileName()
+					if err != nil {
+						return err
+					}
+					if err := writeBlockFile(filepath.Join(f.dir, name), used, false); err != nil {
+						return err
+					}
+					file = name
 				}
-				file = name
 			}
 			h := ""
 			if !base.Swift {
@@ -237,9 +249,11 @@ func (f *File) persist(snap *snapshot, base Base, create bool) (*record, error) 
 			f.mu.Lock()
 			b.file, b.hash = file, h
 			f.mu.Unlock()
-			rmu.Lock()
-			rec.Blocks[i] = file
-			rmu.Unlock()
+			if file != "" {
+				rmu.Lock()
+				rec.Blocks[i] = file
+				rmu.Unlock()
+			}
 			return nil
 		})
 	}
@@ -267,6 +281,10 @@ func (f *File) persist(snap *snapshot, base Base, create bool) (*record, error) 
 	// (durable below).
 	if err := writeRecordNoSync(f.dir, rec); err != nil {
 		return nil, err
+	}
+	if fresh {
+		// Made by this commit: it holds nothing stale.
+		return rec, nil
 	}
 	keep := map[string]bool{}
 	f.mu.Lock()
@@ -477,13 +495,13 @@ func (m *Manager) put(ctx context.Context, rec *record, src blockSource, hook fu
 		}
 		return res, err
 	}
-	if rec.IfMatch != "" && len(rec.Blocks) > 0 && len(rec.Blocks) <= smallEdit {
+	if held := rec.held(); rec.IfMatch != "" && len(held) > 0 && len(held) <= smallEdit {
 		// A small edit of an existing file: its few dirty blocks are new
 		// content almost always, so send them first and save the hashmap
 		// PUT's 409 round trip. (A new file may copy content the account
 		// already has: it asks first.) Should one fail, the PUT's 409 still
 		// lists it.
-		for i := range rec.Blocks {
+		for _, i := range held {
 			if i*bs >= rec.Size {
 				continue
 			}

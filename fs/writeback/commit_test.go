@@ -310,9 +310,8 @@ func TestQuotaKeepsDataInJournal(t *testing.T) {
 	if len(dirs) != 1 {
 		t.Fatalf("records: %v", dirs)
 	}
-	blocks, _ := filepath.Glob(filepath.Join(filepath.Dir(dirs[0]), "b*"))
-	if len(blocks) != 20 {
-		t.Fatalf("%d journal blocks, want 20", len(blocks))
+	if n := heldBlocks(t, filepath.Dir(dirs[0])); n != 20 {
+		t.Fatalf("%d journal blocks, want 20", n)
 	}
 	// Freeing space lets the next commit through.
 	f.Release()

@@ -173,8 +173,8 @@ func (c *FailedContent) ReadAt(p []byte, off int64) (int, error) {
 // readBlock fills dst with block i's bytes from offset in within the block.
 func (c *FailedContent) readBlock(i, in int64, dst []byte) error {
 	rec, bs := c.rec, c.rec.BlockSize
-	if f, ok := rec.Blocks[i]; ok {
-		return preadFile(filepath.Join(c.dir, f), dst, in)
+	if ok, err := rec.readHeld(c.dir, i, in, dst); ok {
+		return err
 	}
 	if i*bs >= rec.Clip || i*bs >= rec.BaseSize || (i < int64(len(rec.Hashes)) && rec.Hashes[i] == pithos.EmptyHash) {
 		clear(dst)

@@ -3,8 +3,10 @@ package writeback
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"math"
 	"os"
@@ -519,14 +521,30 @@ func (f *File) freeMem(b *block) {
 // newFileName returns a fresh journal file name, creating the file's journal
 // directory if needed.
 func (f *File) newFileName() (string, error) {
-	if err := os.MkdirAll(f.dir, 0o700); err != nil {
-		return "", fmt.Errorf("writeback: journal: %w", err)
+	if _, err := f.makeDir(); err != nil {
+		return "", err
 	}
 	f.mu.Lock()
 	f.seq++
 	n := "b" + strconv.FormatInt(f.seq, 10)
 	f.mu.Unlock()
 	return n, nil
+}
+
+// makeDir creates the file's journal directory unless it exists; fresh
+// says it was created now (it holds nothing yet).
+func (f *File) makeDir() (fresh bool, err error) {
+	err = os.Mkdir(f.dir, 0o700)
+	if errors.Is(err, fs.ErrNotExist) {
+		err = os.MkdirAll(f.dir, 0o700) // the journal's root went away
+	}
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, fs.ErrExist):
+		return false, nil
+	}
+	return false, fmt.Errorf("writeback: journal: %w", err)
 }
 
 // drop releases a block leaving every layer (f.mu held). Files of frozen

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"io"
 	"io/fs"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -313,4 +315,27 @@ func journalFiles(t *testing.T, dir string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// heldBlocks counts the blocks the journal record in dir holds: block
+// files it names and blocks inline in it.
+func heldBlocks(t *testing.T, dir string) int {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "record.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Blocks map[string]string `json:"blocks"`
+		Inline map[string][]byte `json:"inline"`
+	}
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range r.Blocks {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("record names block file %s: %v", name, err)
+		}
+	}
+	return len(r.Blocks) + len(r.Inline)
 }

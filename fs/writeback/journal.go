@@ -18,6 +18,11 @@ import (
 //
 //	<id>/record.json   the pending commit of one file (written atomically)
 //	<id>/b<n>          one dirty block each (BlockSize bytes, or shorter: zero-extended)
+//
+// A block of at most inlineMax bytes held in memory goes into the record
+// itself (record.Inline) rather than into a file of its own: a small file's
+// commit writes one journal file.
+//
 //	failed/<id>/…      commits the server refused at recovery, with the reason in the record
 const (
 	recordName = "record.json"
@@ -43,6 +48,7 @@ type record struct {
 	Size        int64             `json:"size"`
 	Hashes      hashList          `json:"hashes,omitempty"` // the full new hashmap (Pithos+), holes as runs
 	Blocks      map[int64]string  `json:"blocks"`           // block index → journal file name
+	Inline      map[int64][]byte  `json:"inline,omitempty"` // block index → its bytes (zero-extended), for small blocks
 	Clip        int64             `json:"clip"`             // base blocks at or past this offset read as zeros
 	BaseETag    string            `json:"base_etag,omitempty"`
 	BaseVersion int64             `json:"base_version,omitempty"`
@@ -51,6 +57,34 @@ type record struct {
 	Attempts    int               `json:"attempts"`
 	LastError   string            `json:"last_error,omitempty"`
 	Failed      string            `json:"failed,omitempty"` // reason, for records under failed/
+}
+
+// inlineMax is the largest block a record holds inline.
+const inlineMax = 64 << 10
+
+// held lists the indexes of the blocks the record holds (in files or inline).
+func (r *record) held() []int64 {
+	out := make([]int64, 0, len(r.Blocks)+len(r.Inline))
+	for i := range r.Blocks {
+		out = append(out, i)
+	}
+	for i := range r.Inline {
+		out = append(out, i)
+	}
+	return out
+}
+
+// readHeld fills dst with block i's bytes from offset in, zeros past their
+// end, when the record holds block i (ok); dir is the record's directory.
+func (r *record) readHeld(dir string, i, in int64, dst []byte) (ok bool, err error) {
+	if d, ok := r.Inline[i]; ok {
+		copyZeroExtended(dst, d, in)
+		return true, nil
+	}
+	if f, ok := r.Blocks[i]; ok {
+		return true, preadFile(filepath.Join(dir, f), dst, in)
+	}
+	return false, nil
 }
 
 func readRecord(dir string) (*record, error) {

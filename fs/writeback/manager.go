@@ -470,7 +470,7 @@ func (m *Manager) Pending() []PendingCommit {
 			if err != nil {
 				continue
 			}
-			p := PendingCommit{ID: r.ID, Container: r.Container, Name: r.Name, Size: r.Size, Blocks: len(r.Blocks),
+			p := PendingCommit{ID: r.ID, Container: r.Container, Name: r.Name, Size: r.Size, Blocks: len(r.held()),
 				DirtyBytes: r.dirtyBytes(), State: state, Error: r.LastError, Since: r.Created}
 			if state == "failed" {
 				p.Error = r.Failed

@@ -73,10 +73,10 @@ func (m *Manager) recoverOne(ctx context.Context, dir string, rec *record) Recov
 		baseName = rec.ConflictOf
 	}
 	src := func(ctx context.Context, i int64) ([]byte, error) {
-		if f, ok := rec.Blocks[i]; ok {
-			return readBlockFile(filepath.Join(dir, f), bs)
-		}
 		buf := make([]byte, bs)
+		if ok, err := rec.readHeld(dir, i, 0, buf); ok {
+			return buf, err
+		}
 		if i*bs >= rec.Clip || i*bs >= rec.BaseSize || (i < int64(len(rec.Hashes)) && rec.Hashes[i] == pithos.EmptyHash) {
 			return buf, nil
 		}

@@ -100,9 +100,12 @@ func TestRecoverRefusedGoesToFailed(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(e.dir, "unflushed")); !errors.Is(err, os.ErrNotExist) {
 		t.Error("directory without a record not removed")
 	}
-	blocks, _ := filepath.Glob(filepath.Join(e.dir, "failed", "*", "b*"))
-	if len(blocks) != 1 {
-		t.Errorf("failed/ holds %d block files, want 1", len(blocks))
+	dirs, _ := filepath.Glob(filepath.Join(e.dir, "failed", "*", "record.json"))
+	if len(dirs) != 1 {
+		t.Fatalf("failed/ holds records %v, want 1", dirs)
+	}
+	if n := heldBlocks(t, filepath.Dir(dirs[0])); n != 1 {
+		t.Errorf("failed/ holds %d blocks, want 1", n)
 	}
 }
 

@@ -97,7 +97,7 @@ func (f *File) dirtyBytesLocked() int64 {
 // size.
 func (r *record) dirtyBytes() int64 {
 	n := int64(0)
-	for i := range r.Blocks {
+	for _, i := range r.held() {
 		n += max(0, min(r.BlockSize, r.Size-i*r.BlockSize))
 	}
 	return n
