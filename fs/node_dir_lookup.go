@@ -39,7 +39,7 @@ const probeMinEntries = 1000
 // wait for it.
 func (d *dirNode) lookupEntry(ctx context.Context, name string) (*account, dirKey, pithos.DirEntry, bool, syscall.Errno) {
 	ttl := d.sys.cfg.AttrTTL
-	acct, k, l, errno := d.listing(ctx, max(ttl, d.sys.cfg.ListTTL))
+	acct, k, l, errno := d.listingFor(ctx, max(ttl, d.sys.cfg.ListTTL), name)
 	if errno != 0 {
 		return nil, k, pithos.DirEntry{}, false, errno
 	}
@@ -53,7 +53,7 @@ func (d *dirNode) lookupEntry(ctx context.Context, name string) (*account, dirKe
 		return acct, k, e, ok, 0
 	}
 	if ok || len(l.base.entries) < probeMinEntries {
-		if acct, k, l, errno = d.listing(ctx, ttl); errno != 0 {
+		if acct, k, l, errno = d.listingFor(ctx, ttl, name); errno != 0 {
 			return nil, k, pithos.DirEntry{}, false, errno
 		}
 		e, ok = findEntry(l, name)
@@ -115,6 +115,37 @@ func (d *dirNode) listing(ctx context.Context, maxAge time.Duration) (*account, 
 	var files map[string]*writeback.File
 	if m := d.sys.managerIfAny(acct); m != nil {
 		files = m.FilesUnder(k.container, k.under)
+	}
+	l, err := d.sys.lists.get(ctx, acct.client, k, maxAge)
+	if err != nil {
+		return nil, k, nil, d.sys.fail("list", k.String(), err)
+	}
+	return acct, k, hideDotDir(&d.Inode, withPending(l, files)), 0
+}
+
+// listingFor is listing for a lookup of name: only name's registered file
+// (and its rclone-link twin) is merged in, not every registered file of the
+// directory, which cp -r with --async-close-max makes hundreds. A name
+// known only by its shortened form is looked up in the whole merge.
+func (d *dirNode) listingFor(ctx context.Context, maxAge time.Duration, name string) (*account, dirKey, *listing, syscall.Errno) {
+	raw, kind := decodeName(name)
+	if kind != nameExact {
+		return d.listing(ctx, maxAge)
+	}
+	acct, k, ok := d.where()
+	if !ok {
+		return nil, k, nil, syscall.ENOENT
+	}
+	var files map[string]*writeback.File
+	if m := d.sys.managerIfAny(acct); m != nil {
+		for _, n := range []string{raw, raw + rcloneLinkSuffix} {
+			if wf := m.Lookup(k.container, k.under+n); wf != nil {
+				if files == nil {
+					files = map[string]*writeback.File{}
+				}
+				files[n] = wf
+			}
+		}
 	}
 	l, err := d.sys.lists.get(ctx, acct.client, k, maxAge)
 	if err != nil {
