@@ -41,7 +41,9 @@ trap 'exit 129' HUP
 
 if [ -z "${SWIFT_AUTH_URL:-}" ]; then
 	swift_dir="$(mktemp -d "${TMPDIR:-/tmp}/pithosfs-test-swift.XXXXXX")"
-	SWIFT_PORT=0 SWIFT_ACCOUNT_PORT=0 SWIFT_CONTAINER_PORT=0 SWIFT_OBJECT_PORT=0 SWIFT_MEMCACHED_PORT=0 \
+	# Start-up waits up to 10 minutes (not swift-aio's 2): it runs beside lint, and on a loaded machine Swift's
+	# Python servers alone were seen to take more than 2 minutes to answer.
+	SWIFT_START_TIMEOUT="${SWIFT_START_TIMEOUT:-600}" SWIFT_PORT=0 SWIFT_ACCOUNT_PORT=0 SWIFT_CONTAINER_PORT=0 SWIFT_OBJECT_PORT=0 SWIFT_MEMCACHED_PORT=0 \
 		scripts/swift-aio.sh start "$swift_dir" &
 	swift_start=$!
 else
