@@ -146,7 +146,14 @@ func (c *Cloud) startAction(q *creq, id int64, action string, status int) error 
 		if err != nil {
 			return err
 		}
-		return t.startTask(s, action, q.now, q.now+int64(c.actionDelay()))
+		stopped := s.Oper == "STOPPED"
+		if err := t.startTask(s, action, q.now, q.now+int64(c.actionDelay())); err != nil {
+			return err
+		}
+		if stopped && s.online() {
+			return t.commissionStart(c, s)
+		}
+		return nil
 	})
 }
 
@@ -259,10 +266,7 @@ func (c *Cloud) reassign(q *creq, id int64, args map[string]json.RawMessage) err
 		return err
 	}
 	if shared {
-		return forbidden("Sharing resources to the members of the project is not permitted")
-	}
-	if project != q.u.UUID {
-		return forbidden("Not a member of project " + project)
+		return forbidden("Sharing resource to the members of the project is not permitted")
 	}
 	return c.updateStatus(q, 200, func(t *txn) error {
 		s, err := t.serverFor(q, id, "REASSIGN")
@@ -270,7 +274,10 @@ func (c *Cloud) reassign(q *creq, id int64, args map[string]json.RawMessage) err
 			return err
 		}
 		s.Project, s.Shared, s.Updated = project, false, q.now
-		return putRec(t, bServers, id, s)
+		if err := putRec(t, bServers, id, s); err != nil {
+			return err
+		}
+		return t.commissionReassign(c, q.u, project, serverHoldings(s))
 	})
 }
 

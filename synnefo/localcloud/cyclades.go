@@ -287,22 +287,32 @@ func bodyObject(q *creq, key string) (map[string]json.RawMessage, error) {
 }
 
 // reassignAction answers the reassign action of a network, floating IP or
-// volume: the body is {"reassign": {"project": ...}}, the project must be
-// the caller's own (the only one the local cloud knows), and move assigns
-// the record to it in a read-write transaction; the answer is a bare 200.
-func (c *Cloud) reassignAction(q *creq, move func(t *txn, project string) error) error {
+// volume: the body is {"reassign": {"project": ...}}, the caller must be a
+// member of the project, move assigns the record to it in a read-write
+// transaction and the project must then have room for charge (what the
+// resource holds, nil for nothing); the answer is a bare 200.
+func (c *Cloud) reassignAction(q *creq, charge map[string]int64, move func(t *txn, project string) error) error {
 	args, err := bodyObject(q, "reassign")
 	if err != nil {
 		return err
+	}
+	shared, err := boolField(args, "shared_to_project")
+	if err != nil {
+		return err
+	}
+	if shared { // CYCLADES_SHARED_RESOURCES_ENABLED is False by default
+		return forbidden("Sharing resource to the members of the project is not permitted")
 	}
 	project, _, err := str(args, "project")
 	if err != nil || project == "" {
 		return badRequest("Malformed request: 'project' is required")
 	}
-	if project != q.u.UUID {
-		return forbidden("Not a member of project " + project)
-	}
-	return c.updateStatus(q, 200, func(t *txn) error { return move(t, project) })
+	return c.updateStatus(q, 200, func(t *txn) error {
+		if err := move(t, project); err != nil {
+			return err
+		}
+		return t.commissionReassign(c, q.u, project, charge)
+	})
 }
 
 // metadataBody reads a body that must be {"metadata": {...}} (parseMeta's

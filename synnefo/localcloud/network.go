@@ -339,7 +339,7 @@ func (c *Cloud) deleteNetwork(q *creq, id int64) error {
 }
 
 func (c *Cloud) reassignNetwork(q *creq, id int64) error {
-	return c.reassignAction(q, func(t *txn, project string) error {
+	return c.reassignAction(q, map[string]int64{"cyclades.network.private": 1}, func(t *txn, project string) error {
 		n, err := t.ownNetwork(q, id)
 		if err != nil {
 			return err
@@ -1019,7 +1019,7 @@ func (c *Cloud) serveFloatingIPs(q *creq) error {
 	}
 	if len(q.seg) == 3 && q.seg[2] == "action" {
 		return route(q, map[string]func() error{"POST": func() error {
-			return c.reassignAction(q, func(t *txn, project string) error {
+			return c.reassignAction(q, map[string]int64{"cyclades.floating_ip": 1}, func(t *txn, project string) error {
 				f, err := t.ownFloating(q, id)
 				if err != nil {
 					return err

@@ -215,7 +215,7 @@ func (t *txn) projectUsage(project, user string, storageOnly bool) map[string]us
 		fl, _ := flavorByID(s.Flavor)
 		add("cyclades.vm", s.Owner, 1)
 		add("cyclades.disk", s.Owner, int64(fl.Disk)<<30)
-		if s.Oper != "STOPPED" {
+		if s.online() {
 			add("cyclades.cpu", s.Owner, int64(fl.VCPUs))
 			add("cyclades.ram", s.Owner, int64(fl.RAM)<<20)
 		}
@@ -292,4 +292,41 @@ func (t *txn) commissionOne(c *Cloud, u *User, project, resource string) error {
 		return badRequest(fmt.Sprintf("User %s not in project %s", u.UUID, project))
 	}
 	return t.checkCommission(c, project, u.UUID, map[string]int64{resource: 1})
+}
+
+// online reports whether a server holds its CPUs and RAM: it is not
+// stopped, or it is stopped and a START (or a REBOOT, which starts a stopped
+// server) is under way (Synnefo charges them when the action is issued).
+func (s *serverRec) online() bool {
+	return s.Oper != "STOPPED" || s.Task == "START" || s.Task == "REBOOT"
+}
+
+// commissionStart charges a stopped server's CPUs and RAM to its project as
+// it is started (quotas.get_commission_info for START and REBOOT); s is
+// stored with its task already.
+func (t *txn) commissionStart(c *Cloud, s *serverRec) error {
+	fl, _ := flavorByID(s.Flavor)
+	return t.checkCommission(c, s.Project, s.Owner, map[string]int64{
+		"cyclades.cpu": int64(fl.VCPUs), "cyclades.ram": int64(fl.RAM) << 20})
+}
+
+// commissionReassign charges a resource moved into project: the mover must
+// be a member, and project must have room for it (the REASSIGN commission;
+// the old project's usage falls with the same change). requested is what
+// the resource holds.
+func (t *txn) commissionReassign(c *Cloud, u *User, project string, requested map[string]int64) error {
+	if !t.isMember(u.UUID, project) {
+		return forbidden("Not a member of project " + project)
+	}
+	return t.checkCommission(c, project, u.UUID, requested)
+}
+
+// serverHoldings is what a server holds in its project.
+func serverHoldings(s *serverRec) map[string]int64 {
+	fl, _ := flavorByID(s.Flavor)
+	h := map[string]int64{"cyclades.vm": 1, "cyclades.disk": int64(fl.Disk) << 30}
+	if s.online() {
+		h["cyclades.cpu"], h["cyclades.ram"] = int64(fl.VCPUs), int64(fl.RAM)<<20
+	}
+	return h
 }

@@ -467,7 +467,7 @@ func (c *Cloud) volumeMetaWrite(q *creq, id int64, replace bool) error {
 }
 
 func (c *Cloud) reassignVolume(q *creq, id int64) error {
-	return c.reassignAction(q, func(t *txn, project string) error {
+	return c.reassignAction(q, nil, func(t *txn, project string) error {
 		v, err := t.ownVolume(q, id)
 		if err != nil {
 			return err
