@@ -421,3 +421,37 @@ func gcChild(t *testing.T, dir string) {
 	c.GC(context.Background(), 0)
 	t.Fatal("GC finished: the parent should have killed it")
 }
+
+// RunGC (serve --gc-interval) collects on its own while the server runs,
+// and stops when its context ends.
+func TestRunGCCollectsPeriodically(t *testing.T) {
+	e := newEnv(t, 4)
+	c := e.srv.Cloud
+	e.must(e.do("PUT", "/{a}/c", nil, ""), 201)
+	e.put("/{a}/c/keep", "keepKEEP", nil)
+	e.put("/{a}/c/gone", "0123456789abcdef", nil)
+	e.purge("/{a}/c/gone")
+	runs := make(chan string, 16)
+	c.testGCHook = func(stage string) {
+		if stage == "scanned" {
+			select {
+			case runs <- stage:
+			default:
+			}
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { c.RunGC(ctx, time.Millisecond, 0); close(done) }()
+	<-runs // one run has read the database...
+	<-runs // ...and the next began, so the first finished
+	cancel()
+	<-done
+	st, err := c.GC(context.Background(), 0)
+	if err != nil || st.Removed != 0 || st.Scanned != 2 {
+		t.Errorf("GC after RunGC: %+v %v (want the 4 garbage blocks gone already, 2 live kept)", st, err)
+	}
+	if e.get("/{a}/c/keep") != "keepKEEP" {
+		t.Errorf("live object lost")
+	}
+}
