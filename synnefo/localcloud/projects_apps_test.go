@@ -105,6 +105,19 @@ func TestProjectApplicationsModerated(t *testing.T) {
 		t.Errorf("bob sees applications: %v", l)
 	}
 
+	// GET /projects filters: state, mode=member (active projects one is an
+	// accepted member of), and refuses unknown values.
+	e.call("tok-bob", "POST", accountP+"/projects/memberships", map[string]any{"join": map[string]any{"project": pid}}, nil).want(t, 200)
+	for q, want := range map[string]int{"?state=active": 2, "?state=uninitialized": 0, "?mode=member": 2, "?mode=member&name=db.research": 1} {
+		var l []map[string]any
+		json.Unmarshal(e.call("tok-bob", "GET", accountP+"/projects"+q, nil, nil).want(t, 200).body, &l)
+		if len(l) != want {
+			t.Errorf("bob's projects%s: %d, want %d", q, len(l), want)
+		}
+	}
+	e.call("tok-bob", "GET", accountP+"/projects?state=bogus", nil, nil).fault(t, 400, "badRequest", "Unrecognized state bogus")
+	e.call("tok-bob", "GET", accountP+"/projects?mode=all", nil, nil).fault(t, 400, "badRequest", "Unrecognized mode 'all'.")
+
 	// A denied, dismissed new project is deleted.
 	r = e.call("tok-bob", "POST", accountP+"/projects", map[string]any{"name": "nope", "end_date": "2030-01-01T00:00:00Z"}, nil).want(t, 201)
 	act("tok-admin", r.m["id"].(string), "deny", r.m["application"]).want(t, 200)

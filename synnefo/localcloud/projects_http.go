@@ -87,9 +87,18 @@ func (c *Cloud) projectsRoot(w http.ResponseWriter, r *http.Request, u *User) er
 	case http.MethodGet:
 		var out []map[string]any
 		q := r.URL.Query()
-		name, owner, state := q.Get("name"), q.Get("owner"), q.Get("state")
+		name, owner, state, mode := q.Get("name"), q.Get("owner"), q.Get("state"), q.Get("mode")
+		if state != "" && !projectStates[state] {
+			return badRequest("Unrecognized state " + state)
+		}
+		if mode != "" && mode != "default" && mode != "related" && mode != "member" {
+			return badRequest(fmt.Sprintf("Unrecognized mode '%s'.", mode))
+		}
 		err := c.store.view(func(t *txn) error {
 			for _, p := range t.visibleProjects(c, u) {
+				if mode == "member" && (p.State != "active" || !t.isMember(u.UUID, p.UUID)) {
+					continue
+				}
 				if (name == "" || p.Name == name) && (owner == "" || p.Owner == owner) && (state == "" || p.State == state) {
 					out = append(out, t.projectJSON(c, p, u))
 				}
@@ -187,6 +196,8 @@ func (c *Cloud) getProject(w http.ResponseWriter, u *User, id string) error {
 	writeJSON(w, 200, out)
 	return nil
 }
+
+var projectStates = map[string]bool{"uninitialized": true, "active": true, "suspended": true, "terminated": true, "deleted": true}
 
 var membershipPolicies = map[string]bool{"auto": true, "moderated": true, "closed": true}
 
