@@ -668,7 +668,7 @@ func (c *Cloud) createServer(q *creq) error {
 			return err
 		}
 		vol, err := t.newVolume(q, volumeSpec{
-			name: "", size: fl.Disk, typ: fl.VolType, server: id, image: img, deleteOnTerm: true,
+			name: "", size: fl.Disk, typ: fl.VolType, server: id, image: img, deleteOnTerm: true, project: cr.project,
 		})
 		if err != nil {
 			return err

@@ -277,6 +277,9 @@ func (c *Cloud) reassign(q *creq, id int64, args map[string]json.RawMessage) err
 		if err := putRec(t, bServers, id, s); err != nil {
 			return err
 		}
+		if err := t.moveRootVolume(s); err != nil {
+			return err
+		}
 		return t.commissionReassign(c, q.u, project, serverHoldings(s))
 	})
 }

@@ -208,13 +208,18 @@ func (t *txn) projectUsage(project, user string, storageOnly bool) map[string]us
 		}
 		return true
 	})
+	each(t, bVolumes, func(v *volumeRec) bool { // servers' root volumes included
+		if !v.Deleted && v.Project == project {
+			add("cyclades.disk", v.Owner, int64(v.Size)<<30)
+		}
+		return true
+	})
 	each(t, bServers, func(s *serverRec) bool {
 		if s.Deleted || s.Project != project {
 			return true
 		}
 		fl, _ := flavorByID(s.Flavor)
 		add("cyclades.vm", s.Owner, 1)
-		add("cyclades.disk", s.Owner, int64(fl.Disk)<<30)
 		if s.online() {
 			add("cyclades.cpu", s.Owner, int64(fl.VCPUs))
 			add("cyclades.ram", s.Owner, int64(fl.RAM)<<20)
@@ -321,7 +326,31 @@ func (t *txn) commissionReassign(c *Cloud, u *User, project string, requested ma
 	return t.checkCommission(c, project, u.UUID, requested)
 }
 
-// serverHoldings is what a server holds in its project.
+// commissionVolume charges a new volume's size to its project as
+// cyclades.disk (get_volume_resources).
+func (t *txn) commissionVolume(c *Cloud, u *User, v *volumeRec) error {
+	if !t.isMember(u.UUID, v.Project) {
+		return badRequest(fmt.Sprintf("User %s not in project %s", u.UUID, v.Project))
+	}
+	return t.checkCommission(c, v.Project, u.UUID, map[string]int64{"cyclades.disk": int64(v.Size) << 30})
+}
+
+// moveRootVolume moves a server's root volume to the server's project
+// (Synnefo's REASSIGN takes the system volume along).
+func (t *txn) moveRootVolume(s *serverRec) error {
+	if len(s.Volumes) == 0 {
+		return nil
+	}
+	v, ok := getRec[volumeRec](t, bVolumes, s.Volumes[0])
+	if !ok || v.Deleted || v.Server != s.ID || v.DeviceIndex != 0 {
+		return nil
+	}
+	v.Project = s.Project
+	return putRec(t, bVolumes, v.ID, v)
+}
+
+// serverHoldings is what a server holds in its project (its root volume's
+// disk moves with it).
 func serverHoldings(s *serverRec) map[string]int64 {
 	fl, _ := flavorByID(s.Flavor)
 	h := map[string]int64{"cyclades.vm": 1, "cyclades.disk": int64(fl.Disk) << 30}

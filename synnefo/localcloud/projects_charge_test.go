@@ -63,7 +63,7 @@ func TestServerStartChargesCPU(t *testing.T) {
 func TestReassignToProject(t *testing.T) {
 	e := newCyEnv(t)
 	pid := e.joinedProject(map[string]int64{"cyclades.network.private": 1, "cyclades.floating_ip": 1, "cyclades.vm": 1,
-		"cyclades.cpu": 8, "cyclades.ram": 8 << 30, "cyclades.disk": 100 << 30})
+		"cyclades.cpu": 8, "cyclades.ram": 8 << 30, "cyclades.disk": 10 << 30}) // two of flavor 1's 5 GiB disks
 	other := e.call("tok-bob", "POST", accountP+"/projects", map[string]any{"name": "bobs", "end_date": "2030-01-01T00:00:00Z"}, nil).want(t, 201).m["id"].(string)
 	reassign := func(path, project string, shared bool) *cyResp {
 		return e.do("POST", path+"/action", map[string]any{"reassign": map[string]any{"project": project, "shared_to_project": shared}})
@@ -108,9 +108,17 @@ func TestReassignToProject(t *testing.T) {
 	if r := reassign(s2, pid, false); r.code != 413 || obj(r.m, "overLimit")["details"] != "Limit for resource 'Virtual Machine' exceeded for your account. Available: 0, Requested: 1" {
 		t.Errorf("second server into the project: %d %s", r.code, r.body)
 	}
+	// The server's root volume went with it: 5 GiB left, a 6 GiB volume
+	// does not fit.
+	r = e.do("POST", volumeP+"/volumes", map[string]any{"volume": map[string]any{"size": 6, "display_name": "v", "volume_type": 2}}).want(t, 202)
+	vol := volumeP + "/volumes/" + jsonID(obj(r.m, "volume")["id"])
+	if r := reassign(vol, pid, false); r.code != 413 || obj(r.m, "overLimit")["details"] != "Limit for resource 'Disk' exceeded for your account. Available: 5368709120, Requested: 6442450944" {
+		t.Errorf("volume into a full project: %d %s", r.code, r.body)
+	}
 	var q map[string]map[string]map[string]float64
 	json.Unmarshal(e.do("GET", accountP+"/quotas", nil).want(t, 200).body, &q)
-	if q[pid]["cyclades.vm"]["usage"] != 1 || q[e.alice()]["cyclades.vm"]["usage"] != 1 || q[pid]["cyclades.network.private"]["usage"] != 1 {
+	if q[pid]["cyclades.vm"]["usage"] != 1 || q[e.alice()]["cyclades.vm"]["usage"] != 1 || q[pid]["cyclades.network.private"]["usage"] != 1 ||
+		q[pid]["cyclades.disk"]["usage"] != 5<<30 || q[e.alice()]["cyclades.disk"]["usage"] != 11<<30 {
 		t.Errorf("quotas after the moves: project %v base %v", q[pid], q[e.alice()])
 	}
 }

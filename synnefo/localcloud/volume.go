@@ -357,6 +357,9 @@ func (c *Cloud) createVolume(q *creq) error {
 		if err := putRec(t, bVolumes, v.ID, v); err != nil {
 			return nil, err
 		}
+		if err := t.commissionVolume(c, q.u, v); err != nil {
+			return nil, err
+		}
 		return q.volumeJSON(v, false), t.schedule(dueVolume, itoa(v.ID), v.Until)
 	})
 }
@@ -467,11 +470,13 @@ func (c *Cloud) volumeMetaWrite(q *creq, id int64, replace bool) error {
 }
 
 func (c *Cloud) reassignVolume(q *creq, id int64) error {
-	return c.reassignAction(q, nil, func(t *txn, project string) error {
+	charge := map[string]int64{}
+	return c.reassignAction(q, charge, func(t *txn, project string) error {
 		v, err := t.ownVolume(q, id)
 		if err != nil {
 			return err
 		}
+		charge["cyclades.disk"] = int64(v.Size) << 30
 		v.Project, v.Updated = project, q.now
 		return putRec(t, bVolumes, id, v)
 	})
