@@ -326,13 +326,18 @@ func (t *txn) commissionReassign(c *Cloud, u *User, project string, requested ma
 	return t.checkCommission(c, project, u.UUID, requested)
 }
 
-// commissionVolume charges a new volume's size to its project as
-// cyclades.disk (get_volume_resources).
-func (t *txn) commissionVolume(c *Cloud, u *User, v *volumeRec) error {
-	if !t.isMember(u.UUID, v.Project) {
-		return badRequest(fmt.Sprintf("User %s not in project %s", u.UUID, v.Project))
+// newChargedVolume stores a volume created on its own (not a server's root
+// volume, which its server's commission charges) and charges its size to
+// its project as cyclades.disk (get_volume_resources).
+func (t *txn) newChargedVolume(c *Cloud, q *creq, sp volumeSpec) (*volumeRec, error) {
+	v, err := t.newVolume(q, sp)
+	if err != nil {
+		return nil, err
 	}
-	return t.checkCommission(c, v.Project, u.UUID, map[string]int64{"cyclades.disk": int64(v.Size) << 30})
+	if !t.isMember(q.u.UUID, v.Project) {
+		return nil, badRequest(fmt.Sprintf("User %s not in project %s", q.u.UUID, v.Project))
+	}
+	return v, t.checkCommission(c, v.Project, q.u.UUID, map[string]int64{"cyclades.disk": int64(v.Size) << 30})
 }
 
 // moveRootVolume moves a server's root volume to the server's project

@@ -340,7 +340,7 @@ func (c *Cloud) createVolume(q *creq) error {
 			}
 			sp.image = img
 		}
-		v, err := t.newVolume(q, sp)
+		v, err := t.newChargedVolume(c, q, sp)
 		if err != nil {
 			return nil, err
 		}
@@ -355,9 +355,6 @@ func (c *Cloud) createVolume(q *creq) error {
 			}
 		}
 		if err := putRec(t, bVolumes, v.ID, v); err != nil {
-			return nil, err
-		}
-		if err := t.commissionVolume(c, q.u, v); err != nil {
 			return nil, err
 		}
 		return q.volumeJSON(v, false), t.schedule(dueVolume, itoa(v.ID), v.Until)
