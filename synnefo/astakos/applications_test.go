@@ -57,7 +57,8 @@ func TestApplicationsAgainstLocalCloud(t *testing.T) {
 	if err := alice.ApplicationAction(ctx, created.ID, mod.Application, "dismiss", ""); err != nil {
 		t.Fatal(err)
 	}
-	if p, err := alice.Project(ctx, created.ID); err != nil || p.State != "active" || p.Description != "" {
+	if p, err := alice.Project(ctx, created.ID); err != nil || p.State != "active" || p.Description != "" ||
+		p.LastApplication == nil || p.LastApplication.ID != mod.Application || p.LastApplication.State != "dismissed" || *p.LastApplication.Description != "cells" {
 		t.Errorf("Project after a denied modification: %+v %v", p, err)
 	}
 	if _, err := bob.JoinProject(ctx, created.ID); synnefo.StatusOf(err) != 409 {

@@ -44,7 +44,7 @@ type Project struct {
 	Private         bool                `json:"private"`
 	System          bool                `json:"system_project"` // a user's base project
 	Resources       map[string]Capacity `json:"resources"`
-	LastApplication map[string]any      `json:"last_application,omitempty"`
+	LastApplication *ApplicationInfo    `json:"last_application,omitempty"` // to its owner and project admins
 }
 
 // Application creates or modifies a project; unset fields are not sent (a
