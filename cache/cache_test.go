@@ -798,12 +798,29 @@ func TestConcurrentMixedUse(t *testing.T) {
 	wg.Wait()
 	st := c.Stats()
 	t.Logf("stats: %+v", st)
-	if st.MemHits == 0 || st.DiskHits == 0 || st.Fetches == 0 {
-		t.Fatalf("a tier was never used: %+v", st)
+	if st.MemHits == 0 || st.Fetches == 0 {
+		t.Fatalf("memory or fetch never used: %+v", st)
 	}
+	// Whether a disk hit happened above depends on how far the disk
+	// writer got meanwhile (it skips blocks when behind): check the disk
+	// tier once it has settled, with memory emptied, so the blocks it kept
+	// must be served from it, intact.
 	c.settle()
-	if st := c.Stats(); st.DiskBytes > 20*2048 {
-		t.Fatalf("disk over its limit: %d", st.DiskBytes)
+	if st := c.Stats(); st.DiskBytes > 20*2048 || st.DiskBytes == 0 {
+		t.Fatalf("disk holds %d bytes, want some and at most %d", st.DiskBytes, 20*2048)
+	}
+	c.mem.purge()
+	before := c.Stats().DiskHits
+	errAbsent := errors.New("not cached")
+	absent := func(context.Context) ([]byte, error) { return nil, errAbsent } // no fetch: nothing new is written
+	for i := range nblocks {
+		got, err := c.Get(context.Background(), keys[i], len(blocks[i]), absent)
+		if (err != nil && !errors.Is(err, errAbsent)) || (err == nil && !bytes.Equal(got, blocks[i])) {
+			t.Fatalf("block %d after the run: %v", i, err)
+		}
+	}
+	if st := c.Stats(); st.DiskHits == before {
+		t.Fatalf("no block served from disk after the run: %+v", st)
 	}
 }
 
