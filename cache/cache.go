@@ -463,35 +463,6 @@ func (c *Cache) prefetched(f *flight) bool {
 	return f.prefetch
 }
 
-// Put stores a block the caller already holds (one the write path has just
-// committed). A hash key is verified first. data is copied.
-func (c *Cache) Put(key Key, data []byte) error {
-	if err := key.validate(); err != nil {
-		return err
-	}
-	if err := verify(key, data, "put"); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	closed := c.closed
-	c.mu.Unlock()
-	if closed {
-		return ErrClosed
-	}
-	s := bytes.Clone(bytes.TrimRight(data, "\x00"))
-	if s == nil {
-		s = []byte{}
-	}
-	blk := plainBlock(s)
-	c.mem.add(key.memID(), blk, false)
-	if c.disk != nil {
-		blk.acquire()
-		c.disk.write(key, blk, diskCharge{})
-	}
-	blk.release()
-	return nil
-}
-
 // Drop removes a block from the memory tier: for a block a sequential
 // reader has read to the end, whose bytes the kernel's page cache now
 // holds (and the disk tier, unless it was skipped), so that a stream larger

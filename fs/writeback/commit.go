@@ -99,7 +99,9 @@ func (f *File) commit(ctx context.Context, hook func(int64)) error {
 		f.create, f.failures, f.lastErr = false, 0, nil
 		for i, b := range snap.blocks {
 			if f.m.cfg.Cache != nil && b.data != nil && b.hash != "" {
-				_ = f.m.cfg.Cache.Put(cache.HashKey(b.hash), b.data[:min(int64(len(b.data)), max(0, snap.size-i*base.BlockSize))])
+				// Hashed by persist from these very bytes, and no one
+				// holds them past this commit: the cache takes the buffer.
+				_ = f.m.cfg.Cache.Adopt(cache.HashKey(b.hash), b.data[:min(int64(len(b.data)), max(0, snap.size-i*base.BlockSize))])
 			}
 			b.frozen = false
 			f.drop(b)

@@ -417,9 +417,7 @@ func (f *File) newBlock(buf []byte, want int64) (*block, error) {
 	for {
 		if f.m.reserve(want) {
 			if int64(cap(buf)) < want {
-				grown := make([]byte, len(buf), want)
-				copy(grown, buf)
-				buf = grown
+				buf = f.regrow(buf, 0, want)
 			}
 			return &block{data: buf, mem: want}, nil
 		}
@@ -488,8 +486,7 @@ func (f *File) fit(b *block, i, end int64) error {
 	}
 	want := f.blockCap(i, int64(cap(data)), end)
 	if f.m.reserve(want - b.mem) {
-		grown := make([]byte, end, want)
-		copy(grown, data)
+		grown := f.regrow(data, end, want)
 		f.mu.Lock()
 		b.data, b.mem = grown, want
 		f.mu.Unlock()
@@ -508,6 +505,20 @@ func (f *File) fit(b *block, i, end int64) error {
 	f.freeMem(b)
 	f.mu.Unlock()
 	return nil
+}
+
+// regrow returns a buffer of capacity want holding data, at least n bytes
+// long. A whole block's buffer is as long as it is: fit then never extends
+// it, and the zeros make gave it need no clearing, as the bytes exposed by
+// extending a small buffer do. (Clearing them there costs the first touch
+// of every fresh page: a quarter of a large write's CPU.)
+func (f *File) regrow(data []byte, n, want int64) []byte {
+	if want == f.bs() {
+		n = want
+	}
+	grown := make([]byte, max(n, int64(len(data))), want)
+	copy(grown, data)
+	return grown
 }
 
 // freeMem returns an in-memory block's buffer to the budget (f.mu held).
