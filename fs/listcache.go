@@ -29,7 +29,7 @@ type listBase struct {
 type listing struct {
 	base *listBase
 	over map[string]*pithos.DirEntry
-	at   time.Time // when the base was fetched
+	at   time.Time // when the base arrived from the server
 	// changed is when this mount last changed the directory through the
 	// cache (zero: not since the fetch).
 	changed time.Time
@@ -195,10 +195,12 @@ type listCache struct {
 	fetches map[dirKey]*fetch
 	sweep   *time.Timer // drops expired listings; nil when none is scheduled
 	mem     *memRelease // told of dropped entries; nil: nobody is
+
+	now func() time.Time // the clock listings are stamped and aged by (tests set it)
 }
 
 func newListCache(ttl time.Duration, maxDirs int, budget *cache.Budget, mem *memRelease) *listCache {
-	c := &listCache{ttl: ttl, budget: budget, mem: mem, fetches: map[dirKey]*fetch{}}
+	c := &listCache{ttl: ttl, budget: budget, mem: mem, fetches: map[dirKey]*fetch{}, now: time.Now}
 	c.lru, _ = lru.NewWithEvict[dirKey, *listing](maxDirs, func(_ dirKey, l *listing) { c.dropped(l.base) })
 	return c
 }
@@ -219,7 +221,7 @@ func (c *listCache) dropped(b *listBase) {
 // other lookups may share it.
 func (c *listCache) get(ctx context.Context, client *pithos.Client, k dirKey, maxAge time.Duration) (*listing, error) {
 	c.mu.Lock()
-	if l, ok := c.lru.Get(k); ok && time.Since(l.at) < min(c.ttl, maxAge) {
+	if l, ok := c.lru.Get(k); ok && c.now().Sub(l.at) < min(c.ttl, maxAge) {
 		c.mu.Unlock()
 		return l, nil
 	}
@@ -237,11 +239,16 @@ func (c *listCache) get(ctx context.Context, client *pithos.Client, k dirKey, ma
 // run fetches k's listing for f, applies the changes made meanwhile and
 // stores it (unless k was invalidated meanwhile).
 func (c *listCache) run(ctx context.Context, client *pithos.Client, k dirKey, f *fetch) {
-	at := time.Now()
 	entries, err := client.ListDir(ctx, k.container, k.under)
 	var l *listing
 	if err == nil {
-		l = newListing(entries, at)
+		// Stamped when it arrived, not when it was asked for: a listing
+		// that takes longer than the attribute TTL (10 000 entries from a
+		// loaded server) would be stale on arrival, and every LOOKUP that
+		// follows an `ls -l` would list the directory again, without end.
+		// The price: a change made behind the mount while the listing was
+		// in flight may show one listing later.
+		l = newListing(entries, c.now())
 	}
 	c.mu.Lock()
 	if c.fetches[k] == f {
@@ -321,7 +328,7 @@ func (c *listCache) sweepExpired() {
 	defer c.mu.Unlock()
 	c.sweep = nil
 	for _, k := range c.lru.Keys() {
-		if l, ok := c.lru.Peek(k); ok && time.Since(l.at) >= c.ttl {
+		if l, ok := c.lru.Peek(k); ok && c.now().Sub(l.at) >= c.ttl {
 			c.lru.Remove(k)
 		}
 	}

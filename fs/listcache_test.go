@@ -321,3 +321,51 @@ func TestListCacheBudget(t *testing.T) {
 		t.Error("a listing larger than the budget was cached")
 	}
 }
+
+// TestListCacheSlowListingIsFresh: a listing that took longer than the
+// attribute TTL to arrive is fresh when it arrives, so the lookups that
+// follow it do not list the directory again (an ls -l of 10 000 objects
+// from a loaded server re-listed about once a second, without end, when
+// listings were stamped with the time they were asked for). The clock is
+// the test's.
+func TestListCacheSlowListingIsFresh(t *testing.T) {
+	e := newSlowListEnv(t)
+	e.putObject(t, "a")
+	lc := newListCache(5*time.Second, 16, nil, nil)
+	var mu sync.Mutex
+	clock := time.Unix(1_000_000, 0)
+	lc.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	const maxAge = time.Second
+	first := make(chan error, 1)
+	go func() {
+		_, err := lc.get(context.Background(), e.client, e.k, maxAge)
+		first <- err
+	}()
+	<-e.arrived
+	mu.Lock()
+	clock = clock.Add(3 * maxAge) // the listing is slow: three attribute TTLs in flight
+	mu.Unlock()
+	e.open()
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	l, err := lc.get(context.Background(), e.client, e.k, maxAge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := l.find("a"); !ok {
+		t.Error("the listing lacks the object")
+	}
+	if got := e.listings.Load(); got != 1 {
+		t.Errorf("%d listing requests, want 1: the listing that just arrived was taken as stale", got)
+	}
+	mu.Lock()
+	clock = clock.Add(maxAge) // now it has aged: the next lookup lists again
+	mu.Unlock()
+	if _, err := lc.get(context.Background(), e.client, e.k, maxAge); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.listings.Load(); got != 2 {
+		t.Errorf("%d listing requests after the listing aged, want 2", got)
+	}
+}
