@@ -133,6 +133,10 @@ func Open(cfg Config) (*Cloud, error) {
 	}
 	c.store = st
 	st.cloud = c
+	if err := st.update(initCyclades); err != nil {
+		st.close()
+		return nil, fmt.Errorf("localcloud: init cyclades database: %w", err)
+	}
 	c.mux = http.NewServeMux()
 	c.routes()
 	return c, nil
@@ -161,7 +165,7 @@ func (c *Cloud) routes() {
 	c.mux.HandleFunc("/pithos/object-store/", c.servePithos)
 	c.mux.HandleFunc("/pithos/public/", c.servePublic)
 	c.mux.HandleFunc("/pithos/_astakos/", c.serveAstakosProxy)
-	c.cycladesRoutes()
+	c.mux.HandleFunc("/cyclades/", c.serveCyclades)
 }
 
 // ServeHTTP implements http.Handler.

@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"go.uber.org/zap"
 )
 
 // Cyclades state lives in its own buckets of the object store's database, so
@@ -39,23 +37,16 @@ const (
 	dueTags     = 't'
 )
 
-// cycladesRoutes registers compute, network, volume and image services and
-// initialises their buckets (with the public network on first start).
-func (c *Cloud) cycladesRoutes() {
-	err := c.store.update(func(t *txn) error {
-		for _, b := range cyBuckets {
-			if _, err := t.tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
+// initCyclades creates the compute, network, volume and image buckets and,
+// on first start, the public network. Open runs it once and fails with its
+// error, so no request ever meets a database without them.
+func initCyclades(t *txn) error {
+	for _, b := range cyBuckets {
+		if _, err := t.tx.CreateBucketIfNotExists(b); err != nil {
+			return err
 		}
-		return t.ensurePublicNetwork()
-	})
-	if err != nil {
-		// Open has no error path from routes(); the database is unusable
-		// anyway, so every cyclades request will fail loudly.
-		c.log.Error("cyclades: init database", zap.Error(err))
 	}
-	c.mux.HandleFunc("/cyclades/", c.serveCyclades)
+	return t.ensurePublicNetwork()
 }
 
 // creq is one parsed Cyclades request.
