@@ -3,31 +3,8 @@ package integration
 import (
 	"testing"
 
-	"github.com/pithosfs/pithosfs/synnefo/localcloud"
+	"github.com/pithosfs/pithosfs/synnefo/localcloud/localcloudtest"
 )
-
-// startLocalCloud starts the local cloud on a 127.0.0.1 port with its state in a temporary directory and
-// returns it with its first user; it is closed when the test ends.
-func startLocalCloud(t testing.TB, cfg localcloud.Config) (*localcloud.Server, localcloud.User) {
-	t.Helper()
-	if cfg.Dir == "" {
-		cfg.Dir = t.TempDir()
-	}
-	srv, err := localcloud.Start(cfg)
-	if err != nil {
-		t.Fatalf("starting the local cloud: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := srv.Close(); err != nil {
-			t.Errorf("closing the local cloud: %v", err)
-		}
-	})
-	users := srv.Cloud.Users()
-	if len(users) == 0 {
-		t.Fatal("the local cloud has no users")
-	}
-	return srv, users[0]
-}
 
 // TestSwiftCLIAgainstLocalCloud runs the unchanged Debian `swift` client against our server's object store,
 // the same scenario TestSwiftCLIAgainstSwift passes against the real Swift, with the two options real Pithos
@@ -37,7 +14,8 @@ func startLocalCloud(t testing.TB, cfg localcloud.Config) (*localcloud.Server, l
 //   - Pithos answers the Merkle hash, not the MD5, as ETag (UPDATE_MD5 = False), so uploads and downloads pass
 //     --ignore-checksum and the scenario compares the bytes itself.
 func TestSwiftCLIAgainstLocalCloud(t *testing.T) {
-	srv, user := startLocalCloud(t, localcloud.Config{})
+	srv := localcloudtest.New(t)
+	user := srv.User()
 	upload := []string{"--ignore-checksum", "--header", "Content-Type:application/octet-stream"}
 	download := []string{"--ignore-checksum"}
 	t.Run("token and storage URL", func(t *testing.T) {

@@ -19,7 +19,7 @@ import (
 
 	"github.com/pithosfs/pithosfs/pithos"
 	"github.com/pithosfs/pithosfs/synnefo"
-	"github.com/pithosfs/pithosfs/synnefo/localcloud"
+	"github.com/pithosfs/pithosfs/synnefo/localcloud/localcloudtest"
 )
 
 // genData is a deterministic pseudo-random io.ReaderAt of a given size: no disk, no big buffers.
@@ -199,12 +199,8 @@ func BenchmarkTransfer(b *testing.B) {
 		size, _ = strconv.ParseInt(s, 10, 64)
 	}
 	const bs = 4 << 20
-	srv, err := localcloud.Start(localcloud.Config{Dir: b.TempDir(), BlockSize: bs})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Close()
-	u := srv.Cloud.Users()[0]
+	srv := localcloudtest.NewConfig(b, localcloudtest.Config{BlockSize: bs})
+	u := srv.User()
 	ct := &countingTransport{}
 	hc, _ := synnefo.NewHTTPClient(synnefo.Options{})
 	ct.next = hc.Transport

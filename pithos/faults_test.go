@@ -49,7 +49,7 @@ func TestFiveHundredStorm(t *testing.T) {
 	fl := &flaky{rnd: rand.New(rand.NewPCG(1, 2)), share: 0.3, proxy: httputil.NewSingleHostReverseProxy(target)}
 	front := httptest.NewServer(fl)
 	defer front.Close()
-	u := cl.srv.Cloud.Users()[0]
+	u := cl.srv.User()
 	c, err := pithos.New(front.URL+"/pithos/object-store/v1", u.Token, synnefo.Options{MaxRetries: 12, RetryBase: time.Millisecond, RetryMax: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +124,7 @@ func TestBadEndpoints(t *testing.T) {
 
 	cl := startCloud(t, 1024)
 	bad, _ := pithos.New(cl.srv.ObjectStoreURL(), "wrong-token", synnefo.Options{})
-	_, err = bad.WithAccount(cl.srv.Cloud.Users()[0].UUID).UploadObject(ctx, "c", "x", bytes.NewReader([]byte("x")), pithos.UploadOptions{})
+	_, err = bad.WithAccount(cl.srv.User().UUID).UploadObject(ctx, "c", "x", bytes.NewReader([]byte("x")), pithos.UploadOptions{})
 	if synnefo.StatusOf(err) != 401 {
 		t.Fatalf("bad token: %v", err)
 	}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/pithosfs/pithosfs/pithos"
 	"github.com/pithosfs/pithosfs/synnefo"
-	"github.com/pithosfs/pithosfs/synnefo/localcloud"
+	"github.com/pithosfs/pithosfs/synnefo/localcloud/localcloudtest"
 )
 
 // countingTransport counts requests by method+kind and request body bytes.
@@ -56,19 +56,15 @@ func (ct *countingTransport) reset() (posts, puts, gets int, body int64) {
 }
 
 type cloud struct {
-	srv   *localcloud.Server
+	srv   *localcloudtest.Cloud
 	c     *pithos.Client
 	count *countingTransport
 }
 
-func startCloud(t *testing.T, blockSize int64, users ...localcloud.User) *cloud {
+func startCloud(t *testing.T, blockSize int64, users ...localcloudtest.User) *cloud {
 	t.Helper()
-	srv, err := localcloud.Start(localcloud.Config{Dir: t.TempDir(), BlockSize: blockSize, Users: users})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
-	u := srv.Cloud.Users()[0]
+	srv := localcloudtest.NewConfig(t, localcloudtest.Config{BlockSize: blockSize, Users: users})
+	u := srv.User()
 	ct := &countingTransport{}
 	c, err := pithos.New(srv.ObjectStoreURL(), u.Token, synnefo.Options{HTTPClient: &http.Client{Transport: ct}})
 	if err != nil {
@@ -399,7 +395,7 @@ func TestLocalCopyMoveSubtree(t *testing.T) {
 }
 
 func TestLocalMetaSharingVersionsQuota(t *testing.T) {
-	users := []localcloud.User{{Name: "alice", UUID: "uuid-alice", Token: "tok-alice"}, {Name: "bob", UUID: "uuid-bob", Token: "tok-bob"}}
+	users := []localcloudtest.User{{Name: "alice", UUID: "uuid-alice", Token: "tok-alice"}, {Name: "bob", UUID: "uuid-bob", Token: "tok-bob"}}
 	cl := startCloud(t, 1024, users...)
 	ctx := context.Background()
 	c := cl.c

@@ -9,22 +9,17 @@ import (
 
 	"github.com/pithosfs/pithosfs/synnefo"
 	"github.com/pithosfs/pithosfs/synnefo/astakos"
-	"github.com/pithosfs/pithosfs/synnefo/localcloud"
+	"github.com/pithosfs/pithosfs/synnefo/localcloud/localcloudtest"
 )
 
 // TestLocalCloudCatalogAndCaches covers the methods TestAgainstLocalCloud leaves out: the cached access
 // document, the catalogue and its lookups (client methods and the package functions), the token and the
 // HTTP core, user catalogs in both directions, the effective quota, and lookups that must fail.
 func TestLocalCloudCatalogAndCaches(t *testing.T) {
-	users := []localcloud.User{
-		{Name: "alice@example.org", UUID: "aaaaaaaa-0000-4000-8000-000000000001", Token: "alice-token", Quota: 1 << 30},
-		{Name: "bob@example.org", UUID: "bbbbbbbb-0000-4000-8000-000000000002", Token: "bob-token"},
-	}
-	srv, err := localcloud.Start(localcloud.Config{Dir: t.TempDir(), Users: users})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	alice := localcloudtest.Alice()
+	alice.Quota = 1 << 30
+	srv := localcloudtest.New(t, alice, localcloudtest.Bob())
+	users := srv.Users
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c, err := astakos.New(srv.URL+"/astakos/identity", users[0].Token, synnefo.Options{RetryBase: time.Millisecond, RetryMax: 10 * time.Millisecond})

@@ -13,11 +13,11 @@ import (
 	"github.com/pithosfs/pithosfs/synnefo/astakos"
 	"github.com/pithosfs/pithosfs/synnefo/cyclades"
 	"github.com/pithosfs/pithosfs/synnefo/image"
-	"github.com/pithosfs/pithosfs/synnefo/localcloud"
+	"github.com/pithosfs/pithosfs/synnefo/localcloud/localcloudtest"
 )
 
 type cloudClients struct {
-	user    localcloud.User
+	user    localcloudtest.User
 	compute *cyclades.ComputeClient
 	network *cyclades.NetworkClient
 	storage *cyclades.BlockStorageClient
@@ -58,12 +58,8 @@ func (c *pausableClock) resume() {
 func startCloud(t *testing.T, ctx context.Context) cloudClients {
 	t.Helper()
 	clock := &pausableClock{}
-	srv, err := localcloud.Start(localcloud.Config{Dir: t.TempDir(), BuildDelay: 100 * time.Millisecond, Now: clock.now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	user := srv.Cloud.Users()[0]
+	srv := localcloudtest.NewConfig(t, localcloudtest.Config{BuildDelay: 100 * time.Millisecond, Now: clock.now})
+	user := srv.User()
 	opts := synnefo.Options{RetryBase: time.Millisecond, RetryMax: 10 * time.Millisecond}
 	ident, err := astakos.New(srv.IdentityURL(), user.Token, opts)
 	if err != nil {

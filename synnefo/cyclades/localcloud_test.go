@@ -13,18 +13,14 @@ import (
 	"github.com/pithosfs/pithosfs/synnefo/astakos"
 	"github.com/pithosfs/pithosfs/synnefo/cyclades"
 	"github.com/pithosfs/pithosfs/synnefo/image"
-	"github.com/pithosfs/pithosfs/synnefo/localcloud"
+	"github.com/pithosfs/pithosfs/synnefo/localcloud/localcloudtest"
 )
 
 // TestAgainstLocalCloud drives compute, network, block storage and (for the server's image) the image
 // service of the local cloud the way kamaki's seed scripts do.
 func TestAgainstLocalCloud(t *testing.T) {
-	srv, err := localcloud.Start(localcloud.Config{Dir: t.TempDir(), BuildDelay: 150 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	user := srv.Cloud.Users()[0]
+	srv := localcloudtest.NewConfig(t, localcloudtest.Config{BuildDelay: 150 * time.Millisecond})
+	user := srv.User()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	opts := synnefo.Options{RetryBase: time.Millisecond, RetryMax: 10 * time.Millisecond}

@@ -13,27 +13,20 @@ import (
 	"github.com/pithosfs/pithosfs/synnefo"
 	"github.com/pithosfs/pithosfs/synnefo/astakos"
 	"github.com/pithosfs/pithosfs/synnefo/image"
-	"github.com/pithosfs/pithosfs/synnefo/localcloud"
+	"github.com/pithosfs/pithosfs/synnefo/localcloud/localcloudtest"
 )
 
 // twoUsers is a local cloud with alice and bob, their image clients, and a way to upload alice's objects.
 type twoUsers struct {
-	alice, bob   localcloud.User
+	alice, bob   localcloudtest.User
 	ac, bc       *image.Client
 	aliceObjects *synnefo.Client
 }
 
 func startTwoUsers(t *testing.T, ctx context.Context) twoUsers {
 	t.Helper()
-	users := []localcloud.User{
-		{Name: "alice@example.org", UUID: "aaaaaaaa-0000-4000-8000-000000000001", Token: "alice-token"},
-		{Name: "bob@example.org", UUID: "bbbbbbbb-0000-4000-8000-000000000002", Token: "bob-token"},
-	}
-	srv, err := localcloud.Start(localcloud.Config{Dir: t.TempDir(), Users: users})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	srv := localcloudtest.New(t)
+	users := srv.Users
 	opts := synnefo.Options{RetryBase: time.Millisecond, RetryMax: 10 * time.Millisecond}
 	ident, err := astakos.New(srv.IdentityURL(), users[0].Token, opts)
 	if err != nil {
