@@ -124,32 +124,7 @@ func (c *Cloud) postContainer(p *preq) error {
 	update := flag(p.q, "update")
 	// Block upload: exactly application/octet-stream with a body.
 	isBlocks := p.r.Header.Get("Content-Type") == "application/octet-stream" && (p.r.ContentLength > 0 || p.r.ContentLength == -1)
-	change := func(t *txn) error {
-		rec, ok := t.container(p.acct, p.cont)
-		if !ok {
-			return notFound("Container does not exist")
-		}
-		if polSent {
-			if !update {
-				rec.Quota, rec.Versioning, rec.Project = 0, "auto", p.acct
-			}
-			applyPolicy(rec, pol)
-		}
-		rec.Meta = mergeMeta(rec.Meta, meta, !update)
-		if len(rec.Meta) > 32 {
-			return badRequest("Pithos+ resources cannot have more than 32 metadata items per domain")
-		}
-		if len(meta) == 0 && update && !polSent {
-			return nil // a block upload with ?update changes nothing
-		}
-		// A metadata or policy update is a change of the container: its
-		// Last-Modified moves (Synnefo makes a new container version).
-		now := t.s.now()
-		if err := t.recordMeta(containerHistKey(p.acct, p.cont), now, rec.Meta); err != nil {
-			return err
-		}
-		return t.touch(p.acct, p.cont, rec, now)
-	}
+	change := func(t *txn) error { return t.updateContainer(p, pol, polSent, meta, update) }
 	var err error
 	if isBlocks && update && !polSent && len(meta) == 0 {
 		// A plain block upload changes nothing of the container: a read
@@ -172,6 +147,12 @@ func (c *Cloud) postContainer(p *preq) error {
 		p.w.WriteHeader(202)
 		return nil
 	}
+	return c.uploadBlocks(p)
+}
+
+// uploadBlocks stores the blocks of a container POST's body (cut at the
+// block size) and answers their hashes, JSON or XML.
+func (c *Cloud) uploadBlocks(p *preq) error {
 	if p.r.ContentLength > 5<<30 {
 		return badRequest("Maximum size is reached")
 	}
@@ -216,6 +197,35 @@ func (c *Cloud) postContainer(p *preq) error {
 	}
 	writeJSON(p.w, 202, hashes)
 	return nil
+}
+
+// updateContainer applies a container POST's policy (pol, when sent) and
+// metadata: replacing them, or merging with update.
+func (t *txn) updateContainer(p *preq, pol map[string]string, polSent bool, meta map[string]string, update bool) error {
+	rec, ok := t.container(p.acct, p.cont)
+	if !ok {
+		return notFound("Container does not exist")
+	}
+	if polSent {
+		if !update {
+			rec.Quota, rec.Versioning, rec.Project = 0, "auto", p.acct
+		}
+		applyPolicy(rec, pol)
+	}
+	rec.Meta = mergeMeta(rec.Meta, meta, !update)
+	if len(rec.Meta) > 32 {
+		return badRequest("Pithos+ resources cannot have more than 32 metadata items per domain")
+	}
+	if len(meta) == 0 && update && !polSent {
+		return nil // a block upload with ?update changes nothing
+	}
+	// A metadata or policy update is a change of the container: its
+	// Last-Modified moves (Synnefo makes a new container version).
+	now := t.s.now()
+	if err := t.recordMeta(containerHistKey(p.acct, p.cont), now, rec.Meta); err != nil {
+		return err
+	}
+	return t.touch(p.acct, p.cont, rec, now)
 }
 
 func (c *Cloud) deleteContainer(p *preq) error {
@@ -281,126 +291,152 @@ func (c *Cloud) deleteContainer(p *preq) error {
 	return nil
 }
 
+// containerRead is what a GET or HEAD of a container reads in one
+// transaction.
+type containerRead struct {
+	rec   *containerRec
+	names []string // the listing (GET)
+	rows  []map[string]any
+	mkeys []string     // user meta keys its objects use
+	hist  *containerAt // the container at until
+}
+
 func (c *Cloud) getContainer(p *preq) error {
 	until := untilParam(p.q)
 	listing := p.r.Method == http.MethodGet
 	if !p.owner() && (until != 0 || flag(p.q, "public")) {
 		return forbidden("Not allowed")
 	}
-	var (
-		rec   *containerRec
-		names []string
-		rows  []map[string]any
-		mkeys []string
-		hist  *containerAt // the container at until
-	)
+	var cr containerRead
 	err := c.store.view(func(t *txn) error {
-		var ok bool
-		if rec, ok = t.container(p.acct, p.cont); !ok {
-			if !p.owner() {
-				return forbidden("Not allowed")
-			}
-			return notFound("Container does not exist")
-		}
-		var readable func(string) bool
-		if !p.owner() {
-			readable = func(name string) bool { return t.accessFor(p.acct, p.cont, name, p.user.UUID).read }
-			any := false
-			t.sharedWith([]byte(p.acct+"\x00"+p.cont+"\x00"), p.user.UUID, func([]byte, *objectRec) bool { any = true; return false })
-			if !any {
-				return forbidden("Not allowed")
-			}
-		}
-		if until != 0 {
-			if !rec.existedAt(until) {
-				return notFound("Container does not exist")
-			}
-			at := t.containerAt(p.acct, p.cont, rec, until)
-			hist = &at
-		}
-		if f := checkTimePreconditions(p.h, rec.Mtime); f != nil {
-			return f
-		}
-		mkeys = t.objectMetaKeys(p.acct, p.cont)
-		if hist != nil {
-			mkeys = hist.metaKeys
-		}
-		if !listing {
-			return nil
-		}
-		o := listOpts{
-			prefix:    strings.TrimPrefix(p.q.Get("prefix"), "/"),
-			delimiter: p.q.Get("delimiter"),
-			marker:    p.q.Get("marker"),
-			limit:     limitParam(p.q),
-			meta:      parseMetaQuery(p.q.Get("meta")),
-			shared:    flag(p.q, "shared"),
-			public:    flag(p.q, "public"),
-			until:     until,
-			readable:  readable,
-		}
-		if path, ok := p.q["path"]; ok {
-			o.prefix, o.delimiter, o.noSubdirs = strings.TrimPrefix(path[0], "/"), "/", true
-			if o.prefix != "" && !strings.HasSuffix(o.prefix, "/") {
-				o.prefix += "/"
-			}
-		} else if o.prefix != "" && o.delimiter != "" && !strings.HasSuffix(o.prefix, o.delimiter) {
-			o.prefix += o.delimiter
-		}
-		if o.shared {
-			o.sharedUnder = func(name string) bool {
-				for n := name; ; {
-					i := strings.LastIndexByte(n, '/')
-					if i <= 0 {
-						return false
-					}
-					n = n[:i]
-					if r, ok := t.object(p.acct, p.cont, n); ok && r.Sharing != nil && isDirType(r.Type) {
-						return true
-					}
-				}
-			}
-		}
-		for _, e := range t.listObjects(p.acct, p.cont, o) {
-			names = append(names, e.name)
-			if e.subdir {
-				rows = append(rows, map[string]any{"subdir": e.name})
-				continue
-			}
-			rows = append(rows, c.objectRow(p, t, e.name, e.rec, until != 0))
-		}
-		return nil
+		var err error
+		cr, err = c.readContainer(t, p, until, listing)
+		return err
 	})
 	if err != nil {
 		return err
 	}
+	c.containerHeaders(p, &cr, until)
+	if !listing {
+		p.w.WriteHeader(204)
+		return nil
+	}
+	writeListing(p, cr.names, cr.rows, "container", [2]string{"name", p.cont})
+	return nil
+}
+
+// readContainer reads the container of p as the caller may see it (at
+// until, when given), and with listing a page of its objects.
+func (c *Cloud) readContainer(t *txn, p *preq, until int64, listing bool) (containerRead, error) {
+	var cr containerRead
+	var ok bool
+	if cr.rec, ok = t.container(p.acct, p.cont); !ok {
+		if !p.owner() {
+			return cr, forbidden("Not allowed")
+		}
+		return cr, notFound("Container does not exist")
+	}
+	var readable func(string) bool
+	if !p.owner() {
+		readable = func(name string) bool { return t.accessFor(p.acct, p.cont, name, p.user.UUID).read }
+		any := false
+		t.sharedWith([]byte(p.acct+"\x00"+p.cont+"\x00"), p.user.UUID, func([]byte, *objectRec) bool { any = true; return false })
+		if !any {
+			return cr, forbidden("Not allowed")
+		}
+	}
+	if until != 0 {
+		if !cr.rec.existedAt(until) {
+			return cr, notFound("Container does not exist")
+		}
+		at := t.containerAt(p.acct, p.cont, cr.rec, until)
+		cr.hist = &at
+	}
+	if f := checkTimePreconditions(p.h, cr.rec.Mtime); f != nil {
+		return cr, f
+	}
+	cr.mkeys = t.objectMetaKeys(p.acct, p.cont)
+	if cr.hist != nil {
+		cr.mkeys = cr.hist.metaKeys
+	}
+	if !listing {
+		return cr, nil
+	}
+	for _, e := range t.listObjects(p.acct, p.cont, t.containerListOpts(p, until, readable)) {
+		cr.names = append(cr.names, e.name)
+		if e.subdir {
+			cr.rows = append(cr.rows, map[string]any{"subdir": e.name})
+			continue
+		}
+		cr.rows = append(cr.rows, c.objectRow(p, t, e.name, e.rec, until != 0))
+	}
+	return cr, nil
+}
+
+// containerListOpts reads an object listing's query parameters (§6.3):
+// prefix, delimiter or path, marker, limit, meta, shared, public.
+func (t *txn) containerListOpts(p *preq, until int64, readable func(string) bool) listOpts {
+	o := listOpts{
+		prefix:    strings.TrimPrefix(p.q.Get("prefix"), "/"),
+		delimiter: p.q.Get("delimiter"),
+		marker:    p.q.Get("marker"),
+		limit:     limitParam(p.q),
+		meta:      parseMetaQuery(p.q.Get("meta")),
+		shared:    flag(p.q, "shared"),
+		public:    flag(p.q, "public"),
+		until:     until,
+		readable:  readable,
+	}
+	if path, ok := p.q["path"]; ok {
+		o.prefix, o.delimiter, o.noSubdirs = strings.TrimPrefix(path[0], "/"), "/", true
+		if o.prefix != "" && !strings.HasSuffix(o.prefix, "/") {
+			o.prefix += "/"
+		}
+	} else if o.prefix != "" && o.delimiter != "" && !strings.HasSuffix(o.prefix, o.delimiter) {
+		o.prefix += o.delimiter
+	}
+	if o.shared {
+		o.sharedUnder = func(name string) bool {
+			for n := name; ; {
+				i := strings.LastIndexByte(n, '/')
+				if i <= 0 {
+					return false
+				}
+				n = n[:i]
+				if r, ok := t.object(p.acct, p.cont, n); ok && r.Sharing != nil && isDirType(r.Type) {
+					return true
+				}
+			}
+		}
+	}
+	return o
+}
+
+// containerHeaders sets the headers of a container GET or HEAD.
+func (c *Cloud) containerHeaders(p *preq, cr *containerRead, until int64) {
 	h := p.w.Header()
-	if hist != nil {
+	rec := cr.rec
+	if hist := cr.hist; hist != nil {
 		rec.Mtime, rec.Count, rec.Bytes, rec.Meta = hist.mtime, hist.count, hist.bytes, hist.meta
 	}
 	h.Set("Last-Modified", httpDate(rec.Mtime))
 	h.Set("X-Container-Block-Size", itoa(c.store.blockSize))
 	h.Set("X-Container-Block-Hash", "sha256")
-	setHeader(h, "X-Container-Object-Meta", strings.Join(mkeys, ","))
-	if p.owner() {
-		h.Set("X-Container-Object-Count", itoa(rec.Count))
-		h.Set("X-Container-Bytes-Used", itoa(rec.Bytes))
-		h.Set("X-Container-Policy-Quota", itoa(rec.Quota))
-		h.Set("X-Container-Policy-Versioning", rec.Versioning)
-		h.Set("X-Container-Policy-Project", rec.Project)
-		for k, v := range rec.Meta {
-			setHeader(h, k, v)
-		}
-		if until != 0 {
-			h.Set("X-Container-Until-Timestamp", httpDate(until))
-		}
+	setHeader(h, "X-Container-Object-Meta", strings.Join(cr.mkeys, ","))
+	if !p.owner() {
+		return
 	}
-	if !listing {
-		p.w.WriteHeader(204)
-		return nil
+	h.Set("X-Container-Object-Count", itoa(rec.Count))
+	h.Set("X-Container-Bytes-Used", itoa(rec.Bytes))
+	h.Set("X-Container-Policy-Quota", itoa(rec.Quota))
+	h.Set("X-Container-Policy-Versioning", rec.Versioning)
+	h.Set("X-Container-Policy-Project", rec.Project)
+	for k, v := range rec.Meta {
+		setHeader(h, k, v)
 	}
-	writeListing(p, names, rows, "container", [2]string{"name", p.cont})
-	return nil
+	if until != 0 {
+		h.Set("X-Container-Until-Timestamp", httpDate(until))
+	}
 }
 
 // objectRow is an object's JSON listing entry.
