@@ -172,22 +172,6 @@ func (c *Cloud) serveCompute(q *creq) error {
 
 // ---- flavors ----
 
-func (c *Cloud) flavorJSON(q *creq, f flavor, detail bool) map[string]any {
-	href := q.computeURL() + "/flavors/" + itoa(f.ID)
-	m := map[string]any{"id": f.ID, "name": f.name(), "links": links(href)}
-	if detail {
-		m["ram"] = f.RAM
-		m["vcpus"] = f.VCPUs
-		m["disk"] = f.Disk
-		m["SNF:disk_template"] = f.Template
-		m["SNF:volume_type"] = f.VolType
-		m["SNF:allow_create"] = true
-		m["os-flavor-access:is_public"] = true
-		m["SNF:flavor-access"] = []string{}
-	}
-	return m
-}
-
 func (c *Cloud) serveFlavors(q *creq) error {
 	s := q.seg
 	switch {
@@ -205,7 +189,7 @@ func (c *Cloud) serveFlavors(q *creq) error {
 				return nil
 			}
 			for _, f := range flavors {
-				out = append(out, c.flavorJSON(q, f, detail))
+				out = append(out, q.flavorView(f, detail))
 			}
 			writeJSON(q.w, 200, map[string]any{"flavors": out})
 			return nil
@@ -224,7 +208,7 @@ func (c *Cloud) serveFlavors(q *creq) error {
 				writeJSON(q.w, 200, map[string]any{"extra_specs": map[string]any{}})
 				return nil
 			}
-			writeJSON(q.w, 200, map[string]any{"flavor": c.flavorJSON(q, f, true)})
+			writeJSON(q.w, 200, map[string]any{"flavor": q.flavorView(f, true)})
 			return nil
 		}})
 	}
@@ -319,9 +303,9 @@ func (c *Cloud) listServers(q *creq, detail bool) error {
 			switch {
 			case !q.ownsServer(s) || !f.shows(s.Updated, s.Deleted):
 			case detail:
-				out = append(out, t.serverJSON(q, s))
+				out = append(out, t.serverDetail(q, s))
 			default:
-				out = append(out, map[string]any{"id": s.ID, "name": s.Name, "links": links(q.computeURL() + "/servers/" + itoa(s.ID))})
+				out = append(out, serverSummary{ID: s.ID, Name: s.Name, Links: links(q.computeURL() + "/servers/" + itoa(s.ID))})
 			}
 			return true
 		})
@@ -335,81 +319,13 @@ func (c *Cloud) getServer(q *creq, id int64) error {
 		if err != nil {
 			return nil, err
 		}
-		return t.serverJSON(q, s), nil
+		return t.serverDetail(q, s), nil
 	})
 }
 
-// serverJSON renders the detail form (§3.5).
-func (t *txn) serverJSON(q *creq, s *serverRec) map[string]any {
-	href := q.computeURL() + "/servers/" + itoa(s.ID)
-	meta := map[string]string{}
-	for k, v := range s.Meta {
-		meta[k] = v
-	}
-	attachments := []any{}
-	addresses := map[string]any{}
-	for _, pid := range s.Ports {
-		p, ok := getRec[portRec](t, bPorts, pid)
-		if !ok || p.Status != "ACTIVE" {
-			continue
-		}
-		net := itoa(p.Network)
-		att := map[string]any{"id": p.ID, "network_id": net, "mac_address": p.MAC, "ipv4": "", "ipv6": ""}
-		if p.Firewall != "" {
-			att["firewallProfile"] = p.Firewall
-		}
-		addrs := []any{}
-		for _, ip := range p.IPs {
-			typ := "fixed"
-			if ip.Floating != 0 {
-				typ = "floating"
-			}
-			att["ipv4"] = ip.Addr
-			att["OS-EXT-IPS:type"] = typ
-			addrs = append(addrs, map[string]any{"version": 4, "addr": ip.Addr, "OS-EXT-IPS:type": typ})
-		}
-		attachments = append(attachments, att)
-		if prev, ok := addresses[net].([]any); ok {
-			addrs = append(prev, addrs...)
-		}
-		addresses[net] = addrs
-	}
-	vols := []int64{}
-	for _, vid := range s.Volumes {
-		if v, ok := getRec[volumeRec](t, bVolumes, vid); ok && !v.Deleted && v.Server == s.ID {
-			vols = append(vols, vid)
-		}
-	}
-	slices.Sort(vols)
-	var keyName any
-	if len(s.KeyNames) > 0 {
-		keyName = s.KeyNames[0]
-	}
-	task := taskStates[s.Task]
-	tags := s.activeTags() // tags stay PENDADD until the build (and their job) succeeds
-	diags := []any{}
-	if n := len(s.Diagnostics); n > 0 {
-		diags = append(diags, s.Diagnostics[n-1])
-	}
-	return map[string]any{
-		"id": s.ID, "name": s.Name, "links": links(href),
-		"user_id": s.Owner, "tenant_id": s.Project, "shared_to_project": s.Shared,
-		"status": s.status(), "SNF:task_state": task, "progress": s.progress(q.now), "hostId": "",
-		"created": isoDate(s.Created), "updated": isoDate(s.Updated),
-		"flavor": map[string]any{"id": s.Flavor, "links": links(q.computeURL() + "/flavors/" + itoa(s.Flavor))},
-		"image": map[string]any{"id": s.Image, "links": []any{
-			map[string]any{"rel": "self", "href": q.computeURL() + "/images/" + s.Image},
-			map[string]any{"rel": "bookmark", "href": q.computeURL() + "/images/" + s.Image},
-			map[string]any{"rel": "alternate", "href": q.imageURL() + "/images/" + s.Image},
-		}},
-		"suspended": false, "metadata": meta, "tags": tags,
-		"attachments": attachments, "addresses": addresses, "volumes": vols,
-		"diagnostics": diags, "security_groups": []any{map[string]any{"name": "default"}},
-		"key_name": keyName, "SNF:key_names": nonNil(s.KeyNames),
-		"config_drive": "", "accessIPv4": "", "accessIPv6": "",
-		"SNF:fqdn": "snf-" + itoa(s.ID) + ".vm.localcloud", "SNF:port_forwarding": map[string]any{},
-		"deleted": s.Deleted, "SNF:rescue": false,
-	}
+// serverDetail reads a server's state and renders its detail form.
+func (t *txn) serverDetail(q *creq, s *serverRec) *serverDetail {
+	return q.serverDetail(s, t.serverState(s))
 }
 
 func nonNil(s []string) []string {
@@ -641,7 +557,7 @@ func (c *Cloud) createServer(q *creq) error {
 	if cr.adminPass == "" {
 		cr.adminPass = newPassword()
 	}
-	var out map[string]any
+	var out *serverDetail
 	err = c.store.update(func(t *txn) error {
 		img, f := t.imageForUse(q, cr.image)
 		if f != nil {
@@ -683,14 +599,14 @@ func (c *Cloud) createServer(q *creq) error {
 		if err := t.schedule(dueServer, itoa(id), until); err != nil {
 			return err
 		}
-		out = t.serverJSON(q, s)
+		out = t.serverDetail(q, s)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	out["adminPass"] = cr.adminPass
-	out["status"] = "BUILD"
+	out.AdminPass = cr.adminPass
+	out.Status = "BUILD"
 	writeJSON(q.w, 202, map[string]any{"server": out})
 	return nil
 }
@@ -902,19 +818,19 @@ func (c *Cloud) deleteServerMetaKey(q *creq, id int64, key string) error {
 // ---- ips, password and read-only extras ----
 
 func (c *Cloud) serverIPs(q *creq, id int64, rest []string) error {
-	var out map[string]any
+	var out *serverDetail
 	err := c.store.view(func(t *txn) error {
 		s, err := t.visibleServer(q, id)
 		if err != nil {
 			return err
 		}
-		out = t.serverJSON(q, s)
+		out = t.serverDetail(q, s)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	addrs := out["addresses"].(map[string]any)
+	addrs := out.Addresses
 	if len(rest) == 1 {
 		v, ok := addrs[rest[0]]
 		if !ok {
@@ -923,7 +839,10 @@ func (c *Cloud) serverIPs(q *creq, id int64, rest []string) error {
 		writeJSON(q.w, 200, map[string]any{"network": map[string]any{rest[0]: v}})
 		return nil
 	}
-	writeJSON(q.w, 200, map[string]any{"addresses": addrs, "attachments": out["attachments"]})
+	writeJSON(q.w, 200, struct {
+		Addresses   map[string][]serverAddress `json:"addresses"`
+		Attachments []serverAttachment         `json:"attachments"`
+	}{addrs, out.Attachments})
 	return nil
 }
 

@@ -64,13 +64,6 @@ func (q *creq) networkURL() string { return q.base + "/cyclades/network/v2.0" }
 func (q *creq) volumeURL() string  { return q.base + "/cyclades/volume/v2.0" }
 func (q *creq) imageURL() string   { return q.base + "/cyclades/image/v1.0" }
 
-func links(href string) []any {
-	return []any{
-		map[string]any{"rel": "self", "href": href},
-		map[string]any{"rel": "bookmark", "href": href},
-	}
-}
-
 func (c *Cloud) serveCyclades(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-cache, no-store, must-revalidate, max-age=0")
@@ -207,7 +200,7 @@ func findRec[T any](t *txn, b []byte, id int64, mine func(*T) bool, msg string) 
 
 // showRecord answers 200 {key: render(rec)} for the record load finds in a
 // read-only transaction (load's fault, typically 404, otherwise).
-func showRecord[T any](c *Cloud, q *creq, key string, load func(t *txn) (*T, error), render func(*T) map[string]any) error {
+func showRecord[T, V any](c *Cloud, q *creq, key string, load func(t *txn) (*T, error), render func(*T) V) error {
 	return c.viewJSON(q, key, func(t *txn) (any, error) {
 		rec, err := load(t)
 		if err != nil {
@@ -219,7 +212,7 @@ func showRecord[T any](c *Cloud, q *creq, key string, load func(t *txn) (*T, err
 
 // listRecords answers 200 {key: [render(rec), ...]} for the records of
 // bucket b that keep admits, in id order.
-func listRecords[T any](c *Cloud, q *creq, key string, b []byte, keep func(*T) bool, render func(*T) map[string]any) error {
+func listRecords[T, V any](c *Cloud, q *creq, key string, b []byte, keep func(*T) bool, render func(*T) V) error {
 	return c.viewJSON(q, key, func(t *txn) (any, error) {
 		out := []any{}
 		each(t, b, func(rec *T) bool {
