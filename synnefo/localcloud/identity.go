@@ -51,16 +51,7 @@ func (c *Cloud) serveIdentity(w http.ResponseWriter, r *http.Request) {
 	rest := strings.Trim(strings.TrimPrefix(r.URL.Path, "/astakos/identity/v2.0"), "/")
 	switch rest {
 	case "":
-		if r.Method != http.MethodGet {
-			w.Header().Set("Allow", "GET")
-			writeFault(w, r, errf(405, "Method not allowed"))
-			return
-		}
-		writeJSON(w, 200, map[string]any{"version": map[string]any{
-			"id": "v2.0", "status": "stable", "updated": "2013-08-21T00:00:00Z",
-			"media-types": []any{map[string]any{"base": "application/json", "type": "application/vnd.openstack.identity-v2.0+json"}},
-			"links":       []any{map[string]any{"rel": "self", "href": c.baseURL(r) + "/astakos/identity/v2.0/"}},
-		}})
+		c.identityVersion(w, r)
 		return
 	case "tokens":
 	default:
@@ -92,48 +83,9 @@ func (c *Cloud) serveIdentity(w http.ResponseWriter, r *http.Request) {
 		writeFault(w, r, badRequest("Unsupported Content-type: '"+ct+"'"))
 		return
 	}
-	var req struct {
-		Auth struct {
-			Token *struct {
-				ID *string `json:"id"`
-			} `json:"token"`
-			PasswordCredentials *struct {
-				Username string `json:"username"`
-				Password string `json:"password"`
-			} `json:"passwordCredentials"`
-			TenantName string `json:"tenantName"`
-		} `json:"auth"`
-	}
-	if err := json.Unmarshal(body, &req); err != nil {
-		writeFault(w, r, badRequest("Could not decode request body as JSON"))
-		return
-	}
-	var u *User
-	switch {
-	case req.Auth.Token != nil:
-		if req.Auth.Token.ID == nil {
-			writeFault(w, r, badRequest("Malformed request: missing token"))
-			return
-		}
-		if u = c.byTok[*req.Auth.Token.ID]; u == nil {
-			writeFault(w, r, errf(401, "Invalid token"))
-			return
-		}
-	case req.Auth.PasswordCredentials != nil:
-		if u = c.byTok[req.Auth.PasswordCredentials.Password]; u == nil {
-			writeFault(w, r, errf(401, "Invalid token"))
-			return
-		}
-		if u.UUID != req.Auth.PasswordCredentials.Username {
-			writeFault(w, r, errf(401, "Invalid credentials"))
-			return
-		}
-	default:
-		writeFault(w, r, badRequest("Malformed request: missing credentials"))
-		return
-	}
-	if req.Auth.TenantName != "" && req.Auth.TenantName != u.UUID {
-		writeFault(w, r, badRequest("Not conforming tenantName"))
+	u, f := c.authenticate(body)
+	if f != nil {
+		writeFault(w, r, f)
 		return
 	}
 	expires := time.Now().UTC().Add(30 * 24 * time.Hour).Truncate(time.Second)
@@ -151,6 +103,63 @@ func (c *Cloud) serveIdentity(w http.ResponseWriter, r *http.Request) {
 		},
 		"serviceCatalog": c.serviceCatalog(base),
 	}})
+}
+
+// identityVersion answers GET /astakos/identity/v2.0.
+func (c *Cloud) identityVersion(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", "GET")
+		writeFault(w, r, errf(405, "Method not allowed"))
+		return
+	}
+	writeJSON(w, 200, map[string]any{"version": map[string]any{
+		"id": "v2.0", "status": "stable", "updated": "2013-08-21T00:00:00Z",
+		"media-types": []any{map[string]any{"base": "application/json", "type": "application/vnd.openstack.identity-v2.0+json"}},
+		"links":       []any{map[string]any{"rel": "self", "href": c.baseURL(r) + "/astakos/identity/v2.0/"}},
+	}})
+}
+
+// authenticate finds the user a tokens request's body names: by token, or
+// by uuid and token as password credentials, for its own tenant.
+func (c *Cloud) authenticate(body []byte) (*User, *fault) {
+	var req struct {
+		Auth struct {
+			Token *struct {
+				ID *string `json:"id"`
+			} `json:"token"`
+			PasswordCredentials *struct {
+				Username string `json:"username"`
+				Password string `json:"password"`
+			} `json:"passwordCredentials"`
+			TenantName string `json:"tenantName"`
+		} `json:"auth"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		return nil, badRequest("Could not decode request body as JSON")
+	}
+	var u *User
+	switch {
+	case req.Auth.Token != nil:
+		if req.Auth.Token.ID == nil {
+			return nil, badRequest("Malformed request: missing token")
+		}
+		if u = c.byTok[*req.Auth.Token.ID]; u == nil {
+			return nil, errf(401, "Invalid token")
+		}
+	case req.Auth.PasswordCredentials != nil:
+		if u = c.byTok[req.Auth.PasswordCredentials.Password]; u == nil {
+			return nil, errf(401, "Invalid token")
+		}
+		if u.UUID != req.Auth.PasswordCredentials.Username {
+			return nil, errf(401, "Invalid credentials")
+		}
+	default:
+		return nil, badRequest("Malformed request: missing credentials")
+	}
+	if req.Auth.TenantName != "" && req.Auth.TenantName != u.UUID {
+		return nil, badRequest("Not conforming tenantName")
+	}
+	return u, nil
 }
 
 // serveAccountAPI handles the Astakos account API: user_catalogs, quotas,

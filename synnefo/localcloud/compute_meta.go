@@ -1,0 +1,178 @@
+package localcloud
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+)
+
+func (c *Cloud) serverMeta(q *creq, id int64, key string) error {
+	s, err := c.viewServer(q, id)
+	if err != nil {
+		return err
+	}
+	if key == "" {
+		meta := s.Meta
+		if meta == nil {
+			meta = map[string]string{}
+		}
+		writeJSON(q.w, 200, map[string]any{"metadata": meta})
+		return nil
+	}
+	v, ok := s.Meta[key]
+	if !ok {
+		return notFound("Metadata key not found.")
+	}
+	writeJSON(q.w, 200, map[string]any{"meta": map[string]string{key: v}})
+	return nil
+}
+
+// viewServer loads a server the caller may see in a read-only transaction.
+func (c *Cloud) viewServer(q *creq, id int64) (*serverRec, error) {
+	var s *serverRec
+	err := c.store.view(func(t *txn) error {
+		var err error
+		s, err = t.visibleServer(q, id)
+		return err
+	})
+	return s, err
+}
+
+func (c *Cloud) updateServerMeta(q *creq, id int64) error {
+	var body map[string]json.RawMessage
+	if err := readBody(q, &body); err != nil {
+		return err
+	}
+	raw, ok := body["metadata"]
+	if !ok {
+		return badRequest("Malformed request")
+	}
+	sent, err := parseMeta(raw)
+	if err != nil {
+		return err
+	}
+	return c.updateJSON(q, 201, "metadata", func(t *txn) (any, error) {
+		return t.mergeServerMeta(q, id, sent)
+	})
+}
+
+func (c *Cloud) putServerMetaKey(q *creq, id int64, key string) error {
+	val, err := metaKeyBody(q, key)
+	if err != nil {
+		return err
+	}
+	return c.updateJSON(q, 201, "meta", func(t *txn) (any, error) {
+		_, err := t.mergeServerMeta(q, id, map[string]string{key: val})
+		return map[string]string{key: val}, err
+	})
+}
+
+// mergeServerMeta writes sent into the metadata of a server that is not
+// deleted, within the metadata limit, and returns the merged metadata.
+func (t *txn) mergeServerMeta(q *creq, id int64, sent map[string]string) (map[string]string, error) {
+	s, err := t.writableServer(q, id)
+	if err != nil {
+		return nil, err
+	}
+	if s.Meta == nil {
+		s.Meta = map[string]string{}
+	}
+	maps.Copy(s.Meta, sent)
+	if len(s.Meta) > maxServerMeta {
+		return nil, badRequest(fmt.Sprintf("Virtual servers cannot have more than %d metadata items", maxServerMeta))
+	}
+	s.Updated = q.now
+	return s.Meta, putRec(t, bServers, id, s)
+}
+
+func (c *Cloud) deleteServerMetaKey(q *creq, id int64, key string) error {
+	return c.updateStatus(q, 204, func(t *txn) error {
+		s, err := t.writableServer(q, id)
+		if err != nil {
+			return err
+		}
+		if _, ok := s.Meta[key]; !ok {
+			return notFound("Metadata key not found.")
+		}
+		delete(s.Meta, key)
+		s.Updated = q.now
+		return putRec(t, bServers, id, s)
+	})
+}
+
+func (c *Cloud) serverIPs(q *creq, id int64, rest []string) error {
+	var out *serverDetail
+	err := c.store.view(func(t *txn) error {
+		s, err := t.visibleServer(q, id)
+		if err != nil {
+			return err
+		}
+		out = t.serverDetail(q, s)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	addrs := out.Addresses
+	if len(rest) == 1 {
+		v, ok := addrs[rest[0]]
+		if !ok {
+			return notFound("Network not found.")
+		}
+		writeJSON(q.w, 200, map[string]any{"network": map[string]any{rest[0]: v}})
+		return nil
+	}
+	writeJSON(q.w, 200, struct {
+		Addresses   map[string][]serverAddress `json:"addresses"`
+		Attachments []serverAttachment         `json:"attachments"`
+	}{addrs, out.Attachments})
+	return nil
+}
+
+func (c *Cloud) serverPassword(q *creq, id int64, del bool) error {
+	var pw string
+	err := c.store.update(func(t *txn) error {
+		s, err := t.visibleServer(q, id)
+		if err != nil {
+			return err
+		}
+		if del {
+			s.AdminPass, s.PassUntil = "", 0
+			return putRec(t, bServers, id, s)
+		}
+		if s.AdminPass == "" || q.now >= s.PassUntil {
+			return notFound("Password not found.")
+		}
+		pw = s.AdminPass
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if del {
+		q.w.WriteHeader(204)
+		return nil
+	}
+	writeJSON(q.w, 200, map[string]any{"password": pw})
+	return nil
+}
+
+func (c *Cloud) serverExtra(q *creq, id int64, what string) error {
+	s, err := c.viewServer(q, id)
+	if err != nil {
+		return err
+	}
+	switch what {
+	case "diagnostics":
+		d := s.Diagnostics
+		if d == nil {
+			d = []map[string]any{}
+		}
+		writeJSON(q.w, 200, d)
+	case "stats":
+		writeJSON(q.w, 200, map[string]any{"stats": map[string]any{
+			"serverRef": s.ID, "refresh": 60, "cpuBar": "", "cpuTimeSeries": "", "netBar": "", "netTimeSeries": "",
+		}})
+	}
+	return nil
+}
