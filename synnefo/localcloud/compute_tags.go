@@ -31,12 +31,18 @@ func (s *serverRec) activeTags() []string {
 	return out
 }
 
-func (s *serverRec) tagsReply() map[string]any {
+// tagsView is a server's tags and their statuses, in the same order.
+type tagsView struct {
+	Tags     []string `json:"tags"`
+	Statuses []string `json:"statuses"`
+}
+
+func (s *serverRec) tagsReply() *tagsView {
 	statuses := make([]string, len(s.Tags))
 	for i, tg := range s.Tags {
 		statuses[i] = s.tagStatus(tg)
 	}
-	return map[string]any{"tags": nonNil(s.Tags), "statuses": statuses}
+	return &tagsView{Tags: nonNil(s.Tags), Statuses: statuses}
 }
 
 // checkTags applies the creation limits (§3.2) to a server's full tag list.
@@ -105,7 +111,7 @@ func (c *Cloud) serveServerTags(q *creq, id int64, tag string) error {
 }
 
 func (c *Cloud) listServerTags(q *creq, id int64) error {
-	var out map[string]any
+	var out *tagsView
 	err := c.store.view(func(t *txn) error {
 		s, err := t.visibleServer(q, id)
 		if err == nil {
@@ -197,7 +203,7 @@ func (c *Cloud) replaceServerTags(q *creq, id int64) error {
 	if err := checkTags(tags); err != nil {
 		return err
 	}
-	var out map[string]any
+	var out *tagsView
 	err := c.store.update(func(t *txn) error {
 		s, err := t.writableServer(q, id)
 		if err != nil {
@@ -249,8 +255,16 @@ func (c *Cloud) editServerTags(q *creq, id int64, tag string, code int) error {
 // maxServerVolumes is Synnefo's GANETI_MAX_DISKS_PER_INSTANCE default.
 const maxServerVolumes = 8
 
-func attachmentJSON(v *volumeRec) map[string]any {
-	return map[string]any{"id": v.ID, "volumeId": v.ID, "serverId": v.Server, "device": ""}
+// attachmentView is a volume attachment in the compute API.
+type attachmentView struct {
+	ID       int64  `json:"id"`
+	VolumeID int64  `json:"volumeId"`
+	ServerID int64  `json:"serverId"`
+	Device   string `json:"device"`
+}
+
+func attachmentOf(v *volumeRec) *attachmentView {
+	return &attachmentView{ID: v.ID, VolumeID: v.ID, ServerID: v.Server}
 }
 
 // serveVolumeAttachments routes /servers/{id}/os-volume_attachments[/{vol}];
@@ -292,7 +306,7 @@ func (c *Cloud) listVolumeAttachments(q *creq, id int64) error {
 		}
 		atts := []any{}
 		for _, v := range t.attachedVolumes(s) {
-			atts = append(atts, attachmentJSON(v))
+			atts = append(atts, attachmentOf(v))
 		}
 		return atts, nil
 	})
@@ -328,7 +342,7 @@ func (c *Cloud) getVolumeAttachment(q *creq, sid, vid int64) error {
 		if v.Server != s.ID {
 			return nil, notAttached(v, s)
 		}
-		return attachmentJSON(v), nil
+		return attachmentOf(v), nil
 	})
 }
 
@@ -405,7 +419,7 @@ func (c *Cloud) attachVolume(q *creq, sid int64) error {
 			return nil, err
 		}
 		s.Volumes = append(removeID(s.Volumes, v.ID), v.ID)
-		return attachmentJSON(v), t.startTask(s, "ATTACH_VOLUME", q.now, until)
+		return attachmentOf(v), t.startTask(s, "ATTACH_VOLUME", q.now, until)
 	})
 }
 
