@@ -10,19 +10,12 @@ import (
 	"github.com/pithosfs/pithosfs/synnefo"
 	"github.com/pithosfs/pithosfs/synnefo/astakos"
 	"github.com/pithosfs/pithosfs/synnefo/localcloud"
+	"github.com/pithosfs/pithosfs/synnefo/localcloud/localcloudtest"
 )
 
 func TestApplicationsAgainstLocalCloud(t *testing.T) {
-	users := []localcloud.User{
-		{Name: "alice@example.org", UUID: "aaaaaaaa-0000-4000-8000-000000000001", Token: "alice-token"},
-		{Name: "bob@example.org", UUID: "bbbbbbbb-0000-4000-8000-000000000002", Token: "bob-token"},
-		{Name: "admin@example.org", UUID: "cccccccc-0000-4000-8000-000000000003", Token: "admin-token", ProjectAdmin: true},
-	}
-	srv, err := localcloud.Start(localcloud.Config{Dir: t.TempDir(), Users: users})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	adminUser := localcloudtest.User{Name: "admin@example.org", UUID: "cccccccc-0000-4000-8000-000000000003", Token: "admin-token", ProjectAdmin: true}
+	srv := localcloudtest.New(t, localcloudtest.Alice(), localcloudtest.Bob(), adminUser)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	opts := synnefo.Options{RetryBase: time.Millisecond, RetryMax: 10 * time.Millisecond}
