@@ -99,7 +99,9 @@ func TestServerLifeCycle(t *testing.T) {
 	}
 
 	// delete: 204 now, DELETED later; still fetchable, hidden from lists.
-	since := time.Now().UTC().Add(-time.Second).Format("2006-01-02T15:04:05.000000+00:00")
+	// changes-since is judged by the cloud's clock (stepped by the test),
+	// not the wall clock, which runs ahead of it on a loaded machine.
+	since := e.clk.Now().UTC().Add(-time.Second).Format("2006-01-02T15:04:05.000000+00:00")
 	e.do("DELETE", path, nil).want(t, 204)
 	if got := e.server(id); got["SNF:task_state"] != "DESTROYING" {
 		t.Fatalf("after delete: task %v", got["SNF:task_state"])
