@@ -137,19 +137,19 @@ func (c *Cloud) serveServers(q *creq) error {
 
 // visibleServer loads a server the caller may see (owner only here: the
 // local cloud has no projects beyond each user's own).
-func (t *txn) visibleServer(q *creq, id int64) (*serverRec, error) {
-	return findRec(t, bServers, id, q.ownsServer, "Server not found.")
+func (t *txn) visibleServer(u *User, id int64) (*serverRec, error) {
+	return findRec(t, bServers, id, u.ownsServer, "Server not found.")
 }
 
 // ownsServer reports whether s is the caller's.
-func (q *creq) ownsServer(s *serverRec) bool { return s.Owner == q.u.UUID }
+func (u *User) ownsServer(s *serverRec) bool { return s.Owner == u.UUID }
 
 func (c *Cloud) listServers(q *creq, detail bool) error {
 	return c.listSince(q, "servers", func(t *txn, f changesSince) []any {
 		out := []any{}
 		each(t, bServers, func(s *serverRec) bool {
 			switch {
-			case !q.ownsServer(s) || !f.shows(s.Updated, s.Deleted):
+			case !q.u.ownsServer(s) || !f.shows(s.Updated, s.Deleted):
 			case detail:
 				out = append(out, t.serverDetail(q, s))
 			default:
@@ -163,7 +163,7 @@ func (c *Cloud) listServers(q *creq, detail bool) error {
 
 func (c *Cloud) getServer(q *creq, id int64) error {
 	return c.viewJSON(q, "server", func(t *txn) (any, error) {
-		s, err := t.visibleServer(q, id)
+		s, err := t.visibleServer(q.u, id)
 		if err != nil {
 			return nil, err
 		}
@@ -196,7 +196,7 @@ func (c *Cloud) renameServer(q *creq, id int64) error {
 		return badRequest("Server name is too long")
 	}
 	return c.updateStatus(q, 204, func(t *txn) error {
-		s, err := t.writableServer(q, id)
+		s, err := t.writableServer(q.u, id)
 		if err != nil {
 			return err
 		}
@@ -207,8 +207,8 @@ func (c *Cloud) renameServer(q *creq, id int64) error {
 
 // writableServer loads a server for rename/metadata writes: it must not be
 // deleted (400).
-func (t *txn) writableServer(q *creq, id int64) (*serverRec, error) {
-	s, err := t.visibleServer(q, id)
+func (t *txn) writableServer(u *User, id int64) (*serverRec, error) {
+	s, err := t.visibleServer(u, id)
 	if err != nil {
 		return nil, err
 	}

@@ -49,8 +49,8 @@ func validateAction(s *serverRec, action string) error {
 
 // serverFor loads a server the caller may see that accepts action now
 // (validateAction).
-func (t *txn) serverFor(q *creq, id int64, action string) (*serverRec, error) {
-	s, err := t.visibleServer(q, id)
+func (t *txn) serverFor(u *User, id int64, action string) (*serverRec, error) {
+	s, err := t.visibleServer(u, id)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +142,7 @@ func (c *Cloud) serverAction(q *creq, id int64) error {
 // when the server accepts it, and answers status with no body.
 func (c *Cloud) startAction(q *creq, id int64, action string, status int) error {
 	return c.updateStatus(q, status, func(t *txn) error {
-		s, err := t.serverFor(q, id, action)
+		s, err := t.serverFor(q.u, id, action)
 		if err != nil {
 			return err
 		}
@@ -163,7 +163,7 @@ func (c *Cloud) resize(q *creq, id, fid int64) error {
 		return notFound("Flavor not found.")
 	}
 	return c.updateStatus(q, 202, func(t *txn) error {
-		s, err := t.serverFor(q, id, "RESIZE")
+		s, err := t.serverFor(q.u, id, "RESIZE")
 		if err != nil {
 			return err
 		}
@@ -188,7 +188,7 @@ func (c *Cloud) activeServer(q *creq, id int64) (*serverRec, error) {
 	var s *serverRec
 	err := c.store.view(func(t *txn) error {
 		var err error
-		s, err = t.visibleServer(q, id)
+		s, err = t.visibleServer(q.u, id)
 		if err != nil {
 			return err
 		}
@@ -243,7 +243,7 @@ func (c *Cloud) firewallProfile(q *creq, id int64, args map[string]json.RawMessa
 		return badRequest("Invalid nic")
 	}
 	return c.updateStatus(q, 202, func(t *txn) error {
-		s, err := t.serverFor(q, id, "FIREWALL")
+		s, err := t.serverFor(q.u, id, "FIREWALL")
 		if err != nil {
 			return err
 		}
@@ -269,7 +269,7 @@ func (c *Cloud) reassign(q *creq, id int64, args map[string]json.RawMessage) err
 		return forbidden("Sharing resource to the members of the project is not permitted")
 	}
 	return c.updateStatus(q, 200, func(t *txn) error {
-		s, err := t.serverFor(q, id, "REASSIGN")
+		s, err := t.serverFor(q.u, id, "REASSIGN")
 		if err != nil {
 			return err
 		}

@@ -263,7 +263,7 @@ func (c *Cloud) createServer(q *creq) error {
 	}
 	var out *serverDetail
 	err = c.store.update(func(t *txn) error {
-		img, f := t.imageForUse(q, cr.image)
+		img, f := t.imageForUse(q.u, cr.image)
 		if f != nil {
 			return f
 		}

@@ -32,7 +32,7 @@ func (c *Cloud) viewServer(q *creq, id int64) (*serverRec, error) {
 	var s *serverRec
 	err := c.store.view(func(t *txn) error {
 		var err error
-		s, err = t.visibleServer(q, id)
+		s, err = t.visibleServer(q.u, id)
 		return err
 	})
 	return s, err
@@ -70,7 +70,7 @@ func (c *Cloud) putServerMetaKey(q *creq, id int64, key string) error {
 // mergeServerMeta writes sent into the metadata of a server that is not
 // deleted, within the metadata limit, and returns the merged metadata.
 func (t *txn) mergeServerMeta(q *creq, id int64, sent map[string]string) (map[string]string, error) {
-	s, err := t.writableServer(q, id)
+	s, err := t.writableServer(q.u, id)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +87,7 @@ func (t *txn) mergeServerMeta(q *creq, id int64, sent map[string]string) (map[st
 
 func (c *Cloud) deleteServerMetaKey(q *creq, id int64, key string) error {
 	return c.updateStatus(q, 204, func(t *txn) error {
-		s, err := t.writableServer(q, id)
+		s, err := t.writableServer(q.u, id)
 		if err != nil {
 			return err
 		}
@@ -103,7 +103,7 @@ func (c *Cloud) deleteServerMetaKey(q *creq, id int64, key string) error {
 func (c *Cloud) serverIPs(q *creq, id int64, rest []string) error {
 	var out *serverDetail
 	err := c.store.view(func(t *txn) error {
-		s, err := t.visibleServer(q, id)
+		s, err := t.visibleServer(q.u, id)
 		if err != nil {
 			return err
 		}
@@ -132,7 +132,7 @@ func (c *Cloud) serverIPs(q *creq, id int64, rest []string) error {
 func (c *Cloud) serverPassword(q *creq, id int64, del bool) error {
 	var pw string
 	err := c.store.update(func(t *txn) error {
-		s, err := t.visibleServer(q, id)
+		s, err := t.visibleServer(q.u, id)
 		if err != nil {
 			return err
 		}

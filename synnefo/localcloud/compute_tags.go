@@ -113,7 +113,7 @@ func (c *Cloud) serveServerTags(q *creq, id int64, tag string) error {
 func (c *Cloud) listServerTags(q *creq, id int64) error {
 	var out *tagsView
 	err := c.store.view(func(t *txn) error {
-		s, err := t.visibleServer(q, id)
+		s, err := t.visibleServer(q.u, id)
 		if err == nil {
 			out = s.tagsReply()
 		}
@@ -130,7 +130,7 @@ func (c *Cloud) listServerTags(q *creq, id int64) error {
 func (c *Cloud) getServerTag(q *creq, id int64, tag string) error {
 	var status string
 	err := c.store.view(func(t *txn) error {
-		s, err := t.visibleServer(q, id)
+		s, err := t.visibleServer(q.u, id)
 		if err != nil {
 			return err
 		}
@@ -153,7 +153,7 @@ func (c *Cloud) getServerTag(q *creq, id int64, tag string) error {
 func (c *Cloud) addServerTag(q *creq, id int64, tag string) error {
 	created := false
 	err := c.store.update(func(t *txn) error {
-		s, err := t.writableServer(q, id)
+		s, err := t.writableServer(q.u, id)
 		if err != nil {
 			return err
 		}
@@ -205,7 +205,7 @@ func (c *Cloud) replaceServerTags(q *creq, id int64) error {
 	}
 	var out *tagsView
 	err := c.store.update(func(t *txn) error {
-		s, err := t.writableServer(q, id)
+		s, err := t.writableServer(q.u, id)
 		if err != nil {
 			return err
 		}
@@ -230,7 +230,7 @@ func (c *Cloud) replaceServerTags(q *creq, id int64) error {
 // is nothing to delete.
 func (c *Cloud) editServerTags(q *creq, id int64, tag string, code int) error {
 	return c.updateStatus(q, code, func(t *txn) error {
-		s, err := t.writableServer(q, id)
+		s, err := t.writableServer(q.u, id)
 		if err != nil {
 			return err
 		}
@@ -300,7 +300,7 @@ func (t *txn) attachedVolumes(s *serverRec) []*volumeRec {
 
 func (c *Cloud) listVolumeAttachments(q *creq, id int64) error {
 	return c.viewJSON(q, "volumeAttachments", func(t *txn) (any, error) {
-		s, err := t.visibleServer(q, id)
+		s, err := t.visibleServer(q.u, id)
 		if err != nil {
 			return nil, err
 		}
@@ -314,12 +314,12 @@ func (c *Cloud) listVolumeAttachments(q *creq, id int64) error {
 
 // attachmentParties loads the server (not deleted) and the caller's volume
 // (not deleted) of an attachment call.
-func (t *txn) attachmentParties(q *creq, sid, vid int64) (*serverRec, *volumeRec, error) {
-	s, err := t.writableServer(q, sid)
+func (t *txn) attachmentParties(u *User, sid, vid int64) (*serverRec, *volumeRec, error) {
+	s, err := t.writableServer(u, sid)
 	if err != nil {
 		return nil, nil, err
 	}
-	v, err := t.ownVolume(q, vid)
+	v, err := t.ownVolume(u, vid)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -335,7 +335,7 @@ func notAttached(v *volumeRec, s *serverRec) error {
 
 func (c *Cloud) getVolumeAttachment(q *creq, sid, vid int64) error {
 	return c.viewJSON(q, "volumeAttachment", func(t *txn) (any, error) {
-		s, v, err := t.attachmentParties(q, sid, vid)
+		s, v, err := t.attachmentParties(q.u, sid, vid)
 		if err != nil {
 			return nil, err
 		}
@@ -381,7 +381,7 @@ func (c *Cloud) attachVolume(q *creq, sid int64) error {
 		return badRequest("Malformed request. Invalid 'volumeId' field")
 	}
 	return c.updateJSON(q, 202, "volumeAttachment", func(t *txn) (any, error) {
-		s, v, err := t.attachmentParties(q, sid, vid)
+		s, v, err := t.attachmentParties(q.u, sid, vid)
 		if err != nil {
 			return nil, err
 		}
@@ -429,7 +429,7 @@ func (c *Cloud) attachVolume(q *creq, sid int64) error {
 // and unattached when the DETACH_VOLUME job ends.
 func (c *Cloud) detachVolume(q *creq, sid, vid int64) error {
 	return c.updateStatus(q, http.StatusAccepted, func(t *txn) error {
-		s, v, err := t.attachmentParties(q, sid, vid)
+		s, v, err := t.attachmentParties(q.u, sid, vid)
 		if err != nil {
 			return err
 		}

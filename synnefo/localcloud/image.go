@@ -266,7 +266,7 @@ func (c *Cloud) headImage(q *creq, id string) error {
 	var v *imageView
 	err := c.store.view(func(t *txn) error {
 		var f *fault
-		if v, f = t.lookupImage(q, id); f != nil {
+		if v, f = t.lookupImage(q.u, id); f != nil {
 			return f
 		}
 		return nil
@@ -392,7 +392,7 @@ func (c *Cloud) updateImage(q *creq, id string) error {
 	var v *imageView
 	err = c.store.update(func(t *txn) error {
 		var f *fault
-		if v, f = t.lookupImage(q, id); f != nil {
+		if v, f = t.lookupImage(q.u, id); f != nil {
 			return f
 		}
 		if !t.canWrite(v, q.u.UUID) {
@@ -442,11 +442,11 @@ func (c *Cloud) updateImage(q *creq, id string) error {
 
 func (c *Cloud) unregisterImage(q *creq, id string) error {
 	return c.updateStatus(q, 204, func(t *txn) error {
-		v, f := t.lookupImage(q, id)
+		v, f := t.lookupImage(q.u, id)
 		if f != nil {
 			return f
 		}
-		return t.unregister(q, v)
+		return t.unregister(q.u, v)
 	})
 }
 

@@ -43,9 +43,9 @@ func (q *creq) computeImageView(v *imageView) *computeImageView {
 }
 
 // computeImage resolves an image for the compute API (404 "Image not found.").
-func (t *txn) computeImage(q *creq, id string) (*imageView, error) {
+func (t *txn) computeImage(u *User, id string) (*imageView, error) {
 	v, ok := t.imageByID(id)
-	if !ok || !t.canRead(v, q.u.UUID) {
+	if !ok || !t.canRead(v, u.UUID) {
 		return nil, notFound("Image not found.")
 	}
 	return v, nil
@@ -63,15 +63,15 @@ func (c *Cloud) serveComputeImages(q *creq) error {
 	if len(s) == 2 {
 		return route(q, map[string]func() error{
 			"GET": func() error {
-				return showRecord(c, q, "image", func(t *txn) (*imageView, error) { return t.computeImage(q, id) }, q.computeImageView)
+				return showRecord(c, q, "image", func(t *txn) (*imageView, error) { return t.computeImage(q.u, id) }, q.computeImageView)
 			},
 			"DELETE": func() error {
 				return c.updateStatus(q, 204, func(t *txn) error {
-					v, err := t.computeImage(q, id)
+					v, err := t.computeImage(q.u, id)
 					if err != nil {
 						return err
 					}
-					return t.unregister(q, v)
+					return t.unregister(q.u, v)
 				})
 			},
 		})
@@ -114,7 +114,7 @@ func (c *Cloud) listComputeImages(q *creq, detail bool) error {
 // write access).
 func (c *Cloud) mergeImageProps(q *creq, id string, props map[string]string) error {
 	return c.store.update(func(t *txn) error {
-		v, err := t.computeImage(q, id)
+		v, err := t.computeImage(q.u, id)
 		if err != nil {
 			return err
 		}
@@ -144,7 +144,7 @@ func (c *Cloud) mergeImageProps(q *creq, id string, props map[string]string) err
 func (c *Cloud) imageProps(q *creq, id string) (map[string]string, error) {
 	var props map[string]string
 	err := c.store.view(func(t *txn) error {
-		v, err := t.computeImage(q, id)
+		v, err := t.computeImage(q.u, id)
 		if err == nil {
 			props = v.props()
 		}

@@ -9,7 +9,7 @@ import (
 func (c *Cloud) listMembers(q *creq, id string) error {
 	var members []any
 	err := c.store.view(func(t *txn) error {
-		v, f := t.lookupImage(q, id)
+		v, f := t.lookupImage(q.u, id)
 		if f != nil {
 			return f
 		}
@@ -33,7 +33,7 @@ func (c *Cloud) listMembers(q *creq, id string) error {
 // editMembers rewrites the read list of the image's object (owner only).
 func (c *Cloud) editMembers(q *creq, id string, edit func(read []string) []string) error {
 	return c.store.update(func(t *txn) error {
-		v, f := t.lookupImage(q, id)
+		v, f := t.lookupImage(q.u, id)
 		if f != nil {
 			return f
 		}

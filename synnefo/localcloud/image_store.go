@@ -128,7 +128,7 @@ func (t *txn) canWrite(v *imageView, user string) bool {
 }
 
 // imageForUse resolves imageRef for server creation (§3.2).
-func (t *txn) imageForUse(q *creq, id string) (*imageView, *fault) {
+func (t *txn) imageForUse(u *User, id string) (*imageView, *fault) {
 	if !uuidRe.MatchString(id) {
 		return nil, badRequest("Invalid imageRef '" + id + "'")
 	}
@@ -136,7 +136,7 @@ func (t *txn) imageForUse(q *creq, id string) (*imageView, *fault) {
 	if !ok {
 		return nil, notFound("Image '" + id + "' not found")
 	}
-	if !t.canRead(v, q.u.UUID) {
+	if !t.canRead(v, u.UUID) {
 		return nil, forbidden("Image '" + id + "' is not accessible")
 	}
 	return v, nil
@@ -144,7 +144,7 @@ func (t *txn) imageForUse(q *creq, id string) (*imageView, *fault) {
 
 // lookupImage resolves an image for the image API: 400 for a malformed
 // id, 404 when unknown or unregistered, 403 without read access.
-func (t *txn) lookupImage(q *creq, id string) (*imageView, *fault) {
+func (t *txn) lookupImage(u *User, id string) (*imageView, *fault) {
 	if !uuidRe.MatchString(id) {
 		return nil, badRequest("")
 	}
@@ -155,7 +155,7 @@ func (t *txn) lookupImage(q *creq, id string) (*imageView, *fault) {
 		}
 		return nil, notFound("")
 	}
-	if !t.canRead(v, q.u.UUID) {
+	if !t.canRead(v, u.UUID) {
 		return nil, forbidden("")
 	}
 	return v, nil
@@ -356,8 +356,8 @@ func setPublic(o *objectRec, public bool) {
 
 // unregister drops the registration of image v (the caller needs write
 // access); its object stays.
-func (t *txn) unregister(q *creq, v *imageView) error {
-	if !t.canWrite(v, q.u.UUID) {
+func (t *txn) unregister(u *User, v *imageView) error {
+	if !t.canWrite(v, u.UUID) {
 		return forbidden("")
 	}
 	return t.tx.Bucket(bImages).Delete([]byte(v.rec.ID))

@@ -29,12 +29,12 @@ func collection(seg []string) (root, detail bool) {
 
 // ---- networks ----
 
-func (t *txn) visibleNetwork(q *creq, id int64) (*networkRec, error) {
-	return findRec(t, bNetworks, id, q.seesNetwork, fmt.Sprintf("Network %d not found.", id))
+func (t *txn) visibleNetwork(u *User, id int64) (*networkRec, error) {
+	return findRec(t, bNetworks, id, u.seesNetwork, fmt.Sprintf("Network %d not found.", id))
 }
 
 // seesNetwork reports whether the caller may see n: public or their own.
-func (q *creq) seesNetwork(n *networkRec) bool { return n.Public || n.Owner == q.u.UUID }
+func (u *User) seesNetwork(n *networkRec) bool { return n.Public || n.Owner == u.UUID }
 
 func (c *Cloud) serveNetworks(q *creq) error {
 	if root, _ := collection(q.seg); root {
@@ -55,7 +55,7 @@ func (c *Cloud) serveNetworks(q *creq) error {
 	}
 	return route(q, map[string]func() error{
 		"GET": func() error {
-			return showRecord(c, q, "network", func(t *txn) (*networkRec, error) { return t.visibleNetwork(q, id) }, q.networkView)
+			return showRecord(c, q, "network", func(t *txn) (*networkRec, error) { return t.visibleNetwork(q.u, id) }, q.networkView)
 		},
 		"PUT":    func() error { return c.renameNetwork(q, id) },
 		"DELETE": func() error { return c.deleteNetwork(q, id) },
@@ -66,7 +66,7 @@ func (c *Cloud) listNetworks(q *creq) error {
 	return c.listSince(q, "networks", func(t *txn, f changesSince) []any {
 		out := []any{}
 		each(t, bNetworks, func(n *networkRec) bool {
-			if q.seesNetwork(n) && f.shows(n.Updated, n.Deleted) {
+			if q.u.seesNetwork(n) && f.shows(n.Updated, n.Deleted) {
 				out = append(out, q.networkView(n))
 			}
 			return true
@@ -124,12 +124,12 @@ func (c *Cloud) createNetwork(q *creq) error {
 	})
 }
 
-func (t *txn) ownNetwork(q *creq, id int64) (*networkRec, error) {
-	n, err := t.visibleNetwork(q, id)
+func (t *txn) ownNetwork(u *User, id int64) (*networkRec, error) {
+	n, err := t.visibleNetwork(u, id)
 	if err != nil {
 		return nil, err
 	}
-	if n.Public || n.Owner != q.u.UUID {
+	if n.Public || n.Owner != u.UUID {
 		return nil, forbidden("Cannot modify public network")
 	}
 	if n.Deleted {
@@ -151,7 +151,7 @@ func (c *Cloud) renameNetwork(q *creq, id int64) error {
 		return badRequest("Network name is too long")
 	}
 	return c.updateJSON(q, 200, "network", func(t *txn) (any, error) {
-		n, err := t.ownNetwork(q, id)
+		n, err := t.ownNetwork(q.u, id)
 		if err != nil {
 			return nil, err
 		}
@@ -162,7 +162,7 @@ func (c *Cloud) renameNetwork(q *creq, id int64) error {
 
 func (c *Cloud) deleteNetwork(q *creq, id int64) error {
 	return c.updateStatus(q, 204, func(t *txn) error {
-		n, err := t.ownNetwork(q, id)
+		n, err := t.ownNetwork(q.u, id)
 		if err != nil {
 			return err
 		}
@@ -178,7 +178,7 @@ func (c *Cloud) deleteNetwork(q *creq, id int64) error {
 
 func (c *Cloud) reassignNetwork(q *creq, id int64) error {
 	return c.reassignAction(q, map[string]int64{"cyclades.network.private": 1}, func(t *txn, project string) error {
-		n, err := t.ownNetwork(q, id)
+		n, err := t.ownNetwork(q.u, id)
 		if err != nil {
 			return err
 		}
@@ -190,13 +190,13 @@ func (c *Cloud) reassignNetwork(q *creq, id int64) error {
 // ---- subnets ----
 
 // seesSubnet reports whether the caller may see s: public or their own.
-func (q *creq) seesSubnet(s *subnetRec) bool { return s.Public || s.Owner == q.u.UUID }
+func (u *User) seesSubnet(s *subnetRec) bool { return s.Public || s.Owner == u.UUID }
 
 func (c *Cloud) serveSubnets(q *creq) error {
 	if root, _ := collection(q.seg); root {
 		return route(q, map[string]func() error{
 			"GET": func() error {
-				return listRecords(c, q, "subnets", bSubnets, q.seesSubnet, q.subnetView)
+				return listRecords(c, q, "subnets", bSubnets, q.u.seesSubnet, q.subnetView)
 			},
 			"POST": func() error { return c.createSubnet(q) },
 		})
@@ -205,7 +205,7 @@ func (c *Cloud) serveSubnets(q *creq) error {
 	if !ok || len(q.seg) != 2 {
 		return endpointNotFound()
 	}
-	load := func(t *txn) (*subnetRec, error) { return findRec(t, bSubnets, id, q.seesSubnet, "Subnet not found") }
+	load := func(t *txn) (*subnetRec, error) { return findRec(t, bSubnets, id, q.u.seesSubnet, "Subnet not found") }
 	return route(q, map[string]func() error{
 		"GET": func() error { return showRecord(c, q, "subnet", load, q.subnetView) },
 		"PUT": func() error {
@@ -257,7 +257,7 @@ func (c *Cloud) createSubnet(q *creq) error {
 	}
 	sn.Owner = q.u.UUID
 	return c.updateJSON(q, 201, "subnet", func(t *txn) (any, error) {
-		n, err := t.visibleNetwork(q, sn.Network)
+		n, err := t.visibleNetwork(q.u, sn.Network)
 		if err != nil {
 			return nil, err
 		}

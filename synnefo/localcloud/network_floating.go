@@ -9,7 +9,7 @@ func (c *Cloud) serveFloatingIPs(q *creq) error {
 	if root, _ := collection(q.seg); root {
 		return route(q, map[string]func() error{
 			"GET": func() error {
-				return listRecords(c, q, "floatingips", bFloating, q.ownsFloating, floatingViewOf)
+				return listRecords(c, q, "floatingips", bFloating, q.u.ownsFloating, floatingViewOf)
 			},
 			"POST": func() error {
 				m, err := bodyObject(q, "floatingip")
@@ -32,7 +32,7 @@ func (c *Cloud) serveFloatingIPs(q *creq) error {
 	if len(q.seg) == 3 && q.seg[2] == "action" {
 		return route(q, map[string]func() error{"POST": func() error {
 			return c.reassignAction(q, map[string]int64{"cyclades.floating_ip": 1}, func(t *txn, project string) error {
-				f, err := t.ownFloating(q, id)
+				f, err := t.ownFloating(q.u, id)
 				if err != nil {
 					return err
 				}
@@ -52,19 +52,19 @@ func (c *Cloud) serveFloatingIPs(q *creq) error {
 }
 
 // ownsFloating reports whether f is a live floating IP of the caller.
-func (q *creq) ownsFloating(f *floatingRec) bool { return f.Owner == q.u.UUID && !f.Deleted }
+func (u *User) ownsFloating(f *floatingRec) bool { return f.Owner == u.UUID && !f.Deleted }
 
-func (t *txn) ownFloating(q *creq, id int64) (*floatingRec, error) {
-	return findRec(t, bFloating, id, q.ownsFloating, "Floating IP not found.")
+func (t *txn) ownFloating(u *User, id int64) (*floatingRec, error) {
+	return findRec(t, bFloating, id, u.ownsFloating, "Floating IP not found.")
 }
 
 func (c *Cloud) getFloating(q *creq, id int64) error {
-	return showRecord(c, q, "floatingip", func(t *txn) (*floatingRec, error) { return t.ownFloating(q, id) }, floatingViewOf)
+	return showRecord(c, q, "floatingip", func(t *txn) (*floatingRec, error) { return t.ownFloating(q.u, id) }, floatingViewOf)
 }
 
 func (c *Cloud) releaseFloating(q *creq, id int64) error {
 	return c.updateStatus(q, 204, func(t *txn) error {
-		f, err := t.ownFloating(q, id)
+		f, err := t.ownFloating(q.u, id)
 		if err != nil {
 			return err
 		}
@@ -112,7 +112,7 @@ func (c *Cloud) allocateFloating(q *creq, m map[string]json.RawMessage) (*floati
 			}
 		} else {
 			var err error
-			if n, err = t.visibleNetwork(q, nid); err != nil {
+			if n, err = t.visibleNetwork(q.u, nid); err != nil {
 				return err
 			}
 			if !n.FloatingPool {
@@ -143,7 +143,7 @@ func (c *Cloud) allocateFloating(q *creq, m map[string]json.RawMessage) (*floati
 // floatingIPAction is addFloatingIp / removeFloatingIp.
 func (c *Cloud) floatingIPAction(q *creq, sid int64, addr string, add bool) error {
 	return c.updateStatus(q, 202, func(t *txn) error {
-		s, err := t.serverFor(q, sid, "CONNECT")
+		s, err := t.serverFor(q.u, sid, "CONNECT")
 		if err != nil {
 			return err
 		}
@@ -185,7 +185,7 @@ func (c *Cloud) serveComputeFloatingIPs(q *creq) error {
 	if len(q.seg) == 1 || len(q.seg) == 2 && q.seg[1] == "" {
 		return route(q, map[string]func() error{
 			"GET": func() error {
-				return listRecords(c, q, "floating_ips", bFloating, q.ownsFloating, computeFloatingViewOf)
+				return listRecords(c, q, "floating_ips", bFloating, q.u.ownsFloating, computeFloatingViewOf)
 			},
 			"POST": func() error {
 				f, err := c.allocateFloating(q, map[string]json.RawMessage{})

@@ -79,7 +79,7 @@ func (t *txn) attachNetworks(q *creq, s *serverRec, items []map[string]json.RawM
 		if !ok {
 			return badRequest("Invalid network id")
 		}
-		n, err := t.visibleNetwork(q, nid)
+		n, err := t.visibleNetwork(q.u, nid)
 		if err != nil {
 			return err
 		}
@@ -121,13 +121,13 @@ func (t *txn) attachNetworks(q *creq, s *serverRec, items []map[string]json.RawM
 }
 
 // ownsPort reports whether p is the caller's.
-func (q *creq) ownsPort(p *portRec) bool { return p.Owner == q.u.UUID }
+func (u *User) ownsPort(p *portRec) bool { return p.Owner == u.UUID }
 
 func (c *Cloud) servePorts(q *creq) error {
 	if root, _ := collection(q.seg); root {
 		return route(q, map[string]func() error{
 			"GET": func() error {
-				return listRecords(c, q, "ports", bPorts, q.ownsPort, q.portView)
+				return listRecords(c, q, "ports", bPorts, q.u.ownsPort, q.portView)
 			},
 			"POST": func() error { return c.createPort(q) },
 		})
@@ -136,7 +136,7 @@ func (c *Cloud) servePorts(q *creq) error {
 	if !ok || len(q.seg) != 2 {
 		return endpointNotFound()
 	}
-	load := func(t *txn) (*portRec, error) { return findRec(t, bPorts, id, q.ownsPort, "Port not found.") }
+	load := func(t *txn) (*portRec, error) { return findRec(t, bPorts, id, q.u.ownsPort, "Port not found.") }
 	return route(q, map[string]func() error{
 		"GET": func() error { return showRecord(c, q, "port", load, q.portView) },
 		"PUT": func() error {
@@ -229,7 +229,7 @@ func (c *Cloud) createPort(q *creq) error {
 		return badRequest("Invalid security_groups")
 	}
 	return c.updateJSON(q, 201, "port", func(t *txn) (any, error) {
-		n, err := t.visibleNetwork(q, nid)
+		n, err := t.visibleNetwork(q.u, nid)
 		if err != nil {
 			return nil, err
 		}
@@ -239,7 +239,7 @@ func (c *Cloud) createPort(q *creq) error {
 		status := "DOWN"
 		var s *serverRec
 		if device != 0 {
-			if s, err = t.serverFor(q, device, "CONNECT"); err != nil {
+			if s, err = t.serverFor(q.u, device, "CONNECT"); err != nil {
 				return nil, err
 			}
 			if len(s.Ports) >= maxServerNICs {

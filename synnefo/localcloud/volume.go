@@ -40,8 +40,8 @@ func (c *Cloud) serveVolumeTypes(q *creq) error {
 	}})
 }
 
-func (t *txn) ownVolume(q *creq, id int64) (*volumeRec, error) {
-	return findRec(t, bVolumes, id, func(v *volumeRec) bool { return v.Owner == q.u.UUID }, fmt.Sprintf("Volume %d not found", id))
+func (t *txn) ownVolume(u *User, id int64) (*volumeRec, error) {
+	return findRec(t, bVolumes, id, func(v *volumeRec) bool { return v.Owner == u.UUID }, fmt.Sprintf("Volume %d not found", id))
 }
 
 func (c *Cloud) serveVolumes(q *creq) error {
@@ -62,7 +62,7 @@ func (c *Cloud) serveVolumes(q *creq) error {
 	if len(q.seg) == 2 {
 		return route(q, map[string]func() error{
 			"GET": func() error {
-				return showRecord(c, q, "volume", func(t *txn) (*volumeRec, error) { return t.ownVolume(q, id) },
+				return showRecord(c, q, "volume", func(t *txn) (*volumeRec, error) { return t.ownVolume(q.u, id) },
 					func(v *volumeRec) any { return q.volumeView(v, true) })
 			},
 			"PUT":    func() error { return c.updateVolume(q, id) },
@@ -146,7 +146,7 @@ func (c *Cloud) createVolume(q *creq) error {
 		var s *serverRec
 		if server != 0 {
 			var err error
-			if s, err = t.serverFor(q, server, "ATTACH_VOLUME"); err != nil {
+			if s, err = t.serverFor(q.u, server, "ATTACH_VOLUME"); err != nil {
 				return nil, err
 			}
 			if typ == 0 {
@@ -166,7 +166,7 @@ func (c *Cloud) createVolume(q *creq) error {
 			if ref == "" {
 				continue
 			}
-			img, f := t.imageForUse(q, ref)
+			img, f := t.imageForUse(q.u, ref)
 			if f != nil {
 				return nil, f
 			}
@@ -207,7 +207,7 @@ func (c *Cloud) updateVolume(q *creq, id int64) error {
 		return badRequest("Nothing to update")
 	}
 	return c.updateJSON(q, 200, "volume", func(t *txn) (any, error) {
-		v, err := t.ownVolume(q, id)
+		v, err := t.ownVolume(q.u, id)
 		if err != nil {
 			return nil, err
 		}
@@ -230,7 +230,7 @@ func (c *Cloud) updateVolume(q *creq, id int64) error {
 
 func (c *Cloud) deleteVolume(q *creq, id int64) error {
 	return c.updateStatus(q, 202, func(t *txn) error {
-		v, err := t.ownVolume(q, id)
+		v, err := t.ownVolume(q.u, id)
 		if err != nil {
 			return err
 		}
@@ -261,7 +261,7 @@ func (c *Cloud) deleteVolume(q *creq, id int64) error {
 // volumeMeta reads (edit nil) or edits the metadata of a volume.
 func (c *Cloud) volumeMeta(q *creq, id int64, edit func(map[string]string) error, write bool) error {
 	return c.replyJSON(q, write, 200, "metadata", func(t *txn) (any, error) {
-		v, err := t.ownVolume(q, id)
+		v, err := t.ownVolume(q.u, id)
 		if err != nil {
 			return nil, err
 		}
@@ -301,7 +301,7 @@ func (c *Cloud) volumeMetaWrite(q *creq, id int64, replace bool) error {
 func (c *Cloud) reassignVolume(q *creq, id int64) error {
 	charge := map[string]int64{}
 	return c.reassignAction(q, charge, func(t *txn, project string) error {
-		v, err := t.ownVolume(q, id)
+		v, err := t.ownVolume(q.u, id)
 		if err != nil {
 			return err
 		}

@@ -6,9 +6,9 @@ import (
 )
 
 // ownSnapshot resolves a snapshot image owned by the caller.
-func (t *txn) ownSnapshot(q *creq, id string) (*imageView, error) {
+func (t *txn) ownSnapshot(u *User, id string) (*imageView, error) {
 	v, ok := t.imageByID(id)
-	if !ok || !v.rec.IsSnapshot || !t.canRead(v, q.u.UUID) {
+	if !ok || !v.rec.IsSnapshot || !t.canRead(v, u.UUID) {
 		return nil, notFound("Snapshot " + id + " not found")
 	}
 	return v, nil
@@ -35,7 +35,7 @@ func (c *Cloud) serveSnapshots(q *creq) error {
 	if len(q.seg) == 2 {
 		return route(q, map[string]func() error{
 			"GET": func() error {
-				return showRecord(c, q, "snapshot", func(t *txn) (*imageView, error) { return t.ownSnapshot(q, id) }, q.snapshotView)
+				return showRecord(c, q, "snapshot", func(t *txn) (*imageView, error) { return t.ownSnapshot(q.u, id) }, q.snapshotView)
 			},
 			"PUT":    func() error { return c.updateSnapshot(q, id) },
 			"DELETE": func() error { return c.deleteSnapshot(q, id) },
@@ -47,7 +47,7 @@ func (c *Cloud) serveSnapshots(q *creq) error {
 	edit := func(fn func(map[string]string) error) error {
 		write := fn != nil
 		return c.replyJSON(q, write, 200, "metadata", func(t *txn) (any, error) {
-			v, err := t.ownSnapshot(q, id)
+			v, err := t.ownSnapshot(q.u, id)
 			if err != nil {
 				return nil, err
 			}
@@ -164,7 +164,7 @@ func (c *Cloud) updateSnapshot(q *creq, id string) error {
 		return badRequest("Invalid snapshot name")
 	}
 	return c.updateJSON(q, 200, "snapshot", func(t *txn) (any, error) {
-		v, err := t.ownSnapshot(q, id)
+		v, err := t.ownSnapshot(q.u, id)
 		if err != nil {
 			return nil, err
 		}
@@ -186,7 +186,7 @@ func (c *Cloud) updateSnapshot(q *creq, id string) error {
 
 func (c *Cloud) deleteSnapshot(q *creq, id string) error {
 	return c.updateStatus(q, 202, func(t *txn) error {
-		v, err := t.ownSnapshot(q, id)
+		v, err := t.ownSnapshot(q.u, id)
 		if err != nil {
 			return err
 		}
