@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // TestOpenFailsWhenCycladesInitFails: a database Open cannot set up (here
@@ -37,12 +38,12 @@ func TestOpenFailsWhenCycladesInitFails(t *testing.T) {
 		c.Close()
 		t.Fatal("Open succeeded on a database whose cyclades set-up fails")
 	}
-	if !errors.Is(err, bolt.ErrIncompatibleValue) {
-		t.Fatalf("Open: %v, want it to wrap %v", err, bolt.ErrIncompatibleValue)
+	if !errors.Is(err, berrors.ErrIncompatibleValue) {
+		t.Fatalf("Open: %v, want it to wrap %v", err, berrors.ErrIncompatibleValue)
 	}
 	// The database is closed again: a second Open gets the same error, not
 	// a lock timeout.
-	if _, err2 := Open(Config{Dir: dir, Users: []User{userA}}); !errors.Is(err2, bolt.ErrIncompatibleValue) {
+	if _, err2 := Open(Config{Dir: dir, Users: []User{userA}}); !errors.Is(err2, berrors.ErrIncompatibleValue) {
 		t.Fatalf("second Open: %v", err2)
 	}
 }
