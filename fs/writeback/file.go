@@ -115,6 +115,7 @@ type File struct {
 	since      time.Time // when the oldest unflushed change was made
 	timer      *time.Timer
 	gone       bool          // discarded or forgotten by the manager
+	orphan     bool          // unlinked while open: never committed, dropped at the last Release (orphan.go)
 	filled     []int64       // blocks filled by writes since the last early upload
 	rounds     int           // early-upload rounds in flight (and blocks handed to a stream)
 	roundWake  chan struct{} // closed and replaced when a round ends

@@ -314,13 +314,17 @@ func (m *Manager) retarget(f *File, container, name string) {
 
 func (m *Manager) release1(f *File) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	f.mu.Lock()
 	f.refs--
 	idle := f.refs <= 0 && !f.pendingLocked()
+	orphanDone := f.refs <= 0 && f.orphan
 	f.mu.Unlock()
 	if idle {
 		m.unregisterLocked(f)
+	}
+	m.mu.Unlock()
+	if orphanDone {
+		f.Discard() // the last handle of an unlinked file: its blocks and journal go
 	}
 }
 

@@ -1,0 +1,33 @@
+package writeback
+
+import (
+	"os"
+	"path/filepath"
+)
+
+// Orphan detaches f from its name: the file was unlinked (or renamed over)
+// while open. f leaves the manager's registry at once, so a new file of that
+// name is a File of its own; nothing of it is committed from then on
+// (Commit, Release and the background retry send nothing, and the journal
+// record of an earlier failed commit is removed so a restart does not bring
+// the file back); and its handles keep reading and writing it — dirty blocks,
+// and clean ones through its BlockReader from the base version — until the
+// last Release drops its blocks and journal files. A commit in progress ends
+// first.
+func (f *File) Orphan() {
+	f.cmu.Lock()
+	defer f.cmu.Unlock()
+	f.mu.Lock()
+	f.orphan = true
+	f.abortStreamLocked("unlinked")
+	f.mu.Unlock()
+	_ = os.Remove(filepath.Join(f.dir, recordName))
+	f.m.forget(f)
+}
+
+// Orphaned reports whether f was detached from its name (Orphan).
+func (f *File) Orphaned() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.orphan
+}
