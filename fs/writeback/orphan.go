@@ -16,13 +16,19 @@ import (
 // first.
 func (f *File) Orphan() {
 	f.cmu.Lock()
-	defer f.cmu.Unlock()
 	f.mu.Lock()
 	f.orphan = true
 	f.abortStreamLocked("unlinked")
 	f.mu.Unlock()
 	_ = os.Remove(filepath.Join(f.dir, recordName))
+	f.cmu.Unlock()
 	f.m.forget(f)
+	f.mu.Lock()
+	idle := f.refs <= 0 // none can be added: f is no longer registered
+	f.mu.Unlock()
+	if idle {
+		f.Discard() // no handle left (a file closed with its commit pending)
+	}
 }
 
 // Orphaned reports whether f was detached from its name (Orphan).
