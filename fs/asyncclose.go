@@ -61,7 +61,7 @@ func (s *fsys) closeAsync(h *writeHandle) bool {
 			s.log.Warn("fs: background commit of a closed file failed; kept in the journal", zap.String("path", h.path), zap.Error(err))
 			return
 		}
-		if h.wf.Base().ETag != "" { // committed (not discarded by an unlink meanwhile)
+		if h.wf.Base().ETag != "" && !h.wf.Orphaned() { // committed (not discarded by an unlink meanwhile)
 			h.f.committed(h.acct, h.wf)
 		}
 	}()

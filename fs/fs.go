@@ -233,6 +233,9 @@ func Options(cfg Config, fsName string, debug bool) *gofs.Options {
 		NegativeTimeout: &ttl,
 		UID:             cfg.UID,
 		GID:             cfg.GID,
+		// A stored mode of 0000 (open(O_CREAT, 0), chmod 0) stays 0000;
+		// every node fills its permission bits.
+		NullPermissions: true,
 		MountOptions: fuse.MountOptions{
 			FsName:               fsName,
 			Name:                 "pithosfs",

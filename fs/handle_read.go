@@ -53,6 +53,8 @@ func (h *fileHandle) loadHashmap(ctx context.Context) error {
 	}
 	hm, info, err := h.acct.client.GetHashmap(ctx, h.container, h.name, opts)
 	switch {
+	case err == nil && !isRegularType(info.ContentType):
+		return errNotRegular
 	case err == nil:
 		h.hm, h.etag, h.mtime, h.version = hm, info.ETag, info.LastModified, info.Version
 		if h.etag == "" {
@@ -63,6 +65,9 @@ func (h *fileHandle) loadHashmap(ctx context.Context) error {
 		f.mu.Unlock()
 	case old != nil && synnefo.StatusOf(err) == http.StatusNotModified:
 		h.hm, h.etag = old, oldETag
+		f.mu.Lock()
+		h.version = f.version
+		f.mu.Unlock()
 	default:
 		return err
 	}
@@ -74,6 +79,9 @@ func (h *fileHandle) loadSwift(ctx context.Context) error {
 	info, err := h.acct.client.ObjectInfo(ctx, h.container, h.name, pithos.GetOptions{})
 	if err != nil {
 		return err
+	}
+	if !isRegularType(info.ContentType) {
+		return errNotRegular
 	}
 	h.etag, h.size, h.bs, h.mtime = info.ETag, info.Bytes, swiftBlockSize, info.LastModified
 	return nil
@@ -94,11 +102,19 @@ func (h *fileHandle) key(idx int64, opaque bool) cache.Key {
 }
 
 // fetch returns the range GET of block idx into the cache's buffer (of the
-// block's length), conditional on the ETag the file was opened at.
+// block's length), conditional on the ETag the file was opened at; once the
+// file has lost its name (unlinked while open), of the version it was
+// opened at, which Pithos+ keeps readable after the delete.
 func (h *fileHandle) fetch(idx int64) cache.FetchIntoFunc {
 	return func(ctx context.Context, buf []byte) ([]byte, error) {
-		return h.acct.client.ReadRangeInto(ctx, h.container, h.name, idx*h.bs, h.size, buf[:h.blockLen(idx)],
-			pithos.GetOptions{Conditions: pithos.Conditions{IfMatch: h.etag}, Progress: cache.FetchProgress(ctx)})
+		opts := pithos.GetOptions{Conditions: pithos.Conditions{IfMatch: h.etag}, Progress: cache.FetchProgress(ctx)}
+		h.f.mu.Lock()
+		gone := h.f.gone
+		h.f.mu.Unlock()
+		if gone && h.version != 0 {
+			opts.Conditions.IfMatch, opts.Version = "", h.version
+		}
+		return h.acct.client.ReadRangeInto(ctx, h.container, h.name, idx*h.bs, h.size, buf[:h.blockLen(idx)], opts)
 	}
 }
 
@@ -200,3 +216,14 @@ func (h *fileHandle) Release(ctx context.Context) syscall.Errno {
 
 // Fsync of a read-only handle has nothing to commit.
 func (h *fileHandle) Fsync(ctx context.Context, flags uint32) syscall.Errno { return 0 }
+
+// errNotRegular: the name a file node opens holds a symlink or special file
+// now (it was renamed over meanwhile): the file the kernel meant is gone.
+var errNotRegular = errors.New("fs: no longer a regular file")
+
+// isRegularType reports whether an object of content type ct is a regular
+// file (not a symlink or special file; fs/node_special.go).
+func isRegularType(ct string) bool {
+	return !isSymlinkEntry(pithos.DirEntry{Object: &pithos.ObjectInfo{ContentType: ct}}) &&
+		specialMode(pithos.DirEntry{Object: &pithos.ObjectInfo{ContentType: ct}}) == 0
+}

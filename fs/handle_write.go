@@ -8,7 +8,9 @@ import (
 	"io"
 	"syscall"
 
+	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
+
 	"github.com/pithosfs/pithosfs/fs/writeback"
 )
 
@@ -58,8 +60,8 @@ func (h *writeHandle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
 }
 
 func (h *writeHandle) commit(ctx context.Context) syscall.Errno {
-	if !h.wf.Dirty() {
-		return 0
+	if !h.wf.Dirty() || h.wf.Orphaned() {
+		return 0 // nothing new, or unlinked: a write after unlink reaches nothing on the server
 	}
 	if err := h.wf.Commit(ctx); err != nil {
 		return h.f.sys.commitErrno(h.path, err)
@@ -70,5 +72,35 @@ func (h *writeHandle) commit(ctx context.Context) syscall.Errno {
 
 func (h *writeHandle) Release(ctx context.Context) syscall.Errno {
 	h.wf.Release()
+	return 0
+}
+
+var _ = (gofs.FileAllocater)((*writeHandle)(nil))
+
+// Allocate is fallocate(2). An object store reserves no space, so mode 0
+// only grows the file to off+size (the new part reads as zeros and costs
+// nothing until written) and FALLOC_FL_KEEP_SIZE changes nothing; punching
+// holes and the other modes are EOPNOTSUPP.
+func (h *writeHandle) Allocate(ctx context.Context, off, size uint64, mode uint32) syscall.Errno {
+	const keepSize = 0x01 // FALLOC_FL_KEEP_SIZE
+	switch mode {
+	case keepSize:
+		return 0
+	case 0:
+	default:
+		return syscall.EOPNOTSUPP
+	}
+	end := off + size
+	if end < off || int64(end) < 0 {
+		return syscall.EFBIG
+	}
+	if int64(end) <= h.wf.Size() {
+		return 0
+	}
+	if err := h.wf.Grow(int64(end)); err != nil {
+		return h.f.sys.fail("fallocate", h.path, err)
+	}
+	h.f.setSize(h.wf.Size())
+	h.f.modified(h.wf)
 	return 0
 }

@@ -19,6 +19,9 @@ type listBase struct {
 	entries []pithos.DirEntry
 	index   map[string]int32
 	charged int64 // bytes reserved from the memory budget for it (0: none)
+	// dirs counts the directories among entries (nlink), once.
+	dirsOnce sync.Once
+	dirs     int
 }
 
 // listing is one directory's entries as this mount sees them: the server's
@@ -59,6 +62,29 @@ func (l *listing) find(name string) (pithos.DirEntry, bool) {
 		return pithos.DirEntry{}, false
 	}
 	return l.base.entries[i], true
+}
+
+// subdirs counts the listing's directories (a directory's nlink is 2 plus
+// that): the base's once, then what the overlay changes.
+func (l *listing) subdirs() int {
+	b := l.base
+	b.dirsOnce.Do(func() {
+		for _, e := range b.entries {
+			if e.IsDir {
+				b.dirs++
+			}
+		}
+	})
+	n := b.dirs
+	for name, e := range l.over {
+		if i, ok := b.index[name]; ok && b.entries[i].IsDir {
+			n--
+		}
+		if e != nil && e.IsDir {
+			n++
+		}
+	}
+	return n
 }
 
 // all returns the entries in name order.

@@ -16,11 +16,13 @@ import (
 	"github.com/pithosfs/pithosfs/synnefo"
 )
 
-// POSIX attributes (mode, owner, mtime) of objects.
+// POSIX attributes (mode, owner, mtime, atime, device number) of objects.
 //
 // They are stored in one compact token, e.g. "m755.u1000.g1000.t1700000000123456789"
-// (octal permission bits, uid, gid, mtime in ns, and "x" when the object has
-// user xattrs, so listxattr needs no request otherwise; each field only when set),
+// (octal permission bits, uid, gid, mtime in ns, atime in ns ("a…", only when set
+// explicitly: reads do not move it), the device number of a device node ("r…"),
+// and "x" when the object has user xattrs, so listxattr needs no request
+// otherwise; each field only when set),
 // kept in two places written by the same request:
 //
 //   - a parameter of the object's Content-Type ("application/octet-stream;
@@ -34,11 +36,13 @@ import (
 // dots only (no "~", which the server drops; nothing to case-fold or
 // percent-encode), and the key "Posix" is its own normal form. Absent fields
 // take the defaults: 0644 for files, 0755 for directories, the mounting
-// uid/gid, and Last-Modified for the mtime.
+// uid/gid, Last-Modified for the mtime and the mtime for the atime.
 //
 // A metadata change is a new version on the server (copy-to-self, which keeps
 // the object's UUID and data): chmod writes the current mtime into the token,
-// so the mtime stays what it was although Last-Modified moves.
+// so the mtime stays what it was although Last-Modified moves. That makes
+// Last-Modified the ctime: every change of data or metadata is a new version,
+// so the ctime needs no field of its own and survives a remount.
 
 const (
 	posixParam   = "pithosfs-posix"
@@ -51,12 +55,14 @@ type posix struct {
 	hasMode        bool
 	uid, gid       uint32
 	hasUID, hasGID bool
-	mtime          int64 // ns since the epoch; 0 = Last-Modified
-	xattrs         bool  // the object has user.* xattrs (fs/xattr.go)
+	mtime          int64  // ns since the epoch; 0 = Last-Modified
+	atime          int64  // ns since the epoch; 0 = the mtime
+	rdev           uint32 // a device node's device number (fs/node_special.go)
+	xattrs         bool   // the object has user.* xattrs (fs/xattr.go)
 }
 
 func (p posix) isZero() bool {
-	return !p.hasMode && !p.hasUID && !p.hasGID && p.mtime == 0 && !p.xattrs
+	return !p.hasMode && !p.hasUID && !p.hasGID && p.mtime == 0 && p.atime == 0 && p.rdev == 0 && !p.xattrs
 }
 
 // encode renders p as its token ("" when nothing is set).
@@ -73,6 +79,12 @@ func (p posix) encode() string {
 	}
 	if p.mtime != 0 {
 		parts = append(parts, "t"+strconv.FormatInt(p.mtime, 10))
+	}
+	if p.atime != 0 {
+		parts = append(parts, "a"+strconv.FormatInt(p.atime, 10))
+	}
+	if p.rdev != 0 {
+		parts = append(parts, "r"+strconv.FormatUint(uint64(p.rdev), 10))
 	}
 	if p.xattrs {
 		parts = append(parts, "x")
@@ -108,6 +120,14 @@ func parsePosix(s string) posix {
 		case 't':
 			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
 				p.mtime = n
+			}
+		case 'a':
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+				p.atime = n
+			}
+		case 'r':
+			if n, err := strconv.ParseUint(v, 10, 32); err == nil {
+				p.rdev = uint32(n)
 			}
 		}
 	}
@@ -193,7 +213,9 @@ func withPosixMeta(meta map[string]string, p posix) map[string]string {
 	return out
 }
 
-// apply overrides the defaults in out with the attributes that are set.
+// apply overrides the defaults in out with the attributes that are set. The
+// ctime is the caller's (the node's last change: Last-Modified, or later
+// when a change waits for its commit).
 func (p posix) apply(out *fuse.Attr) {
 	if p.hasMode {
 		out.Mode = out.Mode&^0o7777 | p.mode
@@ -206,12 +228,18 @@ func (p posix) apply(out *fuse.Attr) {
 	}
 	if p.mtime != 0 {
 		t := time.Unix(0, p.mtime)
-		out.SetTimes(nil, &t, nil)
-		out.Ctime, out.Ctimensec = out.Mtime, out.Mtimensec
+		out.SetTimes(&t, &t, nil)
+	}
+	if p.atime != 0 {
+		t := time.Unix(0, p.atime)
+		out.SetTimes(&t, nil, nil)
+	}
+	if p.rdev != 0 {
+		out.Rdev = p.rdev
 	}
 }
 
-// update applies a SETATTR's mode, owner and mtime to p. keepMtime is the
+// update applies a SETATTR's mode, owner, mtime and atime to p. keepMtime is the
 // current mtime, written into p when the change does not set one (so a
 // chmod does not move the mtime along with Last-Modified). changed is false
 // when the request sets none of them.
@@ -233,6 +261,9 @@ func (p posix) update(in *fuse.SetAttrIn, keepMtime time.Time, defMode uint32) (
 	}
 	if t, ok := in.GetMTime(); ok {
 		p.mtime, changed = t.UnixNano(), true
+	}
+	if t, ok := in.GetATime(); ok {
+		p.atime, changed = t.UnixNano(), true
 	}
 	if changed && p.mtime == 0 && !keepMtime.IsZero() && !p.isZero() {
 		p.mtime = keepMtime.UnixNano()

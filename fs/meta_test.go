@@ -16,6 +16,8 @@ func TestPosixTokenRoundTrip(t *testing.T) {
 		{posix{mode: 0o4750, hasMode: true, uid: 1000, hasUID: true, gid: 0, hasGID: true}, "m4750.u1000.g0"},
 		{posix{mtime: 1700000000123456789}, "t1700000000123456789"},
 		{posix{mode: 0o600, hasMode: true, mtime: -5, xattrs: true}, "m600.t-5.x"},
+		{posix{mtime: 1000000000987654321, atime: 1900000000123456789}, "t1000000000987654321.a1900000000123456789"},
+		{posix{mode: 0o660, hasMode: true, uid: 7, hasUID: true, rdev: 2049}, "m660.u7.r2049"},
 	} {
 		if got := tc.p.encode(); got != tc.tok {
 			t.Errorf("encode(%+v) = %q, want %q", tc.p, got, tc.tok)

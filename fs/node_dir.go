@@ -33,8 +33,16 @@ type dirNode struct {
 	top *topDir // set on container roots and the root of a subtree mount
 
 	mu    sync.Mutex
-	mtime time.Time
-	px    posix // stored attributes of the marker (fs/meta.go)
+	mtime time.Time // the marker's Last-Modified: its last change (ctime)
+	px    posix     // stored attributes of the marker (fs/meta.go)
+	// changed is when this mount last created, removed or renamed an entry
+	// in the directory: its mtime and ctime from then on, kept in the mount
+	// only (docs/semantics.md), until an explicit utimes sets the mtime.
+	changed time.Time
+	// subdirs counts the subdirectories (nlink is 2 plus that), as of the
+	// directory's last listing and this mount's mkdir, rmdir and rename
+	// since; 0 until it was listed.
+	subdirs int
 }
 
 var (
@@ -79,10 +87,35 @@ func (d *dirNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.Attr
 
 func (d *dirNode) fillAttr(out *fuse.Attr) {
 	d.mu.Lock()
-	mt, px := d.mtime, d.px
+	mt, px, changed, subdirs := d.mtime, d.px, d.changed, d.subdirs
 	d.mu.Unlock()
 	d.sys.dirAttr(out, d.StableAttr().Ino, mt)
 	px.apply(out)
+	if !changed.IsZero() && changed.After(time.Unix(int64(out.Mtime), int64(out.Mtimensec))) {
+		out.SetTimes(nil, &changed, nil)
+	}
+	if changed.After(mt) {
+		out.SetTimes(nil, nil, &changed)
+	}
+	out.Nlink = 2 + uint32(subdirs)
+}
+
+// entriesChanged records that an entry of the directory was created,
+// removed or renamed: its mtime and ctime become now; subdirs moves by
+// dirs (+1 for a mkdir, -1 for an rmdir) until the next listing counts.
+func (d *dirNode) entriesChanged(dirs int) {
+	d.mu.Lock()
+	d.changed = time.Now()
+	d.subdirs = max(0, d.subdirs+dirs)
+	d.mu.Unlock()
+}
+
+// shownMtime is the mtime stat shows: the stored one, or a later change of
+// the entries.
+func (d *dirNode) shownMtime() time.Time {
+	var a fuse.Attr
+	d.fillAttr(&a)
+	return time.Unix(int64(a.Mtime), int64(a.Mtimensec))
 }
 
 func (d *dirNode) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
@@ -106,9 +139,9 @@ func (d *dirNode) fromEntry(e pithos.DirEntry) {
 // them in memory only: containers have no place for them here.
 func (d *dirNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
 	d.mu.Lock()
-	cur, mt := d.px, d.mtime
+	cur := d.px
 	d.mu.Unlock()
-	np, changed := cur.update(in, mt, 0o755)
+	np, changed := cur.update(in, d.shownMtime(), 0o755)
 	if changed && np != cur && d.top == nil {
 		acct, k, ok := d.where()
 		if !ok {
@@ -122,6 +155,12 @@ func (d *dirNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetA
 	}
 	d.mu.Lock()
 	d.px = np
+	if changed {
+		d.mtime = time.Now() // the ctime
+	}
+	if _, ok := in.GetMTime(); ok {
+		d.changed = time.Time{} // an explicit mtime wins over the entries' changes
+	}
 	d.mu.Unlock()
 	d.fillAttr(&out.Attr)
 	return 0

@@ -21,6 +21,7 @@ import (
 // Create makes a new file: nothing reaches the server until its first
 // FLUSH commits it (If-None-Match: *).
 func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*gofs.Inode, gofs.FileHandle, uint32, syscall.Errno) {
+	ctx = uninterrupted(ctx)
 	raw, errno := newSegment(name)
 	if errno != 0 {
 		return nil, nil, 0, errno
@@ -39,10 +40,7 @@ func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode ui
 	if err != nil {
 		return nil, nil, 0, d.sys.fail("create", full, err)
 	}
-	var px posix
-	if mode&0o7777 != 0o644 {
-		px.mode, px.hasMode = mode&0o7777, true
-	}
+	px := d.newPosix(ctx, mode, 0o644, false)
 	base := writeback.Base{Container: k.container, Name: p, BlockSize: caps.BlockSize, BlockHash: caps.BlockHash,
 		Swift: !caps.Hashmaps, ContentType: withPosix("", px, defaultFileType), Meta: withPosixMeta(nil, px)}
 	if base.Swift || base.BlockSize <= 0 {
@@ -81,12 +79,14 @@ func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode ui
 	out.Attr.Ino = ino
 	// Nothing reached the server: the listing stays valid, and the pending
 	// file shows in it through withPending until its commit puts it there.
+	d.entriesChanged(0)
 	return ch, &writeHandle{f: fn, wf: wf, acct: acct, path: acct.uuid + "/" + full}, 0, 0
 }
 
 // Symlink creates a symlink object (If-None-Match: *: never over an
 // existing name).
 func (d *dirNode) Symlink(ctx context.Context, target, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	ctx = uninterrupted(ctx)
 	if len(target) > maxSymlinkTarget {
 		return nil, syscall.ENAMETOOLONG
 	}
@@ -100,10 +100,14 @@ func (d *dirNode) Symlink(ctx context.Context, target, name string, out *fuse.En
 	}
 	p := k.under + raw
 	full := k.String() + "/" + raw
-	opts := pithos.PutOptions{ContentType: symlinkType, Conditions: pithos.Conditions{IfNoneMatch: "*"}}
+	px := d.newPosix(ctx, 0o777, 0o777, false)
+	px.hasMode = false // a symlink's mode is always 0777
+	var meta map[string]string
 	if len(target) <= 256 && !strings.Contains(target, "~") {
-		opts.Meta = map[string]string{symlinkMetaKey: target}
+		meta = map[string]string{symlinkMetaKey: target}
 	}
+	opts := pithos.PutOptions{ContentType: withPosix(symlinkType, px, symlinkType), Meta: withPosixMeta(meta, px),
+		Conditions: pithos.Conditions{IfNoneMatch: "*"}}
 	_, err := acct.client.PutObject(ctx, k.container, p, strings.NewReader(target), int64(len(target)), opts)
 	d.sys.lists.invalidate(k)
 	if err != nil {
@@ -112,6 +116,7 @@ func (d *dirNode) Symlink(ctx context.Context, target, name string, out *fuse.En
 		}
 		return nil, d.sys.fail("symlink", full, err)
 	}
+	d.entriesChanged(0)
 	_, _, l, errno := d.listing(ctx, d.sys.cfg.ListTTL)
 	if errno != 0 {
 		return nil, errno

@@ -120,7 +120,12 @@ func (d *dirNode) listing(ctx context.Context, maxAge time.Duration) (*account, 
 	if err != nil {
 		return nil, k, nil, d.sys.fail("list", k.String(), err)
 	}
-	return acct, k, hideDotDir(&d.Inode, withPending(l, files)), 0
+	l = hideDotDir(&d.Inode, withPending(l, files))
+	n := l.subdirs()
+	d.mu.Lock()
+	d.subdirs = n
+	d.mu.Unlock()
+	return acct, k, l, 0
 }
 
 // listingFor is listing for a lookup of name: only name's registered file
@@ -223,6 +228,9 @@ func (s *fsys) child(ctx context.Context, parent *gofs.Inode, acct *account, k d
 		case *symlinkNode:
 			n.refresh(e.Object)
 			n.fillAttr(&out.Attr)
+		case *specialNode:
+			n.refresh(e.Object)
+			n.fillAttr(&out.Attr)
 		}
 		return ex
 	}
@@ -238,6 +246,12 @@ func (s *fsys) child(ctx context.Context, parent *gofs.Inode, acct *account, k d
 		l.refresh(e.Object)
 		ch := parent.NewInode(ctx, l, gofs.StableAttr{Mode: mode, Ino: ino})
 		l.fillAttr(&out.Attr)
+		return ch
+	case syscall.S_IFIFO, syscall.S_IFSOCK, syscall.S_IFCHR, syscall.S_IFBLK:
+		n := &specialNode{sys: s}
+		n.refresh(e.Object)
+		ch := parent.NewInode(ctx, n, gofs.StableAttr{Mode: mode, Ino: ino})
+		n.fillAttr(&out.Attr)
 		return ch
 	}
 	f := &fileNode{sys: s}
@@ -296,6 +310,12 @@ func (s *fsys) identity(acct *account, k dirKey, e pithos.DirEntry) (uint64, uin
 			return inoOf("uuid", acct.uuid, e.Object.UUID), fuse.S_IFLNK
 		}
 		return inoOf("path", acct.uuid, k.container, k.under+e.Name), fuse.S_IFLNK
+	}
+	if m := specialMode(e); m != 0 {
+		if e.Object.UUID != "" {
+			return inoOf("uuid", acct.uuid, e.Object.UUID), m
+		}
+		return inoOf("path", acct.uuid, k.container, k.under+e.Name), m
 	}
 	if e.IsDir {
 		if o := e.Object; o != nil && o.UUID != "" && (o.IsDir() || strings.HasSuffix(o.Name, "/")) {

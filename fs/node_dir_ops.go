@@ -6,7 +6,6 @@ import (
 	"context"
 	"net/http"
 	"syscall"
-	"time"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -47,6 +46,7 @@ func (d *dirNode) fresh(ctx context.Context) (*account, dirKey, *listing, syscal
 // existing object is never replaced) and reads its uuid back for a stable
 // inode number.
 func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	ctx = uninterrupted(ctx)
 	raw, errno := newSegment(name)
 	if errno != 0 {
 		return nil, errno
@@ -60,16 +60,14 @@ func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse
 	}
 	path := k.under + raw
 	full := k.String() + "/" + raw
-	var px posix
-	if mode&0o7777 != 0o755 {
-		px.mode, px.hasMode = mode&0o7777, true
-	}
+	px := d.newPosix(ctx, mode, 0o755, true)
 	_, err := acct.client.PutObject(ctx, k.container, path, nil, 0, pithos.PutOptions{ContentType: withPosix("", px, pithos.DirectoryType),
 		Meta: withPosixMeta(nil, px), Conditions: pithos.Conditions{IfNoneMatch: "*"}})
 	d.sys.lists.invalidate(k)
 	if err != nil {
 		return nil, d.sys.fail("mkdir", full, err)
 	}
+	d.entriesChanged(1)
 	// The new listing gives the marker's uuid (a stable inode number) and
 	// the same fine-grained mtime later listings show.
 	_, _, l, errno = d.listing(ctx, d.sys.cfg.ListTTL)
@@ -119,6 +117,7 @@ func removeMarkers(ctx context.Context, acct *account, container, path string, e
 }
 
 func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
+	ctx = uninterrupted(ctx)
 	if isDotDir(&d.Inode, name) {
 		return syscall.EPERM
 	}
@@ -166,10 +165,12 @@ func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
 	if err != nil {
 		return d.sys.fail("rmdir", full, err)
 	}
+	d.entriesChanged(-1)
 	return 0
 }
 
 func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
+	ctx = uninterrupted(ctx)
 	acct, k, ok := d.where()
 	if !ok {
 		return syscall.ENOENT
@@ -191,8 +192,10 @@ func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
 	discarded := false
 	if m := d.sys.managerIfAny(acct); m != nil {
 		if wf := m.Lookup(k.container, path); wf != nil {
+			// Open handles keep the file's data until the last close;
+			// nothing of it reaches the server any more.
 			created := wf.Base().ETag == ""
-			wf.Discard()
+			wf.Orphan()
 			discarded = created
 		}
 	}
@@ -202,17 +205,32 @@ func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
 	} else {
 		d.sys.lists.invalidate(k)
 	}
-	if err != nil && discarded && synnefo.StatusOf(err) == http.StatusNotFound {
-		return 0 // created here and never committed
-	}
-	if err != nil {
+	if err != nil && !(discarded && synnefo.StatusOf(err) == http.StatusNotFound) { // else created here, never committed
 		return d.sys.fail("unlink", k.String()+"/"+obj, err)
 	}
+	d.unlinked(name)
+	d.entriesChanged(0)
 	return 0
 }
 
-func (d *dirNode) touch() {
-	d.mu.Lock()
-	d.mtime = time.Now()
-	d.mu.Unlock()
+// unlinked marks the node of entry name, removed from the directory, as
+// having no name left: nlink 0, and its open handles read the version they
+// opened (fs/handle_read.go).
+func (d *dirNode) unlinked(name string) {
+	if ch := d.GetChild(name); ch != nil {
+		if f, ok := ch.Operations().(*fileNode); ok {
+			f.mu.Lock()
+			f.gone = true
+			f.mu.Unlock()
+		}
+	}
+}
+
+// uninterrupted is ctx without its cancellation, for namespace changes: an
+// interrupted request (a signal to the caller, which Go's runtime sends
+// itself) may have reached the server already, so it runs to its end rather
+// than misreport EINTR for a change that happened. The client's I/O timeout
+// still bounds it.
+func uninterrupted(ctx context.Context) context.Context {
+	return context.WithoutCancel(ctx)
 }

@@ -22,6 +22,7 @@ import (
 // expressed (EINVAL); a rename into another account or onto an account or
 // root level is EXDEV.
 func (d *dirNode) Rename(ctx context.Context, name string, newParent gofs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
+	ctx = uninterrupted(ctx)
 	if flags&(renameExchange|renameWhiteout) != 0 {
 		return syscall.EINVAL
 	}
@@ -73,6 +74,15 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent gofs.InodeE
 		return d.sys.fail("rename", op.full, err)
 	}
 	d.sys.remember(newName, op.dstBase) // the node's new name in the tree
+	if op.exists && !op.dst.IsDir {
+		// The file renamed over has no name left; its open handles keep it.
+		if m != nil {
+			if wf := m.Lookup(op.k2.container, op.dstPath); wf != nil {
+				wf.Orphan()
+			}
+		}
+		nd.unlinked(newName)
+	}
 	if m != nil && !op.src.IsDir {
 		m.Rename(op.k.container, op.srcPath, op.k2.container, op.dstPath)
 	}
@@ -80,8 +90,18 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent gofs.InodeE
 		// Unflushed files below the directory moved with it on the server.
 		m.RenameTree(op.k.container, op.srcPath, op.k2.container, op.dstPath)
 	}
-	if op.src.IsDir {
-		d.touch()
+	switch {
+	case nd == d:
+		d.entriesChanged(0)
+	case op.src.IsDir && op.exists:
+		d.entriesChanged(-1)
+		nd.entriesChanged(0)
+	case op.src.IsDir:
+		d.entriesChanged(-1)
+		nd.entriesChanged(1)
+	default:
+		d.entriesChanged(0)
+		nd.entriesChanged(0)
 	}
 	return 0
 }

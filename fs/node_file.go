@@ -4,6 +4,7 @@ package fs
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"syscall"
 	"time"
@@ -26,8 +27,10 @@ type fileNode struct {
 	gofs.Inode
 	sys *fsys
 
-	mu      sync.Mutex
-	size    int64
+	mu   sync.Mutex
+	size int64
+	// mtime is Last-Modified, or the time of a change waiting for its
+	// commit: the ctime, and the mtime unless px has one.
 	mtime   time.Time
 	etag    string
 	version int64
@@ -47,6 +50,10 @@ type fileNode struct {
 	ctype   string
 	pxLocal bool
 	created bool
+	// gone is set when the file lost its name (unlinked or renamed over)
+	// while the kernel still knows it: nlink 0, its handles read the
+	// version they opened, and attribute changes stay in memory.
+	gone bool
 	// ptOpen counts the open passthrough handles, all reading object file
 	// ptID (fs/passthrough.go).
 	ptOpen int
@@ -95,6 +102,9 @@ func (f *fileNode) fillAttr(out *fuse.Attr) {
 	out.Mode = fuse.S_IFREG | 0o644
 	out.Ino = f.StableAttr().Ino
 	out.Nlink = 1
+	if f.gone {
+		out.Nlink = 0
+	}
 	out.Size = uint64(f.size)
 	out.Blocks = (uint64(f.size) + 511) / 512
 	out.Blksize = 1 << 20
@@ -104,7 +114,9 @@ func (f *fileNode) fillAttr(out *fuse.Attr) {
 }
 
 func (f *fileNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	if wf := f.pending(); wf != nil {
+	if h, ok := fh.(*writeHandle); ok {
+		f.setSize(h.wf.Size())
+	} else if wf := f.pending(); wf != nil {
 		f.setSize(wf.Size())
 	}
 	f.fillAttr(&out.Attr)
@@ -148,6 +160,7 @@ func childWhere(in *gofs.Inode, suffix string) (acct *account, container, name s
 // 304). An unchanged file keeps the kernel's page cache (FOPEN_KEEP_CACHE);
 // a changed one starts afresh.
 func (f *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
+	ctx = uninterrupted(ctx) // O_TRUNC changes the file; an open is short (a fatal signal still ends the caller's wait)
 	acct, container, name, ok := f.where()
 	if !ok {
 		return nil, 0, syscall.ENOENT
@@ -179,6 +192,9 @@ func (f *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 		err = h.loadHashmap(ctx)
 	} else {
 		err = h.loadSwift(ctx)
+	}
+	if errors.Is(err, errNotRegular) {
+		return nil, 0, syscall.ENOENT
 	}
 	if err != nil {
 		return nil, 0, f.sys.fail("open", path, err)

@@ -302,10 +302,18 @@ func (f *fileNode) setPosix(ctx context.Context, fh gofs.FileHandle, p posix) sy
 	} else {
 		wf = f.pending()
 	}
+	f.mu.Lock()
+	gone := f.gone
+	if gone || (wf != nil && wf.Dirty()) {
+		// With the pending commit; a file with no name left keeps them
+		// in memory until its last close.
+		f.px, f.pxLocal, f.mtime = p, true, time.Now()
+	}
+	f.mu.Unlock()
+	if gone {
+		return 0
+	}
 	if wf != nil && wf.Dirty() {
-		f.mu.Lock()
-		f.px, f.pxLocal = p, true
-		f.mu.Unlock()
 		f.syncMeta(wf)
 		return 0
 	}
@@ -331,8 +339,9 @@ func (f *fileNode) setPosix(ctx context.Context, fh gofs.FileHandle, p posix) sy
 	if err != nil {
 		return f.sys.fail("setattr", full, err)
 	}
+	now := time.Now()
 	f.mu.Lock()
-	f.px, f.ctype = p, withPosix(ctype, p, defaultFileType)
+	f.px, f.ctype, f.mtime = p, withPosix(ctype, p, defaultFileType), now // mtime: the ctime (fileNode)
 	if res != nil && res.Version > f.version {
 		f.version = res.Version
 	}
@@ -345,7 +354,7 @@ func (f *fileNode) setPosix(ctx context.Context, fh gofs.FileHandle, p posix) sy
 	newType := withPosix(ctype, p, defaultFileType)
 	base := lastSegment(name)
 	f.sys.lists.update(dirKeyOf(acct, container, name), base, func(o *pithos.ObjectInfo) {
-		o.ContentType = newType
+		o.ContentType, o.LastModified = newType, now
 		if res != nil && res.Version > o.Version {
 			o.Version = res.Version
 		}

@@ -208,7 +208,7 @@ func (l *symlinkNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.
 			return l.sys.fail("setattr", acct.uuid+"/"+container+"/"+name, err)
 		}
 		l.mu.Lock()
-		l.px, l.ctype = np, withPosix(ctype, np, symlinkType)
+		l.px, l.ctype, l.mtime = np, withPosix(ctype, np, symlinkType), time.Now() // mtime: the ctime (Last-Modified)
 		l.mu.Unlock()
 		l.sys.lists.invalidate(dirKeyOf(acct, container, name))
 	}
