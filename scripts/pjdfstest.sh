@@ -74,13 +74,14 @@ for d in "${dirs[@]}"; do
 		out=$(cd "$root" && timeout "$timeout_s" /bin/sh "$t" 2>&1) || true
 		printf '### %s/%s\n%s\n' "$d" "$(basename "$t")" "$out" >>"$log"
 		plan=$(printf '%s\n' "$out" | sed -n 's/^1\.\.\([0-9]*\)$/\1/p' | head -1)
-		ok=$(printf '%s\n' "$out" | grep -c '^ok ' || true)
-		nok=$(printf '%s\n' "$out" | grep -c '^not ok ' || true)
+		# "not ok N # TODO …" is an expected failure (TAP): counted as passed, as prove does.
+		ok=$(printf '%s\n' "$out" | grep -c -e '^ok ' -e '^not ok [0-9]* # TODO' || true)
+		nok=$(printf '%s\n' "$out" | grep '^not ok ' | grep -vc '^not ok [0-9]* # TODO' || true)
 		missing=$(( ${plan:-0} - ok - nok ))
 		[ "$missing" -lt 0 ] && missing=0
 		pass=$((pass + ok))
 		fail=$((fail + nok + missing))
-		nums=$(printf '%s\n' "$out" | sed -n 's/^not ok \([0-9]*\).*/\1/p' | tr '\n' ',' | sed 's/,$//')
+		nums=$(printf '%s\n' "$out" | grep -v '^not ok [0-9]* # TODO' | sed -n 's/^not ok \([0-9]*\).*/\1/p' | tr '\n' ',' | sed 's/,$//')
 		[ "$missing" -gt 0 ] && nums="${nums:+$nums,}+$missing not run"
 		[ -n "$nums" ] && which="$which $(basename "$t" .t)#$nums"
 	done
