@@ -25,7 +25,9 @@ type AccountInfo struct {
 
 // AccountInfo returns the account's counters, quota, metadata and groups (HEAD → 204).
 func (c *Client) AccountInfo(ctx context.Context) (*AccountInfo, error) {
-	resp, err := c.do(ctx, &synnefo.Request{Method: http.MethodHead, Path: c.accountPath(), Query: jsonQuery()})
+	q := jsonQuery()
+	c.setUntil(q)
+	resp, err := c.do(ctx, &synnefo.Request{Method: http.MethodHead, Path: c.accountPath(), Query: q})
 	if err != nil {
 		return nil, err
 	}
@@ -106,6 +108,7 @@ func (c *Client) ListContainers(ctx context.Context) ([]ContainerEntry, error) {
 	marker := ""
 	for {
 		q := jsonQuery()
+		c.setUntil(q)
 		q.Set("limit", strconv.Itoa(c.cfg.PageSize))
 		if marker != "" {
 			q.Set("marker", marker)
@@ -134,6 +137,9 @@ type SharingAccount struct {
 
 // ListSharingAccounts lists the accounts sharing something with the user (GET of the service root).
 func (c *Client) ListSharingAccounts(ctx context.Context) ([]SharingAccount, error) {
+	if c.asOf != nil {
+		return nil, nil // until is for the owner only
+	}
 	var out []SharingAccount
 	seen := map[string]bool{}
 	marker := ""

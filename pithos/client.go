@@ -30,6 +30,7 @@ type Client struct {
 	Account string // user uuid on Pithos+, "AUTH_<name>" on Swift
 	cfg     Config
 	cache   *containerCache
+	asOf    *asOf // set by AsOf: the store as it was at a past time
 }
 
 // Config tunes transfers. Zero fields take the defaults.

@@ -45,7 +45,9 @@ type ContainerInfo struct {
 // ContainerInfo returns the container's counters, block parameters, policy and metadata (HEAD → 204),
 // and refreshes the cached block parameters.
 func (c *Client) ContainerInfo(ctx context.Context, container string) (*ContainerInfo, error) {
-	resp, err := c.do(ctx, &synnefo.Request{Method: http.MethodHead, Path: c.containerPath(container), Query: jsonQuery()})
+	q := jsonQuery()
+	c.setUntil(q)
+	resp, err := c.do(ctx, &synnefo.Request{Method: http.MethodHead, Path: c.containerPath(container), Query: q})
 	if err != nil {
 		return nil, err
 	}
@@ -92,6 +94,10 @@ type CreateContainerOptions struct {
 	Versioning string // "auto" or "none"; "" = server default
 	Project    string
 	Meta       map[string]string
+	// Swift object versioning: the archive container of replaced and
+	// deleted versions (X-History-Location), or of replaced ones only, a
+	// delete restoring the previous (X-Versions-Location).
+	HistoryLocation, VersionsLocation string
 }
 
 // CreateContainer creates a container (PUT → 201) or merges the given policy and metadata into an
@@ -108,6 +114,12 @@ func (c *Client) CreateContainer(ctx context.Context, container string, opts Cre
 		h.Set("X-Container-Policy-Project", opts.Project)
 	}
 	setMeta(h, "X-Container-Meta-", opts.Meta)
+	if opts.HistoryLocation != "" {
+		h.Set("X-History-Location", encodeHeader(opts.HistoryLocation))
+	}
+	if opts.VersionsLocation != "" {
+		h.Set("X-Versions-Location", encodeHeader(opts.VersionsLocation))
+	}
 	resp, err := c.do(ctx, &synnefo.Request{Method: http.MethodPut, Path: c.containerPath(container), Query: jsonQuery(),
 		Header: h, Success: []int{http.StatusCreated, http.StatusAccepted, http.StatusNoContent}})
 	if err != nil {

@@ -17,6 +17,10 @@ import (
 // GetHashmap returns an object's hashmap (GET ?hashmap&format=json) with the object's headers. Use
 // opts.IfMatch to fail (412) if the object changed, opts.Version for an older version.
 func (c *Client) GetHashmap(ctx context.Context, container, name string, opts GetOptions) (*Hashmap, *ObjectInfo, error) {
+	opts, err := c.pin(ctx, container, name, opts)
+	if err != nil {
+		return nil, nil, err
+	}
 	h := http.Header{}
 	opts.apply(h)
 	q := opts.query()
@@ -33,6 +37,7 @@ func (c *Client) GetHashmap(ctx context.Context, container, name string, opts Ge
 	}
 	info := objectInfoFromHeader(name, resp.Header)
 	info.Bytes = hm.Bytes // Content-Length is the JSON's length here
+	c.versionTimes(info)
 	return &hm, info, nil
 }
 

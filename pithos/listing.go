@@ -97,6 +97,7 @@ func (c *Client) listPage(ctx context.Context, container string, opts ListOption
 	if opts.Public {
 		q.Set("public", "")
 	}
+	c.setUntil(q)
 	if opts.Until > 0 {
 		q.Set("until", strconv.FormatInt(opts.Until, 10))
 	}
@@ -117,7 +118,12 @@ func (c *Client) listPage(ctx context.Context, container string, opts ListOption
 			continue
 		}
 		end = pageEnd{e.Name, false}
-		l.Objects = append(l.Objects, e.info())
+		o := e.info()
+		c.versionTimes(&o)
+		l.Objects = append(l.Objects, o)
+	}
+	if c.asOf != nil && opts.Until == 0 {
+		c.remember(container, l.Objects)
 	}
 	return l, end, len(page), nil
 }

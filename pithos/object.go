@@ -102,6 +102,10 @@ func (g GetOptions) query() url.Values {
 // ObjectInfo returns an object's attributes and metadata (HEAD → 200). A failed precondition is a
 // *synnefo.ClientError with Status 412 (If-Match) or 304 (If-None-Match).
 func (c *Client) ObjectInfo(ctx context.Context, container, name string, opts GetOptions) (*ObjectInfo, error) {
+	opts, err := c.pin(ctx, container, name, opts)
+	if err != nil {
+		return nil, err
+	}
 	h := http.Header{}
 	opts.apply(h)
 	resp, err := c.do(ctx, &synnefo.Request{Method: http.MethodHead, Path: c.objectPath(container, name),
@@ -109,7 +113,9 @@ func (c *Client) ObjectInfo(ctx context.Context, container, name string, opts Ge
 	if err != nil {
 		return nil, err
 	}
-	return objectInfoFromHeader(name, resp.Header), nil
+	info := objectInfoFromHeader(name, resp.Header)
+	c.versionTimes(info)
+	return info, nil
 }
 
 // Object is an open object body. Close it.
@@ -120,6 +126,10 @@ type Object struct {
 
 // GetObject opens the whole object (or a version) for reading.
 func (c *Client) GetObject(ctx context.Context, container, name string, opts GetOptions) (*Object, error) {
+	opts, err := c.pin(ctx, container, name, opts)
+	if err != nil {
+		return nil, err
+	}
 	h := http.Header{}
 	opts.apply(h)
 	resp, err := c.http.Do(ctx, &synnefo.Request{Method: http.MethodGet, Path: c.objectPath(container, name),
@@ -127,7 +137,9 @@ func (c *Client) GetObject(ctx context.Context, container, name string, opts Get
 	if err != nil {
 		return nil, err
 	}
-	return &Object{Info: objectInfoFromHeader(name, resp.Header), Body: resp.Body}, nil
+	info := objectInfoFromHeader(name, resp.Header)
+	c.versionTimes(info)
+	return &Object{Info: info, Body: resp.Body}, nil
 }
 
 // ReadRange reads length bytes at offset of an object of the given size (size < 0: unknown, no
@@ -170,6 +182,10 @@ func (c *Client) ReadRangeInto(ctx context.Context, container, name string, offs
 
 // readRangeInto fills buf from offset (the range must lie inside the object) and returns the bytes read.
 func (c *Client) readRangeInto(ctx context.Context, container, name string, offset int64, buf []byte, opts GetOptions) ([]byte, error) {
+	opts, err := c.pin(ctx, container, name, opts)
+	if err != nil {
+		return nil, err
+	}
 	length := int64(len(buf))
 	h := http.Header{}
 	opts.apply(h)

@@ -109,3 +109,19 @@ func (t *txn) containerAt(acct, cont string, rec *containerRec, until int64) con
 	sort.Strings(out.metaKeys)
 	return out
 }
+
+// copyFrom is the object a copy reads from. A deleted object is still a
+// source when the copy names one of its versions (X-Source-Version): as in
+// Synnefo, whose node outlives its delete marker, that is how a deleted
+// object is restored. The record returned then is the delete marker; only
+// the version named is copied.
+func (t *txn) copyFrom(acct, cont, name string, versioned bool) (*objectRec, bool) {
+	if rec, ok := t.object(acct, cont, name); ok || !versioned {
+		return rec, ok
+	}
+	vs := t.versions(acct, cont, name)
+	if len(vs) == 0 {
+		return nil, false
+	}
+	return &objectRec{version: vs[len(vs)-1]}, true
+}

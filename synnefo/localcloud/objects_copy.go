@@ -136,7 +136,7 @@ func (t *txn) copySource(p *preq, q copyReq) (*objectRec, *version, error) {
 	if _, f := t.readAccess(p, q.srcAcct, q.srcCont, q.srcObj); f != nil {
 		return nil, nil, f
 	}
-	src, ok := t.object(q.srcAcct, q.srcCont, q.srcObj)
+	src, ok := t.copyFrom(q.srcAcct, q.srcCont, q.srcObj, q.srcVersion != "")
 	if !ok {
 		return nil, nil, notFound("Object does not exist")
 	}
