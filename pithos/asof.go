@@ -2,8 +2,10 @@ package pithos
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,13 +36,42 @@ const maxPinned = 200_000
 // object that did not exist then. Times in the results are the version's
 // (until listings carry no last_modified, and a HEAD of an old version
 // reports the latest's). No account shares anything with it
-// (ListSharingAccounts is empty: until is for the owner only). It does not
-// refuse writes: a time-travel mount is mounted read-only. Plain Swift has
-// no until: callers check Capabilities.Hashmaps first.
+// (ListSharingAccounts is empty: until is for the owner only). Every write
+// fails with 403 before it leaves the client. Plain Swift has no until:
+// callers check Capabilities.Hashmaps first.
 func (c *Client) AsOf(t time.Time) *Client {
 	n := *c
 	n.asOf = &asOf{until: t.Unix(), versions: map[string]int64{}}
+	opts := c.http.Options()
+	hc := *opts.HTTPClient
+	hc.Transport = readOnlyTransport{hc.Transport}
+	opts.HTTPClient = &hc
+	if h, err := synnefo.NewClient(c.http.Endpoint(), c.http.Token(), opts); err == nil {
+		n.http = h
+	}
 	return &n
+}
+
+// readOnlyTransport answers every request but GET and HEAD with 403
+// itself: whatever path a write takes, an AsOf client makes none (a
+// time-travel mount is mounted read-only as well, so none should come).
+type readOnlyTransport struct{ next http.RoundTripper }
+
+func (t readOnlyTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method == http.MethodGet || req.Method == http.MethodHead {
+		next := t.next
+		if next == nil {
+			next = http.DefaultTransport
+		}
+		return next.RoundTrip(req)
+	}
+	if req.Body != nil {
+		_ = req.Body.Close()
+	}
+	const msg = "read-only: this client sees the store as of a past time and writes nothing"
+	return &http.Response{Status: "403 Forbidden", StatusCode: http.StatusForbidden, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: http.Header{"Content-Type": {"text/plain"}}, Body: io.NopCloser(strings.NewReader(msg)),
+		ContentLength: int64(len(msg)), Request: req}, nil
 }
 
 // Until returns the time an AsOf client sees (Unix seconds), 0 for a

@@ -171,3 +171,25 @@ func TestLocalHistory(t *testing.T) {
 		t.Errorf("as of v1 containers: %+v %v", cs, err)
 	}
 }
+
+// TestLocalAsOfWritesNothing: an AsOf client refuses every write itself.
+func TestLocalAsOfWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	c, clk, ct := startClocked(t)
+	put(t, c, "f", []byte("now"))
+	past := c.AsOf(clk.step(time.Second))
+	ct.reset()
+	_, err := past.PutObject(ctx, "c", "f", bytes.NewReader([]byte("x")), 1, pithos.PutOptions{})
+	if synnefo.StatusOf(err) != http.StatusForbidden {
+		t.Errorf("PUT through an AsOf client: %v", err)
+	}
+	if err := past.DeleteObject(ctx, "c", "f", pithos.DeleteOptions{}); synnefo.StatusOf(err) != http.StatusForbidden {
+		t.Errorf("DELETE through an AsOf client: %v", err)
+	}
+	if _, _, _, body := ct.reset(); body != 0 {
+		t.Errorf("%d body bytes left the client", body)
+	}
+	if got := readAll(t, c, "f", pithos.GetOptions{}); string(got) != "now" {
+		t.Errorf("object changed: %q", got)
+	}
+}

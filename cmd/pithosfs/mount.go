@@ -123,6 +123,14 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 	if err != nil {
 		return err
 	}
+	var at time.Time
+	if o.At != "" {
+		if at, err = parseAt(o.At, time.Now()); err != nil {
+			return err
+		}
+		// A time-travel mount writes nothing: no journal, no control trees.
+		o.ReadOnly, o.NoControl = true, true
+	}
 	memBytes, err := parseSize(o.CacheMem)
 	if err != nil {
 		return fmt.Errorf("--cache-mem: %w", err)
@@ -210,6 +218,13 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 		return tlsSet.trustError(err)
 	}
 	stats.SetEndpoint(cfg.Client.Endpoint())
+	if !at.IsZero() {
+		if cloud.swift() {
+			return fmt.Errorf("--at: plain Swift has no listings or reads as of a time (Pithos+ \"until\"); its history is in .pithosfs/versions/ and .pithosfs/deleted/")
+		}
+		cfg.Client = cfg.Client.AsOf(at)
+		log.Info("time-travel mount: read-only, as the store was then", zap.Time("at", at.UTC()))
+	}
 	if cfg.Remote, err = resolveRemote(ctx, remote, cfg); err != nil {
 		return tlsSet.trustError(err)
 	}

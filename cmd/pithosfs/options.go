@@ -33,6 +33,7 @@ type mountOptions struct {
 	AttrTTL, ListTTL   time.Duration
 	AsyncCloseMax      string
 	ReadOnly           bool
+	At                 string // --at: mount the store as it was then (attime.go)
 	AllowOther         bool
 	AllowDeleteServers bool
 	AllowDeleteVolumes bool
@@ -118,6 +119,8 @@ func optionTable() []option {
 			Field: func(o *mountOptions) any { return &o.AsyncCloseMax }},
 		{Name: "read-only", Group: groupFS, Help: "refuse writes (EROFS); mount -o ro sets it", Default: "false",
 			Field: func(o *mountOptions) any { return &o.ReadOnly }},
+		{Name: "at", Group: groupFS, Help: "mount read-only the account, container or prefix as it was at TIME (Pithos+ only): RFC 3339 (2026-12-01T15:00:00Z), a Unix time (1796137200), or a time ago (-2h, -90m, -3d); listings and reads show the versions current then, writes fail with EROFS",
+			Field: func(o *mountOptions) any { return &o.At }},
 		{Name: "allow-other", Group: groupFS, Help: "let other users access the mount (with default_permissions; non-root needs user_allow_other in /etc/fuse.conf)", Default: "false",
 			Field: func(o *mountOptions) any { return &o.AllowOther }},
 		{Name: "allow-delete-servers", Group: groupFS, Help: "let rm servers/NAME.json delete the server (otherwise EPERM)", Default: "false",
