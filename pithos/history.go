@@ -173,9 +173,9 @@ var deletedProbes = []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minu
 // deleted names: the listings of the container at a ladder of past times
 // (one minute ago to a year ago) are compared with the current one, so a
 // name that lived and died between two of them is missed (it can still be
-// looked up by its name). extra are times to probe as well (e.g. just
-// before deletes this client made).
-func (c *Client) DeletedEntries(ctx context.Context, h History, container, prefix string, now time.Time, extra []time.Time) (files, dirs []string, err error) {
+// looked up by its name). known are names the caller knows it deleted
+// (full object names): those under prefix count unless they live again.
+func (c *Client) DeletedEntries(ctx context.Context, h History, container, prefix string, now time.Time, known []string) (files, dirs []string, err error) {
 	cur, err := c.ListDir(ctx, container, prefix)
 	if err != nil {
 		return nil, nil, err
@@ -197,8 +197,14 @@ func (c *Client) DeletedEntries(ctx context.Context, h History, container, prefi
 			fileSet[rel] = true
 		}
 	}
+	for _, n := range known {
+		if rel, ok := strings.CutPrefix(n, prefix); ok {
+			d, _, deeper := strings.Cut(rel, "/")
+			add(d, deeper)
+		}
+	}
 	if h.Pithos {
-		err = c.pithosDeleted(ctx, container, prefix, now, extra, add)
+		err = c.pithosDeleted(ctx, container, prefix, now, add)
 	} else {
 		err = c.swiftDeleted(ctx, h, container, prefix, add)
 	}
@@ -208,15 +214,9 @@ func (c *Client) DeletedEntries(ctx context.Context, h History, container, prefi
 	return sortedKeys(fileSet), sortedKeys(dirSet), nil
 }
 
-func (c *Client) pithosDeleted(ctx context.Context, container, prefix string, now time.Time, extra []time.Time, add func(string, bool)) error {
-	times := map[int64]bool{}
+func (c *Client) pithosDeleted(ctx context.Context, container, prefix string, now time.Time, add func(string, bool)) error {
 	for _, d := range deletedProbes {
-		times[now.Add(-d).Unix()] = true
-	}
-	for _, t := range extra {
-		times[t.Unix()] = true
-	}
-	for t := range times {
+		t := now.Add(-d).Unix()
 		l, err := c.ListObjects(ctx, container, ListOptions{Prefix: prefix, Delimiter: "/", Until: t})
 		if synnefo.StatusOf(err) == http.StatusNotFound {
 			continue // the container did not exist yet

@@ -117,16 +117,20 @@ func TestLocalHistory(t *testing.T) {
 	// Deleted names: d/gone and d/sub/x are deleted, d/f lives.
 	put(t, c, "d/gone", []byte("bye"))
 	put(t, c, "d/sub/x", []byte("x"))
-	beforeDelete := clk.step(10 * time.Second)
 	clk.step(10 * time.Second)
 	for _, n := range []string{"d/gone", "d/sub/x"} {
 		if err := c.DeleteObject(ctx, "c", n, pithos.DeleteOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	files, dirs, err := c.DeletedEntries(ctx, h, "c", "d/", clk.step(time.Second), []time.Time{beforeDelete})
+	// Found by the listing of a minute ago, and by the names given.
+	files, dirs, err := c.DeletedEntries(ctx, h, "c", "d/", clk.step(55*time.Second), nil)
 	if err != nil || len(files) != 1 || files[0] != "gone" || len(dirs) != 1 || dirs[0] != "sub" {
 		t.Errorf("deleted: files %q dirs %q %v", files, dirs, err)
+	}
+	files, dirs, err = c.DeletedEntries(ctx, h, "c", "d/", clk.now().Add(-time.Hour), []string{"d/gone", "d/sub/x", "d/f", "e/y"})
+	if err != nil || len(files) != 1 || files[0] != "gone" || len(dirs) != 1 || dirs[0] != "sub" {
+		t.Errorf("deleted from known names: files %q dirs %q %v", files, dirs, err)
 	}
 	gone, err := c.ObjectVersions(ctx, h, "c", "d/gone", nil)
 	if err != nil || len(gone) != 1 || gone[0].Current || gone[0].Bytes != 3 {
