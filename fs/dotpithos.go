@@ -47,6 +47,10 @@ func (c *dotDir) OnAdd(ctx context.Context) {
 	n := c.NewPersistentInode(ctx, &renderFile{sys: c.sys, render: func() []byte { return uploadsJSON(c.sys.pending()) }},
 		gofs.StableAttr{Mode: fuse.S_IFREG, Ino: inoOf("control", "uploads.json")})
 	c.AddChild("uploads.json", n, true)
+	vs := c.NewPersistentInode(ctx, c.sys.hist.Versions(), gofs.StableAttr{Mode: fuse.S_IFDIR, Ino: inoOf("control", "versions")})
+	c.AddChild("versions", vs, true)
+	del := c.NewPersistentInode(ctx, c.sys.hist.Deleted(), gofs.StableAttr{Mode: fuse.S_IFDIR, Ino: inoOf("control", "deleted")})
+	c.AddChild("deleted", del, true)
 }
 
 // uploadsDir is .pithosfs/uploads: status (the table of commits not on the
@@ -162,14 +166,18 @@ func uploadsJSON(ps []writeback.PendingCommit) []byte {
 	return append(b, '\n')
 }
 
-// permissionOptions are the kernel mount options that go with allow_other:
-// other users then get the permissions the file modes say, not the
-// mounting user's.
-func permissionOptions(allowOther bool) []string {
-	if allowOther {
-		return []string{"default_permissions"}
+// mountFlags are the kernel mount options: ro for a read-only mount, and
+// with allow_other default_permissions (other users then get the
+// permissions the file modes say, not the mounting user's).
+func mountFlags(cfg Config) []string {
+	var out []string
+	if cfg.ReadOnly {
+		out = append(out, "ro")
 	}
-	return nil
+	if cfg.AllowOther {
+		out = append(out, "default_permissions")
+	}
+	return out
 }
 
 func (c *dotDir) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/pithosfs/pithosfs/cache"
 	"github.com/pithosfs/pithosfs/fs/control"
+	"github.com/pithosfs/pithosfs/fs/history"
 	"github.com/pithosfs/pithosfs/fs/writeback"
 	"github.com/pithosfs/pithosfs/internal/ino"
 	"github.com/pithosfs/pithosfs/pithos"
@@ -69,6 +70,9 @@ type Config struct {
 	// JournalDir holds the write path's journals (one directory per
 	// account); "" makes files read-only (EROFS on open for writing).
 	JournalDir string
+	// ReadOnly mounts read-only (the kernel refuses every change with
+	// EROFS): --read-only, and time-travel mounts (--at).
+	ReadOnly bool
 	// Control, when set, shows the cloud control trees (servers/, images/,
 	// volumes/, snapshots/, flavors/, networks/) at the root of a
 	// whole-cloud mount.
@@ -102,6 +106,8 @@ type fsys struct {
 	mem   *memRelease
 	async *asyncCloser // nil unless Config.AsyncCloseMax > 0
 	self  *account
+	// hist is .pithosfs/versions and .pithosfs/deleted (fs/history).
+	hist *history.Views
 
 	mu       sync.Mutex
 	accounts map[string]*account           // by uuid
@@ -162,6 +168,7 @@ func newFsys(cfg Config) (*fsys, error) {
 	}
 	s.self = &account{uuid: cfg.Client.Account, name: name, client: cfg.Client}
 	s.accounts[s.self.uuid] = s.self
+	s.hist = s.historyViews()
 	return s, nil
 }
 
@@ -246,7 +253,7 @@ func Options(cfg Config, fsName string, debug bool) *gofs.Options {
 			Debug:                debug,
 			Logger:               fuseLogger(logger.Named("fuse"), debug),
 			AllowOther:           cfg.AllowOther,
-			Options:              permissionOptions(cfg.AllowOther),
+			Options:              mountFlags(cfg),
 		},
 	}
 }

@@ -21,6 +21,8 @@ type writeHandle struct {
 	wf   *writeback.File
 	acct *account
 	path string
+	// writer is set for a handle opened for writing (fileNode.writers).
+	writer bool
 }
 
 func (h *writeHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
@@ -71,6 +73,11 @@ func (h *writeHandle) commit(ctx context.Context) syscall.Errno {
 }
 
 func (h *writeHandle) Release(ctx context.Context) syscall.Errno {
+	if h.writer {
+		h.f.mu.Lock()
+		h.f.writers--
+		h.f.mu.Unlock()
+	}
 	h.wf.Release()
 	return 0
 }

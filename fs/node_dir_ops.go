@@ -210,6 +210,9 @@ func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
 	}
 	d.unlinked(name)
 	d.entriesChanged(0)
+	if acct == d.sys.histAccount() {
+		d.sys.hist.NoteDeleted(k.container, path)
+	}
 	return 0
 }
 

@@ -39,6 +39,8 @@ type fileNode struct {
 	hm        *pithos.Hashmap
 	hmETag    string
 	pagesETag string
+	// writers counts the handles open for writing (see Setattr).
+	writers int
 	// wrote is set once the file was opened for writing by this mount: its
 	// size may then come from an unflushed writeback file.
 	wrote bool
@@ -181,7 +183,14 @@ func (f *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 			}
 		}
 		f.setSize(wf.Size())
-		return &writeHandle{f: f, wf: wf, acct: acct, path: path}, 0, 0
+		h := &writeHandle{f: f, wf: wf, acct: acct, path: path}
+		if flags&syscall.O_ACCMODE != syscall.O_RDONLY {
+			h.writer = true
+			f.mu.Lock()
+			f.writers++
+			f.mu.Unlock()
+		}
+		return h, 0, 0
 	}
 	caps, err := acct.client.Capabilities(ctx, container)
 	if err != nil {

@@ -229,6 +229,7 @@ func (f *fileNode) committed(acct *account, wf *writeback.File) {
 // files in a row) needs no new listing. Its uuid comes with the next real
 // listing.
 func (s *fsys) listCommitted(acct *account, container, name string, b writeback.Base) {
+	s.hist.Changed()
 	s.lists.put(dirKeyOf(acct, container, name), lastSegment(name), pithos.ObjectInfo{
 		Name: name, Bytes: b.Size, ContentType: b.ContentType, ETag: b.ETag, Hash: b.ETag,
 		Version: b.Version, LastModified: time.Now(), Meta: b.Meta}, true)
@@ -278,6 +279,16 @@ func (f *fileNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.Set
 				f.mu.Unlock()
 				f.syncMeta(wf)
 			}
+			f.mu.Lock()
+			openTrunc := size == 0 && f.writers > 0
+			f.mu.Unlock()
+			if openTrunc {
+				// open(O_TRUNC): go-fuse does not offer ATOMIC_O_TRUNC, so
+				// the kernel truncates by path right after the open. The
+				// writer's close commits it with the new data: committing
+				// here would make an empty version of every overwrite.
+				return f.fillAttrOK(out)
+			}
 			if err := wf.Commit(ctx); err != nil {
 				return f.sys.commitErrno(p, err)
 			}
@@ -289,6 +300,10 @@ func (f *fileNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.Set
 			return errno
 		}
 	}
+	return f.fillAttrOK(out)
+}
+
+func (f *fileNode) fillAttrOK(out *fuse.AttrOut) syscall.Errno {
 	f.fillAttr(&out.Attr)
 	return 0
 }

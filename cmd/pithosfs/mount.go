@@ -237,6 +237,7 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 	}
 	defer bc.Close()
 	cfg.Cache = bc
+	cfg.ReadOnly = o.ReadOnly
 	if !o.ReadOnly {
 		cfg.JournalDir = filepath.Join(o.CacheDir, "journal")
 	}
