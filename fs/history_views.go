@@ -5,6 +5,7 @@ package fs
 
 import (
 	"context"
+	"net/http"
 	"syscall"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
@@ -13,6 +14,7 @@ import (
 	"github.com/pithosfs/pithosfs/fs/history"
 	"github.com/pithosfs/pithosfs/fs/writeback"
 	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/synnefo"
 )
 
 // histAccount is the account the history views show: the mount's
@@ -54,12 +56,24 @@ func (s *fsys) restore(ctx context.Context, src pithos.ObjectVersion, hm *pithos
 	if !h.wf.Empty() || (hm != nil && (b.Swift || hm.BlockSize != b.BlockSize)) || (hm == nil && !b.Swift) {
 		return 0, syscall.EXDEV
 	}
-	cond := pithos.Conditions{IfMatch: b.ETag}
-	if b.ETag == "" {
-		cond = pithos.Conditions{IfNoneMatch: "*"}
-	}
 	client := h.acct.client
 	path := b.Container + "/" + b.Name
+	cond := pithos.Conditions{IfMatch: b.ETag}
+	switch {
+	case b.Swift:
+		// Swift's copy takes neither If-Match nor If-None-Match: check by
+		// HEAD, as commits do.
+		info, err := client.ObjectInfo(ctx, b.Container, b.Name, pithos.GetOptions{})
+		if err != nil && (b.ETag != "" || synnefo.StatusOf(err) != http.StatusNotFound) {
+			return 0, s.fail("restore", path, err)
+		}
+		if (b.ETag == "") != (err != nil) || (err == nil && info.ETag != b.ETag) {
+			return 0, syscall.EXDEV // changed behind the mount: cp copies, the commit keeps a conflict copy
+		}
+		cond = pithos.Conditions{}
+	case b.ETag == "":
+		cond = pithos.Conditions{IfNoneMatch: "*"}
+	}
 	if _, err := client.RestoreVersion(context.WithoutCancel(ctx), src, b.Container, b.Name, cond); err != nil {
 		return 0, s.fail("restore", path, err)
 	}
