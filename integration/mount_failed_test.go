@@ -122,7 +122,7 @@ func TestMountControlOnContainerMount(t *testing.T) {
 			if !strings.HasPrefix(strings.TrimSpace(st), "{") {
 				t.Errorf("stats.json = %q", st)
 			}
-			if got := strings.Fields(sh(t, "ls "+shq(ctl))); strings.Join(got, " ") != "stats.json uploads uploads.json" {
+			if got := strings.Fields(sh(t, "ls "+shq(ctl))); strings.Join(got, " ") != "deleted stats.json uploads uploads.json versions" {
 				t.Errorf("ls .pithosfs = %q", got)
 			}
 			if got := sh(t, "cat "+shq(filepath.Join(ctl, "uploads", "status"))); !strings.Contains(got, "no pending uploads") {

@@ -102,6 +102,7 @@ func TestMountVirtualTreesRefuseChanges(t *testing.T) {
 	paths := []vpath{
 		{".pithosfs/stats.json", false}, {".pithosfs/uploads.json", false}, {".pithosfs/uploads/status", false},
 		{".pithosfs/uploads/failed", true}, {".pithosfs/uploads", true}, {".pithosfs", true},
+		{".pithosfs/versions", true}, {".pithosfs/deleted", true},
 		{"servers/.last-error", false}, {"images/.last-error", false},
 		{"servers", true}, {"images", true}, {"flavors", true}, {"networks", true},
 	}
@@ -151,7 +152,7 @@ func TestMountVirtualTreesRefuseChanges(t *testing.T) {
 			t.Errorf("ls -a of the root = %q, missing %s", ls, n)
 		}
 	}
-	if got := strings.Fields(sh(t, "ls "+shq(ctl))); strings.Join(got, " ") != "stats.json uploads uploads.json" {
+	if got := strings.Fields(sh(t, "ls "+shq(ctl))); strings.Join(got, " ") != "deleted stats.json uploads uploads.json versions" {
 		t.Errorf("ls .pithosfs = %q", got)
 	}
 	sh(t, "ls -la "+shq(filepath.Join(ctl, "uploads"))+" "+shq(filepath.Join(root, "servers"))+" >/dev/null && cat "+
@@ -170,7 +171,7 @@ func TestMountContainerControlDirRefused(t *testing.T) {
 	ctl := filepath.Join(m.Dir, ".pithosfs")
 	checkRefused(t, ctl, virtualRefusals(ctl, true, m.Dir))
 	checkRefused(t, filepath.Join(ctl, "stats.json"), virtualRefusals(filepath.Join(ctl, "stats.json"), false, m.Dir))
-	if got := strings.Fields(sh(t, "ls "+shq(ctl))); strings.Join(got, " ") != "stats.json uploads uploads.json" {
+	if got := strings.Fields(sh(t, "ls "+shq(ctl))); strings.Join(got, " ") != "deleted stats.json uploads uploads.json versions" {
 		t.Errorf("ls .pithosfs = %q", got)
 	}
 }

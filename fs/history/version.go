@@ -55,12 +55,12 @@ func (f *versionFile) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse
 }
 
 func (f *versionFile) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
-	return syscall.EROFS
+	return syscall.EPERM
 }
 
 func (f *versionFile) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
 	if flags&syscall.O_ACCMODE != syscall.O_RDONLY || flags&syscall.O_TRUNC != 0 {
-		return nil, 0, syscall.EROFS
+		return nil, 0, syscall.EACCES
 	}
 	h := &versionHandle{f: f, size: f.ver.Bytes, bs: swiftBlockSize}
 	if f.hist.Pithos {
