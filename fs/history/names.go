@@ -1,11 +1,10 @@
 package history
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
 	"fmt"
 	"strings"
 
+	inopkg "github.com/pithosfs/pithosfs/internal/ino"
 	"github.com/pithosfs/pithosfs/pithos"
 )
 
@@ -41,18 +40,7 @@ func validName(s string) bool {
 	return s != "" && s != "." && s != ".." && len(s) <= 255 && !strings.Contains(s, "/")
 }
 
-// ino is a stable inode number for a node of these views, apart from the
-// mount's own (which hash other strings).
-func ino(parts ...string) uint64 {
-	h := sha256.New()
-	h.Write([]byte("history"))
-	for _, p := range parts {
-		h.Write([]byte{0})
-		h.Write([]byte(p))
-	}
-	n := binary.BigEndian.Uint64(h.Sum(nil)) &^ (1 << 63)
-	if n <= 1 {
-		n += 2
-	}
-	return n
-}
+// ino is a stable inode number for a node of these views: tagged with
+// "history" apart from the mount's objects (whose parts are an account and
+// a uuid), in the lower half like them.
+func ino(parts ...string) uint64 { return inopkg.Of(append([]string{"history"}, parts...)...) }

@@ -11,6 +11,7 @@ import (
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
+	"github.com/pithosfs/pithosfs/fs/internal/fixed"
 	"github.com/pithosfs/pithosfs/pithos"
 )
 
@@ -21,7 +22,7 @@ import (
 // newest first.
 type pathNode struct {
 	gofs.Inode
-	readOnlyDir
+	fixed.ReadOnlyDir
 	v         *Views
 	deleted   bool
 	container string

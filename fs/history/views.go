@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pithosfs/pithosfs/cache"
+	"github.com/pithosfs/pithosfs/fs/internal/fixed"
 	"github.com/pithosfs/pithosfs/pithos"
 )
 
@@ -171,7 +172,7 @@ func (v *Views) timeouts(out *fuse.EntryOut) {
 // account's containers.
 type accountNode struct {
 	gofs.Inode
-	readOnlyDir
+	fixed.ReadOnlyDir
 	v       *Views
 	deleted bool
 }
