@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/pithos/hashmap"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 )
@@ -29,7 +29,7 @@ func block(seed uint64, n int) []byte {
 	return b
 }
 
-func hashKey(data []byte) Key { return HashKey(pithos.BlockHashHex(data)) }
+func hashKey(data []byte) Key { return HashKey(hashmap.BlockHashHex(data)) }
 
 // countingFetch returns data and counts its calls.
 func countingFetch(data []byte, calls *atomic.Int64) FetchFunc {
@@ -271,7 +271,7 @@ func TestBadFetchRejected(t *testing.T) {
 	bad[100] ^= 1
 	_, err := c.Get(context.Background(), key, len(data), func(context.Context) ([]byte, error) { return bad, nil })
 	var ve *VerifyError
-	if !errors.As(err, &ve) || ve.From != "fetch" || ve.Got != pithos.BlockHashHex(bad) {
+	if !errors.As(err, &ve) || ve.From != "fetch" || ve.Got != hashmap.BlockHashHex(bad) {
 		t.Fatalf("got %v, want a VerifyError from fetch", err)
 	}
 	c.settle()
@@ -319,14 +319,14 @@ func TestInvalidKeys(t *testing.T) {
 			t.Errorf("%v: got %v, want ErrInvalidKey", k, err)
 		}
 	}
-	if HashKey(pithos.EmptyHash).Verifiable() != true || OpaqueKey(pithos.EmptyHash).Verifiable() {
+	if HashKey(hashmap.EmptyHash).Verifiable() != true || OpaqueKey(hashmap.EmptyHash).Verifiable() {
 		t.Fatal("Verifiable")
 	}
 	// An opaque key equal to a hash is a different block, never verified.
-	if _, err := c.Get(context.Background(), OpaqueKey(pithos.EmptyHash), 3, func(context.Context) ([]byte, error) { return []byte("abc"), nil }); err != nil {
+	if _, err := c.Get(context.Background(), OpaqueKey(hashmap.EmptyHash), 3, func(context.Context) ([]byte, error) { return []byte("abc"), nil }); err != nil {
 		t.Fatal(err)
 	}
-	if c.Contains(HashKey(pithos.EmptyHash)) {
+	if c.Contains(HashKey(hashmap.EmptyHash)) {
 		t.Fatal("opaque key collided with hash key")
 	}
 }
@@ -336,7 +336,7 @@ func TestPut(t *testing.T) {
 	c := openCache(t, Config{Dir: dir})
 	data := append(block(6, 500), 0, 0, 0)
 	key := hashKey(data)
-	if err := c.Put(HashKey(pithos.EmptyHash), data); err == nil {
+	if err := c.Put(HashKey(hashmap.EmptyHash), data); err == nil {
 		t.Fatal("Put with the wrong hash succeeded")
 	}
 	buf := bytes.Clone(data)

@@ -6,7 +6,7 @@ import (
 	"os"
 
 	"github.com/pithosfs/pithosfs/cache"
-	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/pithos/hashmap"
 )
 
 // A file handle's read path: map the read to blocks, tell the readahead
@@ -23,7 +23,7 @@ func Example() {
 	// The object: three 4-byte blocks, the last one short.
 	const blockSize = 4
 	object := []byte("abcdefghij")
-	hm := pithos.HashBytes(object, blockSize)
+	hm := hashmap.HashBytes(object, blockSize)
 	blockLen := func(i int64) int { return int(min(blockSize, int64(len(object))-i*blockSize)) }
 	fetch := func(i int64) cache.FetchFunc {
 		return func(ctx context.Context) ([]byte, error) { // a range GET in real life

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/pithos/hashmap"
 )
 
 // Key names one block in the cache.
@@ -59,7 +59,7 @@ func (k Key) validate() error {
 	if k.id == "" {
 		return fmt.Errorf("%w: empty", ErrInvalidKey)
 	}
-	if k.hash && !pithos.IsHexHash(k.id) {
+	if k.hash && !hashmap.IsHexHash(k.id) {
 		return fmt.Errorf("%w: %q is not a hex block hash", ErrInvalidKey, k.id)
 	}
 	return nil
@@ -103,7 +103,7 @@ func verify(k Key, data []byte, from string) error {
 	if !k.hash {
 		return nil
 	}
-	if got := pithos.BlockHashHex(data); got != k.id {
+	if got := hashmap.BlockHashHex(data); got != k.id {
 		return &VerifyError{Key: k, Got: got, From: from}
 	}
 	return nil

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/pithos/hashmap"
 )
 
 func TestStreamHash(t *testing.T) {
@@ -30,7 +30,7 @@ func TestStreamHash(t *testing.T) {
 				copy(buf[:n], tc.data[:n])
 				s.progress(n)
 			}
-			if got, want := s.sum(buf[:len(tc.data)]), pithos.BlockHashHex(tc.data); got != want {
+			if got, want := s.sum(buf[:len(tc.data)]), hashmap.BlockHashHex(tc.data); got != want {
 				t.Errorf("sum = %q, want %q", got, want)
 			}
 			if s.sum(buf[:len(tc.data)-1]) != "" || s.sum(bytes.Clone(buf[:len(tc.data)])) != "" {

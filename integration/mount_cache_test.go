@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/pithos/hashmap"
 )
 
 // TestMountRemountFromDiskCache reads a file, unmounts, remounts with the same cache directory and reads it
@@ -53,7 +53,7 @@ func TestMountRemountFromDiskCache(t *testing.T) {
 
 	// Corrupt block 1's cache file: the next mount detects it, refetches that block only.
 	bs := 4 << 20
-	h := pithos.BlockHashHex(data[bs : 2*bs])
+	h := hashmap.BlockHashHex(data[bs : 2*bs])
 	p := filepath.Join(cacheDir, "blocks", h[:2], h)
 	blk, err := os.ReadFile(p)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/pithos/hashmap"
 	"github.com/pithosfs/pithosfs/synnefo"
 	"github.com/pithosfs/pithosfs/synnefo/localcloud/localcloudtest"
 )
@@ -93,7 +94,7 @@ func (l *loop) req(ctx context.Context, method, path string, body []byte, hdr ma
 
 func (l *loop) upload(ctx context.Context, cont, name string, src genData, bs int64) error {
 	first := map[string]int64{}
-	hm, err := pithos.HashReader(io.NewSectionReader(src, 0, src.size), bs, func(i int, h string, _ []byte) error {
+	hm, err := hashmap.HashReader(io.NewSectionReader(src, 0, src.size), bs, func(i int, h string, _ []byte) error {
 		if _, ok := first[h]; !ok {
 			first[h] = int64(i)
 		}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pithosfs/pithosfs/pithos/hashmap"
 	"github.com/pithosfs/pithosfs/synnefo"
 )
 
@@ -69,7 +70,7 @@ func (c *Client) ContainerInfo(ctx context.Context, container string) (*Containe
 	if bh := h.Get("X-Container-Block-Hash"); bh != "" {
 		info.Capabilities = Capabilities{Hashmaps: true, BlockHash: bh, BlockSize: headerInt(h, "X-Container-Block-Size")}
 		if info.BlockSize <= 0 {
-			info.BlockSize = DefaultBlockSize
+			info.BlockSize = hashmap.DefaultBlockSize
 		}
 	}
 	c.cache.put(c.containerPath(container), info.Capabilities)

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/pithosfs/pithosfs/pithos/hashmap"
 	"github.com/pithosfs/pithosfs/synnefo"
 )
 
@@ -161,7 +162,7 @@ func (c *Client) fetchBlocks(ctx context.Context, container, name string, hm *Ha
 				return fmt.Errorf("pithos: %s block %d: got %d bytes, want %d", name, src.index, len(data), src.length)
 			}
 			// A full block must hash to its entry; a short last block may carry stale bytes past EOF (§9.4).
-			if src.length == bs && BlockHashHex(data) != h {
+			if src.length == bs && hashmap.BlockHashHex(data) != h {
 				return fmt.Errorf("pithos: %s block %d: hash mismatch", name, src.index)
 			}
 			for _, u := range us {
@@ -187,7 +188,7 @@ func localHas(r io.ReaderAt, off, length int64, h string) bool {
 	if int64(n) != length || (err != nil && !errors.Is(err, io.EOF)) {
 		return false
 	}
-	return BlockHashHex(buf) == h
+	return hashmap.BlockHashHex(buf) == h
 }
 
 // streamDownload copies the whole object (Swift: no hashmaps) into w.

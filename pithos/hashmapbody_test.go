@@ -6,13 +6,15 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/pithosfs/pithosfs/pithos/hashmap"
 )
 
 func TestHashmapRequestBody(t *testing.T) {
 	a, b := strings.Repeat("a", 64), strings.Repeat("B", 64)
 	many := make([]string, 3000)
 	for i := range many {
-		many[i] = EmptyHash
+		many[i] = hashmap.EmptyHash
 	}
 	tests := []struct {
 		name     string

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/pithos/hashmap"
 	"github.com/pithosfs/pithosfs/synnefo"
 	"github.com/pithosfs/pithosfs/synnefo/localcloud/localcloudtest"
 )
@@ -148,7 +149,7 @@ func TestLocalRoundTrips(t *testing.T) {
 					if err != nil {
 						t.Fatalf("upload %s: %v", name, err)
 					}
-					want := pithos.HashBytes(data, bs)
+					want := hashmap.HashBytes(data, bs)
 					top, _ := want.TopHash()
 					info, err := cl.c.ObjectInfo(ctx, "c", name, pithos.GetOptions{})
 					if err != nil || info.Bytes != size || info.Hash != top || info.ETag != res.ETag || info.ContentType != "image/svg+xml" {

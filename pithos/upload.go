@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/pithosfs/pithosfs/pithos/hashmap"
 	"github.com/pithosfs/pithosfs/synnefo"
 )
 
@@ -56,12 +57,12 @@ func (c *Client) UploadObject(ctx context.Context, container, name string, src i
 	if size == 0 {
 		return c.PutObject(ctx, container, name, nil, 0, opts.PutOptions)
 	}
-	if _, err := NewHasher(caps.BlockHash); err != nil {
+	if _, err := hashmap.NewHasher(caps.BlockHash); err != nil {
 		return nil, err
 	}
 	bs := caps.BlockSize
 	first := map[string]int64{} // hash → index of its first block
-	hm, err := HashReader(io.NewSectionReader(ra, 0, size), bs, func(i int, h string, _ []byte) error {
+	hm, err := hashmap.HashReader(io.NewSectionReader(ra, 0, size), bs, func(i int, h string, _ []byte) error {
 		if _, ok := first[h]; !ok {
 			first[h] = int64(i)
 		}
@@ -299,7 +300,7 @@ var errHashMismatch = errors.New("pithos: server stored a different block hash")
 // application/octet-stream) and returns its hash after checking the server's reply against it. An
 // empty block is sent as one zero byte, which hashes the same.
 func (c *Client) UploadBlock(ctx context.Context, container string, data []byte) (string, error) {
-	want := BlockHashHex(data)
+	want := hashmap.BlockHashHex(data)
 	if err := c.uploadBlock(ctx, container, data, want); err != nil {
 		return "", err
 	}
@@ -307,7 +308,7 @@ func (c *Client) UploadBlock(ctx context.Context, container string, data []byte)
 }
 
 // UploadHashedBlock is UploadBlock for a block whose hash the caller has already computed
-// (BlockHashHex(data)): the server's reply is checked against hash without hashing data again.
+// (hashmap.BlockHashHex(data)): the server's reply is checked against hash without hashing data again.
 func (c *Client) UploadHashedBlock(ctx context.Context, container, hash string, data []byte) error {
 	return c.uploadBlock(ctx, container, data, strings.ToLower(hash))
 }

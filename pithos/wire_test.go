@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pithosfs/pithosfs/pithos/hashmap"
 	"github.com/pithosfs/pithosfs/synnefo"
 )
 
@@ -125,16 +126,16 @@ func TestWireRequests(t *testing.T) {
 			name:    "hashmap put",
 			replies: []reply{{status: 201}},
 			call: func(c *Client) error {
-				_, _, err := c.PutHashmap(ctx, "c", "o", &Hashmap{Bytes: 1, Hashes: []string{EmptyHash}}, PutOptions{Conditions: Conditions{IfMatch: "e1"}})
+				_, _, err := c.PutHashmap(ctx, "c", "o", &Hashmap{Bytes: 1, Hashes: []string{hashmap.EmptyHash}}, PutOptions{Conditions: Conditions{IfMatch: "e1"}})
 				return err
 			},
 			method: "PUT", path: "/pithos/object-store/v1/u1/c/o", query: "format=json&hashmap=",
 			headers: map[string]string{"Content-Type": "application/octet-stream", "If-Match": "e1"},
-			body:    `{"bytes":1,"hashes":["` + EmptyHash + `"]}`,
+			body:    `{"bytes":1,"hashes":["` + hashmap.EmptyHash + `"]}`,
 		},
 		{
 			name:    "block upload",
-			replies: []reply{{status: 202, body: `["` + BlockHashHex([]byte("blk")) + `"]`}},
+			replies: []reply{{status: 202, body: `["` + hashmap.BlockHashHex([]byte("blk")) + `"]`}},
 			call:    func(c *Client) error { _, err := c.UploadBlock(ctx, "c", []byte("blk")); return err },
 			method:  "POST", path: "/pithos/object-store/v1/u1/c", query: "format=json&update=", body: "blk",
 			headers: map[string]string{"Content-Type": "application/octet-stream", "Content-Length": "3"},
@@ -287,7 +288,7 @@ func TestPreconditionAndQuotaErrors(t *testing.T) {
 	if !errors.As(err, &ce) || ce.Status != 412 || ce.Message != "Resource ETag does not match" {
 		t.Fatalf("412: got %v", err)
 	}
-	_, _, err = c.PutHashmap(ctx, "c", "o", &Hashmap{Bytes: 1, Hashes: []string{EmptyHash}}, PutOptions{})
+	_, _, err = c.PutHashmap(ctx, "c", "o", &Hashmap{Bytes: 1, Hashes: []string{hashmap.EmptyHash}}, PutOptions{})
 	if synnefo.StatusOf(err) != 413 {
 		t.Fatalf("413: got %v", err)
 	}

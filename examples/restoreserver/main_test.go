@@ -11,6 +11,7 @@ import (
 
 	"github.com/pithosfs/pithosfs/examples/internal/testcloud"
 	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/pithos/hashmap"
 	"github.com/pithosfs/pithosfs/synnefo/cyclades"
 	"github.com/pithosfs/pithosfs/synnefo/image"
 )
@@ -29,7 +30,7 @@ func TestRestoreServer(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, out)
 	}
 	// The object holds the file.
-	top, err := pithos.HashBytes(disk, pithos.DefaultBlockSize).TopHash()
+	top, err := hashmap.HashBytes(disk, hashmap.DefaultBlockSize).TopHash()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/pithosfs/pithosfs/cache"
 	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/pithos/hashmap"
 	"github.com/pithosfs/pithosfs/synnefo"
 )
 
@@ -246,7 +247,7 @@ func (f *File) persist(snap *snapshot, base Base, create bool) (*record, error) 
 				// The bytes past the file's end are zeros (Truncate clears
 				// them), which the hash strips: only the bytes below it are
 				// hashed, not a small file's whole 4 MiB buffer.
-				h = pithos.BlockHashHex(data[:min(int64(len(data)), max(0, snap.size-i*bs))])
+				h = hashmap.BlockHashHex(data[:min(int64(len(data)), max(0, snap.size-i*bs))])
 			}
 			f.mu.Lock()
 			b.file, b.hash = file, h
@@ -263,14 +264,14 @@ func (f *File) persist(snap *snapshot, base Base, create bool) (*record, error) 
 		return nil, err
 	}
 	if !base.Swift && snap.size > 0 {
-		n := pithos.NumBlocks(snap.size, bs)
+		n := hashmap.NumBlocks(snap.size, bs)
 		rec.Hashes = make([]string, n)
 		for i := range n {
 			switch b := snap.blocks[i]; {
 			case b != nil:
 				rec.Hashes[i] = b.hash
 			case i*bs >= snap.clip || i*bs >= base.Size || i >= int64(len(base.Hashes)):
-				rec.Hashes[i] = pithos.EmptyHash
+				rec.Hashes[i] = hashmap.EmptyHash
 			default:
 				rec.Hashes[i] = base.Hashes[i]
 			}
@@ -393,7 +394,7 @@ func (m *Manager) alreadyCommitted(ctx context.Context, rec *record) (*pithos.Pu
 	if rec.Swift || rec.Size == 0 || len(rec.Hashes) == 0 {
 		return nil, false
 	}
-	want, err := pithos.TopHash(rec.Hashes)
+	want, err := hashmap.TopHash(rec.Hashes)
 	if err != nil {
 		return nil, false
 	}
@@ -477,7 +478,7 @@ func (m *Manager) put(ctx context.Context, rec *record, src blockSource, hook fu
 	}
 	bh := rec.BlockHash
 	if bh == "" {
-		bh = pithos.DefaultBlockHash
+		bh = hashmap.DefaultBlockHash
 	}
 	hm := &pithos.Hashmap{BlockSize: bs, BlockHash: bh, Bytes: rec.Size, Hashes: rec.Hashes}
 	if rec.IfMatch == "" && rec.Size <= smallFile && len(rec.Hashes) == 1 {

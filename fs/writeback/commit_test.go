@@ -13,7 +13,7 @@ import (
 
 	"github.com/pithosfs/pithosfs/cache"
 	"github.com/pithosfs/pithosfs/fs/writeback"
-	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/pithos/hashmap"
 )
 
 func TestSmallWriteIntoLargeFile(t *testing.T) {
@@ -435,7 +435,7 @@ func TestCommittedBlocksEnterCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 2 {
-		if !c.Contains(cache.HashKey(pithos.BlockHashHex(data[i*bs : (i+1)*bs]))) {
+		if !c.Contains(cache.HashKey(hashmap.BlockHashHex(data[i*bs : (i+1)*bs]))) {
 			t.Errorf("block %d not in cache", i)
 		}
 	}

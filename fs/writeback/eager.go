@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/pithos/hashmap"
 )
 
 // Early uploads: while a sequential writer fills blocks, batches of them are
@@ -181,7 +182,7 @@ func (m *Manager) eagerRound(f *File, items []*sealedBlock) error {
 			}
 			it.data = data
 		}
-		it.hash = pithos.BlockHashHex(it.data)
+		it.hash = hashmap.BlockHashHex(it.data)
 		if _, ok := byHash[it.hash]; !ok {
 			hashes = append(hashes, it.hash)
 		}
@@ -189,10 +190,10 @@ func (m *Manager) eagerRound(f *File, items []*sealedBlock) error {
 	}
 	var nonce [32]byte
 	_, _ = rand.Read(nonce[:])
-	hashes = append(hashes, pithos.BlockHashHex(nonce[:])) // never stored: the probe always fails
+	hashes = append(hashes, hashmap.BlockHashHex(nonce[:])) // never stored: the probe always fails
 	bh := b.BlockHash
 	if bh == "" {
-		bh = pithos.DefaultBlockHash
+		bh = hashmap.DefaultBlockHash
 	}
 	hm := &pithos.Hashmap{BlockSize: b.BlockSize, BlockHash: bh, Bytes: int64(len(hashes)) * b.BlockSize, Hashes: hashes}
 	res, missing, err := m.cfg.Client.PutHashmap(ctx, b.Container, ProbeName, hm, pithos.PutOptions{ContentType: "application/octet-stream"})

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/pithos/hashmap"
 )
 
 // FailedCommit is a commit the server refused at recovery, kept under the
@@ -176,7 +177,7 @@ func (c *FailedContent) readBlock(i, in int64, dst []byte) error {
 	if ok, err := rec.readHeld(c.dir, i, in, dst); ok {
 		return err
 	}
-	if i*bs >= rec.Clip || i*bs >= rec.BaseSize || (i < int64(len(rec.Hashes)) && rec.Hashes[i] == pithos.EmptyHash) {
+	if i*bs >= rec.Clip || i*bs >= rec.BaseSize || (i < int64(len(rec.Hashes)) && rec.Hashes[i] == hashmap.EmptyHash) {
 		clear(dst)
 		return nil
 	}

@@ -15,7 +15,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/pithos/hashmap"
 )
 
 // Base is the committed version a File is written over.
@@ -263,7 +263,7 @@ func (f *File) lower(i int64) source {
 	if i < int64(len(f.base.Hashes)) {
 		h = f.base.Hashes[i]
 	}
-	if h == pithos.EmptyHash {
+	if h == hashmap.EmptyHash {
 		return source{zero: true}
 	}
 	return source{hash: h, size: int(min(bs, f.base.Size-start))}

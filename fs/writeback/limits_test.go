@@ -6,11 +6,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/pithos/hashmap"
 )
 
 func TestHashListJSON(t *testing.T) {
-	a, b, e := strings.Repeat("a", 64), strings.Repeat("b", 64), pithos.EmptyHash
+	a, b, e := strings.Repeat("a", 64), strings.Repeat("b", 64), hashmap.EmptyHash
 	tests := []struct {
 		name string
 		in   hashList
@@ -49,7 +49,7 @@ func TestRecordOfSparseFileIsSmall(t *testing.T) {
 	n := int64(1<<40) / (4 << 20)
 	hs := make(hashList, n)
 	for i := range hs {
-		hs[i] = pithos.EmptyHash
+		hs[i] = hashmap.EmptyHash
 	}
 	hs[0], hs[n-1] = strings.Repeat("a", 64), strings.Repeat("b", 64)
 	data, err := json.Marshal(&record{ID: "x", Container: "c", Name: "n", BlockSize: 4 << 20, Size: 1 << 40, Hashes: hs})

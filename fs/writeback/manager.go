@@ -18,6 +18,7 @@ import (
 
 	"github.com/pithosfs/pithosfs/cache"
 	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/pithos/hashmap"
 )
 
 // Config configures a Manager.
@@ -176,7 +177,7 @@ func (m *Manager) Open(base Base, read BlockReader) (*File, error) {
 	if base.BlockSize <= 0 {
 		return nil, fmt.Errorf("writeback: Open %s: block size %d", base.Name, base.BlockSize)
 	}
-	if !base.Swift && base.ETag != "" && int64(len(base.Hashes)) < pithos.NumBlocks(base.Size, base.BlockSize) && base.Size > 0 {
+	if !base.Swift && base.ETag != "" && int64(len(base.Hashes)) < hashmap.NumBlocks(base.Size, base.BlockSize) && base.Size > 0 {
 		return nil, fmt.Errorf("writeback: Open %s: %d hashes for %d bytes", base.Name, len(base.Hashes), base.Size)
 	}
 	m.mu.Lock()

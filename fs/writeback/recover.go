@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/pithos/hashmap"
 )
 
 // Recovered is the outcome of one journal record found by Recover.
@@ -77,7 +78,7 @@ func (m *Manager) recoverOne(ctx context.Context, dir string, rec *record) Recov
 		if ok, err := rec.readHeld(dir, i, 0, buf); ok {
 			return buf, err
 		}
-		if i*bs >= rec.Clip || i*bs >= rec.BaseSize || (i < int64(len(rec.Hashes)) && rec.Hashes[i] == pithos.EmptyHash) {
+		if i*bs >= rec.Clip || i*bs >= rec.BaseSize || (i < int64(len(rec.Hashes)) && rec.Hashes[i] == hashmap.EmptyHash) {
 			return buf, nil
 		}
 		opts := pithos.GetOptions{Version: rec.BaseVersion}

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/pithos/hashmap"
 	"github.com/pithosfs/pithosfs/synnefo"
 	"github.com/pithosfs/pithosfs/synnefo/astakos"
 	"github.com/pithosfs/pithosfs/synnefo/image"
@@ -87,7 +87,7 @@ func TestLocalCloudRegisterOptions(t *testing.T) {
 	defer cancel()
 	tu := startTwoUsers(t, ctx)
 	const body = "an image body"
-	top, err := pithos.HashBytes([]byte(body), pithos.DefaultBlockSize).TopHash()
+	top, err := hashmap.HashBytes([]byte(body), hashmap.DefaultBlockSize).TopHash()
 	if err != nil {
 		t.Fatal(err)
 	}

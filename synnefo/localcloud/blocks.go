@@ -9,7 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/pithos/hashmap"
 )
 
 // blockStore keeps blocks as files named by their hex hash, stored with
@@ -44,7 +44,7 @@ func (b *blockStore) path(hash string) string {
 }
 
 func (b *blockStore) has(hash string) bool {
-	if !pithos.IsHexHash(hash) {
+	if !hashmap.IsHexHash(hash) {
 		return false
 	}
 	b.gc.touch(hash)
@@ -55,7 +55,7 @@ func (b *blockStore) has(hash string) bool {
 // put stores one block (at most a block size of data) and returns its hash.
 func (b *blockStore) put(data []byte) (string, error) {
 	data = bytes.TrimRight(data, "\x00")
-	hash := pithos.BlockHashHex(data)
+	hash := hashmap.BlockHashHex(data)
 	b.gc.touch(hash) // before looking: a GC then keeps it
 	p := b.path(hash)
 	if _, err := os.Stat(p); err == nil {

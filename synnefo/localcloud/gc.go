@@ -14,7 +14,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/pithos/hashmap"
 )
 
 // Garbage collection of blocks. Blocks are shared by content, so a block file
@@ -137,7 +137,7 @@ func (c *Cloud) GC(ctx context.Context, grace time.Duration) (GCStats, error) {
 			return err
 		}
 		name := d.Name()
-		if !pithos.IsHexHash(name) {
+		if !hashmap.IsHexHash(name) {
 			return nil // not a block (never written by the store)
 		}
 		st.Scanned++

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/pithos/hashmap"
 )
 
 func (c *Cloud) serveObject(p *preq) error {
@@ -141,8 +141,8 @@ func (c *Cloud) checkDest(p *preq) error {
 // transaction with the destination checks and quota.
 func (c *Cloud) commit(p *preq, rec *objectRec, state stateChange, status int) error {
 	if rec.Bytes == 0 {
-		rec.Hashes = []string{pithos.EmptyHash}
-		if !c.store.blocks.has(pithos.EmptyHash) {
+		rec.Hashes = []string{hashmap.EmptyHash}
+		if !c.store.blocks.has(hashmap.EmptyHash) {
 			if _, err := c.store.blocks.put(nil); err != nil {
 				return err
 			}
@@ -179,7 +179,7 @@ func (c *Cloud) commit(p *preq, rec *objectRec, state stateChange, status int) e
 
 // readHashmap reads and checks a hashmap PUT body; missing blocks are a 409
 // whose body is the bare JSON list of their hashes.
-func (c *Cloud) readHashmap(p *preq) (*pithos.Hashmap, *fault) {
+func (c *Cloud) readHashmap(p *preq) (*hashmap.Map, *fault) {
 	body, err := io.ReadAll(io.LimitReader(p.r.Body, 64<<20))
 	if err != nil {
 		return nil, badRequest("Invalid data formatting")
@@ -195,13 +195,13 @@ func (c *Cloud) readHashmap(p *preq) (*pithos.Hashmap, *fault) {
 	if err != nil {
 		return nil, badRequest("Invalid data formatting")
 	}
-	hm := &pithos.Hashmap{BlockSize: c.store.blockSize, BlockHash: "sha256", Bytes: size, Hashes: raw.Hashes}
-	if size < 0 || (size > 0 && int64(len(hm.Hashes)) != pithos.NumBlocks(size, c.store.blockSize)) ||
-		(size == 0 && !(len(hm.Hashes) == 0 || len(hm.Hashes) == 1 && hm.Hashes[0] == pithos.EmptyHash)) {
+	hm := &hashmap.Map{BlockSize: c.store.blockSize, BlockHash: "sha256", Bytes: size, Hashes: raw.Hashes}
+	if size < 0 || (size > 0 && int64(len(hm.Hashes)) != hashmap.NumBlocks(size, c.store.blockSize)) ||
+		(size == 0 && !(len(hm.Hashes) == 0 || len(hm.Hashes) == 1 && hm.Hashes[0] == hashmap.EmptyHash)) {
 		return nil, badRequest("The object's size does not match with the object's hashmap length")
 	}
 	for i, h := range hm.Hashes {
-		if !pithos.IsHexHash(h) {
+		if !hashmap.IsHexHash(h) {
 			return nil, badRequest("Invalid hash: " + h)
 		}
 		hm.Hashes[i] = strings.ToLower(h)

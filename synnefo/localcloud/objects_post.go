@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/pithos/hashmap"
 )
 
 func (c *Cloud) postObject(p *preq) error {
@@ -124,9 +124,9 @@ func (c *Cloud) postData(p *preq, meta map[string]string, state stateChange, upd
 	}
 	if truncTo >= 0 && truncTo < newSize {
 		newSize = truncTo
-		hashes = hashes[:pithos.NumBlocks(truncTo, c.store.blockSize)]
+		hashes = hashes[:hashmap.NumBlocks(truncTo, c.store.blockSize)]
 		if truncTo == 0 {
-			hashes = []string{pithos.EmptyHash}
+			hashes = []string{hashmap.EmptyHash}
 		}
 	}
 	rec := &objectRec{version: version{
@@ -327,7 +327,7 @@ func (c *Cloud) writeBlocks(hashes []string, size, offset int64, src io.Reader, 
 			return nil, 0, perr
 		}
 		for int64(len(out)) <= i {
-			out = append(out, pithos.EmptyHash)
+			out = append(out, hashmap.EmptyHash)
 		}
 		out[i] = h
 		pos += int64(got)
@@ -340,7 +340,7 @@ func (c *Cloud) writeBlocks(hashes []string, size, offset int64, src io.Reader, 
 		}
 	}
 	if len(out) == 0 {
-		out = []string{pithos.EmptyHash}
+		out = []string{hashmap.EmptyHash}
 	}
 	return out, size, nil
 }

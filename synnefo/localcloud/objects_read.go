@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/pithos/hashmap"
 )
 
 // objectRead is what a GET or HEAD of an object reads in one transaction:
@@ -127,9 +127,9 @@ func (t *txn) objectVersion(acct, cont, obj, verParam string) (*objectRec, *vers
 func (c *Cloud) writeHashmap(p *preq, h http.Header, ver *version) {
 	hashes := ver.Hashes
 	if ver.Bytes == 0 {
-		hashes = []string{pithos.EmptyHash}
+		hashes = []string{hashmap.EmptyHash}
 	}
-	body, _ := json.Marshal(pithos.Hashmap{BlockSize: c.store.blockSize, BlockHash: "sha256", Bytes: ver.Bytes, Hashes: hashes})
+	body, _ := json.Marshal(hashmap.Map{BlockSize: c.store.blockSize, BlockHash: "sha256", Bytes: ver.Bytes, Hashes: hashes})
 	if requestFormat(p.r, "json") == "xml" {
 		body = hashmapXML(p.obj, c.store.blockSize, ver.Bytes, hashes)
 		h.Set("Content-Type", "application/xml; charset=UTF-8")

@@ -12,7 +12,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/pithos/hashmap"
 )
 
 // The database holds every name and all metadata; block files hold data.
@@ -445,4 +445,4 @@ func (t *txn) checkQuota(acct string, c *containerRec, requested int64) error {
 }
 
 // topHash is the Merkle top hash of stored (always valid) hashes.
-func topHash(hashes []string) (string, error) { return pithos.TopHash(hashes) }
+func topHash(hashes []string) (string, error) { return hashmap.TopHash(hashes) }

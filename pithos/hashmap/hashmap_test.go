@@ -1,4 +1,4 @@
-package pithos
+package hashmap
 
 import (
 	"bytes"
@@ -107,16 +107,16 @@ func bytesHex(b []byte) string {
 func TestValidate(t *testing.T) {
 	cases := []struct {
 		name string
-		m    Hashmap
+		m    Map
 		ok   bool
 	}{
-		{"empty no hashes", Hashmap{BlockSize: 4, Bytes: 0}, true},
-		{"empty one empty hash", Hashmap{BlockSize: 4, Bytes: 0, Hashes: []string{EmptyHash}}, true},
-		{"empty other hash", Hashmap{BlockSize: 4, Bytes: 0, Hashes: []string{BlockHashHex([]byte("a"))}}, false},
-		{"too few", Hashmap{BlockSize: 4, Bytes: 5, Hashes: []string{EmptyHash}}, false},
-		{"right", Hashmap{BlockSize: 4, Bytes: 5, Hashes: []string{EmptyHash, EmptyHash}}, true},
-		{"bad hex", Hashmap{BlockSize: 4, Bytes: 1, Hashes: []string{"zz"}}, false},
-		{"negative", Hashmap{BlockSize: 4, Bytes: -1}, false},
+		{"empty no hashes", Map{BlockSize: 4, Bytes: 0}, true},
+		{"empty one empty hash", Map{BlockSize: 4, Bytes: 0, Hashes: []string{EmptyHash}}, true},
+		{"empty other hash", Map{BlockSize: 4, Bytes: 0, Hashes: []string{BlockHashHex([]byte("a"))}}, false},
+		{"too few", Map{BlockSize: 4, Bytes: 5, Hashes: []string{EmptyHash}}, false},
+		{"right", Map{BlockSize: 4, Bytes: 5, Hashes: []string{EmptyHash, EmptyHash}}, true},
+		{"bad hex", Map{BlockSize: 4, Bytes: 1, Hashes: []string{"zz"}}, false},
+		{"negative", Map{BlockSize: 4, Bytes: -1}, false},
 	}
 	for _, c := range cases {
 		if err := c.m.Validate(); (err == nil) != c.ok {
