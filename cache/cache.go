@@ -5,9 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 
-	"go.uber.org/zap"
 	"golang.org/x/sync/semaphore"
 )
 
@@ -36,7 +36,7 @@ type Config struct {
 	// (default 8).
 	PrefetchConcurrency int
 	// Logger receives warnings (corrupt blocks, full disk); nil is silent.
-	Logger *zap.Logger
+	Logger *slog.Logger
 }
 
 // FetchFunc fetches one block from the network. For a hash key it may
@@ -49,7 +49,7 @@ type FetchFunc func(ctx context.Context) ([]byte, error)
 // Cache is the two-tier block cache. Its methods are safe for concurrent
 // use. Slices it returns are shared and must not be modified.
 type Cache struct {
-	log    *zap.Logger
+	log    *slog.Logger
 	budget *Budget
 	mem    *memTier
 	disk   *diskTier // nil without Dir
@@ -91,7 +91,7 @@ func Open(cfg Config) (*Cache, error) {
 	}
 	log := cfg.Logger
 	if log == nil {
-		log = zap.NewNop()
+		log = slog.New(slog.DiscardHandler)
 	}
 	c := &Cache{
 		log:     log,

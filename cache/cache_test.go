@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pithosfs/pithosfs/internal/zapslog"
 	"github.com/pithosfs/pithosfs/pithos/hashmap"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
@@ -390,7 +391,7 @@ func TestCorruptDiskBlockRefetched(t *testing.T) {
 			tc.corrupt(t, path)
 
 			core, logs := observer.New(zap.WarnLevel)
-			c2 := openCache(t, Config{Dir: dir, Logger: zap.New(core)})
+			c2 := openCache(t, Config{Dir: dir, Logger: zapslog.New(zap.New(core))})
 			// Several readers at once: one detection, one log line, one refetch.
 			var wg sync.WaitGroup
 			for range 5 {
@@ -663,7 +664,7 @@ func TestDiskWriteFailures(t *testing.T) {
 		t.Run(tc.err.Error(), func(t *testing.T) {
 			dir := t.TempDir()
 			core, logs := observer.New(zap.WarnLevel)
-			c := openCache(t, Config{Dir: dir, Logger: zap.New(core)})
+			c := openCache(t, Config{Dir: dir, Logger: zapslog.New(zap.New(core))})
 			var creates atomic.Int64
 			c.disk.createTemp = func(dir string) (tempFile, error) {
 				creates.Add(1)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -17,7 +18,6 @@ import (
 	"time"
 
 	"github.com/pithosfs/pithosfs/internal/diskfile"
-	"go.uber.org/zap"
 )
 
 // The disk tier keeps one file per block under <Dir>/blocks/<xx>/<name>,
@@ -71,7 +71,7 @@ type diskTier struct {
 	dir   string // <Dir>/blocks
 	tmp   string
 	limit int64
-	log   *zap.Logger
+	log   *slog.Logger
 	stats *counters
 
 	createTemp func(dir string) (tempFile, error)
@@ -101,7 +101,7 @@ type diskTier struct {
 	budget *Budget
 }
 
-func openDisk(dir string, limit int64, log *zap.Logger, st *counters) (*diskTier, error) {
+func openDisk(dir string, limit int64, log *slog.Logger, st *counters) (*diskTier, error) {
 	d := &diskTier{
 		dir:        filepath.Join(dir, blocksDir),
 		limit:      limit,
@@ -134,7 +134,7 @@ func openDisk(dir string, limit int64, log *zap.Logger, st *counters) (*diskTier
 		// Mounting with a full disk: serve what is cached, write nothing.
 		d.disabled = true
 		log.Warn("cache: disk cache is full or read-only; serving the blocks it holds but writing no more until the next mount",
-			zap.String("dir", d.dir), zap.Error(err))
+			"dir", d.dir, "error", err)
 	}
 	if err := d.scan(); err != nil {
 		return nil, err
@@ -267,7 +267,7 @@ func (d *diskTier) read(k Key) ([]byte, bool) {
 	raw, err := os.ReadFile(p)
 	if err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
-			d.log.Warn("cache: read disk block", zap.String("path", p), zap.Error(err))
+			d.log.Warn("cache: read disk block", "path", p, "error", err)
 		}
 		d.drop(name, false)
 		return nil, false
@@ -276,7 +276,7 @@ func (d *diskTier) read(k Key) ([]byte, bool) {
 	if err != nil {
 		d.stats.corruptDisk.Add(1)
 		d.log.Warn("cache: corrupt block in disk cache, discarding it and fetching again",
-			zap.String("path", p), zap.Error(err))
+			"path", p, "error", err)
 		d.drop(name, true)
 		return nil, false
 	}
@@ -418,11 +418,11 @@ func (d *diskTier) store(job diskJob) {
 		case isFull(err):
 			d.disabled = true
 			d.log.Warn("cache: disk cache is full or read-only; no more blocks will be written to it until the next mount (reads continue from memory and the network)",
-				zap.String("dir", d.dir), zap.Error(err))
+				"dir", d.dir, "error", err)
 		case !d.errorLog:
 			d.errorLog = true
 			d.log.Warn("cache: writing a block to the disk cache failed (further failures are counted in stats, not logged)",
-				zap.String("dir", d.dir), zap.Error(err))
+				"dir", d.dir, "error", err)
 		}
 		d.stats.diskWriteErrors.Add(1)
 	}
@@ -446,7 +446,7 @@ func (d *diskTier) writeFile(k Key, shard, name string, data []byte) (int64, err
 			return d.finish(f, shard, name, size, err)
 		}
 		d.direct = false
-		d.log.Debug("cache: the disk cache's file system refuses direct I/O; writing through the page cache", zap.String("dir", d.dir))
+		d.log.Debug("cache: the disk cache's file system refuses direct I/O; writing through the page cache", "dir", d.dir)
 		_ = f.Close()
 		_ = os.Remove(f.Name())
 		if f, err = d.createTemp(d.tmp); err != nil {
@@ -496,7 +496,7 @@ func (d *diskTier) evictOver() {
 	d.mu.Unlock()
 	for _, p := range victims {
 		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			d.log.Warn("cache: evict disk block", zap.String("path", p), zap.Error(err))
+			d.log.Warn("cache: evict disk block", "path", p, "error", err)
 		}
 	}
 }

@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
-
-	"go.uber.org/zap"
 )
 
 // Object files: a whole object assembled from its cached blocks into one
@@ -153,7 +151,7 @@ func (c *Cache) AssembleAsync(id string, blocks []ObjectBlock) bool {
 		}
 		defer c.asmSem.Release(1)
 		if err := c.Assemble(c.ctx, id, blocks); err != nil && !errors.Is(err, ErrNoObjectFile) && c.ctx.Err() == nil {
-			c.log.Debug("cache: object file not assembled", zap.Error(err))
+			c.log.Debug("cache: object file not assembled", "error", err)
 		}
 	}()
 	return true

@@ -23,6 +23,7 @@ import (
 	pfs "github.com/pithosfs/pithosfs/fs"
 	"github.com/pithosfs/pithosfs/fs/control"
 	"github.com/pithosfs/pithosfs/fs/writeback"
+	"github.com/pithosfs/pithosfs/internal/zapslog"
 	"github.com/pithosfs/pithosfs/metrics"
 	"github.com/pithosfs/pithosfs/pithos"
 	"github.com/pithosfs/pithosfs/synnefo"
@@ -231,7 +232,7 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 	if err := checkRemoteContainer(ctx, cfg); err != nil {
 		return err
 	}
-	bc, err := cache.Open(cache.Config{MemBytes: memBytes, Dir: o.CacheDir, DiskBytes: diskBytes, Logger: log.Named("cache")})
+	bc, err := cache.Open(cache.Config{MemBytes: memBytes, Dir: o.CacheDir, DiskBytes: diskBytes, Logger: zapslog.New(log.Named("cache"))})
 	if err != nil {
 		return err
 	}
