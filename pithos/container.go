@@ -2,12 +2,15 @@ package pithos
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/pithosfs/pithosfs/pithos/hashmap"
 	"github.com/pithosfs/pithosfs/synnefo"
+	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
 // ContainerPolicy is a container's Pithos+ policy.
@@ -135,8 +138,8 @@ type DeleteContainerOptions struct {
 	Until      int64 // ?until=<unix>: purge history older than this instead
 }
 
-// DeleteContainer deletes an empty container (409 *synnefo.ClientError when it is not empty), or with
-// options deletes its objects or purges its history.
+// DeleteContainer deletes an empty container (fault.ErrNotEmpty when it is not: the server's 409), or
+// with options deletes its objects or purges its history.
 func (c *Client) DeleteContainer(ctx context.Context, container string, opts DeleteContainerOptions) error {
 	q := jsonQuery()
 	if opts.AllObjects {
@@ -149,6 +152,9 @@ func (c *Client) DeleteContainer(ctx context.Context, container string, opts Del
 		Success: []int{http.StatusNoContent, http.StatusOK}})
 	if err == nil && !opts.AllObjects && opts.Until == 0 {
 		c.cache.drop(c.containerPath(container))
+	}
+	if errors.Is(err, fault.ErrConflict) && !opts.AllObjects && opts.Until == 0 {
+		return fmt.Errorf("pithos: container %s: %w (%w)", container, fault.ErrNotEmpty, err)
 	}
 	return err
 }

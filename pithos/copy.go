@@ -2,10 +2,12 @@ package pithos
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 
 	"github.com/pithosfs/pithosfs/synnefo"
+	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
 // CopyOptions are the settings of a server-side copy or move.
@@ -149,7 +151,7 @@ func (c *Client) moved(ctx context.Context, srcContainer, srcName, dstContainer,
 	if srcAccount != "" && srcAccount != c.Account {
 		src = c.WithAccount(srcAccount)
 	}
-	if _, err := src.ObjectInfo(ctx, srcContainer, srcName, GetOptions{}); synnefo.StatusOf(err) != http.StatusNotFound {
+	if _, err := src.ObjectInfo(ctx, srcContainer, srcName, GetOptions{}); !errors.Is(err, fault.ErrNotFound) {
 		return false
 	}
 	_, err := c.ObjectInfo(ctx, dstContainer, dstName, GetOptions{})

@@ -100,7 +100,7 @@ func (g GetOptions) query() url.Values {
 }
 
 // ObjectInfo returns an object's attributes and metadata (HEAD → 200). A failed precondition is a
-// *synnefo.ClientError with Status 412 (If-Match) or 304 (If-None-Match).
+// fault.ErrPrecondition (If-Match) or fault.ErrNotModified (If-None-Match).
 func (c *Client) ObjectInfo(ctx context.Context, container, name string, opts GetOptions) (*ObjectInfo, error) {
 	opts, err := c.pin(ctx, container, name, opts)
 	if err != nil {

@@ -154,10 +154,13 @@ type CommitOptions struct {
 // CommitHashmap makes container/name the object described by hm: it PUTs the hashmap and, while the
 // server answers 409 with missing blocks, uploads exactly those (read from blocks) and PUTs again, at
 // most Config.MaxHashmapRounds times. Preconditions in opts (If-Match: the ETag the edit started
-// from; If-None-Match: "*") are checked by the server on every PUT (412 *synnefo.ClientError).
+// from; If-None-Match: "*") are checked by the server on every PUT (fault.ErrPrecondition). A server that
+// still lacks blocks after the last round is a *MissingBlocksError.
 func (c *Client) CommitHashmap(ctx context.Context, container, name string, hm *Hashmap, blocks BlockSource, opts CommitOptions) (*PutResult, error) {
+	var missing []string
 	for round := 0; round < c.cfg.MaxHashmapRounds; round++ {
-		res, missing, err := c.PutHashmap(ctx, container, name, hm, opts.PutOptions)
+		res, m, err := c.PutHashmap(ctx, container, name, hm, opts.PutOptions)
+		missing = m
 		if err != nil {
 			return nil, err
 		}
@@ -169,7 +172,7 @@ func (c *Client) CommitHashmap(ctx context.Context, container, name string, hm *
 			return nil, err
 		}
 	}
-	return nil, fmt.Errorf("pithos: %s/%s: server still missing blocks after %d hashmap PUTs", container, name, c.cfg.MaxHashmapRounds)
+	return nil, &MissingBlocksError{Container: container, Name: name, Missing: missing, Rounds: c.cfg.MaxHashmapRounds}
 }
 
 // PutHashmap sends PUT ?hashmap with hm. It returns the result on 201, or the missing block hashes

@@ -2,12 +2,15 @@ package synnefo
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
 // ClientError is the one error type of every client. It describes either an HTTP error reply (Status set,
@@ -65,6 +68,17 @@ func (e *ClientError) Error() string {
 
 // Unwrap returns the underlying transport error, if any.
 func (e *ClientError) Unwrap() error { return e.Err }
+
+// Is matches the domain error of the reply's status (fault.Of): a 404 is
+// fault.ErrNotFound, a 412 fault.ErrPrecondition… A transport error (no
+// reply) is fault.ErrUnavailable unless the caller cancelled it.
+func (e *ClientError) Is(target error) bool {
+	if e.Status == 0 {
+		return target == fault.ErrUnavailable && e.Err != nil && !errors.Is(e.Err, context.Canceled)
+	}
+	k := fault.Of(e.Status)
+	return k != nil && k == target
+}
 
 // StatusOf returns the HTTP status of the *ClientError in err's chain, or 0 when there is none (or it was a
 // transport error).

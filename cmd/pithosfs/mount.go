@@ -215,7 +215,8 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 	cfg := pfs.Config{AttrTTL: o.AttrTTL, ListTTL: o.ListTTL, Readahead: o.Readahead, NoPassthrough: !o.Passthrough, Logger: log, Stats: stats, AllowOther: o.AllowOther,
 		IOTimeout: o.IOTimeout}
 	cfg.AsyncCloseMax = asyncMax
-	if cloud, err = loginWithHints(ctx, cloud, opts, &cfg); err != nil {
+	var identity control.Identity
+	if cloud, identity, err = loginWithHints(ctx, cloud, opts, &cfg); err != nil {
 		return tlsSet.trustError(err)
 	}
 	stats.SetEndpoint(cfg.Client.Endpoint())
@@ -242,8 +243,8 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 	if !o.ReadOnly {
 		cfg.JournalDir = filepath.Join(o.CacheDir, "journal")
 	}
-	if ast, ok := cfg.Names.(*astakos.Client); ok && !o.NoControl && cfg.Remote == (pfs.Remote{}) {
-		ctl, err := control.FromCatalog(ctx, ast, opts)
+	if identity != nil && !o.NoControl && cfg.Remote == (pfs.Remote{}) {
+		ctl, err := control.FromCatalog(ctx, identity, opts)
 		if err != nil {
 			return tlsSet.trustError(fmt.Errorf("cloud %s: %w", cloud.URL, err))
 		}
@@ -470,35 +471,35 @@ func checkMountpoint(mp string) (string, error) {
 
 // login authenticates (Astakos, or Swift v1.0 auth) and fills cfg's client
 // and name resolution. Errors are one line naming the URL and the status.
-func login(ctx context.Context, cloud cloudConfig, opts synnefo.Options, cfg *pfs.Config) error {
+func login(ctx context.Context, cloud cloudConfig, opts synnefo.Options, cfg *pfs.Config) (control.Identity, error) {
 	if cloud.swift() {
 		c, err := pithos.NewSwift(ctx, cloud.URL, cloud.User, cloud.Token, opts)
 		if err != nil {
-			return loginError(cloud.URL, err)
+			return nil, loginError(cloud.URL, err)
 		}
 		cfg.Client = c
-		return nil
+		return nil, nil
 	}
 	ast, err := astakos.New(cloud.URL, cloud.Token, opts)
 	if err != nil {
-		return fmt.Errorf("cloud %s: %w", cloud.URL, err)
+		return nil, fmt.Errorf("cloud %s: %w", cloud.URL, err)
 	}
 	access, err := ast.Authenticate(ctx)
 	if err != nil {
-		return loginError(cloud.URL, err)
+		return nil, loginError(cloud.URL, err)
 	}
 	endpoint, err := ast.EndpointURL(ctx, pithos.ServiceType)
 	if err != nil {
-		return fmt.Errorf("cloud %s: no object store in the service catalog: %w", cloud.URL, err)
+		return nil, fmt.Errorf("cloud %s: no object store in the service catalog: %w", cloud.URL, err)
 	}
 	c, err := pithos.New(endpoint, cloud.Token, opts)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cfg.Client = c.WithAccount(access.User.ID)
 	cfg.UserName = access.User.Name
 	cfg.Names = ast
-	return nil
+	return ast, nil
 }
 
 func loginError(url string, err error) error {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -17,8 +16,10 @@ import (
 	"go.uber.org/zap"
 
 	pfs "github.com/pithosfs/pithosfs/fs"
+	"github.com/pithosfs/pithosfs/fs/control"
 	"github.com/pithosfs/pithosfs/metrics"
 	"github.com/pithosfs/pithosfs/synnefo"
+	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
 // errNoFuse is the error when FUSE's mount helper is missing.
@@ -108,35 +109,37 @@ func identityCandidates(raw string) []string {
 
 // loginWithHints logs in like login, turning the usual first mistakes into one line each: a URL without a
 // scheme; an unreachable server (one attempt, no retry warnings); a base URL without the identity path
-// (the well-known paths are tried, and the one that worked is said). It returns the cloud it logged in to.
-func loginWithHints(ctx context.Context, cloud cloudConfig, opts synnefo.Options, cfg *pfs.Config) (cloudConfig, error) {
+// (the well-known paths are tried, and the one that worked is said). It returns the cloud it logged in to
+// and its identity service (nil on plain Swift).
+func loginWithHints(ctx context.Context, cloud cloudConfig, opts synnefo.Options, cfg *pfs.Config) (cloudConfig, control.Identity, error) {
 	if err := checkURL(cloud.URL); err != nil {
-		return cloud, err
+		return cloud, nil, err
 	}
 	quiet := opts
 	quiet.MaxRetries = -1
 	quiet.Logger = zap.NewNop()
 	probe := pfs.Config{}
 	qctx := metrics.Quiet(ctx)
-	err := login(qctx, cloud, quiet, &probe)
-	if err != nil && !cloud.swift() && synnefo.StatusOf(err) == http.StatusNotFound {
+	_, err := login(qctx, cloud, quiet, &probe)
+	if err != nil && !cloud.swift() && errors.Is(err, fault.ErrNotFound) {
 		for _, u := range identityCandidates(cloud.URL) {
 			try := cloud
 			try.URL = u
-			if login(qctx, try, quiet, &probe) == nil {
+			if _, lerr := login(qctx, try, quiet, &probe); lerr == nil {
 				fmt.Fprintf(os.Stderr, "pithosfs: %s is not an identity URL (HTTP 404); %s is: using it (put it in --url or the kamakirc to skip this)\n", cloud.URL, try.URL)
 				cloud, err = try, nil
 				break
 			}
 		}
 		if err != nil {
-			return cloud, fmt.Errorf("%w (an identity URL usually ends in %s; tried those too)", err, strings.Join(wellKnownIdentityPaths, " or "))
+			return cloud, nil, fmt.Errorf("%w (an identity URL usually ends in %s; tried those too)", err, strings.Join(wellKnownIdentityPaths, " or "))
 		}
 	}
 	if err != nil {
-		return cloud, err
+		return cloud, nil, err
 	}
-	return cloud, login(ctx, cloud, opts, cfg)
+	id, err := login(ctx, cloud, opts, cfg)
+	return cloud, id, err
 }
 
 // checkRemoteContainer fails when the REMOTE names a container that does not exist, instead of mounting an
@@ -150,7 +153,7 @@ func checkRemoteContainer(ctx context.Context, cfg pfs.Config) error {
 	if r.Account != "" {
 		c = c.WithAccount(r.Account)
 	}
-	if _, err := c.ContainerInfo(ctx, r.Container); synnefo.StatusOf(err) == http.StatusNotFound {
+	if _, err := c.ContainerInfo(ctx, r.Container); errors.Is(err, fault.ErrNotFound) {
 		return fmt.Errorf("container %q does not exist (create it first, e.g. mkdir in a mount of the whole cloud)", r.Container)
 	}
 	return nil

@@ -11,10 +11,19 @@ import (
 	"github.com/pithosfs/pithosfs/synnefo/image"
 )
 
+// Identity is what FromCatalog needs of the identity service
+// (*astakos.Client): who the user is, which services the cloud offers, and
+// the token their clients use.
+type Identity interface {
+	UserInfo(ctx context.Context) (astakos.UserInfo, error)
+	Catalog(ctx context.Context) ([]astakos.Service, error)
+	Token() string
+}
+
 // FromCatalog fills a Config's clients from the user's service catalog: a
 // service the cloud does not offer leaves its directory out. The caller
 // sets the remaining fields (TTL, TempDir, AllowDeleteServers, AllowDeleteVolumes, Logger, …).
-func FromCatalog(ctx context.Context, id *astakos.Client, opts synnefo.Options) (Config, error) {
+func FromCatalog(ctx context.Context, id Identity, opts synnefo.Options) (Config, error) {
 	var cfg Config
 	info, err := id.UserInfo(ctx)
 	if err != nil {

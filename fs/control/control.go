@@ -17,10 +17,10 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 	"go.uber.org/zap"
 
+	"github.com/pithosfs/pithosfs/fs/errmap"
 	"github.com/pithosfs/pithosfs/fs/internal/fixed"
 	"github.com/pithosfs/pithosfs/internal/ino"
 	"github.com/pithosfs/pithosfs/pithos"
-	"github.com/pithosfs/pithosfs/synnefo"
 	"github.com/pithosfs/pithosfs/synnefo/cyclades"
 	"github.com/pithosfs/pithosfs/synnefo/image"
 )
@@ -136,30 +136,24 @@ type userError struct {
 
 func (e *userError) Error() string { return e.msg }
 
+// Errno is the errno the caller sees (fs/errmap honours it).
+func (e *userError) Errno() syscall.Errno { return e.errno }
+
 func invalid(format string, args ...any) error {
 	return &userError{errno: syscall.EINVAL, msg: fmt.Sprintf(format, args...)}
 }
 
-// errnoOf maps a failure to the errno the user sees: EINVAL for input the
-// cloud rejects (400, 404 of a referenced flavor/image), EACCES for 401/403,
-// EDQUOT for quota (413), EBUSY for a conflicting state (409), EIO otherwise.
-func errnoOf(err error) syscall.Errno {
-	var ue *userError
-	if errors.As(err, &ue) {
-		return ue.errno
+// errnoOf maps a failure to the errno the user sees (fs/errmap, the
+// mount's one table): for a request a written spec made (op create, write,
+// update, upload), a resource it names that does not exist makes the spec
+// invalid (EINVAL); otherwise a missing one is ENOENT, a conflict with a
+// resource's state EBUSY, quota EDQUOT, no access EACCES, the rest EIO.
+func errnoOf(op string, err error) syscall.Errno {
+	switch op {
+	case "create", "write", "update", "upload":
+		return errmap.Spec(err)
 	}
-	switch s := synnefo.StatusOf(err); {
-	case s == 400 || s == 404:
-		return syscall.EINVAL
-	case s == 401 || s == 403:
-		return syscall.EACCES
-	case s == 409:
-		return syscall.EBUSY
-	case s == 413:
-		return syscall.EDQUOT
-	default:
-		return syscall.EIO
-	}
+	return errmap.Errno(err)
 }
 
 // inode derives a stable inode number for a control node, in the upper
@@ -282,13 +276,13 @@ func (d *dirNode) invalidate() {
 // fail records a rejected request in .last-error and the log, and returns
 // its errno.
 func (d *dirNode) fail(op, name string, err error) syscall.Errno {
-	errno := errnoOf(err)
+	errno := errnoOf(op, err)
 	msg := fmt.Sprintf("%s %s %s/%s: %v (%s)\n", time.Now().UTC().Format(time.RFC3339), op, d.name, name, err, errno)
 	d.mu.Lock()
 	d.lastErr, d.lastErrAt = msg, time.Now()
 	d.mu.Unlock()
 	d.cfg.Logger.Warn("control request rejected", zap.String("op", op), zap.String("path", d.name+"/"+name),
-		zap.Int("status", synnefo.StatusOf(err)), zap.Error(err))
+		zap.Int("status", errmap.Status(err)), zap.Error(err))
 	return errno
 }
 

@@ -41,8 +41,8 @@ func TestVolumeUpdateSpecs(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || !strings.Contains(err.Error(), tt.err) || errnoOf(err) != syscall.EINVAL {
-				t.Errorf("err %v (%v), want EINVAL %q", err, errnoOf(err), tt.err)
+			if err == nil || !strings.Contains(err.Error(), tt.err) || errnoOf("update", err) != syscall.EINVAL {
+				t.Errorf("err %v (%v), want EINVAL %q", err, errnoOf("update", err), tt.err)
 			}
 		})
 	}

@@ -3,9 +3,9 @@ package writeback
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -19,7 +19,7 @@ import (
 	"github.com/pithosfs/pithosfs/cache"
 	"github.com/pithosfs/pithosfs/pithos"
 	"github.com/pithosfs/pithosfs/pithos/hashmap"
-	"github.com/pithosfs/pithosfs/synnefo"
+	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
 // Commit makes the file's changes a new version on the server and returns nil
@@ -364,7 +364,7 @@ func (m *Manager) run(ctx context.Context, dir string, rec *record, src blockSou
 			}
 			return res, nil
 		}
-		if synnefo.StatusOf(err) == http.StatusPreconditionFailed {
+		if errors.Is(err, fault.ErrPrecondition) {
 			if res, ok := m.alreadyCommitted(ctx, rec); ok {
 				// A retried PUT whose first attempt succeeded but lost its
 				// reply: the object already is this version.
@@ -372,7 +372,7 @@ func (m *Manager) run(ctx context.Context, dir string, rec *record, src blockSou
 				return res, nil
 			}
 		}
-		if synnefo.StatusOf(err) == http.StatusPreconditionFailed && rec.ConflictOf == "" {
+		if errors.Is(err, fault.ErrPrecondition) && rec.ConflictOf == "" {
 			rec.ConflictOf = rec.Name
 			rec.Name = conflictName(rec.Name, m.cfg.Now())
 			rec.IfMatch, rec.IfNoneMatch = "", "*"

@@ -4,9 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 
-	"github.com/pithosfs/pithosfs/synnefo"
+	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
 // QuotaError reports a commit the server refused for lack of quota (413). The
@@ -67,11 +66,12 @@ func classify(container, name string, err error) error {
 	if errors.As(err, &ce) {
 		return err
 	}
-	st := synnefo.StatusOf(err)
 	switch {
-	case st == http.StatusRequestEntityTooLarge:
+	case errors.Is(err, fault.ErrQuota):
 		return &QuotaError{Container: container, Name: name, Err: err}
-	case st >= 400 && st < 500 && st != http.StatusRequestTimeout && st != http.StatusTooManyRequests:
+	case fault.Refused(err) || errors.Is(err, fault.ErrUnauthorized) || errors.Is(err, fault.ErrPrecondition):
+		// The server refused this request; only a changed request (a new
+		// token, a conflict copy) can succeed.
 		return &CommitError{Container: container, Name: name, Permanent: true, Err: err}
 	}
 	return &CommitError{Container: container, Name: name, Err: err}
@@ -85,8 +85,7 @@ func unreachable(err error) bool {
 	if !errors.As(err, &c) || c.Permanent || errors.Is(err, context.Canceled) {
 		return false
 	}
-	st := synnefo.StatusOf(err)
-	return st == 0 || st >= 500
+	return !errors.Is(err, fault.ErrBusy) && !errors.Is(err, fault.ErrNotModified)
 }
 
 // retryable reports whether a background retry can help.

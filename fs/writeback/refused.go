@@ -2,30 +2,23 @@ package writeback
 
 import (
 	"errors"
-	"net/http"
 	"path/filepath"
 
-	"github.com/pithosfs/pithosfs/synnefo"
+	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
 // refusedForGood reports whether err is a commit the server refused in a
-// way no retry can fix: a 4xx other than 401 (the token may be renewed),
-// 408 and 429 (try later), 412 (handled as a conflict) and 413 (quota: room
-// may be freed, so it is retried as before). 400 (name too large, invalid
-// data), 403 (no write access), 404 (container gone), 405, 409 (other than
-// a hashmap's missing blocks), 411, 414, 422… qualify.
+// way no retry can fix (fault.Refused): invalid (name too long, bad data),
+// forbidden (no write access), not found (container gone), a conflict other
+// than a hashmap's missing blocks. An expired token (may be renewed), a busy
+// server (try later), a failed precondition (handled as a conflict) and
+// quota (room may be freed) do not qualify: they are retried as before.
 func refusedForGood(err error) bool {
 	var ce *CommitError
 	if !errors.As(err, &ce) || !ce.Permanent {
 		return false
 	}
-	switch synnefo.StatusOf(err) {
-	case http.StatusUnauthorized, http.StatusRequestTimeout, http.StatusTooManyRequests,
-		http.StatusPreconditionFailed, http.StatusRequestEntityTooLarge:
-		return false
-	}
-	st := synnefo.StatusOf(err)
-	return st >= 400 && st < 500
+	return fault.Refused(err)
 }
 
 // toFailed moves a commit the server refused for good (refusedForGood)
