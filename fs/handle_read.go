@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -15,7 +14,7 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 	"github.com/pithosfs/pithosfs/cache"
 	"github.com/pithosfs/pithosfs/pithos"
-	"github.com/pithosfs/pithosfs/synnefo"
+	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
 // fileHandle reads one version of an object: the one current at open.
@@ -63,7 +62,7 @@ func (h *fileHandle) loadHashmap(ctx context.Context) error {
 		f.mu.Lock()
 		f.hm, f.hmETag = hm, h.etag
 		f.mu.Unlock()
-	case old != nil && synnefo.StatusOf(err) == http.StatusNotModified:
+	case old != nil && errors.Is(err, fault.ErrNotModified):
 		h.hm, h.etag = old, oldETag
 		f.mu.Lock()
 		h.version = f.version

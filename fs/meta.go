@@ -2,8 +2,8 @@ package fs
 
 import (
 	"context"
+	"errors"
 	"maps"
-	"net/http"
 	"strconv"
 	"strings"
 	"syscall"
@@ -13,7 +13,7 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"github.com/pithosfs/pithosfs/pithos"
-	"github.com/pithosfs/pithosfs/synnefo"
+	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
 // POSIX attributes (mode, owner, mtime, atime, device number) of objects.
@@ -293,7 +293,7 @@ func storeAttrs(ctx context.Context, acct *account, container, name, ctype, etag
 		opts.IfMatch = etag
 	}
 	res, err := acct.client.CopyObject(ctx, container, name, container, name, opts)
-	if err != nil && synnefo.StatusOf(err) == http.StatusPreconditionFailed {
+	if err != nil && errors.Is(err, fault.ErrPrecondition) {
 		return nil, syscall.EAGAIN
 	}
 	return res, err

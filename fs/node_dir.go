@@ -4,7 +4,7 @@ package fs
 
 import (
 	"context"
-	"net/http"
+	"errors"
 	"sync"
 	"syscall"
 	"time"
@@ -13,7 +13,7 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"github.com/pithosfs/pithosfs/pithos"
-	"github.com/pithosfs/pithosfs/synnefo"
+	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
 // topDir is where a container root (or the root of a mount of a prefix)
@@ -180,12 +180,12 @@ func storeDirAttrs(ctx context.Context, acct *account, container, path string, p
 			return err
 		case err == nil:
 			return syscall.ENOTDIR // an object (not a marker) named like the directory
-		case synnefo.StatusOf(err) != http.StatusNotFound:
+		case !errors.Is(err, fault.ErrNotFound):
 			return err
 		}
 		_, err = acct.client.PutObject(ctx, container, path, nil, 0, pithos.PutOptions{ContentType: withPosix("", p, pithos.DirectoryType),
 			Meta: withPosixMeta(nil, p), Conditions: pithos.Conditions{IfNoneMatch: "*"}})
-		if synnefo.StatusOf(err) == http.StatusPreconditionFailed {
+		if errors.Is(err, fault.ErrPrecondition) {
 			continue // created meanwhile
 		}
 		return err

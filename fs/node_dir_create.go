@@ -6,7 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"net/http"
+	"errors"
 	"strings"
 	"syscall"
 	"time"
@@ -15,7 +15,7 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 	"github.com/pithosfs/pithosfs/fs/writeback"
 	"github.com/pithosfs/pithosfs/pithos"
-	"github.com/pithosfs/pithosfs/synnefo"
+	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
 // Create makes a new file: nothing reaches the server until its first
@@ -111,7 +111,7 @@ func (d *dirNode) Symlink(ctx context.Context, target, name string, out *fuse.En
 	_, err := acct.client.PutObject(ctx, k.container, p, strings.NewReader(target), int64(len(target)), opts)
 	d.sys.lists.invalidate(k)
 	if err != nil {
-		if synnefo.StatusOf(err) == http.StatusPreconditionFailed {
+		if errors.Is(err, fault.ErrPrecondition) {
 			return nil, syscall.EEXIST
 		}
 		return nil, d.sys.fail("symlink", full, err)

@@ -4,7 +4,7 @@ package fs
 
 import (
 	"context"
-	"net/http"
+	"errors"
 	"strings"
 	"syscall"
 	"time"
@@ -13,7 +13,7 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 	"github.com/pithosfs/pithosfs/fs/writeback"
 	"github.com/pithosfs/pithosfs/pithos"
-	"github.com/pithosfs/pithosfs/synnefo"
+	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
 // probeMinEntries is the size from which a lookup of a name missing from a
@@ -93,7 +93,7 @@ func probeName(ctx context.Context, acct *account, k dirKey, name string) (pitho
 	switch {
 	case err == nil:
 		return pithos.DirEntry{Name: name, IsDir: info.IsDir() || dir.found, Object: info}, true, nil
-	case synnefo.StatusOf(err) != http.StatusNotFound:
+	case !errors.Is(err, fault.ErrNotFound):
 		return pithos.DirEntry{}, false, err
 	case dir.err != nil:
 		return pithos.DirEntry{}, false, dir.err

@@ -4,14 +4,14 @@ package fs
 
 import (
 	"context"
-	"net/http"
+	"errors"
 	"syscall"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"github.com/pithosfs/pithosfs/pithos"
-	"github.com/pithosfs/pithosfs/synnefo"
+	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
 // Namespace operations of directories. Each maps to server-side requests
@@ -109,7 +109,7 @@ func removeMarkers(ctx context.Context, acct *account, container, path string, e
 			continue
 		}
 		err := acct.client.DeleteObject(ctx, container, n, pithos.DeleteOptions{})
-		if err != nil && synnefo.StatusOf(err) != http.StatusNotFound {
+		if err != nil && !errors.Is(err, fault.ErrNotFound) {
 			return err
 		}
 	}
@@ -205,7 +205,7 @@ func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
 	} else {
 		d.sys.lists.invalidate(k)
 	}
-	if err != nil && !(discarded && synnefo.StatusOf(err) == http.StatusNotFound) { // else created here, never committed
+	if err != nil && !(discarded && errors.Is(err, fault.ErrNotFound)) { // else created here, never committed
 		return d.sys.fail("unlink", k.String()+"/"+obj, err)
 	}
 	d.unlinked(name)

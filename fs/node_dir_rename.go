@@ -4,13 +4,13 @@ package fs
 
 import (
 	"context"
-	"net/http"
+	"errors"
 	"strings"
 	"syscall"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/pithosfs/pithosfs/pithos"
-	"github.com/pithosfs/pithosfs/synnefo"
+	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
 // Rename moves a file, or a directory with its whole subtree, server-side
@@ -68,7 +68,7 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent gofs.InodeE
 	_, err := op.acct.client.MoveObject(ctx, op.k.container, op.srcPath, op.k2.container, op.dstPath, opts)
 	d.renameListings(op, err == nil)
 	if err != nil {
-		if synnefo.StatusOf(err) == http.StatusPreconditionFailed {
+		if errors.Is(err, fault.ErrPrecondition) {
 			return syscall.EEXIST
 		}
 		return d.sys.fail("rename", op.full, err)
@@ -199,7 +199,7 @@ func (d *dirNode) prepareDirMove(ctx context.Context, op *renameOp) syscall.Errn
 	if op.src.Object == nil || op.src.Object.Name != op.srcPath {
 		_, err := op.acct.client.PutObject(ctx, op.k.container, op.srcPath, nil, 0, pithos.PutOptions{
 			ContentType: pithos.DirectoryType, Conditions: pithos.Conditions{IfNoneMatch: "*"}})
-		if err != nil && synnefo.StatusOf(err) != http.StatusPreconditionFailed {
+		if err != nil && !errors.Is(err, fault.ErrPrecondition) {
 			return d.sys.fail("rename", op.full, err)
 		}
 	}

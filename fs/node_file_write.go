@@ -4,7 +4,6 @@ package fs
 
 import (
 	"context"
-	"errors"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -15,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pithosfs/pithosfs/cache"
+	"github.com/pithosfs/pithosfs/fs/errmap"
 	"github.com/pithosfs/pithosfs/fs/writeback"
 	"github.com/pithosfs/pithosfs/pithos"
 )
@@ -63,17 +63,10 @@ func (s *fsys) manager(ctx context.Context, acct *account) (*writeback.Manager, 
 	return m, 0
 }
 
-// commitErrno maps a failed commit to the errno close()/fsync() return.
+// commitErrno maps a failed commit to the errno close()/fsync() return
+// (errmap.Commit: EDQUOT for quota, else EIO) and logs it.
 func (s *fsys) commitErrno(p string, err error) syscall.Errno {
-	var qe *writeback.QuotaError
-	var ce *writeback.ConflictError
-	switch {
-	case errors.As(err, &qe):
-		return s.failAs("commit", p, err, syscall.EDQUOT) // Pithos' 413: the account's or container's quota
-	case errors.As(err, &ce):
-		return s.failAs("commit", p, err, syscall.EIO)
-	}
-	return s.failAs("commit", p, err, syscall.EIO)
+	return s.failAs("commit", p, err, errmap.Commit(err))
 }
 
 // base describes the current version of an object for the write path.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base32"
 	"encoding/base64"
+	"errors"
 	"maps"
 	"sort"
 	"strings"
@@ -13,7 +14,7 @@ import (
 
 	"github.com/pithosfs/pithosfs/fs/writeback"
 	"github.com/pithosfs/pithosfs/pithos"
-	"github.com/pithosfs/pithosfs/synnefo"
+	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
 // Extended attributes of files.
@@ -82,7 +83,7 @@ func (f *fileNode) xattrInfo(ctx context.Context) (*account, string, string, *pi
 	}
 	info, err := acct.client.ObjectInfo(ctx, container, name, pithos.GetOptions{})
 	if err != nil {
-		if synnefo.StatusOf(err) == 404 && f.pending() != nil {
+		if errors.Is(err, fault.ErrNotFound) && f.pending() != nil {
 			return acct, container, name, &pithos.ObjectInfo{Name: name}, 0 // created here, not committed yet
 		}
 		return nil, "", "", nil, f.sys.fail("getxattr", acct.uuid+"/"+container+"/"+name, err)

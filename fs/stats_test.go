@@ -1,43 +1,11 @@
 package fs
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"maps"
 	"net/http"
 	"net/http/httptest"
-	"syscall"
 	"testing"
-
-	"github.com/pithosfs/pithosfs/synnefo"
 )
-
-func TestErrnoOf(t *testing.T) {
-	cases := []struct {
-		err  error
-		want syscall.Errno
-	}{
-		{&synnefo.ClientError{Status: 404}, syscall.ENOENT},
-		{&synnefo.ClientError{Status: 403}, syscall.EACCES},
-		{&synnefo.ClientError{Status: 401}, syscall.EACCES},
-		{&synnefo.ClientError{Status: 409}, syscall.ENOTEMPTY},
-		{&synnefo.ClientError{Status: 412}, syscall.EEXIST},
-		{&synnefo.ClientError{Status: 413}, syscall.EDQUOT},
-		{&synnefo.ClientError{Status: 500}, syscall.EIO},
-		{fmt.Errorf("wrapped: %w", &synnefo.ClientError{Status: 404}), syscall.ENOENT},
-		// A transport error carries the socket's errno: the kernel must get EIO.
-		{&synnefo.ClientError{Err: fmt.Errorf("dial: %w", syscall.ECONNREFUSED)}, syscall.EIO},
-		{context.Canceled, syscall.EINTR},
-		{syscall.ENOTDIR, syscall.ENOTDIR},
-		{errors.New("other"), syscall.EIO},
-	}
-	for _, c := range cases {
-		if got := errnoOf(c.err); got != c.want {
-			t.Errorf("errnoOf(%v) = %v, want %v", c.err, got, c.want)
-		}
-	}
-}
 
 func TestStatsKinds(t *testing.T) {
 	s := NewStats("http://h/pithos/object-store/v1")
