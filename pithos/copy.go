@@ -60,7 +60,7 @@ func (c *Client) transfer(ctx context.Context, move bool, srcContainer, srcName,
 	if opts.Public != nil {
 		h.Set("X-Object-Public", strconv.FormatBool(*opts.Public))
 	}
-	opts.Conditions.apply(h)
+	applyConditions(opts.Conditions, h)
 	if !move && opts.SourceVersion > 0 {
 		h.Set("X-Source-Version", strconv.FormatInt(opts.SourceVersion, 10))
 	}

@@ -23,8 +23,8 @@ func (c *Client) GetHashmap(ctx context.Context, container, name string, opts Ge
 		return nil, nil, err
 	}
 	h := http.Header{}
-	opts.apply(h)
-	q := opts.query()
+	applyConditions(opts.Conditions, h)
+	q := getQuery(opts)
 	q.Set("hashmap", "")
 	var reply hashmapReply
 	resp, err := c.http.DoJSON(ctx, &synnefo.Request{Method: http.MethodGet, Path: c.objectPath(container, name),

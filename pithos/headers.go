@@ -98,15 +98,8 @@ func parseUnixDecimal(s string) time.Time {
 	return time.Unix(sec, int64((f-float64(sec))*1e9)).UTC()
 }
 
-// Conditions are the preconditions of a request. Entity tags are Merkle hashes on Pithos+.
-type Conditions struct {
-	IfMatch           string // "*" or an ETag; mismatch → 412
-	IfNoneMatch       string // "*" (no clobber) or an ETag
-	IfModifiedSince   time.Time
-	IfUnmodifiedSince time.Time
-}
-
-func (cd Conditions) apply(h http.Header) {
+// applyConditions sets the headers of cd.
+func applyConditions(cd Conditions, h http.Header) {
 	if cd.IfMatch != "" {
 		h.Set("If-Match", cd.IfMatch)
 	}

@@ -13,43 +13,6 @@ import (
 	"github.com/pithosfs/pithosfs/synnefo"
 )
 
-// DirectoryType is the content type of directory marker objects.
-const DirectoryType = "application/directory"
-
-// ObjectInfo describes one object, from a HEAD/GET reply or a listing entry. Listings carry no user
-// metadata, Content-Encoding/Disposition or manifest; those are set from headers only.
-type ObjectInfo struct {
-	Name               string
-	Bytes              int64
-	ContentType        string
-	Hash               string // Merkle top hash (X-Object-Hash / x_object_hash); "" on Swift
-	ETag               string // as sent: the Merkle hash on Pithos+, the MD5 on Swift
-	MD5                string // listing "hash": the stored MD5, usually "" on Pithos+
-	UUID               string
-	Version            int64
-	VersionTimestamp   time.Time
-	LastModified       time.Time
-	ModifiedBy         string
-	Meta               map[string]string // X-Object-Meta-*, decoded
-	Sharing            Sharing
-	SharedBy           string // X-Object-Shared-By: where inherited permissions come from
-	AllowedTo          string // "read" or "write", for non-owners
-	Public             string // public URL, owner only; "" when not published
-	ContentEncoding    string
-	ContentDisposition string
-	Manifest           string // X-Object-Manifest (DLO)
-}
-
-// IsDir reports whether the object is a directory marker (application/directory or application/folder).
-func (o *ObjectInfo) IsDir() bool { return IsDirectoryType(o.ContentType) }
-
-// IsDirectoryType reports whether a content type (parameters ignored) marks a directory.
-func IsDirectoryType(ct string) bool {
-	t, _, _ := strings.Cut(ct, ";")
-	t = strings.ToLower(strings.TrimSpace(t))
-	return t == "application/directory" || t == "application/folder"
-}
-
 func objectInfoFromHeader(name string, h http.Header) *ObjectInfo {
 	o := &ObjectInfo{
 		Name:               name,
@@ -81,17 +44,7 @@ func objectInfoFromHeader(name string, h http.Header) *ObjectInfo {
 	return o
 }
 
-// GetOptions select a version and preconditions for HEAD/GET.
-type GetOptions struct {
-	Version int64 // 0 = current
-	Conditions
-	// Progress, if set, is called by ReadRangeInto after each read from the
-	// response body with the number of bytes of buf filled so far, so the
-	// caller can work on them (hash them) while the rest streams in.
-	Progress func(n int)
-}
-
-func (g GetOptions) query() url.Values {
+func getQuery(g GetOptions) url.Values {
 	q := jsonQuery()
 	if g.Version > 0 {
 		q.Set("version", strconv.FormatInt(g.Version, 10))
@@ -107,9 +60,9 @@ func (c *Client) ObjectInfo(ctx context.Context, container, name string, opts Ge
 		return nil, err
 	}
 	h := http.Header{}
-	opts.apply(h)
+	applyConditions(opts.Conditions, h)
 	resp, err := c.do(ctx, &synnefo.Request{Method: http.MethodHead, Path: c.objectPath(container, name),
-		Query: opts.query(), Header: h, Success: []int{http.StatusOK, http.StatusNoContent}})
+		Query: getQuery(opts), Header: h, Success: []int{http.StatusOK, http.StatusNoContent}})
 	if err != nil {
 		return nil, err
 	}
@@ -131,9 +84,9 @@ func (c *Client) GetObject(ctx context.Context, container, name string, opts Get
 		return nil, err
 	}
 	h := http.Header{}
-	opts.apply(h)
+	applyConditions(opts.Conditions, h)
 	resp, err := c.http.Do(ctx, &synnefo.Request{Method: http.MethodGet, Path: c.objectPath(container, name),
-		Query: opts.query(), Header: h, Success: []int{http.StatusOK}})
+		Query: getQuery(opts), Header: h, Success: []int{http.StatusOK}})
 	if err != nil {
 		return nil, err
 	}
@@ -188,10 +141,10 @@ func (c *Client) readRangeInto(ctx context.Context, container, name string, offs
 	}
 	length := int64(len(buf))
 	h := http.Header{}
-	opts.apply(h)
+	applyConditions(opts.Conditions, h)
 	h.Set("Range", fmt.Sprintf("bytes=%d-%d", offset, offset+length-1))
 	resp, err := c.http.Do(ctx, &synnefo.Request{Method: http.MethodGet, Path: c.objectPath(container, name),
-		Query: opts.query(), Header: h, Success: []int{http.StatusOK, http.StatusPartialContent}})
+		Query: getQuery(opts), Header: h, Success: []int{http.StatusOK, http.StatusPartialContent}})
 	if err != nil {
 		return nil, err
 	}
@@ -238,18 +191,7 @@ func readFull(r io.Reader, buf []byte, progress func(int)) (int, error) {
 	return n, nil
 }
 
-// PutOptions are the headers of an object PUT (data, hashmap or manifest).
-type PutOptions struct {
-	ContentType        string // default application/octet-stream
-	ContentEncoding    string
-	ContentDisposition string
-	Meta               map[string]string // replaces the object's metadata
-	Sharing            *Sharing          // nil: unchanged; empty: cleared
-	Public             *bool             // nil: unchanged
-	Conditions                           // If-Match / If-None-Match: "*" against the destination
-}
-
-func (p PutOptions) apply(h http.Header, defaultType string) {
+func applyPut(p PutOptions, h http.Header, defaultType string) {
 	ct := p.ContentType
 	if ct == "" {
 		ct = defaultType
@@ -270,13 +212,7 @@ func (p PutOptions) apply(h http.Header, defaultType string) {
 	if p.Public != nil {
 		h.Set("X-Object-Public", strconv.FormatBool(*p.Public))
 	}
-	p.Conditions.apply(h)
-}
-
-// PutResult is what an object write returns.
-type PutResult struct {
-	ETag    string
-	Version int64
+	applyConditions(p.Conditions, h)
 }
 
 func putResult(h http.Header) *PutResult {
@@ -288,7 +224,7 @@ func putResult(h http.Header) *PutResult {
 // A body of type *bytes.Reader, *strings.Reader, *bytes.Buffer or *io.SectionReader is replayed on retry.
 func (c *Client) PutObject(ctx context.Context, container, name string, body io.Reader, size int64, opts PutOptions) (*PutResult, error) {
 	h := http.Header{}
-	opts.apply(h, "application/octet-stream")
+	applyPut(opts, h, "application/octet-stream")
 	req := &synnefo.Request{Method: http.MethodPut, Path: c.objectPath(container, name), Query: jsonQuery(),
 		Header: h, Success: []int{http.StatusCreated, http.StatusOK, http.StatusAccepted}}
 	setBody(req, body, size)
@@ -343,19 +279,6 @@ func (c *Client) DeleteObject(ctx context.Context, container, name string, opts 
 	return err
 }
 
-// MetaOptions is an object metadata POST.
-type MetaOptions struct {
-	Meta               map[string]string // X-Object-Meta-*; with Replace false an empty value deletes a key
-	ContentEncoding    string
-	ContentDisposition string
-	Manifest           string
-	// ContentType, when set, changes the object's content type: plain Swift does that on POST (with
-	// Replace); Pithos+ ignores it.
-	ContentType string
-	Replace     bool // replace all metadata instead of merging (?update omitted)
-	Conditions
-}
-
 // UpdateObjectMeta changes an object's metadata (POST → 202). Content-Type cannot be changed this way.
 func (c *Client) UpdateObjectMeta(ctx context.Context, container, name string, opts MetaOptions) (*PutResult, error) {
 	h := http.Header{}
@@ -372,7 +295,7 @@ func (c *Client) UpdateObjectMeta(ctx context.Context, container, name string, o
 	if opts.ContentType != "" {
 		h.Set("Content-Type", opts.ContentType)
 	}
-	opts.Conditions.apply(h)
+	applyConditions(opts.Conditions, h)
 	q := jsonQuery("update")
 	if opts.Replace {
 		q.Del("update")

@@ -127,7 +127,7 @@ func (c *Client) swiftSegments(ctx context.Context, container, name string, src 
 	}
 	po := opts.PutOptions
 	h := http.Header{}
-	po.apply(h, "application/octet-stream")
+	applyPut(po, h, "application/octet-stream")
 	h.Set("X-Object-Manifest", encodeHeader(segc+"/"+prefix))
 	resp, err := c.do(ctx, &synnefo.Request{Method: http.MethodPut, Path: c.objectPath(container, name),
 		Query: jsonQuery(), Header: h, Success: []int{http.StatusCreated, http.StatusOK, http.StatusAccepted}})

@@ -19,20 +19,6 @@ import (
 	"github.com/pithosfs/pithosfs/synnefo"
 )
 
-// UploadOptions are the settings of UploadObject.
-type UploadOptions struct {
-	PutOptions
-	// Size of src when it is an io.ReaderAt whose size cannot be discovered (a *bytes.Reader,
-	// *io.SectionReader, *strings.Reader or regular *os.File reports its own). 0 = discover/unknown.
-	Size int64
-	// Concurrency bounds parallel block uploads (0 = the client's Config.Concurrency).
-	Concurrency int
-}
-
-// BlockSource returns the bytes of the block with the given hex hash (a short last block may be
-// returned short). It must be safe for concurrent calls.
-type BlockSource func(ctx context.Context, hash string) ([]byte, error)
-
 // spoolMemory is how much of a plain io.Reader is kept in memory before spooling to a temp file.
 const spoolMemory = 8 << 20
 
@@ -145,12 +131,6 @@ func spool(src io.Reader, size int64) (io.ReaderAt, int64, func(), error) {
 	return f, size, cleanup, nil
 }
 
-// CommitOptions are the settings of CommitHashmap.
-type CommitOptions struct {
-	PutOptions
-	Concurrency int // parallel block uploads (0 = Config.Concurrency)
-}
-
 // CommitHashmap makes container/name the object described by hm: it PUTs the hashmap and, while the
 // server answers 409 with missing blocks, uploads exactly those (read from blocks) and PUTs again, at
 // most Config.MaxHashmapRounds times. Preconditions in opts (If-Match: the ETag the edit started
@@ -183,7 +163,7 @@ func (c *Client) PutHashmap(ctx context.Context, container, name string, hm *Has
 		return nil, nil, err
 	}
 	h := http.Header{}
-	opts.apply(h, "application/octet-stream")
+	applyPut(opts, h, "application/octet-stream")
 	req.Method, req.Path, req.Query, req.Header = http.MethodPut, c.objectPath(container, name), jsonQuery("hashmap"), h
 	req.Success = []int{http.StatusCreated, http.StatusConflict}
 	resp, err := c.http.Do(ctx, req)

@@ -37,7 +37,7 @@ func (c *Client) postData(ctx context.Context, container, name, contentRange str
 	h := http.Header{}
 	h.Set("Content-Type", "application/octet-stream")
 	h.Set("Content-Range", contentRange)
-	opts.Conditions.apply(h)
+	applyConditions(opts.Conditions, h)
 	req := &synnefo.Request{Method: http.MethodPost, Path: c.objectPath(container, name), Query: jsonQuery("update"),
 		Header: h, Success: []int{http.StatusNoContent, http.StatusOK, http.StatusAccepted}}
 	req.Idempotent = idempotent
@@ -67,7 +67,7 @@ func (c *Client) TruncateObject(ctx context.Context, container, name string, siz
 	h.Set("Content-Range", "bytes 0-0/*")
 	h.Set("X-Source-Object", encodeHeader("/"+container+"/"+name))
 	h.Set("X-Object-Bytes", strconv.FormatInt(size, 10))
-	opts.Conditions.apply(h)
+	applyConditions(opts.Conditions, h)
 	resp, err := c.do(ctx, &synnefo.Request{Method: http.MethodPost, Path: c.objectPath(container, name),
 		Query: jsonQuery("update"), Header: h, Idempotent: true,
 		Success: []int{http.StatusNoContent, http.StatusOK, http.StatusAccepted}})

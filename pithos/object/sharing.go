@@ -1,4 +1,4 @@
-package pithos
+package object
 
 import (
 	"fmt"
@@ -41,7 +41,7 @@ func ParseSharing(v string) (Sharing, error) {
 		}
 		key, list, ok := strings.Cut(part, "=")
 		if !ok {
-			return Sharing{}, fmt.Errorf("pithos: bad sharing entry %q", part)
+			return Sharing{}, fmt.Errorf("object: bad sharing entry %q", part)
 		}
 		var members []string
 		for _, m := range strings.Split(list, ",") {
@@ -55,7 +55,7 @@ func ParseSharing(v string) (Sharing, error) {
 		case "write":
 			s.Write = append(s.Write, members...)
 		default:
-			return Sharing{}, fmt.Errorf("pithos: bad sharing key %q", key)
+			return Sharing{}, fmt.Errorf("object: bad sharing key %q", key)
 		}
 	}
 	return s, nil
