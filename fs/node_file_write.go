@@ -16,6 +16,7 @@ import (
 	"github.com/pithosfs/pithosfs/cache"
 	"github.com/pithosfs/pithosfs/fs/errmap"
 	"github.com/pithosfs/pithosfs/fs/writeback"
+	"github.com/pithosfs/pithosfs/internal/zapslog"
 	"github.com/pithosfs/pithosfs/pithos"
 )
 
@@ -45,7 +46,7 @@ func (s *fsys) manager(ctx context.Context, acct *account) (*writeback.Manager, 
 		return m, 0
 	}
 	m, err := writeback.New(writeback.Config{Client: acct.client, JournalDir: filepath.Join(s.cfg.JournalDir, acct.uuid), EagerUploads: 2, StreamUploads: true,
-		Cache: s.cache, Logger: s.log.Named("writeback"), IOTimeout: s.cfg.IOTimeout, OnCommit: func(container, name string, b writeback.Base) {
+		Cache: s.cache, Logger: zapslog.New(s.log.Named("writeback")), IOTimeout: s.cfg.IOTimeout, OnCommit: func(container, name string, b writeback.Base) {
 			s.listCommitted(acct, container, name, b)
 		}})
 	if err != nil {

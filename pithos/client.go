@@ -110,6 +110,16 @@ func (c *Client) WithConfig(cfg Config) *Client {
 // Config returns the client's effective transfer configuration.
 func (c *Client) Config() Config { return c.cfg }
 
+// LargeObjectThreshold is the size above which an upload to plain Swift
+// goes as segments (Config.LargeObjectThreshold).
+func (c *Client) LargeObjectThreshold() int64 { return c.cfg.LargeObjectThreshold }
+
+// WithProgress returns a context whose requests call fn whenever they make
+// progress (a reply arrives, body bytes move): a caller's own stall watch.
+func (c *Client) WithProgress(ctx context.Context, fn func()) context.Context {
+	return synnefo.WithProgress(ctx, fn)
+}
+
 // HTTP returns the underlying synnefo client.
 func (c *Client) HTTP() *synnefo.Client { return c.http }
 

@@ -13,12 +13,11 @@ import (
 	"sync"
 	"time"
 
-	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pithosfs/pithosfs/cache"
-	"github.com/pithosfs/pithosfs/pithos"
 	"github.com/pithosfs/pithosfs/pithos/hashmap"
+	"github.com/pithosfs/pithosfs/pithos/object"
 	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
@@ -69,7 +68,7 @@ func (f *File) commit(ctx context.Context, hook func(int64)) error {
 	f.mu.Unlock()
 	f.wmu.Unlock()
 
-	var res *pithos.PutResult
+	var res *object.PutResult
 	rec, err := f.persist(snap, base, create)
 	if err == nil && st != nil {
 		var ok bool
@@ -143,8 +142,8 @@ func (f *File) commit(ctx context.Context, hook func(int64)) error {
 
 	if err != nil {
 		f.m.stats.failures.Add(1)
-		f.m.log.Warn("writeback: commit failed; data kept in the journal", zap.String("container", base.Container),
-			zap.String("name", base.Name), zap.Error(err))
+		f.m.log.Warn("writeback: commit failed; data kept in the journal", "container", base.Container,
+			"name", base.Name, "error", err)
 		if rec != nil {
 			rec.Attempts++
 			rec.LastError = err.Error()
@@ -354,7 +353,7 @@ func (f *File) snapshotContent(snap *snapshot, base Base) blockSource {
 // run carries out the commit rec describes. When the precondition fails
 // (the object changed on the server), the version is saved beside it as a
 // conflict copy: rec is retargeted (and rewritten in dir) and run again.
-func (m *Manager) run(ctx context.Context, dir string, rec *record, src blockSource, hook func(int64)) (*pithos.PutResult, error) {
+func (m *Manager) run(ctx context.Context, dir string, rec *record, src blockSource, hook func(int64)) (*object.PutResult, error) {
 	for {
 		res, err := m.put(ctx, rec, src, hook)
 		if err == nil {
@@ -380,7 +379,7 @@ func (m *Manager) run(ctx context.Context, dir string, rec *record, src blockSou
 				return nil, err
 			}
 			m.log.Warn("writeback: object changed on the server since it was opened; saving this version beside it",
-				zap.String("container", rec.Container), zap.String("name", rec.ConflictOf), zap.String("conflict_copy", rec.Name))
+				"container", rec.Container, "name", rec.ConflictOf, "conflict_copy", rec.Name)
 			continue
 		}
 		return nil, classify(rec.Container, rec.Name, err)
@@ -390,7 +389,7 @@ func (m *Manager) run(ctx context.Context, dir string, rec *record, src blockSou
 // alreadyCommitted reports whether the object already holds exactly the
 // hashmap rec describes (HEAD, comparing its Merkle hash with rec's top
 // hash), returning its ETag and version. Only hashmap commits can tell.
-func (m *Manager) alreadyCommitted(ctx context.Context, rec *record) (*pithos.PutResult, bool) {
+func (m *Manager) alreadyCommitted(ctx context.Context, rec *record) (*object.PutResult, bool) {
 	if rec.Swift || rec.Size == 0 || len(rec.Hashes) == 0 {
 		return nil, false
 	}
@@ -398,7 +397,7 @@ func (m *Manager) alreadyCommitted(ctx context.Context, rec *record) (*pithos.Pu
 	if err != nil {
 		return nil, false
 	}
-	info, err := m.cfg.Client.ObjectInfo(ctx, rec.Container, rec.Name, pithos.GetOptions{})
+	info, err := m.cfg.Client.ObjectInfo(ctx, rec.Container, rec.Name, object.GetOptions{})
 	if err != nil {
 		return nil, false
 	}
@@ -410,8 +409,8 @@ func (m *Manager) alreadyCommitted(ctx context.Context, rec *record) (*pithos.Pu
 		return nil, false
 	}
 	m.log.Info("writeback: precondition failed but the object already holds this version (a retried PUT whose reply was lost)",
-		zap.String("container", rec.Container), zap.String("name", rec.Name))
-	return &pithos.PutResult{ETag: info.ETag, Version: info.Version}, true
+		"container", rec.Container, "name", rec.Name)
+	return &object.PutResult{ETag: info.ETag, Version: info.Version}, true
 }
 
 // conflictName is name.conflict-<UTC timestamp>.
@@ -421,7 +420,7 @@ func conflictName(name string, t time.Time) string {
 
 // put sends one commit: a hashmap PUT (missing blocks uploaded in between) on
 // Pithos+, a streamed whole-object upload on Swift.
-func (m *Manager) put(ctx context.Context, rec *record, src blockSource, hook func(int64)) (*pithos.PutResult, error) {
+func (m *Manager) put(ctx context.Context, rec *record, src blockSource, hook func(int64)) (*object.PutResult, error) {
 	bs, c := rec.BlockSize, m.cfg.Client
 	logical := func(ctx context.Context, i int64) ([]byte, error) {
 		data, err := src(ctx, i)
@@ -430,19 +429,19 @@ func (m *Manager) put(ctx context.Context, rec *record, src blockSource, hook fu
 		}
 		return data[:min(bs, rec.Size-i*bs)], nil
 	}
-	opts := pithos.PutOptions{ContentType: rec.ContentType, Meta: rec.Meta,
-		Conditions: pithos.Conditions{IfMatch: rec.IfMatch, IfNoneMatch: rec.IfNoneMatch}}
+	opts := object.PutOptions{ContentType: rec.ContentType, Meta: rec.Meta,
+		Conditions: object.Conditions{IfMatch: rec.IfMatch, IfNoneMatch: rec.IfNoneMatch}}
 	if rec.Swift {
 		if rec.IfMatch != "" {
 			// Swift ignores If-Match on PUT: check first (a race window remains).
-			if _, err := c.ObjectInfo(ctx, rec.Container, rec.Name, pithos.GetOptions{Conditions: pithos.Conditions{IfMatch: rec.IfMatch}}); err != nil {
+			if _, err := c.ObjectInfo(ctx, rec.Container, rec.Name, object.GetOptions{Conditions: object.Conditions{IfMatch: rec.IfMatch}}); err != nil {
 				return nil, err
 			}
 			opts.IfMatch = ""
 		}
 		ra := &contentReader{ctx: ctx, src: logical, bs: bs, size: rec.Size}
 		res, err := c.UploadObject(ctx, rec.Container, rec.Name, io.NewSectionReader(ra, 0, rec.Size),
-			pithos.UploadOptions{PutOptions: opts, Size: rec.Size, Concurrency: m.cfg.Concurrency})
+			object.UploadOptions{PutOptions: opts, Size: rec.Size, Concurrency: m.cfg.Concurrency})
 		if err == nil {
 			m.stats.bytesUploaded.Add(rec.Size)
 			if hook != nil {
@@ -480,7 +479,7 @@ func (m *Manager) put(ctx context.Context, rec *record, src blockSource, hook fu
 	if bh == "" {
 		bh = hashmap.DefaultBlockHash
 	}
-	hm := &pithos.Hashmap{BlockSize: bs, BlockHash: bh, Bytes: rec.Size, Hashes: rec.Hashes}
+	hm := &hashmap.Map{BlockSize: bs, BlockHash: bh, Bytes: rec.Size, Hashes: rec.Hashes}
 	if rec.IfMatch == "" && rec.Size <= smallFile && len(rec.Hashes) == 1 {
 		// A small new file: one data PUT (the server hashes it the same
 		// way) instead of a hashmap PUT, its 409 and a block upload.
@@ -522,7 +521,7 @@ func (m *Manager) put(ctx context.Context, rec *record, src blockSource, hook fu
 			}
 		}
 	}
-	return c.CommitHashmap(ctx, rec.Container, rec.Name, hm, source, pithos.CommitOptions{PutOptions: opts, Concurrency: m.cfg.Concurrency})
+	return c.CommitHashmap(ctx, rec.Container, rec.Name, hm, source, object.CommitOptions{PutOptions: opts, Concurrency: m.cfg.Concurrency})
 }
 
 // smallFile is the largest one-block file a commit sends as plain data

@@ -7,11 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 
-	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/pithosfs/pithosfs/pithos"
 	"github.com/pithosfs/pithosfs/pithos/hashmap"
+	"github.com/pithosfs/pithosfs/pithos/object"
 )
 
 // Early uploads: while a sequential writer fills blocks, batches of them are
@@ -67,7 +66,7 @@ func (m *Manager) eagerUpload(f *File, idxs []int64) {
 		err := m.eagerRound(f, items)
 		f.unseal(items)
 		if err != nil {
-			m.log.Debug("writeback: early block upload failed (the commit will upload them)", zap.Error(err))
+			m.log.Debug("writeback: early block upload failed (the commit will upload them)", "error", err)
 		}
 	}()
 }
@@ -195,8 +194,8 @@ func (m *Manager) eagerRound(f *File, items []*sealedBlock) error {
 	if bh == "" {
 		bh = hashmap.DefaultBlockHash
 	}
-	hm := &pithos.Hashmap{BlockSize: b.BlockSize, BlockHash: bh, Bytes: int64(len(hashes)) * b.BlockSize, Hashes: hashes}
-	res, missing, err := m.cfg.Client.PutHashmap(ctx, b.Container, ProbeName, hm, pithos.PutOptions{ContentType: "application/octet-stream"})
+	hm := &hashmap.Map{BlockSize: b.BlockSize, BlockHash: bh, Bytes: int64(len(hashes)) * b.BlockSize, Hashes: hashes}
+	res, missing, err := m.cfg.Client.PutHashmap(ctx, b.Container, ProbeName, hm, object.PutOptions{ContentType: "application/octet-stream"})
 	if err != nil {
 		return err
 	}

@@ -11,10 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"go.uber.org/zap"
-
-	"github.com/pithosfs/pithosfs/pithos"
 	"github.com/pithosfs/pithosfs/pithos/hashmap"
+	"github.com/pithosfs/pithosfs/pithos/object"
 )
 
 // FailedCommit is a commit the server refused at recovery, kept under the
@@ -108,7 +106,7 @@ func (m *Manager) DiscardFailed(id string) error {
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("writeback: discarding failed commit %s: %w", id, err)
 	}
-	m.log.Info("writeback: failed commit discarded", zap.String("id", id))
+	m.log.Info("writeback: failed commit discarded", "id", id)
 	return nil
 }
 
@@ -185,7 +183,7 @@ func (c *FailedContent) readBlock(i, in int64, dst []byte) error {
 	if rec.ConflictOf != "" {
 		baseName = rec.ConflictOf
 	}
-	opts := pithos.GetOptions{Version: rec.BaseVersion}
+	opts := object.GetOptions{Version: rec.BaseVersion}
 	if rec.BaseVersion == 0 {
 		opts.IfMatch = rec.BaseETag
 	}

@@ -43,7 +43,7 @@ type Base struct {
 // BlockReader returns block index of the base version, whose hash is hash
 // ("" on Swift) and whose logical size is size bytes. It may return the block
 // short (trailing zeros stripped); the rest reads as zeros. The cache's Get
-// with a fetch through pithos.Client.ReadBlock is the usual implementation.
+// with a fetch through the object store (pithos.Client.ReadBlock) is the usual implementation.
 type BlockReader func(ctx context.Context, index int64, hash string, size int) ([]byte, error)
 
 // block is one dirty block: in memory (data, BlockSize bytes, charged to the

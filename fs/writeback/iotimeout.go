@@ -7,13 +7,15 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/pithosfs/pithosfs/synnefo"
 )
+
+// ErrStalled is the cause of a commit (or early-upload round) whose
+// requests made no progress for Config.IOTimeout.
+var ErrStalled = errors.New("no progress")
 
 // stallBound returns a context for the requests of one commit (or early-
 // upload round) that is cancelled when none of them makes progress for
-// Config.IOTimeout (synnefo.WithProgress: body bytes moving, replies
+// Config.IOTimeout (Store.WithProgress: body bytes moving, replies
 // arriving), and a func that ends the watch. The commit then fails like
 // one that lost the server: its data stays in the journal and is retried
 // in the background, and close() returns EIO instead of waiting for the
@@ -37,7 +39,7 @@ func (m *Manager) stallBound(ctx context.Context) (context.Context, func()) {
 		}
 		idle := time.Since(time.Unix(0, last.Load()))
 		if idle >= d {
-			cancel(fmt.Errorf("writeback: the server made %w for %s (--io-timeout)", synnefo.ErrStalled, d))
+			cancel(fmt.Errorf("writeback: the server made %w for %s (--io-timeout)", ErrStalled, d))
 			return
 		}
 		t.Reset(d - idle)
@@ -45,7 +47,7 @@ func (m *Manager) stallBound(ctx context.Context) (context.Context, func()) {
 	mu.Lock()
 	t = time.AfterFunc(d, check)
 	mu.Unlock()
-	actx = synnefo.WithProgress(actx, func() { last.Store(time.Now().UnixNano()) })
+	actx = m.cfg.Client.WithProgress(actx, func() { last.Store(time.Now().UnixNano()) })
 	return actx, func() {
 		mu.Lock()
 		stopped = true
@@ -62,7 +64,7 @@ func stalledErr(ctx, parent context.Context, container, name string, err error) 
 	if err == nil || parent.Err() != nil {
 		return err
 	}
-	if cause := context.Cause(ctx); errors.Is(cause, synnefo.ErrStalled) {
+	if cause := context.Cause(ctx); errors.Is(cause, ErrStalled) {
 		return &CommitError{Container: container, Name: name, Err: cause}
 	}
 	return err

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -14,17 +15,15 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.uber.org/zap"
-
 	"github.com/pithosfs/pithosfs/cache"
-	"github.com/pithosfs/pithosfs/pithos"
 	"github.com/pithosfs/pithosfs/pithos/hashmap"
+	"github.com/pithosfs/pithosfs/pithos/object"
 )
 
 // Config configures a Manager.
 type Config struct {
 	// Client commits to the object store. Required.
-	Client *pithos.Client
+	Client Store
 	// JournalDir holds dirty blocks and pending-commit records (e.g.
 	// <cache-dir>/journal). Required.
 	JournalDir string
@@ -69,7 +68,7 @@ type Config struct {
 	OnCommit func(container, name string, base Base)
 	// Now gives conflict-copy timestamps (default time.Now).
 	Now    func() time.Time
-	Logger *zap.Logger
+	Logger *slog.Logger
 }
 
 // Manager owns the files being written and the journal: it hands out Files,
@@ -77,7 +76,7 @@ type Config struct {
 // the journal at mount and flushes everything at unmount.
 type Manager struct {
 	cfg    Config
-	log    *zap.Logger
+	log    *slog.Logger
 	budget *cache.Budget
 
 	ctx    context.Context // background retries
@@ -143,7 +142,7 @@ func New(cfg Config) (*Manager, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.Logger == nil {
-		cfg.Logger = zap.NewNop()
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	m := &Manager{cfg: cfg, log: cfg.Logger, budget: cfg.Budget, files: map[fileKey]*File{}, byID: map[string]*File{}}
 	if m.budget == nil && cfg.Cache != nil {
@@ -215,7 +214,7 @@ func (m *Manager) Open(base Base, read BlockReader) (*File, error) {
 func (m *Manager) directReader(f *File) BlockReader {
 	return func(ctx context.Context, index int64, _ string, size int) ([]byte, error) {
 		b := f.Base()
-		opts := pithos.GetOptions{Version: b.Version}
+		opts := object.GetOptions{Version: b.Version}
 		if b.Version == 0 {
 			opts.IfMatch = b.ETag
 		}
@@ -404,10 +403,10 @@ func (m *Manager) scheduleRetry(f *File) {
 		m.mu.Unlock()
 		defer m.wg.Done()
 		if err := f.commit(m.ctx, nil); err != nil {
-			m.log.Debug("writeback: background retry failed", zap.String("name", f.Base().Name), zap.Error(err))
+			m.log.Debug("writeback: background retry failed", "name", f.Base().Name, "error", err)
 		}
 	})
-	m.log.Info("writeback: commit will be retried", zap.String("name", f.base.Name), zap.Duration("in", d), zap.Int("failures", f.failures))
+	m.log.Info("writeback: commit will be retried", "name", f.base.Name, "in", d, "failures", f.failures)
 }
 
 // PendingCommit describes one file whose changes are not on the server yet,

@@ -8,10 +8,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"go.uber.org/zap"
-
-	"github.com/pithosfs/pithosfs/pithos"
 	"github.com/pithosfs/pithosfs/pithos/hashmap"
+	"github.com/pithosfs/pithosfs/pithos/object"
 )
 
 // Recovered is the outcome of one journal record found by Recover.
@@ -51,7 +49,7 @@ func (m *Manager) Recover(ctx context.Context) ([]Recovered, error) {
 		rec, err := readRecord(dir)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			m.log.Info("writeback: dropping unflushed blocks of a previous run", zap.String("id", id))
+			m.log.Info("writeback: dropping unflushed blocks of a previous run", "id", id)
 			_ = os.RemoveAll(dir)
 			continue
 		case err != nil:
@@ -81,7 +79,7 @@ func (m *Manager) recoverOne(ctx context.Context, dir string, rec *record) Recov
 		if i*bs >= rec.Clip || i*bs >= rec.BaseSize || (i < int64(len(rec.Hashes)) && rec.Hashes[i] == hashmap.EmptyHash) {
 			return buf, nil
 		}
-		opts := pithos.GetOptions{Version: rec.BaseVersion}
+		opts := object.GetOptions{Version: rec.BaseVersion}
 		if rec.BaseVersion == 0 {
 			opts.IfMatch = rec.BaseETag
 		}
@@ -101,8 +99,8 @@ func (m *Manager) recoverOne(ctx context.Context, dir string, rec *record) Recov
 	if err == nil {
 		r.ETag = res.ETag
 		m.stats.recovered.Add(1)
-		m.log.Info("writeback: completed a commit left in the journal", zap.String("container", rec.Container),
-			zap.String("name", rec.Name), zap.Int64("bytes", rec.Size))
+		m.log.Info("writeback: completed a commit left in the journal", "container", rec.Container,
+			"name", rec.Name, "bytes", rec.Size)
 		_ = os.RemoveAll(dir)
 		return r
 	}
@@ -112,7 +110,7 @@ func (m *Manager) recoverOne(ctx context.Context, dir string, rec *record) Recov
 		rec.Attempts++
 		rec.LastError = err.Error()
 		_ = writeRecord(dir, rec)
-		m.log.Warn("writeback: journal commit still failing; kept for later", zap.String("name", rec.Name), zap.Error(err))
+		m.log.Warn("writeback: journal commit still failing; kept for later", "name", rec.Name, "error", err)
 		return r
 	}
 	r.Failed = true
@@ -122,15 +120,15 @@ func (m *Manager) recoverOne(ctx context.Context, dir string, rec *record) Recov
 
 // fail moves a journal directory under failed/ with the reason in its record.
 func (m *Manager) fail(dir string, rec *record, reason error) {
-	m.log.Error("writeback: commit refused; kept under failed/", zap.String("container", rec.Container),
-		zap.String("name", rec.Name), zap.Error(reason))
+	m.log.Error("writeback: commit refused; kept under failed/", "container", rec.Container,
+		"name", rec.Name, "error", reason)
 	fdir := filepath.Join(m.cfg.JournalDir, failedDir)
 	if err := os.MkdirAll(fdir, 0o700); err != nil {
 		return
 	}
 	dst := filepath.Join(fdir, filepath.Base(dir))
 	if err := os.Rename(dir, dst); err != nil {
-		m.log.Error("writeback: moving to failed/", zap.Error(err))
+		m.log.Error("writeback: moving to failed/", "error", err)
 		return
 	}
 	if rec.BlockSize > 0 {

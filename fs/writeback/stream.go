@@ -9,9 +9,7 @@ import (
 	"path/filepath"
 	"sync"
 
-	"go.uber.org/zap"
-
-	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/pithos/object"
 )
 
 // Streamed uploads (plain Swift, Config.StreamUploads).
@@ -43,7 +41,7 @@ type stream struct {
 	ctype  string
 	meta   map[string]string
 	done   chan struct{} // closed when the PUT has returned
-	res    *pithos.PutResult
+	res    *object.PutResult
 	err    error
 }
 
@@ -72,7 +70,7 @@ func (f *File) streamAfterWrite(i, end int64) (start bool) {
 	case i < st.next:
 		f.abortStreamLocked("a write into a block already sent")
 	case i == st.next && end == bs:
-		if (i+1)*bs > f.m.cfg.Client.Config().LargeObjectThreshold {
+		if (i+1)*bs > f.m.cfg.Client.LargeObjectThreshold() {
 			f.abortStreamLocked("the file outgrew one object (it is uploaded as segments)")
 			return
 		}
@@ -88,7 +86,7 @@ func (f *File) streamAfterWrite(i, end int64) (start bool) {
 // is under way and no stream of this version was abandoned.
 func (f *File) streamable() bool {
 	return f.m.cfg.StreamUploads && f.base.Swift && !f.noStream && f.frozen == nil && !f.committing &&
-		(f.create || f.clip == 0 || f.base.Size == 0) && f.m.cfg.Client.Config().LargeObjectThreshold >= f.bs()
+		(f.create || f.clip == 0 || f.base.Size == 0) && f.m.cfg.Client.LargeObjectThreshold() >= f.bs()
 }
 
 // startStream starts the PUT of a stream and hands it block 0, if the file
@@ -113,7 +111,7 @@ func (f *File) startStream() {
 	st := &stream{f: f, cancel: cancel, ctype: f.base.ContentType, meta: maps.Clone(f.base.Meta), done: make(chan struct{})}
 	st.body = &streamBody{st: st, wake: make(chan struct{}, 1)}
 	f.stream = st
-	opts := pithos.PutOptions{ContentType: st.ctype, Meta: st.meta}
+	opts := object.PutOptions{ContentType: st.ctype, Meta: st.meta}
 	if f.create {
 		opts.IfNoneMatch = "*"
 	}
@@ -161,8 +159,8 @@ func (f *File) abortStreamLocked(why string) {
 		return
 	}
 	f.stream, f.noStream = nil, true
-	f.m.log.Debug("writeback: streamed upload abandoned; the commit uploads the file", zap.String("name", f.base.Name),
-		zap.String("why", why))
+	f.m.log.Debug("writeback: streamed upload abandoned; the commit uploads the file", "name", f.base.Name,
+		"why", why)
 	for _, it := range st.body.stopTake(fmt.Errorf("%w: %s", errStreamEnded, why)) {
 		if it.b != nil {
 			f.releaseItemLocked(it, "")
@@ -240,13 +238,13 @@ func (f *File) takeStream(ctx context.Context) *stream {
 // are set afterwards when they changed since the PUT began); on any failure
 // the stream is aborted, its reply awaited, and ok is false: the caller
 // commits the ordinary way.
-func (m *Manager) finishStream(ctx context.Context, st *stream, rec *record, src blockSource) (*pithos.PutResult, bool) {
-	fail := func(err error) (*pithos.PutResult, bool) {
+func (m *Manager) finishStream(ctx context.Context, st *stream, rec *record, src blockSource) (*object.PutResult, bool) {
+	fail := func(err error) (*object.PutResult, bool) {
 		st.abort(err)
 		<-st.done
 		m.stats.streamFallbacks.Add(1)
-		m.log.Info("writeback: streamed upload failed; uploading the file from the journal", zap.String("container", rec.Container),
-			zap.String("name", rec.Name), zap.Error(err))
+		m.log.Info("writeback: streamed upload failed; uploading the file from the journal", "container", rec.Container,
+			"name", rec.Name, "error", err)
 		return nil, false
 	}
 	select {
@@ -255,13 +253,13 @@ func (m *Manager) finishStream(ctx context.Context, st *stream, rec *record, src
 	default:
 	}
 	bs, c := rec.BlockSize, m.cfg.Client
-	if rec.Size < st.next*bs || rec.Size > c.Config().LargeObjectThreshold {
+	if rec.Size < st.next*bs || rec.Size > c.LargeObjectThreshold() {
 		return fail(fmt.Errorf("%w: size %d", errStreamEnded, rec.Size))
 	}
 	if rec.IfMatch != "" {
 		// As the ordinary Swift commit does: the object must still be the
 		// version the file was opened at (a race window remains).
-		if _, err := c.ObjectInfo(ctx, rec.Container, rec.Name, pithos.GetOptions{Conditions: pithos.Conditions{IfMatch: rec.IfMatch}}); err != nil {
+		if _, err := c.ObjectInfo(ctx, rec.Container, rec.Name, object.GetOptions{Conditions: object.Conditions{IfMatch: rec.IfMatch}}); err != nil {
 			return fail(err)
 		}
 	}
@@ -289,13 +287,13 @@ func (m *Manager) finishStream(ctx context.Context, st *stream, rec *record, src
 		// with every write): set them on the new object. The data is on the
 		// server: should this fail, the commit stands with the attributes
 		// of the moment the stream began.
-		opts := pithos.MetaOptions{Meta: rec.Meta, Replace: true}
+		opts := object.MetaOptions{Meta: rec.Meta, Replace: true}
 		if rec.ContentType != st.ctype {
 			opts.ContentType = rec.ContentType
 		}
 		if _, err := c.UpdateObjectMeta(ctx, rec.Container, rec.Name, opts); err != nil {
-			m.log.Warn("writeback: setting the attributes of a streamed object", zap.String("container", rec.Container),
-				zap.String("name", rec.Name), zap.Error(err))
+			m.log.Warn("writeback: setting the attributes of a streamed object", "container", rec.Container,
+				"name", rec.Name, "error", err)
 		}
 	}
 	m.stats.streamed.Add(1)
