@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"io"
 	"io/fs"
 	"net"
@@ -24,6 +25,7 @@ import (
 	"github.com/pithosfs/pithosfs/fs/writeback"
 	"github.com/pithosfs/pithosfs/pithos"
 	"github.com/pithosfs/pithosfs/synnefo"
+	"github.com/pithosfs/pithosfs/synnefo/fault"
 	"github.com/pithosfs/pithosfs/synnefo/localcloud"
 )
 
@@ -195,7 +197,7 @@ func (e *env) get(name string) []byte {
 func (e *env) base(name string) writeback.Base {
 	e.t.Helper()
 	hm, info, err := e.admin.GetHashmap(context.Background(), "c", name, pithos.GetOptions{})
-	if synnefo.StatusOf(err) == http.StatusNotFound {
+	if errors.Is(err, fault.ErrNotFound) {
 		return writeback.Base{Container: "c", Name: name, BlockSize: e.bs}
 	}
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/pithosfs/pithosfs/fs/writeback"
 	"github.com/pithosfs/pithosfs/pithos"
 	"github.com/pithosfs/pithosfs/synnefo"
+	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
 // A commit that cannot reach the server stays in the journal; a new manager
@@ -90,7 +91,7 @@ func TestRecoverRefusedGoesToFailed(t *testing.T) {
 	}
 	m2 := e.newManager(writeback.Config{Client: e.admin, JournalDir: e.dir})
 	res, err := m2.Recover(ctx)
-	if err != nil || len(res) != 1 || !res[0].Failed || synnefo.StatusOf(res[0].Err) != http.StatusNotFound {
+	if err != nil || len(res) != 1 || !res[0].Failed || !errors.Is(res[0].Err, fault.ErrNotFound) {
 		t.Fatalf("Recover = %+v, %v", res, err)
 	}
 	p := m2.Pending()
@@ -252,7 +253,7 @@ func TestFlushAllCancelled(t *testing.T) {
 		t.Fatalf("FlushAll with an ended context = %v, finished %v; want an error and all 3 files reported", err, done)
 	}
 	for _, n := range []string{"new1", "new2"} {
-		if _, err := e.admin.ObjectInfo(ctx, "c", n, pithos.GetOptions{}); synnefo.StatusOf(err) != http.StatusNotFound {
+		if _, err := e.admin.ObjectInfo(ctx, "c", n, pithos.GetOptions{}); !errors.Is(err, fault.ErrNotFound) {
 			t.Errorf("%s on the server after a stopped flush: %v", n, err)
 		}
 	}
@@ -325,7 +326,7 @@ func TestStopCommits(t *testing.T) {
 	if err := f.Commit(ctx); !errors.As(err, &ce) {
 		t.Fatalf("Commit after StopCommits = %v, want a CommitError", err)
 	}
-	if _, err := e.admin.ObjectInfo(ctx, "c", "s", pithos.GetOptions{}); synnefo.StatusOf(err) != http.StatusNotFound {
+	if _, err := e.admin.ObjectInfo(ctx, "c", "s", pithos.GetOptions{}); !errors.Is(err, fault.ErrNotFound) {
 		t.Fatalf("s on the server after a stopped commit: %v", err)
 	}
 	f.Release()

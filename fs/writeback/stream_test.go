@@ -16,7 +16,7 @@ import (
 	"github.com/pithosfs/pithosfs/cache"
 	"github.com/pithosfs/pithosfs/fs/writeback"
 	"github.com/pithosfs/pithosfs/pithos"
-	"github.com/pithosfs/pithosfs/synnefo"
+	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
 // streamEnv is an env whose manager streams uploads of files on "plain
@@ -58,7 +58,7 @@ func TestStreamSwift(t *testing.T) {
 	}
 	data := randomBytes(t, 40*bs+100)
 	writeSeq(t, f, data, 0, 1000)
-	if _, err := e.admin.ObjectInfo(ctx, "c", "s", pithos.GetOptions{}); synnefo.StatusOf(err) != http.StatusNotFound {
+	if _, err := e.admin.ObjectInfo(ctx, "c", "s", pithos.GetOptions{}); !errors.Is(err, fault.ErrNotFound) {
 		t.Fatalf("object visible before its commit: %v", err)
 	}
 	if err := f.Commit(ctx); err != nil {
@@ -186,7 +186,7 @@ func TestStreamSwiftServerFails(t *testing.T) {
 			})
 			cp.check = func() bool {
 				_, err := e.admin.ObjectInfo(ctx, "c", "x", pithos.GetOptions{})
-				return synnefo.StatusOf(err) == http.StatusNotFound
+				return errors.Is(err, fault.ErrNotFound)
 			}
 			f, err := m.Open(swiftBase("x"), nil)
 			if err != nil {
