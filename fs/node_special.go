@@ -2,7 +2,7 @@ package fs
 
 import (
 	"context"
-	"net/http"
+	"errors"
 	"strings"
 	"sync"
 	"syscall"
@@ -12,7 +12,7 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"github.com/pithosfs/pithosfs/pithos"
-	"github.com/pithosfs/pithosfs/synnefo"
+	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
 // Special files: fifos, sockets and character and block devices are empty
@@ -157,7 +157,7 @@ func (d *dirNode) Mknod(ctx context.Context, name string, mode uint32, dev uint3
 		Meta: withPosixMeta(nil, px), Conditions: pithos.Conditions{IfNoneMatch: "*"}})
 	d.sys.lists.invalidate(k)
 	if err != nil {
-		if synnefo.StatusOf(err) == http.StatusPreconditionFailed {
+		if errors.Is(err, fault.ErrPrecondition) {
 			return nil, syscall.EEXIST
 		}
 		return nil, d.sys.fail("mknod", full, err)
