@@ -5,7 +5,7 @@ package fs
 
 import (
 	"context"
-	"net/http"
+	"errors"
 	"syscall"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
@@ -14,7 +14,7 @@ import (
 	"github.com/pithosfs/pithosfs/fs/history"
 	"github.com/pithosfs/pithosfs/fs/writeback"
 	"github.com/pithosfs/pithosfs/pithos"
-	"github.com/pithosfs/pithosfs/synnefo"
+	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
 // histAccount is the account the history views show: the mount's
@@ -64,7 +64,7 @@ func (s *fsys) restore(ctx context.Context, src pithos.ObjectVersion, hm *pithos
 		// Swift's copy takes neither If-Match nor If-None-Match: check by
 		// HEAD, as commits do.
 		info, err := client.ObjectInfo(ctx, b.Container, b.Name, pithos.GetOptions{})
-		if err != nil && (b.ETag != "" || synnefo.StatusOf(err) != http.StatusNotFound) {
+		if err != nil && (b.ETag != "" || !errors.Is(err, fault.ErrNotFound)) {
 			return 0, s.fail("restore", path, err)
 		}
 		if (b.ETag == "") != (err != nil) || (err == nil && info.ETag != b.ETag) {
