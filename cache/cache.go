@@ -236,28 +236,32 @@ func (c *Cache) get(ctx context.Context, key Key, size int, fetch fetchFunc, mod
 		return nil, fmt.Errorf("cache: negative size %d", size)
 	}
 	id := key.memID()
-	if blk, first, ok := c.mem.get(id, prefetch, !prefetch); ok {
-		err := checkSize(key, blk.data, size)
-		if err != nil {
-			if mode == modeRef {
-				blk.release()
+	var f *flight
+	for f == nil {
+		if blk, first, ok := c.mem.get(id, prefetch, !prefetch); ok {
+			err := checkSize(key, blk.data, size)
+			if err != nil {
+				if mode == modeRef {
+					blk.release()
+				}
+				return nil, err
 			}
+			c.stats.memHits.Add(1)
+			c.stats.bytesFromMem.Add(int64(size))
+			if first {
+				c.stats.readaheadHits.Add(1)
+			}
+			if prefetch {
+				return nil, nil
+			}
+			return blk, nil
+		}
+		var err error
+		if f, err = c.join(id, key, size, fetch, prefetch); err != nil {
 			return nil, err
 		}
-		c.stats.memHits.Add(1)
-		c.stats.bytesFromMem.Add(int64(size))
-		if first {
-			c.stats.readaheadHits.Add(1)
-		}
-		if prefetch {
-			return nil, nil
-		}
-		return blk, nil
-	}
-
-	f, err := c.join(id, key, size, fetch, prefetch)
-	if err != nil {
-		return nil, err
+		// nil: a flight ended between the memory lookup above and join,
+		// leaving its block in memory; look there again.
 	}
 	blk, err := c.await(ctx, id, key, size, f, prefetch)
 	if err != nil {
@@ -273,7 +277,11 @@ func (c *Cache) get(ctx context.Context, key Key, size int, fetch fetchFunc, mod
 }
 
 // join returns the flight loading id, starting one when none is in the
-// air, with the caller counted among its waiters.
+// air, with the caller counted among its waiters; or nil when the block is
+// in memory by now (a flight that ended after the caller's memory lookup
+// left it there: a new flight would miss it, and the disk too while the
+// block waits to be queued for the disk, and fetch it again). Lock order:
+// c.mu, then the memory tier's.
 func (c *Cache) join(id string, key Key, size int, fetch fetchFunc, prefetch bool) (*flight, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -281,6 +289,9 @@ func (c *Cache) join(id string, key Key, size int, fetch fetchFunc, prefetch boo
 		return nil, ErrClosed
 	}
 	f := c.flights[id]
+	if f == nil && c.mem.contains(id) {
+		return nil, nil
+	}
 	if f == nil {
 		fctx, cancel := context.WithCancel(c.ctx)
 		f = &flight{done: make(chan struct{}), cancel: cancel, prefetch: prefetch}

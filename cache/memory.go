@@ -21,7 +21,7 @@ type memEntry struct {
 func (e *memEntry) charge() int64 { return e.size + entryOverhead }
 
 // memTier is an LRU of blocks whose total charge is reserved from the
-// shared Budget. Lock order: memTier.mu before Budget.mu.
+// shared Budget. Lock order: Cache.mu, then memTier.mu, then Budget.mu.
 type memTier struct {
 	budget *Budget
 	stats  *counters
