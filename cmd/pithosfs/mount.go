@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -124,25 +125,9 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 	if err != nil {
 		return err
 	}
-	var at time.Time
-	if o.At != "" {
-		if at, err = parseAt(o.At, time.Now()); err != nil {
-			return err
-		}
-		// A time-travel mount writes nothing: no journal, no control trees.
-		o.ReadOnly, o.NoControl = true, true
-	}
-	memBytes, err := parseSize(o.CacheMem)
+	lim, err := parseMountLimits(o)
 	if err != nil {
-		return fmt.Errorf("--cache-mem: %w", err)
-	}
-	diskBytes, err := parseSize(o.CacheSize)
-	if err != nil {
-		return fmt.Errorf("--cache-size: %w", err)
-	}
-	asyncMax, err := parseSize(o.AsyncCloseMax)
-	if err != nil {
-		return fmt.Errorf("--async-close-max: %w", err)
+		return err
 	}
 	if o.MetricsAddr != "" {
 		if err := metrics.CheckAddr(o.MetricsAddr, o.MetricsAllowRemote); err != nil {
@@ -169,34 +154,17 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 	}
 	defer log.Sync()
 	startPprof(log)
-	if os.Getenv("GOMEMLIMIT") == "" {
-		// Blocks are 4 MiB allocations: without a limit the garbage collector
-		// lets the heap grow to twice the cache budget before collecting, and
-		// the process's size follows this limit. The budget covers cached
-		// blocks, readahead, fetches, blocks queued for the disk cache and
-		// dirty blocks; beyond it live memory is FUSE buffers, 2 loads over a
-		// budget held by writers (cache.overBudgetLoads) and the rest of the
-		// process: 32 MiB keeps RSS within about budget + 48 MiB.
-		debug.SetMemoryLimit(memBytes + 32<<20)
-	}
+	setMemoryLimit(lim.mem)
 	if mountpoint, err = checkMountpoint(mountpoint); err != nil {
 		return err
 	}
 	if !found {
-		srv, err := localcloud.Start(localcloud.Config{Dir: o.LocalData, Logger: log.Named("localcloud")})
+		srv, err := startEmbeddedCloud(o, log, secrets)
 		if err != nil {
-			return fmt.Errorf("starting the embedded local cloud: %w", err)
+			return err
 		}
 		defer srv.Close()
-		u := srv.Cloud.Users()[0]
-		cloud = cloudConfig{URL: srv.IdentityURL(), Token: u.Token, Source: "embedded local cloud"}
-		secrets.add(u.Token)
-		o.Token = u.Token
-		why := noCloudConfigured
-		if o.Local {
-			why = "--local"
-		}
-		fmt.Fprintf(os.Stderr, "pithosfs: %s: using the embedded local cloud with data in %s (user %s)\n", why, o.LocalData, u.Name)
+		cloud = cloudConfig{URL: srv.IdentityURL(), Token: o.Token, Source: "embedded local cloud"}
 	}
 
 	stats := pfs.NewStats("")
@@ -205,27 +173,19 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 	if err != nil {
 		return err
 	}
-	tr := &http.Transport{Proxy: http.ProxyFromEnvironment, DialContext: (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
-		MaxIdleConns: 128, MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second, ResponseHeaderTimeout: 60 * time.Second,
-		TLSClientConfig: tlsConf, TLSHandshakeTimeout: 10 * time.Second}
-	hc := &http.Client{Transport: stats.Transport(met.Transport(tr))}
-	opts := synnefo.Options{HTTPClient: hc, Logger: log.Named("http"), IOTimeout: o.IOTimeout}
+	opts := synnefo.Options{HTTPClient: newHTTPClient(tlsConf, stats, met), Logger: log.Named("http"), IOTimeout: o.IOTimeout}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cfg := pfs.Config{AttrTTL: o.AttrTTL, ListTTL: o.ListTTL, Readahead: o.Readahead, NoPassthrough: !o.Passthrough, Logger: log, Stats: stats, AllowOther: o.AllowOther,
 		IOTimeout: o.IOTimeout}
-	cfg.AsyncCloseMax = asyncMax
+	cfg.AsyncCloseMax = lim.asyncClose
 	var identity control.Identity
 	if cloud, identity, err = loginWithHints(ctx, cloud, opts, &cfg); err != nil {
 		return tlsSet.trustError(err)
 	}
 	stats.SetEndpoint(cfg.Client.Endpoint())
-	if !at.IsZero() {
-		if cloud.swift() {
-			return fmt.Errorf("--at: plain Swift has no listings or reads as of a time (Pithos+ \"until\"); its history is in .pithosfs/versions/ and .pithosfs/deleted/")
-		}
-		cfg.Client = cfg.Client.AsOf(at)
-		log.Info("time-travel mount: read-only, as the store was then", zap.Time("at", at.UTC()))
+	if cfg.Client, err = clientAsOf(cfg.Client, cloud, lim.at, log); err != nil {
+		return err
 	}
 	if cfg.Remote, err = resolveRemote(ctx, remote, cfg); err != nil {
 		return tlsSet.trustError(err)
@@ -233,7 +193,7 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 	if err := checkRemoteContainer(ctx, cfg); err != nil {
 		return err
 	}
-	bc, err := cache.Open(cache.Config{MemBytes: memBytes, Dir: o.CacheDir, DiskBytes: diskBytes, Logger: zapslog.New(log.Named("cache"))})
+	bc, err := cache.Open(cache.Config{MemBytes: lim.mem, Dir: o.CacheDir, DiskBytes: lim.disk, Logger: zapslog.New(log.Named("cache"))})
 	if err != nil {
 		return err
 	}
@@ -244,20 +204,9 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 		cfg.JournalDir = filepath.Join(o.CacheDir, "journal")
 	}
 	if identity != nil && !o.NoControl && cfg.Remote == (pfs.Remote{}) {
-		ctl, err := control.FromCatalog(ctx, identity, opts)
-		if err != nil {
+		if cfg.Control, err = controlConfig(ctx, o, identity, opts, log, mountpoint, cfg); err != nil {
 			return tlsSet.trustError(fmt.Errorf("cloud %s: %w", cloud.URL, err))
 		}
-		ctl.AllowDeleteServers = o.AllowDeleteServers
-		ctl.AllowDeleteVolumes = o.AllowDeleteVolumes
-		ctl.TTL = o.AttrTTL
-		ctl.TempDir = filepath.Join(o.CacheDir, "tmp")
-		if err := os.MkdirAll(ctl.TempDir, 0o700); err != nil {
-			return err
-		}
-		ctl.Logger = log.Named("control")
-		ctl.ResolvePath = mountPathResolver(mountpoint, cfg)
-		cfg.Control = &ctl
 	}
 	var mounted atomic.Pointer[pfs.Mounted]
 	registerMountMetrics(met, bc, &mounted)
@@ -269,6 +218,12 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 		defer ms.Close()
 		log.Info("serving metrics", zap.String("url", "http://"+ms.Addr().String()+"/metrics"))
 	}
+	return mountAndServe(o, cfg, cloud, mountpoint, remoteArg, &mounted, rd, log, secrets)
+}
+
+// mountAndServe mounts, publishes the mount (pid file, readiness), serves
+// it until it is unmounted, and leaves its result beside the pid file.
+func mountAndServe(o *mountOptions, cfg pfs.Config, cloud cloudConfig, mountpoint, remoteArg string, mounted *atomic.Pointer[pfs.Mounted], rd *readiness, log *zap.Logger, secrets *secretSet) (err error) {
 	// Signals are caught before the mount exists and before READY=1 or the
 	// pid file can prompt anyone to send one: a SIGTERM then always
 	// flushes and unmounts, never kills the daemon with writes pending.
@@ -281,9 +236,8 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 	}
 	defer mnt.Close()
 	mounted.Store(mnt)
-	srv := mnt.Server
 	if _, err := os.Stat(mountpoint); err != nil {
-		unmount(srv, mountpoint, nil, log)
+		unmount(mnt.Server, mountpoint, nil, log)
 		return fmt.Errorf("the mount at %s does not answer: %w", mountpoint, err)
 	}
 	pidFile := o.PidFile
@@ -293,19 +247,19 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 	if err := writePidFile(pidFile, mountpoint, strings.TrimSpace(cloud.URL+" "+remoteArg)); err != nil {
 		log.Warn("cannot write the pid file; pithosfs unmount will not find this mount", zap.String("pid_file", pidFile), zap.Error(err))
 	} else {
-		defer func() {
-			result := "ok\n"
-			if err != nil {
-				result = "error: " + strings.ReplaceAll(redact(err.Error(), secrets.list()...), "\n", " ") + "\n"
-			}
-			_ = os.WriteFile(resultFile(pidFile), []byte(result), 0o600)
-			_ = os.Remove(pidFile)
-		}()
+		defer func() { leavePidFile(pidFile, err, secrets) }()
 	}
 	fmt.Fprintf(os.Stderr, "pithosfs: mounted %s (%s) at %s; unmount with Ctrl-C or: pithosfs unmount %s\n",
 		cloud.URL, cloud.Source, mountpoint, mountpoint)
 	rd.ready("mounted " + mountpoint)
+	return serveUntilUnmounted(mnt, mountpoint, sigs, rd, log)
+}
 
+// serveUntilUnmounted waits for the mount to end, by an unmount from
+// outside or a signal (then it unmounts), and flushes every pending write
+// before it returns; a second signal stops the flush.
+func serveUntilUnmounted(mnt *pfs.Mounted, mountpoint string, sigs chan os.Signal, rd *readiness, log *zap.Logger) error {
+	srv := mnt.Server
 	done := make(chan struct{})
 	go func() { srv.Wait(); close(done) }()
 	select {
@@ -529,4 +483,117 @@ func resolveRemote(ctx context.Context, r remoteSpec, cfg pfs.Config) (pfs.Remot
 		}
 	}
 	return out, nil
+}
+
+// mountLimits are the mount's size and time options, parsed.
+type mountLimits struct {
+	mem, disk, asyncClose int64     // --cache-mem, --cache-size, --async-close-max
+	at                    time.Time // --at; zero: the present
+}
+
+// parseMountLimits parses the sizes and --at; a time-travel mount is made
+// read-only without control trees (it writes nothing).
+func parseMountLimits(o *mountOptions) (mountLimits, error) {
+	var lim mountLimits
+	var err error
+	if o.At != "" {
+		if lim.at, err = parseAt(o.At, time.Now()); err != nil {
+			return lim, err
+		}
+		o.ReadOnly, o.NoControl = true, true
+	}
+	for _, sz := range []struct {
+		flag, val string
+		out       *int64
+	}{{"--cache-mem", o.CacheMem, &lim.mem}, {"--cache-size", o.CacheSize, &lim.disk}, {"--async-close-max", o.AsyncCloseMax, &lim.asyncClose}} {
+		if *sz.out, err = parseSize(sz.val); err != nil {
+			return lim, fmt.Errorf("%s: %w", sz.flag, err)
+		}
+	}
+	return lim, nil
+}
+
+// newHTTPClient is the one HTTP client of every service client: the
+// mount's TLS settings, counted for stats.json and the metrics.
+func newHTTPClient(tlsConf *tls.Config, stats *pfs.Stats, met *metrics.Metrics) *http.Client {
+	tr := &http.Transport{Proxy: http.ProxyFromEnvironment, DialContext: (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
+		MaxIdleConns: 128, MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second, ResponseHeaderTimeout: 60 * time.Second,
+		TLSClientConfig: tlsConf, TLSHandshakeTimeout: 10 * time.Second}
+	return &http.Client{Transport: stats.Transport(met.Transport(tr))}
+}
+
+// controlConfig is the configuration of the cloud control trees (servers/,
+// images/, volumes/, ...) from the identity service's catalog.
+func controlConfig(ctx context.Context, o *mountOptions, identity control.Identity, opts synnefo.Options, log *zap.Logger, mountpoint string, cfg pfs.Config) (*control.Config, error) {
+	ctl, err := control.FromCatalog(ctx, identity, opts)
+	if err != nil {
+		return nil, err
+	}
+	ctl.AllowDeleteServers = o.AllowDeleteServers
+	ctl.AllowDeleteVolumes = o.AllowDeleteVolumes
+	ctl.TTL = o.AttrTTL
+	ctl.TempDir = filepath.Join(o.CacheDir, "tmp")
+	if err := os.MkdirAll(ctl.TempDir, 0o700); err != nil {
+		return nil, err
+	}
+	ctl.Logger = log.Named("control")
+	ctl.ResolvePath = mountPathResolver(mountpoint, cfg)
+	return &ctl, nil
+}
+
+// setMemoryLimit sets the Go runtime's soft memory limit from the cache
+// budget, unless GOMEMLIMIT is set. Blocks are 4 MiB allocations: without
+// a limit the garbage collector lets the heap grow to twice the cache
+// budget before collecting, and the process's size follows this limit. The
+// budget covers cached blocks, readahead, fetches, blocks queued for the
+// disk cache and dirty blocks; beyond it live memory is FUSE buffers, 2
+// loads over a budget held by writers (cache.overBudgetLoads) and the rest
+// of the process: 32 MiB keeps RSS within about budget + 48 MiB.
+func setMemoryLimit(budget int64) {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(budget + 32<<20)
+	}
+}
+
+// startEmbeddedCloud starts the local cloud `mount` uses when no cloud is
+// configured (or with --local), as its first user, whose token it puts in
+// o.Token and among the secrets the log redacts.
+func startEmbeddedCloud(o *mountOptions, log *zap.Logger, secrets *secretSet) (*localcloud.Server, error) {
+	srv, err := localcloud.Start(localcloud.Config{Dir: o.LocalData, Logger: log.Named("localcloud")})
+	if err != nil {
+		return nil, fmt.Errorf("starting the embedded local cloud: %w", err)
+	}
+	u := srv.Cloud.Users()[0]
+	secrets.add(u.Token)
+	o.Token = u.Token
+	why := noCloudConfigured
+	if o.Local {
+		why = "--local"
+	}
+	fmt.Fprintf(os.Stderr, "pithosfs: %s: using the embedded local cloud with data in %s (user %s)\n", why, o.LocalData, u.Name)
+	return srv, nil
+}
+
+// leavePidFile removes the pid file, leaving beside it the mount's result
+// ("ok", or the error, redacted) for `pithosfs unmount` to report.
+func leavePidFile(pidFile string, err error, secrets *secretSet) {
+	result := "ok\n"
+	if err != nil {
+		result = "error: " + strings.ReplaceAll(redact(err.Error(), secrets.list()...), "\n", " ") + "\n"
+	}
+	_ = os.WriteFile(resultFile(pidFile), []byte(result), 0o600)
+	_ = os.Remove(pidFile)
+}
+
+// clientAsOf is the client of a time-travel mount (--at): reads and
+// listings as the store was at at; the client itself when at is zero.
+func clientAsOf(c *pithos.Client, cloud cloudConfig, at time.Time, log *zap.Logger) (*pithos.Client, error) {
+	if at.IsZero() {
+		return c, nil
+	}
+	if cloud.swift() {
+		return nil, fmt.Errorf("--at: plain Swift has no listings or reads as of a time (Pithos+ \"until\"); its history is in .pithosfs/versions/ and .pithosfs/deleted/")
+	}
+	log.Info("time-travel mount: read-only, as the store was then", zap.Time("at", at.UTC()))
+	return c.AsOf(at), nil
 }
