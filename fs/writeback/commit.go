@@ -8,12 +8,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/pithosfs/pithosfs/cache"
 	"github.com/pithosfs/pithosfs/pithos/hashmap"
@@ -89,8 +86,49 @@ func (f *File) commit(ctx context.Context, hook func(int64)) error {
 		stop()
 	}
 
+	f.settle(snap, base, rec, res, err)
+
+	if err != nil {
+		f.m.stats.failures.Add(1)
+		f.m.log.Warn("writeback: commit failed; data kept in the journal", "container", base.Container,
+			"name", base.Name, "error", err)
+		if rec != nil {
+			rec.Attempts++
+			rec.LastError = err.Error()
+			durable(f.dir, rec)
+		}
+		if rec != nil && refusedForGood(err) && f.toFailed(snap, rec, err) {
+			return err
+		}
+		// A commit its caller stopped (a second Ctrl-C at unmount,
+		// StopCommits) stays in the journal for the next mount: a background
+		// retry would send it after all.
+		if retryable(err) && ctx.Err() != context.Canceled {
+			f.m.scheduleRetry(f)
+		}
+		return err
+	}
+	if f.m.cfg.OnCommit != nil {
+		f.m.cfg.OnCommit(rec.Container, rec.Name, f.Base())
+	}
+	if rec.ConflictOf != "" {
+		f.m.retarget(f, rec.Container, rec.Name)
+		f.m.maybeForget(f)
+		return &ConflictError{Container: rec.Container, Name: rec.ConflictOf, ConflictName: rec.Name, ETag: res.ETag}
+	}
+	f.m.maybeForget(f)
+	return nil
+}
+
+// settle ends a commit's layer swap under wmu and mu: on success the
+// snapshot's blocks become the new base (their buffers go to the cache) and
+// the journal directory goes; on failure the snapshot goes back under the
+// writes made meanwhile, for the next try.
+func (f *File) settle(snap *snapshot, base Base, rec *record, res *object.PutResult, err error) {
 	f.wmu.Lock()
+	defer f.wmu.Unlock()
 	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.committing, f.frozen = false, nil
 	if err == nil {
 		f.base.ETag, f.base.Version = res.ETag, res.Version
@@ -137,165 +175,6 @@ func (f *File) commit(ctx context.Context, hook func(int64)) error {
 		f.failures++
 		f.lastErr = err
 	}
-	f.mu.Unlock()
-	f.wmu.Unlock()
-
-	if err != nil {
-		f.m.stats.failures.Add(1)
-		f.m.log.Warn("writeback: commit failed; data kept in the journal", "container", base.Container,
-			"name", base.Name, "error", err)
-		if rec != nil {
-			rec.Attempts++
-			rec.LastError = err.Error()
-			durable(f.dir, rec)
-		}
-		if rec != nil && refusedForGood(err) && f.toFailed(snap, rec, err) {
-			return err
-		}
-		// A commit its caller stopped (a second Ctrl-C at unmount,
-		// StopCommits) stays in the journal for the next mount: a background
-		// retry would send it after all.
-		if retryable(err) && ctx.Err() != context.Canceled {
-			f.m.scheduleRetry(f)
-		}
-		return err
-	}
-	if f.m.cfg.OnCommit != nil {
-		f.m.cfg.OnCommit(rec.Container, rec.Name, f.Base())
-	}
-	if rec.ConflictOf != "" {
-		f.m.retarget(f, rec.Container, rec.Name)
-		f.m.maybeForget(f)
-		return &ConflictError{Container: rec.Container, Name: rec.ConflictOf, ConflictName: rec.Name, ETag: res.ETag}
-	}
-	f.m.maybeForget(f)
-	return nil
-}
-
-// persist writes the snapshot's blocks (not fsynced: see below) and its record to the
-// journal and returns the record.
-func (f *File) persist(snap *snapshot, base Base, create bool) (*record, error) {
-	bs := base.BlockSize
-	fresh, err := f.makeDir()
-	if err != nil {
-		return nil, err
-	}
-	f.mu.Lock()
-	since := f.since
-	f.mu.Unlock()
-	if since.IsZero() {
-		since = time.Now()
-	}
-	rec := &record{ID: f.id, Container: base.Container, Name: base.Name, ContentType: base.ContentType, Meta: base.Meta,
-		Swift: base.Swift, BlockSize: bs, BlockHash: base.BlockHash, Size: snap.size, Blocks: map[int64]string{},
-		Clip: snap.clip, BaseETag: base.ETag, BaseVersion: base.Version, BaseSize: base.Size, Created: since}
-	if create {
-		rec.IfNoneMatch = "*"
-	} else {
-		rec.IfMatch = base.ETag
-	}
-	// Write (or fsync) and hash the blocks in parallel: hashing and the
-	// journal's disk writes bound the commit, and they overlap.
-	var g errgroup.Group
-	g.SetLimit(max(2, runtime.GOMAXPROCS(0)))
-	var rmu sync.Mutex
-	for i, b := range snap.blocks {
-		g.Go(func() error {
-			f.mu.Lock()
-			data, file, stored := b.data, b.file, b.stored
-			f.mu.Unlock()
-			if stored && file != "" {
-				// Uploaded early: in the journal and hashed already.
-				rmu.Lock()
-				rec.Blocks[i] = file
-				rmu.Unlock()
-				return nil
-			}
-			if file == "" {
-				// Only the bytes below the file's end: a 4 KiB file writes
-				// 4 KiB, not its whole 4 MiB buffer (readers zero-extend).
-				used := data[:min(int64(len(data)), max(0, snap.size-i*bs))]
-				if int64(len(used)) <= inlineMax {
-					// Into the record (a copy: after a failed commit the
-					// block takes writes again).
-					rmu.Lock()
-					if rec.Inline == nil {
-						rec.Inline = map[int64][]byte{}
-					}
-					rec.Inline[i] = bytes.Clone(used)
-					rmu.Unlock()
-				} else {
-					name, err := f.newFileName()
-					if err != nil {
-						return err
-					}
-					if err := writeBlockFile(filepath.Join(f.dir, name), used, false); err != nil {
-						return err
-					}
-					file = name
-				}
-			}
-			h := ""
-			if !base.Swift {
-				if data == nil {
-					var err error
-					if data, err = readBlockFile(filepath.Join(f.dir, file), bs); err != nil {
-						return err
-					}
-				}
-				// The bytes past the file's end are zeros (Truncate clears
-				// them), which the hash strips: only the bytes below it are
-				// hashed, not a small file's whole 4 MiB buffer.
-				h = hashmap.BlockHashHex(data[:min(int64(len(data)), max(0, snap.size-i*bs))])
-			}
-			f.mu.Lock()
-			b.file, b.hash = file, h
-			f.mu.Unlock()
-			if file != "" {
-				rmu.Lock()
-				rec.Blocks[i] = file
-				rmu.Unlock()
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	if !base.Swift && snap.size > 0 {
-		n := hashmap.NumBlocks(snap.size, bs)
-		rec.Hashes = make([]string, n)
-		for i := range n {
-			switch b := snap.blocks[i]; {
-			case b != nil:
-				rec.Hashes[i] = b.hash
-			case i*bs >= snap.clip || i*bs >= base.Size || i >= int64(len(base.Hashes)):
-				rec.Hashes[i] = hashmap.EmptyHash
-			default:
-				rec.Hashes[i] = base.Hashes[i]
-			}
-		}
-	}
-	// Not fsynced yet: the commit runs now, inside close() or fsync(), and
-	// the caller learns of success only once the data is on the server; a
-	// process crash keeps the page cache, so the next mount recovers it.
-	// Only a failed commit, whose data must outlive this call, is synced
-	// (durable below).
-	if err := writeRecordNoSync(f.dir, rec); err != nil {
-		return nil, err
-	}
-	if fresh {
-		// Made by this commit: it holds nothing stale.
-		return rec, nil
-	}
-	keep := map[string]bool{}
-	f.mu.Lock()
-	for _, b := range f.dirty {
-		keep[b.file] = true
-	}
-	f.mu.Unlock()
-	gcDir(f.dir, keep)
-	return rec, nil
 }
 
 // durable fsyncs a pending commit's block files, then writes its record
@@ -432,23 +311,7 @@ func (m *Manager) put(ctx context.Context, rec *record, src blockSource, hook fu
 	opts := object.PutOptions{ContentType: rec.ContentType, Meta: rec.Meta,
 		Conditions: object.Conditions{IfMatch: rec.IfMatch, IfNoneMatch: rec.IfNoneMatch}}
 	if rec.Swift {
-		if rec.IfMatch != "" {
-			// Swift ignores If-Match on PUT: check first (a race window remains).
-			if _, err := c.ObjectInfo(ctx, rec.Container, rec.Name, object.GetOptions{Conditions: object.Conditions{IfMatch: rec.IfMatch}}); err != nil {
-				return nil, err
-			}
-			opts.IfMatch = ""
-		}
-		ra := &contentReader{ctx: ctx, src: logical, bs: bs, size: rec.Size}
-		res, err := c.UploadObject(ctx, rec.Container, rec.Name, io.NewSectionReader(ra, 0, rec.Size),
-			object.UploadOptions{PutOptions: opts, Size: rec.Size, Concurrency: m.cfg.Concurrency})
-		if err == nil {
-			m.stats.bytesUploaded.Add(rec.Size)
-			if hook != nil {
-				hook(rec.Size)
-			}
-		}
-		return res, err
+		return m.putSwift(ctx, rec, logical, opts, hook)
 	}
 	if rec.Size == 0 {
 		return c.PutObject(ctx, rec.Container, rec.Name, nil, 0, opts)
@@ -468,11 +331,7 @@ func (m *Manager) put(ctx context.Context, rec *record, src blockSource, hook fu
 		if err != nil {
 			return nil, err
 		}
-		m.stats.blocksUploaded.Add(1)
-		m.stats.bytesUploaded.Add(int64(len(data)))
-		if hook != nil {
-			hook(int64(len(data)))
-		}
+		m.sentBlock(len(data), hook)
 		return data, nil
 	}
 	bh := rec.BlockHash
@@ -489,11 +348,7 @@ func (m *Manager) put(ctx context.Context, rec *record, src blockSource, hook fu
 		}
 		res, err := c.PutObject(ctx, rec.Container, rec.Name, bytes.NewReader(data), int64(len(data)), opts)
 		if err == nil {
-			m.stats.blocksUploaded.Add(1)
-			m.stats.bytesUploaded.Add(int64(len(data)))
-			if hook != nil {
-				hook(int64(len(data)))
-			}
+			m.sentBlock(len(data), hook)
 		}
 		return res, err
 	}
@@ -514,14 +369,42 @@ func (m *Manager) put(ctx context.Context, rec *record, src blockSource, hook fu
 			if err := c.UploadHashedBlock(ctx, rec.Container, rec.Hashes[i], data); err != nil {
 				break
 			}
-			m.stats.blocksUploaded.Add(1)
-			m.stats.bytesUploaded.Add(int64(len(data)))
-			if hook != nil {
-				hook(int64(len(data)))
-			}
+			m.sentBlock(len(data), hook)
 		}
 	}
 	return c.CommitHashmap(ctx, rec.Container, rec.Name, hm, source, object.CommitOptions{PutOptions: opts, Concurrency: m.cfg.Concurrency})
+}
+
+// putSwift uploads a commit to plain Swift (no hashmaps): the whole content,
+// in parallel segments when large. Swift ignores If-Match on PUT, so an
+// update checks it first with a HEAD (a race window remains).
+func (m *Manager) putSwift(ctx context.Context, rec *record, logical func(context.Context, int64) ([]byte, error), opts object.PutOptions, hook func(int64)) (*object.PutResult, error) {
+	c := m.cfg.Client
+	if rec.IfMatch != "" {
+		if _, err := c.ObjectInfo(ctx, rec.Container, rec.Name, object.GetOptions{Conditions: object.Conditions{IfMatch: rec.IfMatch}}); err != nil {
+			return nil, err
+		}
+		opts.IfMatch = ""
+	}
+	ra := &contentReader{ctx: ctx, src: logical, bs: rec.BlockSize, size: rec.Size}
+	res, err := c.UploadObject(ctx, rec.Container, rec.Name, io.NewSectionReader(ra, 0, rec.Size),
+		object.UploadOptions{PutOptions: opts, Size: rec.Size, Concurrency: m.cfg.Concurrency})
+	if err == nil {
+		m.stats.bytesUploaded.Add(rec.Size)
+		if hook != nil {
+			hook(rec.Size)
+		}
+	}
+	return res, err
+}
+
+// sentBlock counts a block of n bytes sent to the server, and tells hook.
+func (m *Manager) sentBlock(n int, hook func(int64)) {
+	m.stats.blocksUploaded.Add(1)
+	m.stats.bytesUploaded.Add(int64(n))
+	if hook != nil {
+		hook(int64(n))
+	}
 }
 
 // smallFile is the largest one-block file a commit sends as plain data

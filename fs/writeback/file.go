@@ -3,15 +3,12 @@ package writeback
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"maps"
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"time"
 
@@ -407,166 +404,10 @@ func (f *File) writable(ctx context.Context, i, end int64, whole bool) (*block, 
 	return b, nil
 }
 
-// newBlock makes a dirty block holding buf (nil: zeros): in memory, with a
-// buffer of capacity want, when the budget has room, else in a new journal
-// file. While early-upload rounds of the file are in flight it first waits
-// for them (up to roundWait each), since each frees the memory of the blocks
-// it uploaded: a sequential writer then runs at the upload's pace instead of
-// spilling to disk. The wait does not end with the FUSE request's context:
-// an interrupt must not fail a write.
-func (f *File) newBlock(buf []byte, want int64) (*block, error) {
-	for {
-		if f.m.reserve(want) {
-			if int64(cap(buf)) < want {
-				buf = f.regrow(buf, 0, want)
-			}
-			return &block{data: buf, mem: want}, nil
-		}
-		f.mu.Lock()
-		rounds, wake := f.rounds, f.roundWake
-		f.mu.Unlock()
-		if rounds == 0 {
-			break
-		}
-		t := time.NewTimer(roundWait)
-		select {
-		case <-wake:
-			t.Stop()
-			continue
-		case <-t.C:
-		}
-		break // the uploads are slow: spill
-	}
-	name, err := f.newFileName()
-	if err != nil {
-		return nil, err
-	}
-	// A block about to be overwritten whole starts as an empty file: block
-	// files read as zeros past their end.
-	if err := writeBlockFile(filepath.Join(f.dir, name), buf, false); err != nil {
-		return nil, err
-	}
-	f.m.stats.spilled.Add(1)
-	return &block{file: name}, nil
-}
-
 // smallBlock is the largest buffer a file's first block grows to by
 // doubling; past it, and for every later block (the file is large), a block
 // takes BlockSize at once.
 const smallBlock = 256 << 10
-
-// blockCap is the capacity a buffer of block i holding cur bytes of
-// capacity needs to hold end bytes: small first blocks double from 4 KiB, so
-// that a 4 KiB file holds 4 KiB, not a 4 MiB block.
-func (f *File) blockCap(i, cur, end int64) int64 {
-	bs := f.bs()
-	if i > 0 || end > smallBlock {
-		return bs
-	}
-	c := max(cur, 4<<10)
-	for c < end {
-		c *= 2
-	}
-	return min(c, bs)
-}
-
-// fit makes the in-memory dirty block i hold at least end bytes, growing
-// its buffer (the budget permitting) or moving it to a journal file. f.wmu
-// held: no one else changes a writable block's buffer.
-func (f *File) fit(b *block, i, end int64) error {
-	data := b.data
-	if data == nil || int64(len(data)) >= end {
-		return nil
-	}
-	if int64(cap(data)) >= end {
-		f.mu.Lock()
-		b.data = data[:end]
-		clear(b.data[len(data):]) // Truncate may have left bytes there
-		f.mu.Unlock()
-		return nil
-	}
-	want := f.blockCap(i, int64(cap(data)), end)
-	if f.m.reserve(want - b.mem) {
-		grown := f.regrow(data, end, want)
-		f.mu.Lock()
-		b.data, b.mem = grown, want
-		f.mu.Unlock()
-		return nil
-	}
-	name, err := f.newFileName()
-	if err != nil {
-		return err
-	}
-	if err := writeBlockFile(filepath.Join(f.dir, name), data, false); err != nil {
-		return err
-	}
-	f.m.stats.spilled.Add(1)
-	f.mu.Lock()
-	b.file = name
-	f.freeMem(b)
-	f.mu.Unlock()
-	return nil
-}
-
-// regrow returns a buffer of capacity want holding data, at least n bytes
-// long. A whole block's buffer is as long as it is: fit then never extends
-// it, and the zeros make gave it need no clearing, as the bytes exposed by
-// extending a small buffer do. (Clearing them there costs the first touch
-// of every fresh page: a quarter of a large write's CPU.)
-func (f *File) regrow(data []byte, n, want int64) []byte {
-	if want == f.bs() {
-		n = want
-	}
-	grown := make([]byte, max(n, int64(len(data))), want)
-	copy(grown, data)
-	return grown
-}
-
-// freeMem returns an in-memory block's buffer to the budget (f.mu held).
-func (f *File) freeMem(b *block) {
-	if b.data != nil {
-		f.m.release(b.mem)
-		b.data, b.mem = nil, 0
-	}
-}
-
-// newFileName returns a fresh journal file name, creating the file's journal
-// directory if needed.
-func (f *File) newFileName() (string, error) {
-	if _, err := f.makeDir(); err != nil {
-		return "", err
-	}
-	f.mu.Lock()
-	f.seq++
-	n := "b" + strconv.FormatInt(f.seq, 10)
-	f.mu.Unlock()
-	return n, nil
-}
-
-// makeDir creates the file's journal directory unless it exists; fresh
-// says it was created now (it holds nothing yet).
-func (f *File) makeDir() (fresh bool, err error) {
-	err = os.Mkdir(f.dir, 0o700)
-	if errors.Is(err, fs.ErrNotExist) {
-		err = os.MkdirAll(f.dir, 0o700) // the journal's root went away
-	}
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, fs.ErrExist):
-		return false, nil
-	}
-	return false, fmt.Errorf("writeback: journal: %w", err)
-}
-
-// drop releases a block leaving every layer (f.mu held). Files of frozen
-// blocks may be referenced by a record: the journal GC removes them.
-func (f *File) drop(b *block) {
-	f.freeMem(b)
-	if b.file != "" && !b.frozen {
-		_ = os.Remove(filepath.Join(f.dir, b.file))
-	}
-}
 
 // Truncate sets the file's size: shrinking drops what lies past it (a later
 // grow reads zeros there), growing adds zeros. ctx is used only to read the
