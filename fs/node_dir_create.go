@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"io"
 	"strings"
 	"syscall"
 	"time"
@@ -98,32 +99,16 @@ func (d *dirNode) Symlink(ctx context.Context, target, name string, out *fuse.En
 	if !ok {
 		return nil, syscall.ENOENT
 	}
-	p := k.under + raw
-	full := k.String() + "/" + raw
 	px := d.newPosix(ctx, 0o777, 0o777, false)
 	px.hasMode = false // a symlink's mode is always 0777
 	var meta map[string]string
 	if len(target) <= 256 && !strings.Contains(target, "~") {
 		meta = map[string]string{symlinkMetaKey: target}
 	}
-	opts := pithos.PutOptions{ContentType: withPosix(symlinkType, px, symlinkType), Meta: withPosixMeta(meta, px),
-		Conditions: pithos.Conditions{IfNoneMatch: "*"}}
-	_, err := acct.client.PutObject(ctx, k.container, p, strings.NewReader(target), int64(len(target)), opts)
-	d.sys.lists.invalidate(k)
-	if err != nil {
-		if errors.Is(err, fault.ErrPrecondition) {
-			return nil, syscall.EEXIST
-		}
-		return nil, d.sys.fail("symlink", full, err)
-	}
-	d.entriesChanged(0)
-	_, _, l, errno := d.listing(ctx, d.sys.cfg.ListTTL)
+	opts := pithos.PutOptions{ContentType: withPosix(symlinkType, px, symlinkType), Meta: withPosixMeta(meta, px)}
+	e, errno := d.putNewEntry(ctx, acct, k, raw, "symlink", target, opts)
 	if errno != 0 {
 		return nil, errno
-	}
-	e, ok := l.find(raw)
-	if !ok {
-		return nil, syscall.ENOENT
 	}
 	ch := d.sys.child(ctx, &d.Inode, acct, k, e, out)
 	if l, ok := ch.Operations().(*symlinkNode); ok {
@@ -139,4 +124,33 @@ func (d *dirNode) Symlink(ctx context.Context, target, name string, out *fuse.En
 // a container either.
 func (d *dirNode) Link(ctx context.Context, target gofs.InodeEmbedder, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
 	return nil, syscall.EPERM
+}
+
+// putNewEntry creates object raw in directory k with body as its content,
+// never over an existing name (If-None-Match: *, EEXIST), and returns its
+// entry from the directory's listing: the last step of Symlink and Mknod.
+func (d *dirNode) putNewEntry(ctx context.Context, acct *account, k dirKey, raw, op, body string, opts pithos.PutOptions) (pithos.DirEntry, syscall.Errno) {
+	opts.Conditions = pithos.Conditions{IfNoneMatch: "*"}
+	var r io.Reader // none for an empty object, as before (a reader of 0 bytes may go chunked)
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	_, err := acct.client.PutObject(ctx, k.container, k.under+raw, r, int64(len(body)), opts)
+	d.sys.lists.invalidate(k)
+	if err != nil {
+		if errors.Is(err, fault.ErrPrecondition) {
+			return pithos.DirEntry{}, syscall.EEXIST
+		}
+		return pithos.DirEntry{}, d.sys.fail(op, k.String()+"/"+raw, err)
+	}
+	d.entriesChanged(0)
+	_, _, l, errno := d.listing(ctx, d.sys.cfg.ListTTL)
+	if errno != 0 {
+		return pithos.DirEntry{}, errno
+	}
+	e, ok := l.find(raw)
+	if !ok {
+		return pithos.DirEntry{}, syscall.ENOENT
+	}
+	return e, 0
 }

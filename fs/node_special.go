@@ -2,7 +2,6 @@ package fs
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"sync"
 	"syscall"
@@ -12,7 +11,6 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"github.com/pithosfs/pithosfs/pithos"
-	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
 // Special files: fifos, sockets and character and block devices are empty
@@ -148,28 +146,14 @@ func (d *dirNode) Mknod(ctx context.Context, name string, mode uint32, dev uint3
 	if !ok {
 		return nil, syscall.ENOENT
 	}
-	full := k.String() + "/" + raw
 	px := d.newPosix(ctx, mode, 0o644, false)
 	if mode&syscall.S_IFMT == syscall.S_IFCHR || mode&syscall.S_IFMT == syscall.S_IFBLK {
 		px.rdev = dev
 	}
-	_, err := acct.client.PutObject(ctx, k.container, k.under+raw, nil, 0, pithos.PutOptions{ContentType: withPosix(ctype, px, ctype),
-		Meta: withPosixMeta(nil, px), Conditions: pithos.Conditions{IfNoneMatch: "*"}})
-	d.sys.lists.invalidate(k)
-	if err != nil {
-		if errors.Is(err, fault.ErrPrecondition) {
-			return nil, syscall.EEXIST
-		}
-		return nil, d.sys.fail("mknod", full, err)
-	}
-	d.entriesChanged(0)
-	_, _, l, errno := d.listing(ctx, d.sys.cfg.ListTTL)
+	e, errno := d.putNewEntry(ctx, acct, k, raw, "mknod", "", pithos.PutOptions{ContentType: withPosix(ctype, px, ctype),
+		Meta: withPosixMeta(nil, px)})
 	if errno != 0 {
 		return nil, errno
-	}
-	e, ok := l.find(raw)
-	if !ok {
-		return nil, syscall.ENOENT
 	}
 	return d.sys.child(ctx, &d.Inode, acct, k, e, out), 0
 }
