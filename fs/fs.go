@@ -48,8 +48,8 @@ type Config struct {
 	Names NameResolver
 	// Cache holds blocks; required.
 	Cache *cache.Cache
-	// Stats counts requests (its Transport must wrap the clients' HTTP
-	// client); nil creates one that only counts file operations.
+	// Stats counts file operations and shows the requests of its
+	// metrics.Tally (NewStats); nil creates one without request counts.
 	Stats *Stats
 	// Remote is the subtree shown at the root.
 	Remote Remote
@@ -149,7 +149,7 @@ func newFsys(cfg Config) (*fsys, error) {
 		cfg.Logger = zap.NewNop()
 	}
 	if cfg.Stats == nil {
-		cfg.Stats = NewStats(cfg.Client.Endpoint())
+		cfg.Stats = NewStats(nil)
 	}
 	s := &fsys{cfg: cfg, log: cfg.Logger, cache: cfg.Cache, stats: cfg.Stats,
 		mem: &memRelease{}, accounts: map[string]*account{},

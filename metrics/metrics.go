@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,6 +41,8 @@ type Metrics struct {
 	commitLatency *prometheus.HistogramVec // kind
 	commitErrors  prometheus.Counter
 
+	tally *Tally // stats.json's request counts
+
 	mu      sync.Mutex
 	commits map[string]time.Time // object path → start of its hashmap commit
 }
@@ -51,7 +54,7 @@ func New(log *zap.Logger) *Metrics {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	m := &Metrics{reg: prometheus.NewRegistry(), log: log, commits: map[string]time.Time{}}
+	m := &Metrics{reg: prometheus.NewRegistry(), log: log, tally: newTally(), commits: map[string]time.Time{}}
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: "requests_total",
 		Help: "HTTP requests to the cloud by service (object-store, identity, compute, image, …), verb and status (\"error\": no reply)."},
 		[]string{"service", "verb", "status"})
@@ -72,6 +75,10 @@ func New(log *zap.Logger) *Metrics {
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
+
+// Tally returns the request counts of .pithosfs/stats.json, which the
+// Transport feeds with the same requests as the metrics.
+func (m *Metrics) Tally() *Tally { return m.tally }
 
 // Registry is where more collectors (cache, pending commits) are added.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
@@ -151,6 +158,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.ContentLength > 0 {
 		m.bytes.WithLabelValues(svc, "up").Add(float64(req.ContentLength))
 	}
+	m.tally.count(req, svc)
 	start := time.Now()
 	resp, err := t.rt.RoundTrip(req)
 	took := time.Since(start)
@@ -181,7 +189,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	} else if upload && resp.StatusCode == http.StatusCreated {
 		m.commitLatency.WithLabelValues("upload").Observe(took.Seconds())
 	}
-	resp.Body = &countingBody{ReadCloser: resp.Body, c: m.bytes.WithLabelValues(svc, "down")}
+	resp.Body = &countingBody{ReadCloser: resp.Body, c: m.bytes.WithLabelValues(svc, "down"), n: &m.tally.down}
 	lvl := zap.DebugLevel
 	if resp.StatusCode >= 500 {
 		lvl = zap.WarnLevel
@@ -408,12 +416,14 @@ func (m *Metrics) expireLocked(now time.Time) {
 type countingBody struct {
 	io.ReadCloser
 	c prometheus.Counter
+	n *atomic.Int64
 }
 
 func (b *countingBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if n > 0 {
 		b.c.Add(float64(n))
+		b.n.Add(int64(n))
 	}
 	return n, err
 }

@@ -167,13 +167,13 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 		cloud = cloudConfig{URL: srv.IdentityURL(), Token: o.Token, Source: "embedded local cloud"}
 	}
 
-	stats := pfs.NewStats("")
 	met := metrics.New(log.Named("http"))
+	stats := pfs.NewStats(met.Tally())
 	tlsConf, err := tlsSet.config(log)
 	if err != nil {
 		return err
 	}
-	opts := synnefo.Options{HTTPClient: newHTTPClient(tlsConf, stats, met), Logger: log.Named("http"), IOTimeout: o.IOTimeout}
+	opts := synnefo.Options{HTTPClient: newHTTPClient(tlsConf, met), Logger: log.Named("http"), IOTimeout: o.IOTimeout}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cfg := pfs.Config{AttrTTL: o.AttrTTL, ListTTL: o.ListTTL, Readahead: o.Readahead, NoPassthrough: !o.Passthrough, Logger: log, Stats: stats, AllowOther: o.AllowOther,
@@ -183,7 +183,7 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 	if cloud, identity, err = loginWithHints(ctx, cloud, opts, &cfg); err != nil {
 		return tlsSet.trustError(err)
 	}
-	stats.SetEndpoint(cfg.Client.Endpoint())
+	met.Tally().SetEndpoint(cfg.Client.Endpoint(), writeback.ProbeName)
 	if cfg.Client, err = clientAsOf(cfg.Client, cloud, lim.at, log); err != nil {
 		return err
 	}
@@ -514,12 +514,12 @@ func parseMountLimits(o *mountOptions) (mountLimits, error) {
 }
 
 // newHTTPClient is the one HTTP client of every service client: the
-// mount's TLS settings, counted for stats.json and the metrics.
-func newHTTPClient(tlsConf *tls.Config, stats *pfs.Stats, met *metrics.Metrics) *http.Client {
+// mount's TLS settings, counted for the metrics and stats.json.
+func newHTTPClient(tlsConf *tls.Config, met *metrics.Metrics) *http.Client {
 	tr := &http.Transport{Proxy: http.ProxyFromEnvironment, DialContext: (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
 		MaxIdleConns: 128, MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second, ResponseHeaderTimeout: 60 * time.Second,
 		TLSClientConfig: tlsConf, TLSHandshakeTimeout: 10 * time.Second}
-	return &http.Client{Transport: stats.Transport(met.Transport(tr))}
+	return &http.Client{Transport: met.Transport(tr)}
 }
 
 // controlConfig is the configuration of the cloud control trees (servers/,
