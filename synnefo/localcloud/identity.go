@@ -27,21 +27,14 @@ var catalog = []service{
 	{"cyclades_volume", "volume", "/cyclades/volume", "v2.0", "/cyclades/ui"},
 }
 
-func (c *Cloud) serviceCatalog(base string) []any {
-	out := make([]any, 0, len(catalog))
+func (c *Cloud) serviceCatalog(base string) []catalogService {
+	out := make([]catalogService, 0, len(catalog))
 	for _, s := range catalog {
-		ep := map[string]any{
-			"versionId": s.version,
-			"publicURL": base + s.path,
-			"SNF:uiURL": base + s.uiPath,
-			"region":    "default",
-		}
+		ep := catalogEndpoint{VersionID: s.version, PublicURL: base + s.path, UIURL: base + s.uiPath, Region: "default"}
 		if s.typ == "astakos_weblogin" {
-			ep["SNF:webloginURL"] = base + s.path
+			ep.WebloginURL = base + s.path
 		}
-		out = append(out, map[string]any{
-			"name": s.name, "type": s.typ, "endpoints_links": []any{}, "endpoints": []any{ep},
-		})
+		out = append(out, catalogService{Name: s.name, Type: s.typ, EndpointsLinks: []link{}, Endpoints: []catalogEndpoint{ep}})
 	}
 	return out
 }
@@ -71,7 +64,7 @@ func (c *Cloud) serveIdentity(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(body) == 0 {
 		// Public mode: the catalog only.
-		writeJSON(w, 200, map[string]any{"access": map[string]any{"serviceCatalog": c.serviceCatalog(base)}})
+		writeJSON(w, 200, accessReply{tokenAccess{ServiceCatalog: c.serviceCatalog(base)}})
 		return
 	}
 	ct := r.Header.Get("Content-Type")
@@ -83,26 +76,37 @@ func (c *Cloud) serveIdentity(w http.ResponseWriter, r *http.Request) {
 		writeFault(w, r, badRequest("Unsupported Content-type: '"+ct+"'"))
 		return
 	}
-	u, f := c.authenticate(body)
+	var req tokensRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		writeFault(w, r, badRequest("Could not decode request body as JSON"))
+		return
+	}
+	u, f := c.authenticate(req)
 	if f != nil {
 		writeFault(w, r, f)
 		return
 	}
-	expires := time.Now().UTC().Add(30 * 24 * time.Hour).Truncate(time.Second)
-	writeJSON(w, 200, map[string]any{"access": map[string]any{
-		"token": map[string]any{
-			"id":      u.Token,
-			"expires": expires.Format("2006-01-02T15:04:05+00:00"),
-			"tenant":  map[string]any{"id": u.UUID, "name": u.Name},
+	writeJSON(w, 200, accessReply{c.access(u, base, time.Now())})
+}
+
+// access is a user's token, identity and the service catalog; the token is
+// shown as expiring 30 days after now.
+func (c *Cloud) access(u *User, base string, now time.Time) tokenAccess {
+	expires := now.UTC().Add(30 * 24 * time.Hour).Truncate(time.Second)
+	return tokenAccess{
+		Token: &accessToken{
+			ID:      u.Token,
+			Expires: expires.Format("2006-01-02T15:04:05+00:00"),
+			Tenant:  idName{ID: u.UUID, Name: u.Name},
 		},
-		"user": map[string]any{
-			"id": u.UUID, "name": u.Name,
-			"roles":       []any{map[string]any{"id": "1", "name": "default"}},
-			"roles_links": []any{},
-			"projects":    c.projectIDs(u),
+		User: &accessUser{
+			ID: u.UUID, Name: u.Name,
+			Roles:      []idName{{ID: "1", Name: "default"}},
+			RolesLinks: []link{},
+			Projects:   c.projectIDs(u),
 		},
-		"serviceCatalog": c.serviceCatalog(base),
-	}})
+		ServiceCatalog: c.serviceCatalog(base),
+	}
 }
 
 // identityVersion answers GET /astakos/identity/v2.0.
@@ -112,31 +116,16 @@ func (c *Cloud) identityVersion(w http.ResponseWriter, r *http.Request) {
 		writeFault(w, r, errf(405, "Method not allowed"))
 		return
 	}
-	writeJSON(w, 200, map[string]any{"version": map[string]any{
-		"id": "v2.0", "status": "stable", "updated": "2013-08-21T00:00:00Z",
-		"media-types": []any{map[string]any{"base": "application/json", "type": "application/vnd.openstack.identity-v2.0+json"}},
-		"links":       []any{map[string]any{"rel": "self", "href": c.baseURL(r) + "/astakos/identity/v2.0/"}},
-	}})
+	var v identityVersionReply
+	v.Version.ID, v.Version.Status, v.Version.Updated = "v2.0", "stable", "2013-08-21T00:00:00Z"
+	v.Version.MediaTypes = []mediaType{{Base: "application/json", Type: "application/vnd.openstack.identity-v2.0+json"}}
+	v.Version.Links = []keyedLink{{Href: c.baseURL(r) + "/astakos/identity/v2.0/", Rel: "self"}}
+	writeJSON(w, 200, v)
 }
 
-// authenticate finds the user a tokens request's body names: by token, or
-// by uuid and token as password credentials, for its own tenant.
-func (c *Cloud) authenticate(body []byte) (*User, *fault) {
-	var req struct {
-		Auth struct {
-			Token *struct {
-				ID *string `json:"id"`
-			} `json:"token"`
-			PasswordCredentials *struct {
-				Username string `json:"username"`
-				Password string `json:"password"`
-			} `json:"passwordCredentials"`
-			TenantName string `json:"tenantName"`
-		} `json:"auth"`
-	}
-	if err := json.Unmarshal(body, &req); err != nil {
-		return nil, badRequest("Could not decode request body as JSON")
-	}
+// authenticate finds the user a tokens request names: by token, or by uuid
+// and token as password credentials, for its own tenant.
+func (c *Cloud) authenticate(req tokensRequest) (*User, *fault) {
 	var u *User
 	switch {
 	case req.Auth.Token != nil:
@@ -205,12 +194,12 @@ func (c *Cloud) serveAccountAPI(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// userCatalogs is POST /user_catalogs: {"uuids": [...], "displaynames": [...]}.
 func (c *Cloud) userCatalogs(w http.ResponseWriter, r *http.Request) {
 	var req map[string]json.RawMessage
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err := json.Unmarshal(body, &req); err != nil {
-		var any any
-		if json.Unmarshal(body, &any) == nil {
+		if json.Valid(body) {
 			writeFault(w, r, badRequest("Request body should be a json formatted dictionary"))
 			return
 		}
@@ -218,7 +207,7 @@ func (c *Cloud) userCatalogs(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var uuids []string
-	var names []any
+	var names []json.RawMessage
 	if raw, ok := req["uuids"]; ok && string(raw) != "null" {
 		if err := json.Unmarshal(raw, &uuids); err != nil {
 			writeFault(w, r, badRequest("Invalid uuids"))
@@ -231,24 +220,31 @@ func (c *Cloud) userCatalogs(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	uuidCat := map[string]string{}
-	for _, id := range uuids {
-		if u := c.byID[id]; u != nil {
-			uuidCat[id] = u.Name
-		}
-	}
-	nameCat := map[string]string{}
-	for _, n := range names {
-		s, ok := n.(string)
-		if !ok {
+	display := make([]string, len(names))
+	for i, n := range names {
+		if json.Unmarshal(n, &display[i]) != nil || string(n) == "null" {
 			writeFault(w, r, badRequest("Items in 'displaynames' must be strings"))
 			return
 		}
+	}
+	writeJSON(w, 200, c.catalogs(uuids, display))
+}
+
+// catalogs resolves uuids to names and display names (case-insensitively) to
+// uuids; unknown ones are left out.
+func (c *Cloud) catalogs(uuids, names []string) userCatalogsReply {
+	out := userCatalogsReply{UUIDCatalog: map[string]string{}, DisplaynameCatalog: map[string]string{}}
+	for _, id := range uuids {
+		if u := c.byID[id]; u != nil {
+			out.UUIDCatalog[id] = u.Name
+		}
+	}
+	for _, s := range names {
 		for _, u := range c.users {
 			if strings.EqualFold(u.Name, s) {
-				nameCat[s] = u.UUID
+				out.DisplaynameCatalog[s] = u.UUID
 			}
 		}
 	}
-	writeJSON(w, 200, map[string]any{"uuid_catalog": uuidCat, "displayname_catalog": nameCat})
+	return out
 }

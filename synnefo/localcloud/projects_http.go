@@ -265,8 +265,8 @@ func (c *Cloud) accountQuotaHeaders(h http.Header, u *User) {
 }
 
 // projectIDs lists the uuids of the projects u is a member of.
-func (c *Cloud) projectIDs(u *User) []any {
-	ids := []any{u.UUID}
+func (c *Cloud) projectIDs(u *User) []string {
+	ids := []string{u.UUID}
 	c.store.view(func(t *txn) error {
 		for _, p := range t.userProjects(c, u)[1:] {
 			ids = append(ids, p.UUID)
