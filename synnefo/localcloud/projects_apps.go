@@ -49,68 +49,75 @@ func (c *Cloud) adminOf(u *User, p *projectRec) bool {
 	return u.ProjectAdmin || !c.moderated() && p.Owner == u.UUID && !p.System
 }
 
-// appJSON is _application_details (plus "project", which Synnefo's older
+// appViewOf is _application_details (plus "project", which Synnefo's older
 // /projects/apps API carried).
-func appJSON(a *appRec) map[string]any {
-	res := map[string]any{}
-	for n, g := range a.Grants {
-		res[n] = map[string]any{"member_capacity": g.Member, "project_capacity": g.Project}
-	}
+func appViewOf(a *appRec) appView {
 	f := a.Fields
-	return map[string]any{"id": a.ID, "project": a.Project, "state": a.State, "applicant": a.Applicant,
-		"name": f.Name, "owner": f.Owner, "homepage": f.Homepage, "description": f.Description,
-		"start_date": f.StartDate, "end_date": f.EndDate, "comments": f.Comments,
-		"join_policy": f.JoinPolicy, "leave_policy": f.LeavePolicy, "max_members": f.MaxMembers,
-		"private": f.Private, "resources": res}
+	return appView{ID: a.ID, Project: a.Project, State: a.State, Applicant: a.Applicant,
+		Name: f.Name, Owner: f.Owner, Homepage: f.Homepage, Description: f.Description,
+		StartDate: f.StartDate, EndDate: f.EndDate, Comments: f.Comments,
+		JoinPolicy: f.JoinPolicy, LeavePolicy: f.LeavePolicy, MaxMembers: f.MaxMembers,
+		Private: f.Private, Resources: grantsView(a.Grants)}
 }
 
-// parseApplication reads and checks the body of POST /projects and PUT
-// /projects/<id> (submit_new_project, submit_modification).
-func (c *Cloud) parseApplication(r *http.Request) (*application, map[string]grant, error) {
+// postApplication is POST /projects (id "") and PUT /projects/<id>: it
+// decodes the application and submits it.
+func (c *Cloud) postApplication(w http.ResponseWriter, r *http.Request, u *User, id string) error {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
-		return nil, nil, badRequest("Could not read request body")
+		return badRequest("Could not read request body")
 	}
 	var app application
 	if err := json.Unmarshal(body, &app); err != nil {
-		return nil, nil, badRequest("Invalid JSON data")
+		return badRequest("Invalid JSON data")
 	}
+	out, err := c.submitApplication(u, id, &app)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, 201, out)
+	return nil
+}
+
+// checkApplication checks an application's fields and returns the grants it
+// asks for (submit_new_project, submit_modification).
+func (c *Cloud) checkApplication(app *application) (map[string]grant, error) {
 	if app.Owner != nil && c.byID[*app.Owner] == nil {
-		return nil, nil, badRequest("User does not exist.")
+		return nil, badRequest("User does not exist.")
 	}
 	if app.JoinPolicy != nil && !membershipPolicies[*app.JoinPolicy] {
-		return nil, nil, badRequest("Invalid join policy")
+		return nil, badRequest("Invalid join policy")
 	}
 	if app.LeavePolicy != nil && !membershipPolicies[*app.LeavePolicy] {
-		return nil, nil, badRequest("Invalid leave policy")
+		return nil, badRequest("Invalid leave policy")
 	}
 	if app.MaxMembers != nil && *app.MaxMembers < 0 {
-		return nil, nil, badRequest("max_members out of range")
+		return nil, badRequest("max_members out of range")
 	}
 	grants := map[string]grant{}
 	for n, raw := range app.Resources {
 		if _, ok := resourceByName(n); !ok {
-			return nil, nil, badRequest(fmt.Sprintf("Resource %s does not exist.", n))
+			return nil, badRequest(fmt.Sprintf("Resource %s does not exist.", n))
 		}
 		var g grant
 		if err := json.Unmarshal(raw, &g); err != nil || g.Member < 0 || g.Project < 0 {
-			return nil, nil, badRequest("Malformed resource policies")
+			return nil, badRequest("Malformed resource policies")
 		}
 		if g.Member > g.Project {
-			return nil, nil, badRequest(fmt.Sprintf("Member capacity for resource %s exceeds project capacity.", n))
+			return nil, badRequest(fmt.Sprintf("Member capacity for resource %s exceeds project capacity.", n))
 		}
 		grants[n] = g
 	}
-	return &app, grants, nil
+	return grants, nil
 }
 
-// submitApplication is POST /projects (id "") and PUT /projects/<id>: a new
-// application, pending until an administrator approves it (at once when the
-// cloud has none). A new project exists from the start, "uninitialized".
-func (c *Cloud) submitApplication(w http.ResponseWriter, r *http.Request, u *User, id string) error {
-	app, grants, err := c.parseApplication(r)
+// submitApplication submits u's application for project id ("": a new
+// one), pending until an administrator approves it (at once when the cloud
+// has none). A new project exists from the start, "uninitialized".
+func (c *Cloud) submitApplication(u *User, id string, app *application) (appSubmitted, error) {
+	grants, err := c.checkApplication(app)
 	if err != nil {
-		return err
+		return appSubmitted{}, err
 	}
 	var a *appRec
 	err = c.store.update(func(t *txn) error {
@@ -158,10 +165,9 @@ func (c *Cloud) submitApplication(w http.ResponseWriter, r *http.Request, u *Use
 		return putJSON(t.tx.Bucket(bProjects), []byte(p.UUID), p)
 	})
 	if err != nil {
-		return err
+		return appSubmitted{}, err
 	}
-	writeJSON(w, 201, map[string]any{"application": a.ID, "id": a.Project})
-	return nil
+	return appSubmitted{Application: a.ID, ID: a.Project}, nil
 }
 
 // applicationTarget is the project an application is for: a new one (id
@@ -272,16 +278,7 @@ func (c *Cloud) serveApps(w http.ResponseWriter, r *http.Request, u *User, seg [
 			return errf(405, "Method not allowed")
 		}
 		project := r.URL.Query().Get("project")
-		out := []map[string]any{}
-		err := c.store.view(func(t *txn) error {
-			each(t, bApplications, func(a *appRec) bool {
-				if (project == "" || a.Project == project) && t.canSeeApp(c, u, a) {
-					out = append(out, appJSON(a))
-				}
-				return true
-			})
-			return nil
-		})
+		out, err := c.listApps(u, project)
 		if err != nil {
 			return err
 		}
@@ -307,8 +304,33 @@ func (c *Cloud) serveApps(w http.ResponseWriter, r *http.Request, u *User, seg [
 		w.WriteHeader(200)
 		return nil
 	}
-	var out map[string]any
-	err = c.store.view(func(t *txn) error {
+	out, err := c.getApp(u, appID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, 200, out)
+	return nil
+}
+
+// listApps is the applications u may see, of project ("": all).
+func (c *Cloud) listApps(u *User, project string) ([]appView, error) {
+	out := []appView{}
+	err := c.store.view(func(t *txn) error {
+		each(t, bApplications, func(a *appRec) bool {
+			if (project == "" || a.Project == project) && t.canSeeApp(c, u, a) {
+				out = append(out, appViewOf(a))
+			}
+			return true
+		})
+		return nil
+	})
+	return out, err
+}
+
+// getApp is application appID, if u may see it.
+func (c *Cloud) getApp(u *User, appID int64) (appView, error) {
+	var out appView
+	err := c.store.view(func(t *txn) error {
 		a, ok := getRec[appRec](t, bApplications, appID)
 		if !ok {
 			return notFound(fmt.Sprintf("There is no project application identified by %d.", appID))
@@ -316,14 +338,10 @@ func (c *Cloud) serveApps(w http.ResponseWriter, r *http.Request, u *User, seg [
 		if !t.canSeeApp(c, u, a) {
 			return forbidden("You do not have the permissions to perform this action.")
 		}
-		out = appJSON(a)
+		out = appViewOf(a)
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, 200, out)
-	return nil
+	return out, err
 }
 
 // canSeeApp: the applicant, the project's owner, a project admin.

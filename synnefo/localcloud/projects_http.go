@@ -29,21 +29,9 @@ func (c *Cloud) serveResources(w http.ResponseWriter, r *http.Request) {
 // serveQuotas is GET /quotas: per project the user is a member of, each
 // resource's limit and usage, the member's and the project's.
 func (c *Cloud) serveQuotas(w http.ResponseWriter, r *http.Request, u *User) {
-	out := map[string]any{}
+	var out quotasReply
 	err := c.store.view(func(t *txn) error {
-		for _, p := range t.userProjects(c, u) {
-			use := t.projectUsage(p.UUID, u.UUID, false)
-			q := map[string]any{}
-			for _, res := range resources {
-				g := p.Resources[res.Name]
-				x := use[res.Name]
-				mo := t.offset("user:"+u.UUID, "project:"+p.UUID, res.Name)
-				po := t.offset("project:"+p.UUID, "", res.Name)
-				q[res.Name] = map[string]any{"limit": g.Member, "usage": x.member + mo.Min, "pending": mo.Max - mo.Min,
-					"project_limit": g.Project, "project_usage": x.project + po.Min, "project_pending": po.Max - po.Min}
-			}
-			out[p.UUID] = q
-		}
+		out = t.quotas(c, u)
 		return nil
 	})
 	if err != nil {
@@ -51,6 +39,26 @@ func (c *Cloud) serveQuotas(w http.ResponseWriter, r *http.Request, u *User) {
 		return
 	}
 	writeJSON(w, 200, out)
+}
+
+// quotas is each resource's quota in each project u is a member of: the
+// committed usage plus what pending commissions hold.
+func (t *txn) quotas(c *Cloud, u *User) quotasReply {
+	out := quotasReply{}
+	for _, p := range t.userProjects(c, u) {
+		use := t.projectUsage(p.UUID, u.UUID, false)
+		q := map[string]quotaView{}
+		for _, res := range resources {
+			g := p.Resources[res.Name]
+			x := use[res.Name]
+			mo := t.offset("user:"+u.UUID, "project:"+p.UUID, res.Name)
+			po := t.offset("project:"+p.UUID, "", res.Name)
+			q[res.Name] = quotaView{Limit: g.Member, Usage: x.member + mo.Min, Pending: mo.Max - mo.Min,
+				ProjectLimit: g.Project, ProjectUsage: x.project + po.Min, ProjectPending: po.Max - po.Min}
+		}
+		out[p.UUID] = q
+	}
+	return out
 }
 
 // serveProjectsAPI routes /projects… ; false when rest is not one of them.
@@ -70,9 +78,12 @@ func (c *Cloud) serveProjectsAPI(w http.ResponseWriter, r *http.Request, u *User
 	case len(seg) == 3 && seg[2] == "action" && r.Method == http.MethodPost:
 		err = c.projectAction(w, r, u, seg[1])
 	case len(seg) == 2 && r.Method == http.MethodGet:
-		err = c.getProject(w, u, seg[1])
+		var p projectView
+		if p, err = c.getProject(u, seg[1]); err == nil {
+			writeJSON(w, 200, p)
+		}
 	case len(seg) == 2 && r.Method == http.MethodPut:
-		err = c.submitApplication(w, r, u, seg[1])
+		err = c.postApplication(w, r, u, seg[1])
 	default:
 		err = notFound("Not found")
 	}
@@ -85,7 +96,6 @@ func (c *Cloud) serveProjectsAPI(w http.ResponseWriter, r *http.Request, u *User
 func (c *Cloud) projectsRoot(w http.ResponseWriter, r *http.Request, u *User) error {
 	switch r.Method {
 	case http.MethodGet:
-		var out []map[string]any
 		q := r.URL.Query()
 		name, owner, state, mode := q.Get("name"), q.Get("owner"), q.Get("state"), q.Get("mode")
 		if state != "" && !projectStates[state] {
@@ -94,30 +104,41 @@ func (c *Cloud) projectsRoot(w http.ResponseWriter, r *http.Request, u *User) er
 		if mode != "" && mode != "default" && mode != "related" && mode != "member" {
 			return badRequest(fmt.Sprintf("Unrecognized mode '%s'.", mode))
 		}
-		err := c.store.view(func(t *txn) error {
-			for _, p := range t.visibleProjects(c, u) {
-				if mode == "member" && (p.State != "active" || !t.isMember(u.UUID, p.UUID)) {
-					continue
-				}
-				if (name == "" || p.Name == name) && (owner == "" || p.Owner == owner) && (state == "" || p.State == state) {
-					out = append(out, t.projectJSON(c, p, u))
-				}
-			}
-			return nil
-		})
+		out, err := c.listProjects(u, projectFilter{name: name, owner: owner, state: state, member: mode == "member"})
 		if err != nil {
 			return err
-		}
-		if out == nil {
-			out = []map[string]any{}
 		}
 		writeJSON(w, 200, out)
 		return nil
 	case http.MethodPost:
-		return c.submitApplication(w, r, u, "")
+		return c.postApplication(w, r, u, "")
 	}
 	w.Header().Set("Allow", "GET,POST")
 	return errf(405, "Method not allowed")
+}
+
+// projectFilter selects projects by name, owner and state ("": any), and
+// with member only those u is an active member of.
+type projectFilter struct {
+	name, owner, state string
+	member             bool
+}
+
+// listProjects is the projects u sees that pass f.
+func (c *Cloud) listProjects(u *User, f projectFilter) ([]projectView, error) {
+	out := []projectView{}
+	err := c.store.view(func(t *txn) error {
+		for _, p := range t.visibleProjects(c, u) {
+			if f.member && (p.State != "active" || !t.isMember(u.UUID, p.UUID)) {
+				continue
+			}
+			if (f.name == "" || p.Name == f.name) && (f.owner == "" || p.Owner == f.owner) && (f.state == "" || p.State == f.state) {
+				out = append(out, t.projectView(c, p, u))
+			}
+		}
+		return nil
+	})
+	return out, err
 }
 
 // visibleProjects: the user's base project, projects owned and projects the
@@ -143,41 +164,47 @@ func (t *txn) visibleProjects(c *Cloud, u *User) []*projectRec {
 	return out
 }
 
-// projectJSON is get_projects_details: the last application is shown to
+// projectView is get_projects_details: the last application is shown to
 // its project's owner and to project admins.
-func (t *txn) projectJSON(c *Cloud, p *projectRec, u *User) map[string]any {
-	res := map[string]any{}
-	for n, g := range p.Resources {
-		res[n] = map[string]any{"member_capacity": g.Member, "project_capacity": g.Project}
-	}
-	d := map[string]any{
-		"id": p.UUID, "state": p.State, "creation_date": isoDate(p.Created), "name": p.Name, "owner": p.Owner,
-		"homepage": p.Homepage, "description": p.Description, "end_date": p.EndDate,
-		"join_policy": p.JoinPolicy, "leave_policy": p.LeavePolicy, "max_members": p.MaxMembers,
-		"private": p.Private, "system_project": p.System, "resources": res,
+func (t *txn) projectView(c *Cloud, p *projectRec, u *User) projectView {
+	d := projectView{
+		ID: p.UUID, State: p.State, CreationDate: isoDate(p.Created), Name: p.Name, Owner: p.Owner,
+		Homepage: p.Homepage, Description: p.Description, EndDate: p.EndDate,
+		JoinPolicy: p.JoinPolicy, LeavePolicy: p.LeavePolicy, MaxMembers: p.MaxMembers,
+		Private: p.Private, SystemProject: p.System, Resources: grantsView(p.Resources),
 	}
 	if p.System || p.Owner != u.UUID && !u.ProjectAdmin {
 		return d
 	}
 	if a, ok := getRec[appRec](t, bApplications, p.AppID); ok {
-		app := appJSON(a)
-		delete(app, "project")
-		d["last_application"] = app
+		app := appViewOf(a)
+		app.Project = ""
+		d.LastApplication = &app
 		return d
 	}
 	// A project stored before applications were: its one application was
 	// approved and set every field.
-	d["last_application"] = map[string]any{"id": p.AppID, "state": "approved", "name": p.Name, "owner": p.Owner, "applicant": p.Owner,
-		"homepage": p.Homepage, "description": p.Description, "start_date": p.StartDate, "end_date": p.EndDate,
-		"comments": p.Comments, "join_policy": p.JoinPolicy, "leave_policy": p.LeavePolicy,
-		"max_members": p.MaxMembers, "private": p.Private, "resources": res}
+	d.LastApplication = &appView{ID: p.AppID, State: "approved", Name: &p.Name, Owner: &p.Owner, Applicant: p.Owner,
+		Homepage: &p.Homepage, Description: &p.Description, StartDate: &p.StartDate, EndDate: &p.EndDate,
+		Comments: &p.Comments, JoinPolicy: &p.JoinPolicy, LeavePolicy: &p.LeavePolicy,
+		MaxMembers: &p.MaxMembers, Private: &p.Private, Resources: d.Resources}
 	return d
+}
+
+// grantsView is a copy of grants, never nil (a project's resources are an
+// object on the wire, {} when none).
+func grantsView(grants map[string]grant) map[string]grant {
+	out := make(map[string]grant, len(grants))
+	for n, g := range grants {
+		out[n] = g
+	}
+	return out
 }
 
 // getProject: a project is visible to its owner, its members, project
 // admins, and to everyone when it is active and not private.
-func (c *Cloud) getProject(w http.ResponseWriter, u *User, id string) error {
-	var out map[string]any
+func (c *Cloud) getProject(u *User, id string) (projectView, error) {
+	var out projectView
 	err := c.store.view(func(t *txn) error {
 		p, ok := t.project(c, id)
 		if !ok {
@@ -187,14 +214,10 @@ func (c *Cloud) getProject(w http.ResponseWriter, u *User, id string) error {
 		if !open && p.Owner != u.UUID && !u.ProjectAdmin && !t.isMember(u.UUID, id) {
 			return forbidden("You do not have the permissions to perform this action.")
 		}
-		out = t.projectJSON(c, p, u)
+		out = t.projectView(c, p, u)
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, 200, out)
-	return nil
+	return out, err
 }
 
 var projectStates = map[string]bool{"uninitialized": true, "active": true, "suspended": true, "terminated": true, "deleted": true}

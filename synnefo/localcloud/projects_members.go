@@ -13,7 +13,9 @@ import (
 // membership and membership_action; functions.py join_project,
 // enroll_member and the membership actions).
 
-func membershipJSON(m *membershipRec, p *projectRec, u *User) map[string]any {
+// membershipViewOf is m as u sees it: the actions u may take on it (p is
+// its project, nil if gone).
+func membershipViewOf(m *membershipRec, p *projectRec, u *User) membershipView {
 	var actions []string
 	switch {
 	case m.User == u.UUID && m.State == "accepted":
@@ -32,24 +34,29 @@ func membershipJSON(m *membershipRec, p *projectRec, u *User) map[string]any {
 	if actions == nil {
 		actions = []string{}
 	}
-	return map[string]any{"id": m.ID, "user": m.User, "project": m.Project, "state": m.State,
-		"allowed_actions": actions, m.State: isoDate(m.Changed)}
+	v := membershipView{ID: m.ID, User: m.User, Project: m.Project, State: m.State, AllowedActions: actions}
+	changed := isoDate(m.Changed)
+	switch m.State {
+	case "accepted":
+		v.Accepted = &changed
+	case "cancelled":
+		v.Cancelled = &changed
+	case "leave_requested":
+		v.LeaveRequested = &changed
+	case "rejected":
+		v.Rejected = &changed
+	case "removed":
+		v.Removed = &changed
+	case "requested":
+		v.Requested = &changed
+	}
+	return v
 }
 
 func (c *Cloud) membershipsRoot(w http.ResponseWriter, r *http.Request, u *User) error {
 	switch r.Method {
 	case http.MethodGet:
-		project := r.URL.Query().Get("project")
-		out := []map[string]any{}
-		err := c.store.view(func(t *txn) error {
-			for _, m := range t.memberships("", project) {
-				p, _ := t.project(c, m.Project)
-				if m.User == u.UUID || p != nil && p.Owner == u.UUID {
-					out = append(out, membershipJSON(m, p, u))
-				}
-			}
-			return nil
-		})
+		out, err := c.listMemberships(u, r.URL.Query().Get("project"))
 		if err != nil {
 			return err
 		}
@@ -62,13 +69,34 @@ func (c *Cloud) membershipsRoot(w http.ResponseWriter, r *http.Request, u *User)
 	return errf(405, "Method not allowed")
 }
 
+// listMemberships is the memberships of project ("": any) that u may see:
+// u's own and those of the projects u owns.
+func (c *Cloud) listMemberships(u *User, project string) ([]membershipView, error) {
+	out := []membershipView{}
+	err := c.store.view(func(t *txn) error {
+		for _, m := range t.memberships("", project) {
+			p, _ := t.project(c, m.Project)
+			if m.User == u.UUID || p != nil && p.Owner == u.UUID {
+				out = append(out, membershipViewOf(m, p, u))
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
 // serveMemberships routes /projects/memberships[/<id>[/action]].
 func (c *Cloud) serveMemberships(w http.ResponseWriter, r *http.Request, u *User, seg []string) error {
 	switch {
 	case len(seg) == 0:
 		return c.membershipsRoot(w, r, u)
 	case len(seg) == 1 && r.Method == http.MethodGet:
-		return c.getMembership(w, u, seg[0])
+		m, err := c.getMembership(u, seg[0])
+		if err != nil {
+			return err
+		}
+		writeJSON(w, 200, m)
+		return nil
 	case len(seg) == 2 && seg[1] == "action" && r.Method == http.MethodPost:
 		return c.membershipAction(w, r, u, seg[0])
 	}
@@ -94,21 +122,31 @@ func (c *Cloud) postMembership(w http.ResponseWriter, r *http.Request, u *User) 
 	if !ok {
 		return badRequest(fmt.Sprintf("Invalid project ID: %v", req.Project))
 	}
+	out, err := c.addMembership(u, action == "enroll", project, req.User)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, 200, out)
+	return nil
+}
+
+// addMembership is u joining project, or with enroll u making the user
+// whose e-mail is email a member of it.
+func (c *Cloud) addMembership(u *User, enroll bool, project, email string) (membershipID, error) {
 	var m *membershipRec
-	err = c.store.update(func(t *txn) error {
+	err := c.store.update(func(t *txn) error {
 		var err error
-		if action == "join" {
-			m, err = t.join(c, u, project)
+		if enroll {
+			m, err = t.enroll(c, u, project, email)
 		} else {
-			m, err = t.enroll(c, u, project, req.User)
+			m, err = t.join(c, u, project)
 		}
 		return err
 	})
 	if err != nil {
-		return err
+		return membershipID{}, err
 	}
-	writeJSON(w, 200, map[string]any{"id": m.ID})
-	return nil
+	return membershipID{ID: m.ID}, nil
 }
 
 // join asks for membership of project (accepted at once when its join
@@ -179,21 +217,18 @@ func (t *txn) newMembership(user, project, state string) (*membershipRec, error)
 	return m, putRec(t, bMemberships, id, m)
 }
 
-func (c *Cloud) getMembership(w http.ResponseWriter, u *User, sid string) error {
-	var out map[string]any
+// getMembership is membership sid, if u may see it.
+func (c *Cloud) getMembership(u *User, sid string) (membershipView, error) {
+	var out membershipView
 	err := c.store.view(func(t *txn) error {
 		m, p, f := t.membershipFor(c, u, sid)
 		if f != nil {
 			return f
 		}
-		out = membershipJSON(m, p, u)
+		out = membershipViewOf(m, p, u)
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, 200, out)
-	return nil
+	return out, err
 }
 
 // membershipFor finds a membership the user may see: their own, or one of a
