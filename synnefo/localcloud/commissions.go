@@ -132,18 +132,10 @@ func (t *txn) offsetByKey(key string) holdingRec {
 type commissionError struct {
 	status int
 	name   string // overLimit, itemNotFound
-	body   map[string]any
+	body   commissionFault
 }
 
-func (e *commissionError) Error() string { return fmt.Sprint(e.body["message"]) }
-
-func provisionJSON(p provision) map[string]any {
-	var src any
-	if p.Source != nil {
-		src = *p.Source
-	}
-	return map[string]any{"holder": p.Holder, "source": src, "resource": p.Resource, "quantity": p.Quantity}
-}
+func (e *commissionError) Error() string { return e.body.Message }
 
 // pyRepr renders a holding key as Python's unicode() of its tuple does.
 func pyRepr(p provision) string {
@@ -186,9 +178,9 @@ func (t *txn) issue(c *Cloud, client, name string, ps []provision, force, accept
 	for _, p := range ps {
 		h, ok := t.holding(c, p, cache)
 		if !ok {
-			return 0, &commissionError{404, "itemNotFound", map[string]any{"code": 404,
-				"message": "There is no such holding " + pyRepr(p),
-				"data":    map[string]any{"name": "NoHoldingError", "provision": provisionJSON(p)}}}
+			return 0, &commissionError{404, "itemNotFound", commissionFault{Code: 404,
+				Message: "There is no such holding " + pyRepr(p),
+				Data:    &quotaFaultData{Name: "NoHoldingError", Provision: provisionViewOf(p)}}}
 		}
 		off := t.offsetByKey(h.key)
 		if p.Quantity >= 0 {
@@ -221,8 +213,8 @@ func (t *txn) issue(c *Cloud, client, name string, ps []provision, force, accept
 }
 
 func capacityError(name, msg string, p provision, limit, use int64) *commissionError {
-	return &commissionError{413, "overLimit", map[string]any{"code": 413, "message": msg,
-		"data": map[string]any{"name": name, "provision": provisionJSON(p), "limit": limit, "usage": use}}}
+	return &commissionError{413, "overLimit", commissionFault{Code: 413, Message: msg,
+		Data: &quotaFaultData{Name: name, Provision: provisionViewOf(p), Limit: &limit, Usage: &use}}}
 }
 
 // finish accepts (finalize) or rejects (undo) a pending commission.
@@ -272,7 +264,7 @@ func (t *txn) pendingSerials(client string) []int64 {
 // resolve accepts and rejects many pending commissions of client
 // (resolve_pending_commissions): a serial in both lists is a conflict, an
 // unknown one not found.
-func (t *txn) resolve(client string, accept, reject []int64) (accepted, rejected []int64, failed [][2]any, err error) {
+func (t *txn) resolve(client string, accept, reject []int64) (resolveReply, error) {
 	acc, rej := map[int64]bool{}, map[int64]bool{}
 	for _, s := range accept {
 		acc[s] = true
@@ -290,27 +282,27 @@ func (t *txn) resolve(client string, accept, reject []int64) (accepted, rejected
 		}
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
-	accepted, rejected, failed = []int64{}, []int64{}, [][2]any{}
+	out := resolveReply{Accepted: []int64{}, Rejected: []int64{}, Failed: []failedSerial{}}
 	for _, s := range all {
 		if acc[s] && rej[s] {
-			failed = append(failed, [2]any{s, map[string]any{"badRequest": map[string]any{"code": 400,
-				"message": fmt.Sprintf("cannot both accept and reject serial %d", s)}}})
+			out.Failed = append(out.Failed, failedSerial{s, map[string]commissionFault{"badRequest": {Code: 400,
+				Message: fmt.Sprintf("cannot both accept and reject serial %d", s)}}})
 			continue
 		}
 		rec, ok := t.pending(client, s)
 		if !ok {
-			failed = append(failed, [2]any{s, map[string]any{"itemNotFound": map[string]any{"code": 404,
-				"message": fmt.Sprintf("serial %d does not exist", s)}}})
+			out.Failed = append(out.Failed, failedSerial{s, map[string]commissionFault{"itemNotFound": {Code: 404,
+				Message: fmt.Sprintf("serial %d does not exist", s)}}})
 			continue
 		}
 		if err := t.finish(rec, acc[s]); err != nil {
-			return nil, nil, nil, err
+			return resolveReply{}, err
 		}
 		if acc[s] {
-			accepted = append(accepted, s)
+			out.Accepted = append(out.Accepted, s)
 		} else {
-			rejected = append(rejected, s)
+			out.Rejected = append(out.Rejected, s)
 		}
 	}
-	return accepted, rejected, failed, nil
+	return out, nil
 }

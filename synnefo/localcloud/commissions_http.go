@@ -42,14 +42,14 @@ func (c *Cloud) serveCommissions(w http.ResponseWriter, r *http.Request, rest st
 			writeJSON(w, 200, out)
 		}
 	case len(seg) == 0 && r.Method == http.MethodPost:
-		err = c.issueCommission(w, r)
+		err = c.postCommission(w, r)
 	case len(seg) == 0:
 		w.Header().Set("Allow", "GET, POST")
 		err = errf(405, "Method not allowed")
 	case len(seg) == 1 && seg[0] == "action" && r.Method == http.MethodPost:
-		err = c.resolveCommissions(w, r)
+		err = c.postResolve(w, r)
 	case len(seg) == 1 && r.Method == http.MethodGet:
-		err = c.getCommission(w, seg[0])
+		err = c.getCommissionHTTP(w, seg[0])
 	case len(seg) == 2 && seg[1] == "action" && r.Method == http.MethodPost:
 		err = c.serialAction(w, r, seg[0])
 	default:
@@ -77,62 +77,94 @@ func jsonDict(r *http.Request) (map[string]json.RawMessage, error) {
 	return d, nil
 }
 
-// issueCommission is POST /commissions.
-func (c *Cloud) issueCommission(w http.ResponseWriter, r *http.Request) error {
-	d, err := jsonDict(r)
+// optField decodes d[key] into dst when present; msg is the fault when it
+// does not decode.
+func optField[T any](d map[string]json.RawMessage, key string, dst *T, msg string) error {
+	if v, ok := d[key]; ok && json.Unmarshal(v, dst) != nil {
+		return badRequest(msg)
+	}
+	return nil
+}
+
+// commissionRequest is the body of POST /commissions, decoded.
+type commissionRequest struct {
+	name          string
+	provisions    []provision
+	force, accept bool
+}
+
+// postCommission is POST /commissions: a refusal is replied as Synnefo's
+// quotaholder does ({"overLimit": {...}}), not as a fault.
+func (c *Cloud) postCommission(w http.ResponseWriter, r *http.Request) error {
+	req, err := decodeCommission(r)
 	if err != nil {
 		return err
 	}
+	out, err := c.issueCommission(req)
+	var ce *commissionError
+	if errors.As(err, &ce) {
+		writeJSON(w, ce.status, map[string]commissionFault{ce.name: ce.body})
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, 201, out)
+	return nil
+}
+
+// issueCommission issues the component's commission.
+func (c *Cloud) issueCommission(req commissionRequest) (commissionSerial, error) {
+	var serial int64
+	err := c.store.update(func(t *txn) error {
+		var err error
+		serial, err = t.issue(c, componentName, req.name, req.provisions, req.force, req.accept)
+		return err
+	})
+	return commissionSerial{Serial: serial}, err
+}
+
+// decodeCommission reads and checks the body of POST /commissions.
+func decodeCommission(r *http.Request) (commissionRequest, error) {
+	var req commissionRequest
+	d, err := jsonDict(r)
+	if err != nil {
+		return req, err
+	}
 	raw, ok := d["provisions"]
 	if !ok || string(raw) == "null" {
-		return badRequest("Provisions are missing.")
+		return req, badRequest("Provisions are missing.")
 	}
 	var list []json.RawMessage
 	if json.Unmarshal(raw, &list) != nil {
-		return badRequest("Provisions should be a list.")
+		return req, badRequest("Provisions should be a list.")
 	}
 	ps := make([]provision, 0, len(list))
 	for _, one := range list {
 		var p map[string]json.RawMessage
 		var pv provision
 		if json.Unmarshal(one, &p) != nil || json.Unmarshal(one, &pv) != nil {
-			return badRequest("Malformed provision " + string(one))
+			return req, badRequest("Malformed provision " + string(one))
 		}
 		for _, k := range []string{"holder", "source", "resource", "quantity"} {
 			if _, ok := p[k]; !ok {
-				return badRequest("Malformed provision " + string(one))
+				return req, badRequest("Malformed provision " + string(one))
 			}
 		}
 		ps = append(ps, pv)
 	}
-	var force, accept bool
-	var name string
-	for key, dst := range map[string]any{"force": &force, "auto_accept": &accept, "name": &name} {
-		if v, ok := d[key]; ok && json.Unmarshal(v, dst) != nil {
-			return badRequest(map[string]string{"force": `"force" option should be a boolean.`,
-				"auto_accept": `"auto_accept" option should be a boolean.`, "name": "Commission name should be a string."}[key])
-		}
+	req.provisions = ps
+	if err := optField(d, "force", &req.force, `"force" option should be a boolean.`); err != nil {
+		return req, err
 	}
-	var serial int64
-	err = c.store.update(func(t *txn) error {
-		var err error
-		serial, err = t.issue(c, componentName, name, ps, force, accept)
-		return err
-	})
-	var ce *commissionError
-	if errors.As(err, &ce) {
-		writeJSON(w, ce.status, map[string]any{ce.name: ce.body})
-		return nil
+	if err := optField(d, "auto_accept", &req.accept, `"auto_accept" option should be a boolean.`); err != nil {
+		return req, err
 	}
-	if err != nil {
-		return err
-	}
-	writeJSON(w, 201, map[string]any{"serial": serial})
-	return nil
+	return req, optField(d, "name", &req.name, "Commission name should be a string.")
 }
 
-// resolveCommissions is POST /commissions/action {"accept": [..], "reject": [..]}.
-func (c *Cloud) resolveCommissions(w http.ResponseWriter, r *http.Request) error {
+// postResolve is POST /commissions/action {"accept": [..], "reject": [..]}.
+func (c *Cloud) postResolve(w http.ResponseWriter, r *http.Request) error {
 	d, err := jsonDict(r)
 	if err != nil {
 		return err
@@ -155,10 +187,9 @@ func (c *Cloud) resolveCommissions(w http.ResponseWriter, r *http.Request) error
 			lists[key] = append(lists[key], int64(n))
 		}
 	}
-	var out map[string]any
+	var out resolveReply
 	err = c.store.update(func(t *txn) error {
-		acc, rej, failed, err := t.resolve(componentName, lists["accept"], lists["reject"])
-		out = map[string]any{"accepted": acc, "rejected": rej, "failed": failed}
+		out, err = t.resolve(componentName, lists["accept"], lists["reject"])
 		return err
 	})
 	if err != nil {
@@ -168,31 +199,40 @@ func (c *Cloud) resolveCommissions(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-// getCommission is GET /commissions/<serial>: a pending commission, or an
-// empty 404.
-func (c *Cloud) getCommission(w http.ResponseWriter, s string) error {
+// getCommissionHTTP is GET /commissions/<serial>: a pending commission, or
+// an empty 404.
+func (c *Cloud) getCommissionHTTP(w http.ResponseWriter, s string) error {
 	serial, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
 		return badRequest("Serial should be an integer.")
 	}
-	var out map[string]any
-	c.store.view(func(t *txn) error {
-		rec, ok := t.pending(componentName, serial)
-		if ok {
-			ps := make([]map[string]any, len(rec.Provisions))
-			for i, p := range rec.Provisions {
-				ps[i] = provisionJSON(p)
-			}
-			out = map[string]any{"serial": rec.Serial, "name": rec.Name, "issue_time": isoDate(rec.Issued), "provisions": ps}
-		}
-		return nil
-	})
-	if out == nil {
+	out, ok := c.getCommission(serial)
+	if !ok {
 		w.WriteHeader(404)
 		return nil
 	}
 	writeJSON(w, 200, out)
 	return nil
+}
+
+// getCommission is the component's pending commission serial.
+func (c *Cloud) getCommission(serial int64) (commissionView, bool) {
+	var out commissionView
+	found := false
+	c.store.view(func(t *txn) error {
+		rec, ok := t.pending(componentName, serial)
+		if !ok {
+			return nil
+		}
+		found = true
+		ps := make([]provisionView, len(rec.Provisions))
+		for i, p := range rec.Provisions {
+			ps[i] = provisionViewOf(p)
+		}
+		out = commissionView{Serial: rec.Serial, Name: rec.Name, IssueTime: isoDate(rec.Issued), Provisions: ps}
+		return nil
+	})
+	return out, found
 }
 
 // serialAction is POST /commissions/<serial>/action {"accept": ""} or
