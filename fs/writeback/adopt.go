@@ -1,7 +1,6 @@
 package writeback
 
 import (
-	"os"
 	"time"
 )
 
@@ -30,9 +29,10 @@ func (f *File) Adopt(b Base) bool {
 		f.timer.Stop()
 	}
 	dir := f.dir
+	f.hasDir = false
 	f.mu.Unlock()
 	f.wmu.Unlock()
-	_ = os.RemoveAll(dir) // no dirty block, no record: nothing of it is needed
+	removeJournal(dir) // no dirty block, no record: nothing of it is needed
 	if f.m.cfg.OnCommit != nil {
 		f.m.cfg.OnCommit(b.Container, b.Name, f.Base())
 	}

@@ -144,15 +144,21 @@ func (f *File) settle(snap *snapshot, base Base, rec *record, res *object.PutRes
 			b.frozen = false
 			f.drop(b)
 		}
-		_ = os.Remove(filepath.Join(f.dir, recordName))
-		keep := map[string]bool{}
-		for _, b := range f.dirty {
-			keep[b.file] = true
-		}
-		if len(f.dirty) == 0 {
-			_ = os.RemoveAll(f.dir)
-		} else {
-			gcDir(f.dir, keep)
+		// The record is flat, or in the directory when there is one
+		// (journal.go).
+		removeFlat(f.dir)
+		if f.hasDir {
+			_ = os.Remove(filepath.Join(f.dir, recordName))
+			keep := map[string]bool{}
+			for _, b := range f.dirty {
+				keep[b.file] = true
+			}
+			if len(f.dirty) == 0 {
+				_ = os.RemoveAll(f.dir)
+				f.hasDir = false
+			} else {
+				gcDir(f.dir, keep)
+			}
 		}
 	} else {
 		// Keep everything: the snapshot goes back under the newer writes.
@@ -166,11 +172,13 @@ func (f *File) settle(snap *snapshot, base Base, rec *record, res *object.PutRes
 			f.dirty[i] = b
 		}
 		f.clip = min(f.clip, snap.clip)
-		keep := map[string]bool{}
-		for _, b := range f.dirty {
-			keep[b.file] = true
+		if f.hasDir {
+			keep := map[string]bool{}
+			for _, b := range f.dirty {
+				keep[b.file] = true
+			}
+			gcDir(f.dir, keep)
 		}
-		gcDir(f.dir, keep)
 		f.touched = true
 		f.failures++
 		f.lastErr = err

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -306,11 +305,11 @@ func TestQuotaKeepsDataInJournal(t *testing.T) {
 		t.Fatalf("Pending = %+v", pend)
 	}
 	// The journal holds the record and every block.
-	dirs, _ := filepath.Glob(filepath.Join(e.dir, "*", "record.json"))
-	if len(dirs) != 1 {
-		t.Fatalf("records: %v", dirs)
+	recs := journalRecords(t, e.dir)
+	if len(recs) != 1 {
+		t.Fatalf("records: %v", recs)
 	}
-	if n := heldBlocks(t, filepath.Dir(dirs[0])); n != 20 {
+	if n := heldBlocks(t, recs[0]); n != 20 {
 		t.Fatalf("%d journal blocks, want 20", n)
 	}
 	// Freeing space lets the next commit through.

@@ -7,7 +7,6 @@ import (
 	"io"
 	"maps"
 	"math"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -105,6 +104,7 @@ type File struct {
 	touched bool // written or truncated since the last freeze
 	seq     int64
 	refs    int
+	hasDir  bool // the journal directory dir exists (made by makeDir)
 
 	committing bool
 	failures   int
@@ -489,10 +489,10 @@ func (f *File) Discard() {
 	if f.timer != nil {
 		f.timer.Stop()
 	}
-	f.gone = true
+	f.gone, f.hasDir = true, false
 	f.mu.Unlock()
 	f.wmu.Unlock()
-	_ = os.RemoveAll(f.dir)
+	removeJournal(f.dir)
 	f.m.forget(f)
 }
 

@@ -153,17 +153,28 @@ func (f *File) newFileName() (string, error) {
 }
 
 // makeDir creates the file's journal directory unless it exists; fresh
-// says it was created now (it holds nothing yet).
+// says it was created now (it holds nothing yet). Only files with block
+// files have one: a record alone is flat (journal.go).
 func (f *File) makeDir() (fresh bool, err error) {
+	f.mu.Lock()
+	has := f.hasDir
+	f.mu.Unlock()
+	if has {
+		return false, nil
+	}
 	err = os.Mkdir(f.dir, 0o700)
 	if errors.Is(err, fs.ErrNotExist) {
 		err = os.MkdirAll(f.dir, 0o700) // the journal's root went away
 	}
 	switch {
 	case err == nil:
-		return true, nil
+		fresh = true
 	case errors.Is(err, fs.ErrExist):
-		return false, nil
+	default:
+		return false, fmt.Errorf("writeback: journal: %w", err)
 	}
-	return false, fmt.Errorf("writeback: journal: %w", err)
+	f.mu.Lock()
+	f.hasDir = true
+	f.mu.Unlock()
+	return fresh, nil
 }

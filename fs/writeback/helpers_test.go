@@ -319,11 +319,16 @@ func journalFiles(t *testing.T, dir string) int {
 	return n
 }
 
-// heldBlocks counts the blocks the journal record in dir holds: block
-// files it names and blocks inline in it.
-func heldBlocks(t *testing.T, dir string) int {
+// heldBlocks counts the blocks the journal record rec holds (a flat
+// <id>.json or a directory's record.json): block files it names (in the
+// file's directory) and blocks inline in it.
+func heldBlocks(t *testing.T, rec string) int {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dir, "record.json"))
+	dir := filepath.Dir(rec)
+	if filepath.Base(rec) != "record.json" {
+		dir = strings.TrimSuffix(rec, ".json")
+	}
+	data, err := os.ReadFile(rec)
 	if err != nil {
 		t.Fatal(err)
 	}

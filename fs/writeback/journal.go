@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,18 +17,37 @@ import (
 
 // Journal layout, under Config.JournalDir:
 //
-//	<id>/record.json   the pending commit of one file (written atomically)
+//	<id>.json          the pending commit of a file whose blocks are all in the record (flat)
+//	<id>/record.json   the pending commit of a file with block files (written atomically)
 //	<id>/b<n>          one dirty block each (BlockSize bytes, or shorter: zero-extended)
 //
 // A block of at most inlineMax bytes held in memory goes into the record
-// itself (record.Inline) rather than into a file of its own: a small file's
-// commit writes one journal file.
+// itself (record.Inline) rather than into a file of its own. A file with no
+// block file has no directory: its record is the flat <id>.json, so a small
+// file's commit writes one journal file and makes no directory. Once a file
+// has a directory (a block spilled, a large block, an early upload), its
+// records go there until the directory is removed; a flat record left from
+// before is removed after the first record in the directory is written. So
+// when both exist (a crash between the two steps), the directory's is the
+// newer: readRecord prefers it. Journals of builds before flat records hold
+// only directories, which read as before.
 //
-//	failed/<id>/…      commits the server refused at recovery, with the reason in the record
+//	failed/<id>/…      commits the server refused, with the reason in the record (always a directory)
 const (
 	recordName = "record.json"
 	failedDir  = "failed"
+	// flatExt ends a flat record's name: <id>.json beside <id>/.
+	flatExt = ".json"
 )
+
+// flatPath is the flat record of the file whose journal directory is dir.
+func flatPath(dir string) string { return dir + flatExt }
+
+// dirExists reports whether dir is there (a file's journal directory).
+func dirExists(dir string) bool {
+	st, err := os.Stat(dir)
+	return err == nil && st.IsDir()
+}
 
 // record describes one pending commit completely: the target, the
 // precondition, the full hashmap to PUT and which journal file holds each
@@ -87,8 +107,14 @@ func (r *record) readHeld(dir string, i, in int64, dst []byte) (ok bool, err err
 	return false, nil
 }
 
+// readRecord reads the record of the file whose journal directory is dir:
+// the directory's record, else the flat one (an error wrapping
+// fs.ErrNotExist when neither exists).
 func readRecord(dir string) (*record, error) {
 	data, err := os.ReadFile(filepath.Join(dir, recordName))
+	if errors.Is(err, fs.ErrNotExist) {
+		data, err = os.ReadFile(flatPath(dir))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -102,27 +128,41 @@ func readRecord(dir string) (*record, error) {
 	return &r, nil
 }
 
+// writeRecord writes the record of the file whose journal directory is dir
+// atomically and fsynced: into the directory when it exists, else flat.
 func writeRecord(dir string, r *record) error {
 	data, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
-	if err := diskfile.WriteAtomic(filepath.Join(dir, recordName), data, 0o600); err != nil {
+	flat := !dirExists(dir)
+	path := flatPath(dir)
+	if !flat {
+		path = filepath.Join(dir, recordName)
+	}
+	if err := diskfile.WriteAtomic(path, data, 0o600); err != nil {
 		return fmt.Errorf("writeback: journal: %w", err)
+	}
+	if !flat {
+		removeFlat(dir)
 	}
 	return nil
 }
 
 // writeRecordNoSync writes the record atomically (temporary file and
 // rename) without fsync: it survives a crash of the process, not of the
-// machine.
-func writeRecordNoSync(dir string, r *record) error {
+// machine. flat puts it beside dir rather than in it (the file has no
+// journal directory).
+func writeRecordNoSync(dir string, flat bool, r *record) error {
 	data, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(dir, recordName)
-	tmp := path + ".tmp"
+	path, tmp := filepath.Join(dir, recordName), filepath.Join(dir, recordName+".tmp")
+	if flat {
+		// A dot name: Recover and Pending skip it.
+		path, tmp = flatPath(dir), filepath.Join(filepath.Dir(dir), "."+filepath.Base(dir)+flatExt+".tmp")
+	}
 	if err := os.WriteFile(tmp, data, 0o600); err != nil {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("writeback: journal: %w", err)
@@ -131,7 +171,53 @@ func writeRecordNoSync(dir string, r *record) error {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("writeback: journal: %w", err)
 	}
+	if !flat {
+		removeFlat(dir)
+	}
 	return nil
+}
+
+// removeFlat removes the flat record of dir's file, if any: a record in the
+// directory supersedes it.
+func removeFlat(dir string) {
+	_ = os.Remove(flatPath(dir))
+}
+
+// removeJournal removes everything the journal holds for dir's file: its
+// directory and its flat record.
+func removeJournal(dir string) {
+	_ = os.RemoveAll(dir)
+	removeFlat(dir)
+}
+
+// journalIDs lists the ids of the files the journal directory root holds
+// something of (a directory, a flat record, or both), skipping failed/ and
+// temporary files.
+func journalIDs(root string) ([]string, error) {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	seen := map[string]bool{}
+	for _, e := range entries {
+		n := e.Name()
+		id := n
+		switch {
+		case strings.HasPrefix(n, "."), n == failedDir:
+			continue
+		case e.IsDir():
+		case strings.HasSuffix(n, flatExt):
+			id = strings.TrimSuffix(n, flatExt)
+		default:
+			continue
+		}
+		if id != "" && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
 }
 
 // writeBlockFile creates (or replaces) a block file with data, fsynced when

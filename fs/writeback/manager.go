@@ -465,12 +465,22 @@ func (m *Manager) Pending() []PendingCommit {
 		f.mu.Unlock()
 	}
 	add := func(dir, state string) {
-		entries, _ := os.ReadDir(dir)
-		for _, e := range entries {
-			if !e.IsDir() || live[e.Name()] || e.Name() == failedDir {
+		var ids []string
+		if state == "failed" {
+			entries, _ := os.ReadDir(dir)
+			for _, e := range entries {
+				if e.IsDir() {
+					ids = append(ids, e.Name())
+				}
+			}
+		} else {
+			ids, _ = journalIDs(dir)
+		}
+		for _, id := range ids {
+			if live[id] {
 				continue
 			}
-			r, err := readRecord(filepath.Join(dir, e.Name()))
+			r, err := readRecord(filepath.Join(dir, id))
 			if err != nil {
 				continue
 			}

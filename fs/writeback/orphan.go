@@ -21,6 +21,7 @@ func (f *File) Orphan() {
 	f.abortStreamLocked("unlinked")
 	f.mu.Unlock()
 	_ = os.Remove(filepath.Join(f.dir, recordName))
+	removeFlat(f.dir)
 	f.cmu.Unlock()
 	f.m.forget(f)
 	f.mu.Lock()

@@ -17,12 +17,8 @@ import (
 // journal and returns the record.
 func (f *File) persist(snap *snapshot, base Base, create bool) (*record, error) {
 	bs := base.BlockSize
-	fresh, err := f.makeDir()
-	if err != nil {
-		return nil, err
-	}
 	f.mu.Lock()
-	since := f.since
+	since, hadDir := f.since, f.hasDir
 	f.mu.Unlock()
 	if since.IsZero() {
 		since = time.Now()
@@ -53,12 +49,16 @@ func (f *File) persist(snap *snapshot, base Base, create bool) (*record, error) 
 	// the caller learns of success only once the data is on the server; a
 	// process crash keeps the page cache, so the next mount recovers it.
 	// Only a failed commit, whose data must outlive this call, is synced
-	// (durable below).
-	if err := writeRecordNoSync(f.dir, rec); err != nil {
+	// (durable below). A file without block files has no directory: its
+	// record is flat (no mkdir and rmdir per small file).
+	f.mu.Lock()
+	flat := !f.hasDir
+	f.mu.Unlock()
+	if err := writeRecordNoSync(f.dir, flat, rec); err != nil {
 		return nil, err
 	}
-	if fresh {
-		// Made by this commit: it holds nothing stale.
+	if !hadDir {
+		// Made by this commit if at all: it holds nothing stale.
 		return rec, nil
 	}
 	keep := map[string]bool{}

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/pithosfs/pithosfs/pithos/hashmap"
 	"github.com/pithosfs/pithosfs/pithos/object"
@@ -29,7 +30,7 @@ type Recovered struct {
 // directories without a record hold only blocks of writes never flushed, and
 // are removed. Call it before opening files.
 func (m *Manager) Recover(ctx context.Context) ([]Recovered, error) {
-	entries, err := os.ReadDir(m.cfg.JournalDir)
+	ids, err := journalIDs(m.cfg.JournalDir)
 	if err != nil {
 		return nil, fmt.Errorf("writeback: journal: %w", err)
 	}
@@ -39,10 +40,12 @@ func (m *Manager) Recover(ctx context.Context) ([]Recovered, error) {
 		live[id] = true
 	}
 	m.mu.Unlock()
+	if len(live) == 0 {
+		removeTemps(m.cfg.JournalDir)
+	}
 	var out []Recovered
-	for _, e := range entries {
-		id := e.Name()
-		if !e.IsDir() || id == failedDir || live[id] {
+	for _, id := range ids {
+		if live[id] {
 			continue
 		}
 		dir := filepath.Join(m.cfg.JournalDir, id)
@@ -50,7 +53,7 @@ func (m *Manager) Recover(ctx context.Context) ([]Recovered, error) {
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			m.log.Info("writeback: dropping unflushed blocks of a previous run", "id", id)
-			_ = os.RemoveAll(dir)
+			removeJournal(dir)
 			continue
 		case err != nil:
 			r := Recovered{ID: id, Err: err, Failed: true}
@@ -101,7 +104,7 @@ func (m *Manager) recoverOne(ctx context.Context, dir string, rec *record) Recov
 		m.stats.recovered.Add(1)
 		m.log.Info("writeback: completed a commit left in the journal", "container", rec.Container,
 			"name", rec.Name, "bytes", rec.Size)
-		_ = os.RemoveAll(dir)
+		removeJournal(dir)
 		return r
 	}
 	r.Err = err
@@ -118,7 +121,9 @@ func (m *Manager) recoverOne(ctx context.Context, dir string, rec *record) Recov
 	return r
 }
 
-// fail moves a journal directory under failed/ with the reason in its record.
+// fail moves a file's journal under failed/<id>/ with the reason in its
+// record: its directory, or a new one holding its flat record (failed/
+// holds directories only).
 func (m *Manager) fail(dir string, rec *record, reason error) {
 	m.log.Error("writeback: commit refused; kept under failed/", "container", rec.Container,
 		"name", rec.Name, "error", reason)
@@ -127,7 +132,7 @@ func (m *Manager) fail(dir string, rec *record, reason error) {
 		return
 	}
 	dst := filepath.Join(fdir, filepath.Base(dir))
-	if err := os.Rename(dir, dst); err != nil {
+	if err := moveJournal(dir, dst); err != nil {
 		m.log.Error("writeback: moving to failed/", "error", err)
 		return
 	}
@@ -136,5 +141,33 @@ func (m *Manager) fail(dir string, rec *record, reason error) {
 		_ = writeRecord(dst, rec)
 	} else {
 		_ = os.WriteFile(filepath.Join(dst, "reason.txt"), []byte(reason.Error()+"\n"), 0o600)
+	}
+}
+
+// moveJournal moves the journal of dir's file to the directory dst: the
+// directory itself when there is one (a flat record beside it is older,
+// and goes), else the flat record as dst/record.json.
+func moveJournal(dir, dst string) error {
+	if err := os.Rename(dir, dst); err == nil {
+		removeFlat(dir)
+		return nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err := os.Mkdir(dst, 0o700); err != nil {
+		return err
+	}
+	return os.Rename(flatPath(dir), filepath.Join(dst, recordName))
+}
+
+// removeTemps removes the temporary files of flat records a crash left
+// half-written in the journal root (".<id>.json.tmp…"): their record was
+// never renamed into place, and no commit of this run is writing one.
+func removeTemps(root string) {
+	entries, _ := os.ReadDir(root)
+	for _, e := range entries {
+		if n := e.Name(); !e.IsDir() && strings.HasPrefix(n, ".") && strings.Contains(n, flatExt+".tmp") {
+			_ = os.Remove(filepath.Join(root, n))
+		}
 	}
 }

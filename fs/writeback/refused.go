@@ -57,7 +57,7 @@ func (f *File) toFailed(snap *snapshot, rec *record, reason error) bool {
 	}
 	delete(m.byID, f.id)
 	f.id = newID()
-	f.dir = filepath.Join(m.cfg.JournalDir, f.id)
+	f.dir, f.hasDir = filepath.Join(m.cfg.JournalDir, f.id), false
 	m.byID[f.id] = f
 	f.mu.Unlock()
 	m.mu.Unlock()
