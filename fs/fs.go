@@ -19,7 +19,6 @@ import (
 	"github.com/pithosfs/pithosfs/fs/history"
 	"github.com/pithosfs/pithosfs/fs/writeback"
 	"github.com/pithosfs/pithosfs/internal/ino"
-	"github.com/pithosfs/pithosfs/pithos"
 )
 
 // Remote is what a mount shows at its root: everything (all fields empty:
@@ -40,8 +39,12 @@ type NameResolver interface {
 
 // Config configures a mount's node tree.
 type Config struct {
-	// Client is the object-store client of the user's own account.
-	Client *pithos.Client
+	// Client is the object store as the user's own account: a
+	// *pithos.Client in a mount, an in-memory fake in unit tests.
+	Client Store
+	// Accounts returns the store of another account (PithosAccounts(c)
+	// for a *pithos.Client c); required with Client.
+	Accounts Accounts
 	// UserName is the display name of the user's own account ("" = its uuid).
 	UserName string
 	// Names resolves other accounts' names; nil shows uuids.
@@ -123,12 +126,12 @@ type fsys struct {
 // account is one account the mount shows, with a client addressing it.
 type account struct {
 	uuid, name string
-	client     *pithos.Client
+	client     Store
 }
 
 func newFsys(cfg Config) (*fsys, error) {
-	if cfg.Client == nil || cfg.Cache == nil {
-		return nil, errors.New("fs: Config.Client and Config.Cache are required")
+	if cfg.Client == nil || cfg.Accounts == nil || cfg.Cache == nil {
+		return nil, errors.New("fs: Config.Client, Config.Accounts and Config.Cache are required")
 	}
 	if cfg.AttrTTL <= 0 {
 		cfg.AttrTTL = time.Second
@@ -164,9 +167,9 @@ func newFsys(cfg Config) (*fsys, error) {
 	}
 	name := cfg.UserName
 	if name == "" {
-		name = cfg.Client.Account
+		name = cfg.Client.AccountID()
 	}
-	s.self = &account{uuid: cfg.Client.Account, name: name, client: cfg.Client}
+	s.self = &account{uuid: cfg.Client.AccountID(), name: name, client: cfg.Client}
 	s.accounts[s.self.uuid] = s.self
 	s.hist = s.historyViews()
 	return s, nil
@@ -185,7 +188,7 @@ func (s *fsys) accountFor(uuid, name string) *account {
 	if name == "" {
 		name = uuid
 	}
-	a := &account{uuid: uuid, name: name, client: s.cfg.Client.WithAccount(uuid)}
+	a := &account{uuid: uuid, name: name, client: s.cfg.Accounts(uuid)}
 	s.accounts[uuid] = a
 	return a
 }

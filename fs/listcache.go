@@ -245,7 +245,7 @@ func (c *listCache) dropped(b *listBase) {
 // get returns the listing of k, from the cache when younger than maxAge
 // (and the cache's TTL). The fetch is detached from ctx's cancellation:
 // other lookups may share it.
-func (c *listCache) get(ctx context.Context, client *pithos.Client, k dirKey, maxAge time.Duration) (*listing, error) {
+func (c *listCache) get(ctx context.Context, client Store, k dirKey, maxAge time.Duration) (*listing, error) {
 	c.mu.Lock()
 	if l, ok := c.lru.Get(k); ok && c.now().Sub(l.at) < min(c.ttl, maxAge) {
 		c.mu.Unlock()
@@ -264,7 +264,7 @@ func (c *listCache) get(ctx context.Context, client *pithos.Client, k dirKey, ma
 
 // run fetches k's listing for f, applies the changes made meanwhile and
 // stores it (unless k was invalidated meanwhile).
-func (c *listCache) run(ctx context.Context, client *pithos.Client, k dirKey, f *fetch) {
+func (c *listCache) run(ctx context.Context, client Store, k dirKey, f *fetch) {
 	entries, err := client.ListDir(ctx, k.container, k.under)
 	var l *listing
 	if err == nil {

@@ -126,6 +126,10 @@ func (c *Client) HTTP() *synnefo.Client { return c.http }
 // Endpoint returns the object-store endpoint URL.
 func (c *Client) Endpoint() string { return c.http.Endpoint() }
 
+// AccountID returns the account the client addresses (its Account field),
+// for consumers that see the client through an interface.
+func (c *Client) AccountID() string { return c.Account }
+
 func (c *Client) accountPath() string { return "/" + c.Account }
 
 func (c *Client) containerPath(container string) string { return "/" + c.Account + "/" + container }

@@ -180,17 +180,19 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 		IOTimeout: o.IOTimeout}
 	cfg.AsyncCloseMax = lim.asyncClose
 	var identity control.Identity
-	if cloud, identity, err = loginWithHints(ctx, cloud, opts, &cfg); err != nil {
+	var pc *pithos.Client
+	if cloud, pc, identity, err = loginWithHints(ctx, cloud, opts, &cfg); err != nil {
 		return tlsSet.trustError(err)
 	}
-	met.Tally().SetEndpoint(cfg.Client.Endpoint(), writeback.ProbeName)
-	if cfg.Client, err = clientAsOf(cfg.Client, cloud, lim.at, log); err != nil {
+	met.Tally().SetEndpoint(pc.Endpoint(), writeback.ProbeName)
+	if pc, err = clientAsOf(pc, cloud, lim.at, log); err != nil {
 		return err
 	}
+	cfg.Client, cfg.Accounts = pc, pfs.PithosAccounts(pc)
 	if cfg.Remote, err = resolveRemote(ctx, remote, cfg); err != nil {
 		return tlsSet.trustError(err)
 	}
-	if err := checkRemoteContainer(ctx, cfg); err != nil {
+	if err := checkRemoteContainer(ctx, pc, cfg.Remote); err != nil {
 		return err
 	}
 	bc, err := cache.Open(cache.Config{MemBytes: lim.mem, Dir: o.CacheDir, DiskBytes: lim.disk, Logger: zapslog.New(log.Named("cache"))})
@@ -230,7 +232,7 @@ func mountAndServe(o *mountOptions, cfg pfs.Config, cloud cloudConfig, mountpoin
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	mnt, err := pfs.Mount(mountpoint, cfg, "pithos:"+cfg.Client.Account, o.DebugFuse)
+	mnt, err := pfs.Mount(mountpoint, cfg, "pithos:"+cfg.Client.AccountID(), o.DebugFuse)
 	if err != nil {
 		return err
 	}
@@ -316,8 +318,8 @@ func mountPathResolver(mountpoint string, cfg pfs.Config) func(string) (image.Lo
 		}
 		acct := parts[0]
 		if acct == cfg.UserName {
-			acct = cfg.Client.Account
-		} else if cfg.Names != nil && acct != cfg.Client.Account {
+			acct = cfg.Client.AccountID()
+		} else if cfg.Names != nil && acct != cfg.Client.AccountID() {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			if m, err := cfg.Names.NamesToUUIDs(ctx, []string{acct}); err == nil && m[acct] != "" {
@@ -423,37 +425,36 @@ func checkMountpoint(mp string) (string, error) {
 	return abs, nil
 }
 
-// login authenticates (Astakos, or Swift v1.0 auth) and fills cfg's client
-// and name resolution. Errors are one line naming the URL and the status.
-func login(ctx context.Context, cloud cloudConfig, opts synnefo.Options, cfg *pfs.Config) (control.Identity, error) {
+// login authenticates (Astakos, or Swift v1.0 auth), returns the object
+// store's client as the user's own account and fills cfg's name resolution.
+// Errors are one line naming the URL and the status.
+func login(ctx context.Context, cloud cloudConfig, opts synnefo.Options, cfg *pfs.Config) (*pithos.Client, control.Identity, error) {
 	if cloud.swift() {
 		c, err := pithos.NewSwift(ctx, cloud.URL, cloud.User, cloud.Token, opts)
 		if err != nil {
-			return nil, loginError(cloud.URL, err)
+			return nil, nil, loginError(cloud.URL, err)
 		}
-		cfg.Client = c
-		return nil, nil
+		return c, nil, nil
 	}
 	ast, err := astakos.New(cloud.URL, cloud.Token, opts)
 	if err != nil {
-		return nil, fmt.Errorf("cloud %s: %w", cloud.URL, err)
+		return nil, nil, fmt.Errorf("cloud %s: %w", cloud.URL, err)
 	}
 	access, err := ast.Authenticate(ctx)
 	if err != nil {
-		return nil, loginError(cloud.URL, err)
+		return nil, nil, loginError(cloud.URL, err)
 	}
 	endpoint, err := ast.EndpointURL(ctx, pithos.ServiceType)
 	if err != nil {
-		return nil, fmt.Errorf("cloud %s: no object store in the service catalog: %w", cloud.URL, err)
+		return nil, nil, fmt.Errorf("cloud %s: no object store in the service catalog: %w", cloud.URL, err)
 	}
 	c, err := pithos.New(endpoint, cloud.Token, opts)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	cfg.Client = c.WithAccount(access.User.ID)
 	cfg.UserName = access.User.Name
 	cfg.Names = ast
-	return ast, nil
+	return c.WithAccount(access.User.ID), ast, nil
 }
 
 func loginError(url string, err error) error {
@@ -471,9 +472,9 @@ func loginError(url string, err error) error {
 // resolveRemote turns the REMOTE's account (a user name or uuid) into a uuid.
 func resolveRemote(ctx context.Context, r remoteSpec, cfg pfs.Config) (pfs.Remote, error) {
 	out := pfs.Remote{Account: r.Account, Container: r.Container, Prefix: r.Prefix}
-	if r.Account == "" || r.Account == cfg.Client.Account || r.Account == cfg.UserName {
+	if r.Account == "" || r.Account == cfg.Client.AccountID() || r.Account == cfg.UserName {
 		if r.Account != "" {
-			out.Account = cfg.Client.Account
+			out.Account = cfg.Client.AccountID()
 		}
 		return out, nil
 	}

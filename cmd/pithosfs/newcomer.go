@@ -18,6 +18,7 @@ import (
 	pfs "github.com/pithosfs/pithosfs/fs"
 	"github.com/pithosfs/pithosfs/fs/control"
 	"github.com/pithosfs/pithosfs/metrics"
+	"github.com/pithosfs/pithosfs/pithos"
 	"github.com/pithosfs/pithosfs/synnefo"
 	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
@@ -110,46 +111,44 @@ func identityCandidates(raw string) []string {
 // loginWithHints logs in like login, turning the usual first mistakes into one line each: a URL without a
 // scheme; an unreachable server (one attempt, no retry warnings); a base URL without the identity path
 // (the well-known paths are tried, and the one that worked is said). It returns the cloud it logged in to
-// and its identity service (nil on plain Swift).
-func loginWithHints(ctx context.Context, cloud cloudConfig, opts synnefo.Options, cfg *pfs.Config) (cloudConfig, control.Identity, error) {
+// with its object-store client and identity service (nil on plain Swift).
+func loginWithHints(ctx context.Context, cloud cloudConfig, opts synnefo.Options, cfg *pfs.Config) (cloudConfig, *pithos.Client, control.Identity, error) {
 	if err := checkURL(cloud.URL); err != nil {
-		return cloud, nil, err
+		return cloud, nil, nil, err
 	}
 	quiet := opts
 	quiet.MaxRetries = -1
 	quiet.Logger = zap.NewNop()
 	probe := pfs.Config{}
 	qctx := metrics.Quiet(ctx)
-	_, err := login(qctx, cloud, quiet, &probe)
+	_, _, err := login(qctx, cloud, quiet, &probe)
 	if err != nil && !cloud.swift() && errors.Is(err, fault.ErrNotFound) {
 		for _, u := range identityCandidates(cloud.URL) {
 			try := cloud
 			try.URL = u
-			if _, lerr := login(qctx, try, quiet, &probe); lerr == nil {
+			if _, _, lerr := login(qctx, try, quiet, &probe); lerr == nil {
 				fmt.Fprintf(os.Stderr, "pithosfs: %s is not an identity URL (HTTP 404); %s is: using it (put it in --url or the kamakirc to skip this)\n", cloud.URL, try.URL)
 				cloud, err = try, nil
 				break
 			}
 		}
 		if err != nil {
-			return cloud, nil, fmt.Errorf("%w (an identity URL usually ends in %s; tried those too)", err, strings.Join(wellKnownIdentityPaths, " or "))
+			return cloud, nil, nil, fmt.Errorf("%w (an identity URL usually ends in %s; tried those too)", err, strings.Join(wellKnownIdentityPaths, " or "))
 		}
 	}
 	if err != nil {
-		return cloud, nil, err
+		return cloud, nil, nil, err
 	}
-	id, err := login(ctx, cloud, opts, cfg)
-	return cloud, id, err
+	c, id, err := login(ctx, cloud, opts, cfg)
+	return cloud, c, id, err
 }
 
 // checkRemoteContainer fails when the REMOTE names a container that does not exist, instead of mounting an
 // empty directory that then answers "No such file or directory".
-func checkRemoteContainer(ctx context.Context, cfg pfs.Config) error {
-	r := cfg.Remote
+func checkRemoteContainer(ctx context.Context, c *pithos.Client, r pfs.Remote) error {
 	if r.Container == "" {
 		return nil
 	}
-	c := cfg.Client
 	if r.Account != "" {
 		c = c.WithAccount(r.Account)
 	}

@@ -127,7 +127,7 @@ func (h *versionHandle) key(idx int64, opaque bool) cache.Key {
 		return cache.HashKey(h.hm.Hashes[idx])
 	}
 	v := h.f.ver
-	return cache.OpaqueKey(fmt.Sprintf("obj:%s/%s/%s@%s#%d", h.f.v.cfg.Client.Account, v.Container, v.Name, v.ETag, idx))
+	return cache.OpaqueKey(fmt.Sprintf("obj:%s/%s/%s@%s#%d", h.f.v.cfg.Client.AccountID(), v.Container, v.Name, v.ETag, idx))
 }
 
 func (h *versionHandle) fetch(idx int64) cache.FetchIntoFunc {

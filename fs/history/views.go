@@ -25,7 +25,7 @@ type RestoreFunc func(ctx context.Context, src pithos.ObjectVersion, hm *pithos.
 
 // Config is what the views need from the mount.
 type Config struct {
-	Client *pithos.Client // the mount's own account
+	Client Store // the mount's own account
 	Cache  *cache.Cache
 	// Container and Prefix are the mount's root: with no Container the
 	// views' top level is the account's containers.
@@ -191,7 +191,7 @@ func (a *accountNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse
 func (a *accountNode) containers(ctx context.Context) ([]string, syscall.Errno) {
 	cs, err := a.v.cfg.Client.ListContainers(ctx)
 	if err != nil {
-		return nil, a.v.cfg.Errno("list containers", a.v.cfg.Client.Account, err)
+		return nil, a.v.cfg.Errno("list containers", a.v.cfg.Client.AccountID(), err)
 	}
 	out := make([]string, 0, len(cs))
 	for _, c := range cs {
