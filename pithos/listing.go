@@ -204,6 +204,13 @@ func (c *Client) ListDir(ctx context.Context, container, prefix string) ([]DirEn
 	if err != nil {
 		return nil, err
 	}
+	return DirEntries(l, p), nil
+}
+
+// DirEntries is the directory view of one delimiter "/" listing of prefix
+// ("" or ending in "/"): ListDir's merge of objects, markers and subdirs,
+// for a listing that did not come through this client (a test fake's).
+func DirEntries(l *Listing, p string) []DirEntry {
 	index := map[string]int{}
 	var out []DirEntry
 	add := func(name string, dir bool, obj *ObjectInfo) {
@@ -234,5 +241,5 @@ func (c *Client) ListDir(ctx context.Context, container, prefix string) ([]DirEn
 			add(name, true, nil)
 		}
 	}
-	return out, nil
+	return out
 }
