@@ -73,6 +73,8 @@ lint:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
 	@# cache and fs/writeback know blocks and bytes, not HTTP (docs/design.md): neither may depend on net/http.
 	@! $(GO) list -deps ./cache ./fs/writeback | grep -qx net/http || { echo "cache or fs/writeback depends on net/http:"; $(GO) list -deps ./cache ./fs/writeback | grep -x net/http; exit 1; }
+	@# the in-memory object store is for tests only: nothing the binary is built from may import it.
+	@! $(GO) list -deps ./cmd/... | grep -q fakestore || { echo "the binary depends on fs/internal/fakestore"; exit 1; }
 	$(GO) vet $(PKGS)
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $(PKGS)
 

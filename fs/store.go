@@ -11,11 +11,13 @@ import (
 
 // Store is what the mount needs of the object store, as one account: a
 // consumer-side interface (the shape of gcsfuse's gcs.Bucket) that
-// *pithos.Client satisfies (and a test fake may). It is the journal's
-// writeback.Store and the version views' history.Store, plus listings,
-// stat, ranged reads, hashmaps, copy/move, delete, containers and sharing. Its errors are package fault's
-// domain errors (errors.Is: fault.ErrNotFound, fault.ErrPrecondition…),
-// which fs/errmap turns into errnos; fs never sees how they travelled.
+// *pithos.Client satisfies, and so does fs/internal/fakestore's in-memory
+// fake, which fs's unit tests run on (harness_test.go). It is the
+// journal's writeback.Store and the version views' history.Store, plus
+// listings, stat, ranged reads, hashmaps, copy/move, delete, containers and
+// sharing. Its errors are package fault's domain errors (errors.Is:
+// fault.ErrNotFound, fault.ErrPrecondition…), which fs/errmap turns into
+// errnos; fs never sees how they travelled.
 type Store interface {
 	writeback.Store
 	history.Store
