@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync/atomic"
 	"syscall"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
@@ -23,6 +24,8 @@ type writeHandle struct {
 	path string
 	// writer is set for a handle opened for writing (fileNode.writers).
 	writer bool
+	// deferred: a FLUSH left the commit to the RELEASE (fsys.deferFlush).
+	deferred atomic.Bool
 }
 
 func (h *writeHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
@@ -51,8 +54,13 @@ func (h *writeHandle) Write(ctx context.Context, data []byte, off int64) (uint32
 // Flush commits (close-to-open: when close() returns 0 the data is on the
 // server). Idempotent: a second Flush with nothing new commits nothing.
 func (h *writeHandle) Flush(ctx context.Context) syscall.Errno {
-	if h.f.sys.closeAsync(h) {
+	if h.f.sys.deferFlush(h) {
+		h.deferred.Store(true)
 		return 0
+	}
+	h.deferred.Store(false)
+	if errno, ok := h.f.sys.closeAsync(h); ok {
+		return errno
 	}
 	return h.commit(ctx)
 }
@@ -73,6 +81,14 @@ func (h *writeHandle) commit(ctx context.Context) syscall.Errno {
 }
 
 func (h *writeHandle) Release(ctx context.Context) syscall.Errno {
+	if h.deferred.Load() {
+		// The last FLUSH left the commit here (deferFlush); the kernel
+		// ignores RELEASE's errors, so a failure is only logged (by the
+		// commit) and kept in the journal.
+		if _, ok := h.f.sys.closeAsync(h); !ok {
+			_ = h.commit(ctx)
+		}
+	}
 	if h.writer {
 		h.f.mu.Lock()
 		h.f.writers--

@@ -142,9 +142,22 @@ func TestMountKillDuringLargeCommit(t *testing.T) {
 // middle. After a remount every file whose close() returned 0 is intact on the server; a file whose
 // close did not return is absent or intact, never partial.
 func TestMountKillDuringWriteBurst(t *testing.T) {
+	killDuringWriteBurst(t, 3<<20, nil)
+}
+
+// TestMountKillDuringAsyncCloseBurst: the same with asynchronous close (close() of a small new file returns
+// once the file is in the journal, its upload runs in the background): every file whose close() returned 0
+// is on the server after the remount, the ones still queued for upload at the kill completed from the
+// journal.
+func TestMountKillDuringAsyncCloseBurst(t *testing.T) {
+	killDuringWriteBurst(t, 64<<10, []string{"--async-close-max", "1MiB"})
+}
+
+// killDuringWriteBurst runs the write burst with files of 1 to maxSize bytes and the mount options extra.
+func killDuringWriteBurst(t *testing.T, maxSize int, extra []string) {
 	srv := startServe(t)
 	srv.put(t, alice, "k", nil, nil)
-	args := mountArgs{URL: srv.identityURL(), Token: alice.Token, CacheDir: filepath.Join(t.TempDir(), "cache")}
+	args := mountArgs{URL: srv.identityURL(), Token: alice.Token, CacheDir: filepath.Join(t.TempDir(), "cache"), Extra: extra}
 	m := startMount(t, args)
 	c := filepath.Join(m.Dir, alice.Name, "k")
 	type result struct {
@@ -164,7 +177,7 @@ func TestMountKillDuringWriteBurst(t *testing.T) {
 			defer wg.Done()
 			for i := 0; !stop.Load() && i < 10_000; i++ {
 				n := fmt.Sprintf("w%d-%04d", w, i)
-				data := randomBytes(1 + (i*7919+w*104729)%(3<<20))
+				data := randomBytes(1 + (i*7919+w*104729)%maxSize)
 				err := os.WriteFile(filepath.Join(c, n), data, 0o644)
 				mu.Lock()
 				results = append(results, result{n, data, err == nil})

@@ -181,3 +181,39 @@ func TestMountAsyncClose(t *testing.T) {
 		t.Errorf("%d PUTs for %d small files and 3 more", puts, n)
 	}
 }
+
+// TestMountAsyncCloseOnePut: with asynchronous close, `echo x > f` (the shell opens f, moves it to fd 1 and
+// closes the original descriptor before writing: a FLUSH of the empty new file, then the last one) is one
+// PUT, not two; a new empty file (`: > f`, no write at all) is committed at its release.
+func TestMountAsyncCloseOnePut(t *testing.T) {
+	srv := startServe(t)
+	srv.put(t, alice, "ep", nil, nil)
+	m := startMount(t, mountArgs{URL: srv.identityURL(), Token: alice.Token, Extra: []string{"--async-close-max", "64KiB"}})
+	c := filepath.Join(m.Dir, alice.Name, "ep")
+	uploads := filepath.Join(m.Dir, ".pithosfs", "uploads.json")
+	settled := func() bool {
+		b, err := os.ReadFile(uploads)
+		return err == nil && !strings.Contains(string(b), `"name"`)
+	}
+	waitUntil(t, 30*time.Second, settled)
+	before := m.stats(t)
+	const n = 5
+	for i := range n {
+		sh(t, fmt.Sprintf("echo x%d > %s", i, shq(filepath.Join(c, fmt.Sprintf("e%d", i)))))
+	}
+	sh(t, ": > "+shq(filepath.Join(c, "empty")))
+	waitUntil(t, 30*time.Second, func() bool {
+		resp, _ := doHTTP(t, srv.http, "HEAD", srv.objectURL(alice, "ep/empty"), alice.Token, nil, nil)
+		return resp.StatusCode == 200
+	})
+	waitUntil(t, 30*time.Second, settled)
+	after := m.stats(t)
+	for i := range n {
+		if got := string(srv.get(t, alice, fmt.Sprintf("ep/e%d", i))); got != fmt.Sprintf("x%d\n", i) {
+			t.Errorf("e%d on the server: %q", i, got)
+		}
+	}
+	if puts := after.Requests["PUT"] - before.Requests["PUT"]; puts != n+1 {
+		t.Errorf("%d PUTs for %d `echo x > f` and one empty file, want %d", puts, n, n+1)
+	}
+}

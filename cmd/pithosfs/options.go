@@ -115,7 +115,7 @@ func optionTable() []option {
 			Field: func(o *mountOptions) any { return &o.AttrTTL }},
 		{Name: "list-ttl", Group: groupFS, Help: "how long a directory listing answers lookups and readdirs", Default: "5s",
 			Field: func(o *mountOptions) any { return &o.ListTTL }},
-		{Name: "async-close-max", Group: groupFS, Help: "close() of a new file of at most this size returns before its upload, which runs in the background (16 at a time; errors go to the log and uploads/failed/); 0: close() returns once the file is on the server", Default: "0", Size: true,
+		{Name: "async-close-max", Group: groupFS, Help: "close() of a new file of at most this size returns once the file is in the local journal (a daemon crash loses nothing), before its upload, which runs in the background (16 at a time; errors go to the log and uploads/failed/; fsync() still waits for the server); 0: close() returns once the file is on the server", Default: "0", Size: true,
 			Field: func(o *mountOptions) any { return &o.AsyncCloseMax }},
 		{Name: "read-only", Group: groupFS, Help: "refuse writes (EROFS); mount -o ro sets it", Default: "false",
 			Field: func(o *mountOptions) any { return &o.ReadOnly }},

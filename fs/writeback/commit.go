@@ -31,8 +31,44 @@ func (f *File) Commit(ctx context.Context) error {
 }
 
 func (f *File) commit(ctx context.Context, hook func(int64)) error {
+	s, err := f.stage(ctx)
+	if s == nil {
+		return err
+	}
+	return s.send(ctx, hook)
+}
+
+// Staged is a commit whose snapshot is frozen and written to the journal:
+// from here a crash of the process loses nothing (the next mount's Recover
+// completes it). Send completes it. Until then the file's other commits
+// wait (it holds the file's commit lock), while reads see the snapshot and
+// writes go to a new layer.
+type Staged struct {
+	f      *File
+	snap   *snapshot
+	base   Base
+	rec    *record
+	st     *stream
+	err    error // persist's
+	closed bool
+}
+
+// Stage freezes the file's changes and writes them to the journal, the
+// first half of Commit; it returns nil when there is nothing to commit.
+// The caller must call Send on a non-nil result (in any goroutine), also
+// when Stage returned a journal error: Send then returns it and puts the
+// snapshot back.
+func (f *File) Stage(ctx context.Context) (*Staged, error) {
+	return f.stage(context.WithoutCancel(ctx))
+}
+
+// Send completes a staged commit; it returns what Commit would.
+func (s *Staged) Send(ctx context.Context) error {
+	return s.send(context.WithoutCancel(ctx), nil)
+}
+
+func (f *File) stage(ctx context.Context) (*Staged, error) {
 	f.cmu.Lock()
-	defer f.cmu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, f.m.cfg.CommitTimeout)
 	defer cancel()
 	if f.m.stopping.Load() {
@@ -53,7 +89,8 @@ func (f *File) commit(ctx context.Context, hook func(int64)) error {
 		if st != nil {
 			st.abort(errStreamEnded)
 		}
-		return nil
+		f.cmu.Unlock()
+		return nil, nil
 	}
 	snap := &snapshot{blocks: f.dirty, size: f.size, clip: f.clip}
 	for _, b := range snap.blocks {
@@ -65,8 +102,23 @@ func (f *File) commit(ctx context.Context, hook func(int64)) error {
 	f.mu.Unlock()
 	f.wmu.Unlock()
 
-	var res *object.PutResult
 	rec, err := f.persist(snap, base, create)
+	return &Staged{f: f, snap: snap, base: base, rec: rec, st: st, err: err}, err
+}
+
+func (s *Staged) send(ctx context.Context, hook func(int64)) error {
+	f, snap, base, rec, st, err := s.f, s.snap, s.base, s.rec, s.st, s.err
+	if s.closed {
+		return errors.New("writeback: a staged commit sent twice")
+	}
+	s.closed = true
+	defer f.cmu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, f.m.cfg.CommitTimeout)
+	defer cancel()
+	if f.m.stopping.Load() {
+		cancel() // the commit fails at once, its data kept in the journal
+	}
+	var res *object.PutResult
 	if err == nil && st != nil {
 		var ok bool
 		if res, ok = f.m.finishStream(ctx, st, rec, f.snapshotContent(snap, base)); ok {
