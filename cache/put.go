@@ -25,6 +25,18 @@ func (c *Cache) Put(key Key, data []byte) error {
 // than its buffer once its trailing zeros are stripped is copied, so the
 // memory tier holds what it charges.
 func (c *Cache) Adopt(key Key, data []byte) error {
+	return c.adopt(key, data, true)
+}
+
+// AdoptMemory is Adopt into the memory tier only, for small blocks: a
+// block's file in the disk tier costs a file created (and later evicted),
+// about a quarter of the daemon's CPU per file in a copy of many small
+// files, for a block cheaper to fetch again than that if memory lets it go.
+func (c *Cache) AdoptMemory(key Key, data []byte) error {
+	return c.adopt(key, data, false)
+}
+
+func (c *Cache) adopt(key Key, data []byte, disk bool) error {
 	if err := key.validate(); err != nil {
 		return err
 	}
@@ -35,11 +47,17 @@ func (c *Cache) Adopt(key Key, data []byte) error {
 	if s == nil {
 		s = []byte{}
 	}
-	return c.store(key, s)
+	return c.storeTiers(key, s, disk)
 }
 
 // store adds a block that belongs to the cache to both tiers.
 func (c *Cache) store(key Key, s []byte) error {
+	return c.storeTiers(key, s, true)
+}
+
+// storeTiers adds a block that belongs to the cache to the memory tier and,
+// when disk is set, to the disk tier.
+func (c *Cache) storeTiers(key Key, s []byte, disk bool) error {
 	c.mu.Lock()
 	closed := c.closed
 	c.mu.Unlock()
@@ -48,7 +66,7 @@ func (c *Cache) store(key Key, s []byte) error {
 	}
 	blk := plainBlock(s)
 	c.mem.add(key.memID(), blk, false)
-	if c.disk != nil {
+	if c.disk != nil && disk {
 		blk.acquire()
 		c.disk.write(key, blk, diskCharge{})
 	}

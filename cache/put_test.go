@@ -31,3 +31,29 @@ func TestAdopt(t *testing.T) {
 		t.Fatalf("Get after reopen: %v", err)
 	}
 }
+
+// TestAdoptMemory: a block adopted into memory only is served from memory,
+// and is not in the disk tier after a reopen (it is fetched again).
+func TestAdoptMemory(t *testing.T) {
+	dir := t.TempDir()
+	c := openCache(t, Config{Dir: dir})
+	data := block(9, 4096)
+	key := hashKey(data)
+	if err := c.AdoptMemory(key, bytes.Clone(data)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Get(context.Background(), key, len(data), failFetch(t))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("Get after AdoptMemory: %v", err)
+	}
+	_ = c.Close()
+	c2 := openCache(t, Config{Dir: dir})
+	fetched := false
+	got, err = c2.Get(context.Background(), key, len(data), func(context.Context) ([]byte, error) {
+		fetched = true
+		return bytes.Clone(data), nil
+	})
+	if err != nil || !bytes.Equal(got, data) || !fetched {
+		t.Fatalf("Get after reopen: fetched %v, %v; want the block fetched again (not in the disk tier)", fetched, err)
+	}
+}

@@ -191,7 +191,15 @@ func (f *File) settle(snap *snapshot, base Base, rec *record, res *object.PutRes
 			if f.m.cfg.Cache != nil && b.data != nil && b.hash != "" {
 				// Hashed by persist from these very bytes, and no one
 				// holds them past this commit: the cache takes the buffer.
-				_ = f.m.cfg.Cache.Adopt(cache.HashKey(b.hash), b.data[:min(int64(len(b.data)), max(0, snap.size-i*base.BlockSize))])
+				// A small block (a small file's) stays out of the disk
+				// tier: its file there would cost more CPU than the rest
+				// of the file's commit (Cache.AdoptMemory).
+				data := b.data[:min(int64(len(b.data)), max(0, snap.size-i*base.BlockSize))]
+				if len(data) <= inlineMax {
+					_ = f.m.cfg.Cache.AdoptMemory(cache.HashKey(b.hash), data)
+				} else {
+					_ = f.m.cfg.Cache.Adopt(cache.HashKey(b.hash), data)
+				}
 			}
 			b.frozen = false
 			f.drop(b)
