@@ -10,6 +10,10 @@
 // server refused, uploads.json). Dirty-block staging and commits live in
 // fs/writeback.
 //
+// It sees the object store only through Store (store.go), a consumer-side
+// interface that *pithos.Client satisfies; unit tests run the node tree on
+// the in-memory fake of fs/internal/fakestore (harness_test.go).
+//
 // Files follow the node kinds and their operation families: node_root.go,
 // node_account.go, node_dir*.go (attributes, lookup, readdir, create,
 // mkdir/rmdir/unlink, rename), node_file*.go and handle_*.go (a file's

@@ -43,6 +43,13 @@ type harness struct {
 // the default 4 MiB), with a journal so files are writable.
 func newHarness(t *testing.T, blockSize int64) *harness {
 	t.Helper()
+	return newHarnessAt(t, blockSize, Remote{Container: testCont})
+}
+
+// newHarnessAt is newHarness with the mount's root at remote (container
+// testCont exists in the store either way).
+func newHarnessAt(t *testing.T, blockSize int64, remote Remote) *harness {
+	t.Helper()
 	st := fakestore.New(testOwner)
 	if blockSize > 0 {
 		st.Cloud().BlockSize = blockSize
@@ -56,7 +63,7 @@ func newHarness(t *testing.T, blockSize int64) *harness {
 	}
 	t.Cleanup(func() { bc.Close() })
 	cfg := Config{Client: st, Accounts: func(uuid string) Store { return st.WithAccount(uuid) }, Cache: bc,
-		Remote: Remote{Container: testCont}, JournalDir: t.TempDir(),
+		Remote: remote, JournalDir: t.TempDir(),
 		// Listings and attributes are fresh for the whole test: each test
 		// says when another writer changed the store (h.forget).
 		AttrTTL: time.Hour, ListTTL: time.Hour}

@@ -1,7 +1,6 @@
 package fs
 
 import (
-	"net/http"
 	"strings"
 	"syscall"
 	"testing"
@@ -9,6 +8,7 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"github.com/pithosfs/pithosfs/fs/internal/fakestore"
+	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
 func (h *harness) setattr(node uint64, in fuse.SetAttrIn) (fuse.Attr, syscall.Errno) {
@@ -84,8 +84,8 @@ func TestChmodFaults(t *testing.T) {
 		changes int
 		errno   syscall.Errno
 	}{
-		{"server error", fakestore.Status(http.StatusServiceUnavailable), 0, syscall.EIO},
-		{"forbidden", fakestore.Status(http.StatusForbidden), 0, syscall.EACCES},
+		{"server error", fault.ErrUnavailable, 0, syscall.EIO},
+		{"forbidden", fault.ErrForbidden, 0, syscall.EACCES},
 		{"changed behind", nil, 1, 0},
 		{"changed behind twice", nil, 2, syscall.EAGAIN},
 	}

@@ -1,12 +1,11 @@
 package fs
 
 import (
-	"net/http"
 	"slices"
 	"syscall"
 	"testing"
 
-	"github.com/pithosfs/pithosfs/fs/internal/fakestore"
+	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
 func TestUnlink(t *testing.T) {
@@ -19,9 +18,9 @@ func TestUnlink(t *testing.T) {
 	}{
 		{"file", "f", nil, 0, true},
 		{"file in a directory", "d/g", nil, 0, true},
-		{"server error", "f", fakestore.Status(http.StatusServiceUnavailable), syscall.EIO, false},
-		{"forbidden", "f", fakestore.Status(http.StatusForbidden), syscall.EACCES, false},
-		{"deleted meanwhile", "f", fakestore.Status(http.StatusNotFound), syscall.ENOENT, false},
+		{"server error", "f", fault.ErrUnavailable, syscall.EIO, false},
+		{"forbidden", "f", fault.ErrForbidden, syscall.EACCES, false},
+		{"deleted meanwhile", "f", fault.ErrNotFound, syscall.ENOENT, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -115,9 +114,9 @@ func TestMkdirFaults(t *testing.T) {
 		err   error
 		errno syscall.Errno
 	}{
-		{"server error", fakestore.Status(http.StatusInternalServerError), syscall.EIO},
-		{"forbidden", fakestore.Status(http.StatusForbidden), syscall.EACCES},
-		{"quota", fakestore.Status(http.StatusRequestEntityTooLarge), syscall.EDQUOT},
+		{"server error", fault.ErrUnavailable, syscall.EIO},
+		{"forbidden", fault.ErrForbidden, syscall.EACCES},
+		{"quota", fault.ErrQuota, syscall.EDQUOT},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

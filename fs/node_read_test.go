@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"math/rand/v2"
-	"net/http"
 	"slices"
 	"syscall"
 	"testing"
 
 	"github.com/pithosfs/pithosfs/fs/internal/fakestore"
 	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
 // putDir stores a directory marker, as mkdir by another client does.
@@ -179,13 +179,13 @@ func TestReadFaults(t *testing.T) {
 		errno  syscall.Errno
 		atOpen bool
 	}{
-		{"server error at open", "GetHashmap", fakestore.Status(http.StatusServiceUnavailable), syscall.EIO, true},
+		{"server error at open", "GetHashmap", fault.ErrUnavailable, syscall.EIO, true},
 		{"no reply at open", "GetHashmap", fakestore.Unreachable(), syscall.EIO, true},
-		{"forbidden at open", "GetHashmap", fakestore.Status(http.StatusForbidden), syscall.EACCES, true},
-		{"gone at open", "GetHashmap", fakestore.Status(http.StatusNotFound), syscall.ENOENT, true},
-		{"server error at read", "ReadRange", fakestore.Status(http.StatusBadGateway), syscall.EIO, false},
+		{"forbidden at open", "GetHashmap", fault.ErrForbidden, syscall.EACCES, true},
+		{"gone at open", "GetHashmap", fault.ErrNotFound, syscall.ENOENT, true},
+		{"server error at read", "ReadRange", fault.ErrUnavailable, syscall.EIO, false},
 		{"no reply at read", "ReadRange", fakestore.Unreachable(), syscall.EIO, false},
-		{"forbidden at read", "ReadRange", fakestore.Status(http.StatusForbidden), syscall.EACCES, false},
+		{"forbidden at read", "ReadRange", fault.ErrForbidden, syscall.EACCES, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -207,7 +207,7 @@ func TestReadFaults(t *testing.T) {
 				}
 				h.release(n, fh)
 			}
-			if h.store.Cloud().Faults.Failed(rule) == 0 {
+			if h.store.Cloud().Faults.Fired(rule) == 0 {
 				t.Fatal("the fault never fired")
 			}
 			h.store.Cloud().Faults.Clear()
@@ -226,10 +226,10 @@ func TestLookupFaults(t *testing.T) {
 		err   error
 		errno syscall.Errno
 	}{
-		{"server error", fakestore.Status(http.StatusInternalServerError), syscall.EIO},
+		{"server error", fault.ErrUnavailable, syscall.EIO},
 		{"no reply", fakestore.Unreachable(), syscall.EIO},
-		{"forbidden", fakestore.Status(http.StatusForbidden), syscall.EACCES},
-		{"unauthorized", fakestore.Status(http.StatusUnauthorized), syscall.EACCES},
+		{"forbidden", fault.ErrForbidden, syscall.EACCES},
+		{"unauthorized", fault.ErrUnauthorized, syscall.EACCES},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

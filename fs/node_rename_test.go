@@ -1,12 +1,12 @@
 package fs
 
 import (
-	"net/http"
 	"slices"
 	"syscall"
 	"testing"
 
 	"github.com/pithosfs/pithosfs/fs/internal/fakestore"
+	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
 func TestRename(t *testing.T) {
@@ -87,11 +87,11 @@ func TestRenameFaults(t *testing.T) {
 		err   error
 		errno syscall.Errno
 	}{
-		{"server error", fakestore.Status(http.StatusServiceUnavailable), syscall.EIO},
+		{"server error", fault.ErrUnavailable, syscall.EIO},
 		{"no reply", fakestore.Unreachable(), syscall.EIO},
-		{"forbidden", fakestore.Status(http.StatusForbidden), syscall.EACCES},
-		{"source gone", fakestore.Status(http.StatusNotFound), syscall.ENOENT},
-		{"quota", fakestore.Status(http.StatusRequestEntityTooLarge), syscall.EDQUOT},
+		{"forbidden", fault.ErrForbidden, syscall.EACCES},
+		{"source gone", fault.ErrNotFound, syscall.ENOENT},
+		{"quota", fault.ErrQuota, syscall.EDQUOT},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

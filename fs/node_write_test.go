@@ -1,12 +1,12 @@
 package fs
 
 import (
-	"net/http"
 	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/pithosfs/pithosfs/fs/internal/fakestore"
+	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
 func TestCreateAndWrite(t *testing.T) {
@@ -193,11 +193,11 @@ func TestCommitFaults(t *testing.T) {
 		errno   syscall.Errno
 		refused bool // kept under failed/, not retried
 	}{
-		{"server error", fakestore.Status(http.StatusServiceUnavailable), syscall.EIO, false},
+		{"server error", fault.ErrUnavailable, syscall.EIO, false},
 		{"no reply", fakestore.Unreachable(), syscall.EIO, false},
-		{"quota", fakestore.Status(http.StatusRequestEntityTooLarge), syscall.EDQUOT, false},
-		{"forbidden", fakestore.Status(http.StatusForbidden), syscall.EIO, true},
-		{"bad request", fakestore.Status(http.StatusBadRequest), syscall.EIO, true},
+		{"quota", fault.ErrQuota, syscall.EDQUOT, false},
+		{"forbidden", fault.ErrForbidden, syscall.EIO, true},
+		{"bad request", fault.ErrInvalid, syscall.EIO, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

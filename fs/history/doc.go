@@ -9,7 +9,8 @@
 // plain Swift the archive container of X-History-Location or
 // X-Versions-Location.
 //
-// It knows go-fuse nodes, the pithos client and the cache; it does not
+// It knows go-fuse nodes, the object store through its Store interface
+// (store.go; *pithos.Client satisfies it) and the cache; it does not
 // know the mount's other nodes, its write path or HTTP status codes
 // (errors go to Config.Errno).
 package history

@@ -3,12 +3,12 @@ package fakestore
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"sort"
 	"strings"
 
 	"github.com/pithosfs/pithosfs/pithos"
 	"github.com/pithosfs/pithosfs/pithos/object"
+	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
 // CopyObject copies an object (with opts.Delimiter, its subtree) server-side.
@@ -199,7 +199,7 @@ func (s *Store) names() []string {
 // checkName refuses what the server refuses as a container name.
 func (s *Store) checkName(name string) error {
 	if name == "" || strings.Contains(name, "/") || len(name) > 256 {
-		return s.failure("PUT", name, "", http.StatusBadRequest)
+		return s.failure("PUT", name, "", fault.ErrInvalid)
 	}
 	return nil
 }

@@ -8,11 +8,11 @@
 // PUT ?hashmap answering the blocks it lacks, delimiter listings with
 // subdirs and markers, copy and move (with a delimiter, a subtree), delete,
 // containers, sharing and publishing, and Pithos+ versions (every write is a
-// version; deleted names keep theirs). Its errors are the real client's:
-// *synnefo.ClientError with the status the server would answer, so they
-// match synnefo/fault's domain errors with errors.Is exactly as the client's
-// do, plus fault.ErrNotEmpty, pithos.ErrNoHistory and
-// *pithos.MissingBlocksError where the client adds them.
+// version; deleted names keep theirs). Its errors are synnefo/fault's
+// domain errors, the ones the real client's errors match with errors.Is
+// (fault.ErrNotFound, fault.ErrPrecondition, fault.ErrNotModified,
+// fault.ErrNotEmpty, pithos.ErrNoHistory, *pithos.MissingBlocksError…),
+// wrapped with the request; it knows no HTTP status, as fs must not.
 //
 // Every call goes through Faults (faults.go), which can fail the Nth call of
 // a method, or the calls a predicate picks, with any error: the spirit of

@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/pithosfs/pithosfs/pithos"
 	"github.com/pithosfs/pithosfs/pithos/hashmap"
-	"github.com/pithosfs/pithosfs/synnefo"
 	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
@@ -93,7 +91,7 @@ func TestPreconditions(t *testing.T) {
 	if _, err := s.ObjectInfo(ctx, "c", "o", pithos.GetOptions{Conditions: pithos.Conditions{IfNoneMatch: info.ETag}}); !errors.Is(err, fault.ErrNotModified) {
 		t.Errorf("if-none-match on a read: %v", err)
 	}
-	if _, err := s.ObjectInfo(ctx, "c", "missing", pithos.GetOptions{}); !errors.Is(err, fault.ErrNotFound) || synnefo.StatusOf(err) != http.StatusNotFound {
+	if _, err := s.ObjectInfo(ctx, "c", "missing", pithos.GetOptions{}); !errors.Is(err, fault.ErrNotFound) {
 		t.Errorf("missing: %v", err)
 	}
 }
@@ -209,20 +207,20 @@ func TestFaults(t *testing.T) {
 	s := newStore(t)
 	put(t, s, "o", "x", pithos.PutOptions{})
 	f := &s.Cloud().Faults
-	r := f.FailNth("ObjectInfo", 2, Status(http.StatusServiceUnavailable))
-	only := f.Add(Rule{Match: func(c Call) bool { return c.Name == "secret" }, Err: Status(http.StatusForbidden), Times: 1})
+	r := f.FailNth("ObjectInfo", 2, fault.ErrUnavailable)
+	only := f.Add(Rule{Match: func(c Call) bool { return c.Name == "secret" }, Err: fault.ErrForbidden, Times: 1})
 	var errs []error
 	for range 3 {
 		_, err := s.ObjectInfo(ctx, "c", "o", pithos.GetOptions{})
 		errs = append(errs, err)
 	}
-	if errs[0] != nil || !errors.Is(errs[1], fault.ErrUnavailable) || errs[2] != nil || f.Failed(r) != 1 {
+	if errs[0] != nil || !errors.Is(errs[1], fault.ErrUnavailable) || errs[2] != nil || f.Fired(r) != 1 {
 		t.Fatalf("fail the 2nd call: %v", errs)
 	}
 	if _, err := s.ObjectInfo(ctx, "c", "secret", pithos.GetOptions{}); !errors.Is(err, fault.ErrForbidden) {
 		t.Fatalf("predicate: %v", err)
 	}
-	if _, err := s.ObjectInfo(ctx, "c", "secret", pithos.GetOptions{}); !errors.Is(err, fault.ErrNotFound) || f.Failed(only) != 1 {
+	if _, err := s.ObjectInfo(ctx, "c", "secret", pithos.GetOptions{}); !errors.Is(err, fault.ErrNotFound) || f.Fired(only) != 1 {
 		t.Fatalf("Times 1: %v", err)
 	}
 	if !errors.Is(Unreachable(), fault.ErrUnavailable) {

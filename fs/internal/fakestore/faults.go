@@ -1,11 +1,10 @@
 package fakestore
 
 import (
-	"errors"
-	"net/http"
+	"fmt"
 	"sync"
 
-	"github.com/pithosfs/pithosfs/synnefo"
+	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
 // Call is one call of the Store as fault rules see it: the method (a
@@ -30,7 +29,7 @@ type Rule struct {
 	Err   error
 	Do    func(Call)
 
-	seen, failed int
+	seen, fired int
 }
 
 // Faults is the failure injection of a Cloud: every Store call passes
@@ -42,7 +41,7 @@ type Faults struct {
 	calls map[string]int
 }
 
-// Add adds a rule and returns it (Failed says how often it fired).
+// Add adds a rule and returns it (Fired says how often it fired).
 func (f *Faults) Add(r Rule) *Rule {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -79,11 +78,12 @@ func (f *Faults) Calls(op string) int {
 	return f.calls[op]
 }
 
-// Failed returns how often the rule failed a call.
-func (f *Faults) Failed(r *Rule) int {
+// Fired returns how often the rule picked a call (failed it, or ran its
+// Do).
+func (f *Faults) Fired(r *Rule) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return r.failed
+	return r.fired
 }
 
 // check counts c, runs the Do of the rule that picks it and returns its
@@ -112,24 +112,18 @@ func (f *Faults) pick(c Call) *Rule {
 			continue
 		}
 		r.seen++
-		if (r.Nth > 0 && r.seen != r.Nth) || (r.Times > 0 && r.failed >= r.Times) {
+		if (r.Nth > 0 && r.seen != r.Nth) || (r.Times > 0 && r.fired >= r.Times) {
 			continue
 		}
-		r.failed++
+		r.fired++
 		return r
 	}
 	return nil
 }
 
-// Status is the error the real client returns for a reply of status with
-// no more detail: a *synnefo.ClientError (503 is fault.ErrUnavailable, 403
-// fault.ErrForbidden, 413 fault.ErrQuota…).
-func Status(status int) error {
-	return &synnefo.ClientError{Status: status, Message: http.StatusText(status), Method: "FAKE"}
-}
-
-// Unreachable is the client's error when no reply came (a refused
-// connection after its retries): fault.ErrUnavailable.
+// Unreachable is the error of a call that got no reply (a refused
+// connection after the client's retries): fault.ErrUnavailable, as the
+// client's.
 func Unreachable() error {
-	return &synnefo.ClientError{Method: "FAKE", Err: errors.New("dial tcp: connection refused")}
+	return fmt.Errorf("fakestore: dial tcp: connection refused: %w", fault.ErrUnavailable)
 }

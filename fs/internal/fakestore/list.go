@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"net/http"
 	"strings"
 
 	"github.com/pithosfs/pithosfs/pithos"
@@ -158,7 +157,7 @@ func (s *Store) DeleteContainer(ctx context.Context, container string, opts pith
 	}
 	if len(ct.objects) > 0 {
 		return fmt.Errorf("pithos: container %s: %w (%w)", container, fault.ErrNotEmpty,
-			s.failure("DELETE", container, "", http.StatusConflict))
+			s.failure("DELETE", container, "", fault.ErrConflict))
 	}
 	delete(s.containers(), container)
 	return nil

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net/http"
 	"strings"
 
 	"github.com/pithosfs/pithosfs/pithos"
 	"github.com/pithosfs/pithosfs/pithos/object"
+	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
 // etagMatches matches an If-Match / If-None-Match value ("*" or a list of
@@ -27,10 +27,10 @@ func etagMatches(list, etag string) bool {
 // none): 412 as the server answers.
 func (s *Store) checkWrite(method, cont, name string, cur *version, c object.Conditions) error {
 	if c.IfMatch != "" && (cur == nil || !etagMatches(c.IfMatch, cur.info.ETag)) {
-		return s.failure(method, cont, name, http.StatusPreconditionFailed)
+		return s.failure(method, cont, name, fault.ErrPrecondition)
 	}
 	if c.IfNoneMatch != "" && cur != nil && etagMatches(c.IfNoneMatch, cur.info.ETag) {
-		return s.failure(method, cont, name, http.StatusPreconditionFailed)
+		return s.failure(method, cont, name, fault.ErrPrecondition)
 	}
 	return nil
 }
@@ -52,13 +52,13 @@ func (s *Store) read(method, cont, name string, opts object.GetOptions) (*versio
 		}
 	}
 	if v == nil {
-		return nil, s.failure(method, cont, name, http.StatusNotFound)
+		return nil, s.failure(method, cont, name, fault.ErrNotFound)
 	}
 	if opts.IfMatch != "" && !etagMatches(opts.IfMatch, v.info.ETag) {
-		return nil, s.failure(method, cont, name, http.StatusPreconditionFailed)
+		return nil, s.failure(method, cont, name, fault.ErrPrecondition)
 	}
 	if opts.IfNoneMatch != "" && etagMatches(opts.IfNoneMatch, v.info.ETag) {
-		return nil, s.failure(method, cont, name, http.StatusNotModified)
+		return nil, s.failure(method, cont, name, fault.ErrNotModified)
 	}
 	return v, nil
 }
@@ -162,7 +162,7 @@ func (s *Store) ReadRangeInto(ctx context.Context, container, name string, offse
 		return nil, err
 	}
 	if offset >= int64(len(data)) {
-		return nil, s.failure("GET", container, name, http.StatusRequestedRangeNotSatisfiable)
+		return nil, s.failure("GET", container, name, fault.ErrInvalid)
 	}
 	n := copy(buf, data[offset:])
 	if opts.Progress != nil {

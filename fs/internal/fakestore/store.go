@@ -3,7 +3,7 @@ package fakestore
 import (
 	"bytes"
 	"context"
-	"net/http"
+	"fmt"
 	"sort"
 	"strings"
 	"sync"
@@ -11,7 +11,7 @@ import (
 
 	"github.com/pithosfs/pithosfs/pithos/hashmap"
 	"github.com/pithosfs/pithosfs/pithos/object"
-	"github.com/pithosfs/pithosfs/synnefo"
+	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
 // Cloud is the state every account's Store shares: accounts, containers,
@@ -77,18 +77,18 @@ func (s *Store) LargeObjectThreshold() int64 { return 1 << 62 }
 // WithProgress returns ctx: the fake's calls do not stall.
 func (s *Store) WithProgress(ctx context.Context, _ func()) context.Context { return ctx }
 
-// failure is the error the real client returns for a reply of status:
-// a *synnefo.ClientError naming the request.
-func (s *Store) failure(method, container, name string, status int) error {
-	return &synnefo.ClientError{Status: status, Message: http.StatusText(status), Method: method,
-		URL: s.Endpoint() + "/" + strings.TrimSuffix(container+"/"+name, "/")}
+// failure is the error of a call the server refuses: kind is one of
+// synnefo/fault's domain errors (what the client's error matches), with
+// the request in the message.
+func (s *Store) failure(method, container, name string, kind error) error {
+	return fmt.Errorf("fakestore: %s %s/%s: %w", method, s.account, strings.TrimSuffix(container+"/"+name, "/"), kind)
 }
 
 // enter runs the fault injection for one call, then takes the cloud's lock
 // (the caller unlocks).
 func (s *Store) enter(ctx context.Context, op, container, name string) error {
 	if err := ctx.Err(); err != nil {
-		return &synnefo.ClientError{Method: op, Err: err}
+		return fmt.Errorf("fakestore: %s: %w", op, err)
 	}
 	if err := s.c.Faults.check(Call{Op: op, Account: s.account, Container: container, Name: name}); err != nil {
 		return err
@@ -126,7 +126,7 @@ func (s *Store) container(method, name string) (*container, error) {
 	if ct := s.containers()[name]; ct != nil {
 		return ct, nil
 	}
-	return nil, s.failure(method, name, "", http.StatusNotFound)
+	return nil, s.failure(method, name, "", fault.ErrNotFound)
 }
 
 // object returns a current object or the client's 404 (under mu).
@@ -137,7 +137,7 @@ func (s *Store) object(method, cont, name string) (*container, *version, error) 
 	}
 	v := ct.objects[name]
 	if v == nil {
-		return nil, nil, s.failure(method, cont, name, http.StatusNotFound)
+		return nil, nil, s.failure(method, cont, name, fault.ErrNotFound)
 	}
 	return ct, v, nil
 }

@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 
 	"github.com/pithosfs/pithosfs/pithos"
 	"github.com/pithosfs/pithosfs/pithos/hashmap"
 	"github.com/pithosfs/pithosfs/pithos/object"
+	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
 // maxHashmapRounds is how often CommitHashmap uploads missing blocks before
@@ -83,7 +83,7 @@ func (s *Store) PutObject(ctx context.Context, container, name string, body io.R
 		}
 	}
 	if size >= 0 && int64(len(data)) != size {
-		return nil, s.failure("PUT", container, name, http.StatusBadRequest)
+		return nil, s.failure("PUT", container, name, fault.ErrInvalid)
 	}
 	if err := s.enter(ctx, "PutObject", container, name); err != nil {
 		return nil, err
@@ -108,14 +108,14 @@ func (s *Store) PutHashmap(ctx context.Context, container, name string, hm *hash
 		return nil, nil, err
 	}
 	if hm.Bytes < 0 || (hm.Bytes > 0 && int64(len(hm.Hashes)) != hashmap.NumBlocks(hm.Bytes, s.c.BlockSize)) {
-		return nil, nil, s.failure("PUT", container, name, http.StatusBadRequest)
+		return nil, nil, s.failure("PUT", container, name, fault.ErrInvalid)
 	}
 	var missing []string
 	seen := map[string]bool{}
 	hashes := make([]string, len(hm.Hashes))
 	for i, h := range hm.Hashes {
 		if !hashmap.IsHexHash(h) {
-			return nil, nil, s.failure("PUT", container, name, http.StatusBadRequest)
+			return nil, nil, s.failure("PUT", container, name, fault.ErrInvalid)
 		}
 		h = strings.ToLower(h)
 		hashes[i] = h
@@ -165,7 +165,7 @@ func (s *Store) UploadHashedBlock(ctx context.Context, container, hash string, d
 		return err
 	}
 	if int64(len(data)) > s.c.BlockSize {
-		return s.failure("POST", container, "", http.StatusBadRequest)
+		return s.failure("POST", container, "", fault.ErrInvalid)
 	}
 	s.c.storeBlocks(data)
 	return nil
