@@ -183,3 +183,51 @@ func TestFreeBuffersWithinBudget(t *testing.T) {
 		t.Fatalf("%d bytes reserved and %d in free buffers exceed the budget %d", st.BudgetUsed, free, st.BudgetLimit)
 	}
 }
+
+// TestAdoptRecyclesBuffer: the write path's block buffers go round. A buffer
+// from Buffer, adopted as a committed block, comes back from Buffer once the
+// block has left memory; a recycled buffer is not handed out again while
+// still adopted; Recycle keeps a buffer only while the budget has room.
+func TestAdoptRecyclesBuffer(t *testing.T) {
+	c := openCache(t, Config{MemBytes: 2*poolBlockSize + 2*entryOverhead})
+	addr := func(b []byte) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }
+
+	buf := c.Buffer(poolBlockSize)
+	data := block(7, poolBlockSize)
+	copy(buf, data)
+	if err := c.Adopt(hashKey(data), buf); err != nil {
+		t.Fatal(err)
+	}
+	if other := c.Buffer(poolBlockSize); addr(other) == addr(buf) {
+		t.Fatal("Buffer handed out the buffer of a block still in the cache")
+	}
+	got, err := c.Get(context.Background(), hashKey(data), poolBlockSize, func(context.Context) ([]byte, error) {
+		t.Fatal("the adopted block was fetched")
+		return nil, nil
+	})
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("Get of the adopted block: %v", err)
+	}
+
+	buf2 := c.Buffer(poolBlockSize)
+	data2 := block(8, poolBlockSize)
+	copy(buf2, data2)
+	if err := c.Adopt(hashKey(data2), buf2); err != nil {
+		t.Fatal(err)
+	}
+	c.Drop(hashKey(data2))
+	if again := c.Buffer(poolBlockSize); addr(again) != addr(buf2) {
+		t.Fatal("the buffer of an adopted block that left memory was not reused")
+	}
+
+	// A full budget keeps no free buffers: Recycle then leaves it to the
+	// collector.
+	if !c.Budget().TryReserve(c.Budget().Limit() - c.Budget().Used()) {
+		t.Fatal("could not fill the budget")
+	}
+	spare := make([]byte, poolBlockSize)
+	c.Recycle(spare)
+	if c.pool.idle() != 0 {
+		t.Fatalf("%d free buffers kept with the budget full", c.pool.idle())
+	}
+}

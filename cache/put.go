@@ -23,7 +23,8 @@ func (c *Cache) Put(key Key, data []byte) error {
 // is neither hashed again nor copied, and data belongs to the cache from
 // now on; the caller must not change or reuse it. A block much shorter
 // than its buffer once its trailing zeros are stripped is copied, so the
-// memory tier holds what it charges.
+// memory tier holds what it charges. A buffer of the block size (one from
+// Buffer) goes back to the free list once the block leaves the cache.
 func (c *Cache) Adopt(key Key, data []byte) error {
 	return c.adopt(key, data, true)
 }
@@ -41,30 +42,35 @@ func (c *Cache) adopt(key Key, data []byte, disk bool) error {
 		return err
 	}
 	s := bytes.TrimRight(data, "\x00")
-	if len(s) < cap(data)/2 {
+	var buf []byte
+	switch {
+	case len(s) < cap(data)/2:
 		s = bytes.Clone(s)
+		defer c.pool.put(data[:cap(data)])
+	case cap(data) == poolBlockSize:
+		buf = data[:cap(data)]
 	}
 	if s == nil {
 		s = []byte{}
 	}
-	return c.storeTiers(key, s, disk)
+	return c.storeBlock(key, newBlock(s, buf, c.pool), disk)
 }
 
 // store adds a block that belongs to the cache to both tiers.
 func (c *Cache) store(key Key, s []byte) error {
-	return c.storeTiers(key, s, true)
+	return c.storeBlock(key, plainBlock(s), true)
 }
 
-// storeTiers adds a block that belongs to the cache to the memory tier and,
-// when disk is set, to the disk tier.
-func (c *Cache) storeTiers(key Key, s []byte, disk bool) error {
+// storeBlock adds blk, which belongs to the cache, to the memory tier and,
+// when disk is set, to the disk tier, and drops its creator's reference.
+func (c *Cache) storeBlock(key Key, blk *blockBuf, disk bool) error {
 	c.mu.Lock()
 	closed := c.closed
 	c.mu.Unlock()
 	if closed {
+		blk.release()
 		return ErrClosed
 	}
-	blk := plainBlock(s)
 	c.mem.add(key.memID(), blk, false)
 	if c.disk != nil && disk {
 		blk.acquire()

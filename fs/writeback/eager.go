@@ -128,7 +128,9 @@ func (f *File) unseal(items []*sealedBlock) {
 				b.file = it.file
 				it.file = ""
 			}
-			f.freeMem(b)
+			// The round is over: no upload or journal copy reads the
+			// buffer any more.
+			f.recycleMem(b)
 			b.hash, b.stored = it.hash, true
 		}
 		if it.file != "" {

@@ -327,12 +327,15 @@ func (f *File) WriteAt(ctx context.Context, p []byte, off int64) (int, error) {
 		if err != nil {
 			return done, err
 		}
-		if err := f.fit(b, i, boff+int64(n)); err != nil {
+		if err := f.fit(b, i, boff, boff+int64(n)); err != nil {
 			return done, err
 		}
 		f.mu.Lock()
 		b.stored, b.hash = false, ""
 		if b.data != nil {
+			if int64(len(b.data)) < boff+int64(n) {
+				b.data = b.data[:boff+int64(n)]
+			}
 			copy(b.data[boff:], p[done:done+n])
 		} else if err := pwriteFile(filepath.Join(f.dir, b.file), p[done:done+n], boff); err != nil {
 			f.mu.Unlock()

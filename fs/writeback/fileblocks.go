@@ -70,24 +70,30 @@ func (f *File) blockCap(i, cur, end int64) int64 {
 	return min(c, bs)
 }
 
-// fit makes the in-memory dirty block i hold at least end bytes, growing
-// its buffer (the budget permitting) or moving it to a journal file. f.wmu
-// held: no one else changes a writable block's buffer.
-func (f *File) fit(b *block, i, end int64) error {
+// fit makes the in-memory dirty block i ready for a write of [start, end):
+// it holds at least start bytes (the bytes past its old end read as zeros)
+// and has room for end, growing its buffer (the budget permitting) or moving
+// it to a journal file. The caller extends it to end as it copies the write
+// in, under f.mu: the bytes in [start, end) of a recycled buffer are another
+// block's until then. f.wmu held: no one else changes a writable block's
+// buffer.
+func (f *File) fit(b *block, i, start, end int64) error {
 	data := b.data
 	if data == nil || int64(len(data)) >= end {
 		return nil
 	}
 	if int64(cap(data)) >= end {
-		f.mu.Lock()
-		b.data = data[:end]
-		clear(b.data[len(data):]) // Truncate may have left bytes there
-		f.mu.Unlock()
+		if int64(len(data)) < start {
+			f.mu.Lock()
+			b.data = data[:start]
+			clear(b.data[len(data):]) // Truncate or a recycled buffer left bytes there
+			f.mu.Unlock()
+		}
 		return nil
 	}
 	want := f.blockCap(i, int64(cap(data)), end)
 	if f.m.reserve(want - b.mem) {
-		grown := f.regrow(data, end, want)
+		grown := f.regrow(data, start, want)
 		f.mu.Lock()
 		b.data, b.mem = grown, want
 		f.mu.Unlock()
@@ -108,18 +114,35 @@ func (f *File) fit(b *block, i, end int64) error {
 	return nil
 }
 
-// regrow returns a buffer of capacity want holding data, at least n bytes
-// long. A whole block's buffer is as long as it is: fit then never extends
-// it, and the zeros make gave it need no clearing, as the bytes exposed by
-// extending a small buffer do. (Clearing them there costs the first touch
-// of every fresh page: a quarter of a large write's CPU.)
+// regrow returns a buffer of capacity want holding data, then zeros up to n
+// bytes. A whole block's buffer comes from the cache's free list (its bytes
+// past data are garbage until written: fit and WriteAt never expose them).
 func (f *File) regrow(data []byte, n, want int64) []byte {
-	if want == f.bs() {
-		n = want
-	}
-	grown := make([]byte, max(n, int64(len(data))), want)
+	grown := f.m.buffer(want)[:max(n, int64(len(data)))]
 	copy(grown, data)
+	clear(grown[len(data):])
 	return grown
+}
+
+// buffer returns a buffer of capacity n (its bytes garbage): a whole block's
+// from the cache's free list when the dirty blocks share the cache's budget.
+func (m *Manager) buffer(n int64) []byte {
+	if c := m.cfg.Cache; c != nil && m.budget == c.Budget() {
+		return c.Buffer(int(n))[:0]
+	}
+	return make([]byte, 0, n)
+}
+
+// recycleMem is freeMem for a block whose buffer nothing else holds any
+// more (uploaded early, or sent by a stream, and kept in a journal file):
+// the buffer goes back to the cache's free list for the next block instead
+// of to the collector (f.mu held).
+func (f *File) recycleMem(b *block) {
+	data := b.data
+	f.freeMem(b)
+	if c := f.m.cfg.Cache; c != nil && data != nil && f.m.budget == c.Budget() {
+		c.Recycle(data[:cap(data)])
+	}
 }
 
 // freeMem returns an in-memory block's buffer to the budget (f.mu held).

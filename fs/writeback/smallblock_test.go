@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"testing"
+
+	"github.com/pithosfs/pithosfs/cache"
 )
 
 // TestSmallFileHoldsItsSize: with 4 MiB blocks, a new file's dirty block
@@ -58,5 +60,50 @@ func TestSmallFileHoldsItsSize(t *testing.T) {
 	}
 	if used := budget.Used(); used != 0 {
 		t.Errorf("budget used %d after the commit, want 0", used)
+	}
+}
+
+// TestRecycledBufferReadsZeros: a whole block's buffer comes from the
+// cache's free list, holding another block's bytes; what the file never
+// wrote in it (before a write, after a truncate) reads and is committed as
+// zeros, and the buffers of committed blocks return to the list.
+func TestRecycledBufferReadsZeros(t *testing.T) {
+	const blockSize = 4 << 20
+	ctx := context.Background()
+	c, err := cache.Open(cache.Config{MemBytes: 64 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	for range 4 {
+		c.Recycle(bytes.Repeat([]byte{0xab}, blockSize))
+	}
+	e := newEnv(t, envOptions{blockSize: blockSize, cache: c})
+	f := e.open("sparse")
+	defer f.Release()
+	var model []byte
+	put := func(p []byte, off int64) {
+		write(t, f, p, off)
+		if end := off + int64(len(p)); end > int64(len(model)) {
+			model = append(model, make([]byte, end-int64(len(model)))...)
+		}
+		copy(model[off:], p)
+	}
+	put([]byte("hello"), blockSize+1<<20)
+	put(randomBytes(t, 1<<20), 2*blockSize+3<<20)
+	put([]byte("x"), 3*blockSize-1)
+	if err := f.Truncate(ctx, 2*blockSize+3<<20+10); err != nil {
+		t.Fatal(err)
+	}
+	model = model[:2*blockSize+3<<20+10]
+	put([]byte("y"), 2*blockSize+3<<20+1000)
+	if got := readAll(t, f); !bytes.Equal(got, model) {
+		t.Fatal("content read back differs: a recycled buffer's bytes show")
+	}
+	if err := f.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(e.get("sparse"), model) {
+		t.Fatal("server content differs: a recycled buffer's bytes were committed")
 	}
 }

@@ -191,7 +191,9 @@ func (f *File) releaseItemLocked(it streamItem, file string) {
 		b.frozen = false
 		f.drop(b)
 	case file != "":
-		f.freeMem(b)
+		// Written to the request and to its journal file: nothing reads
+		// the buffer any more.
+		f.recycleMem(b)
 	}
 	f.rounds--
 	close(f.roundWake)
