@@ -132,8 +132,8 @@ func (h *harness) lookup(parent uint64, name string) (fuse.EntryOut, syscall.Err
 	return out, statusErrno(st)
 }
 
-// path resolves a "/"-separated path from the root, failing the test on
-// any error.
+// node resolves path (one name per level) from the root, failing the test
+// on any error.
 func (h *harness) node(path ...string) uint64 {
 	h.t.Helper()
 	id := uint64(rootID)
