@@ -11,6 +11,7 @@ import (
 
 	"github.com/pithosfs/pithosfs/fs/internal/fakestore"
 	"github.com/pithosfs/pithosfs/fs/writeback"
+	"github.com/pithosfs/pithosfs/pithos"
 	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
@@ -140,5 +141,52 @@ func TestLargeSequentialWrite(t *testing.T) {
 				t.Error("the probe left an object")
 			}
 		})
+	}
+}
+
+// TestWholeCloudRoot: the root of a whole-cloud mount shows the user's
+// account and the accounts sharing with it, each reached through
+// Config.Accounts (another account's Store).
+func TestWholeCloudRoot(t *testing.T) {
+	h := newHarnessAt(t, 0, Remote{})
+	h.put("mine", "m")
+	bob := h.store.WithAccount("bob")
+	ctx := context.Background()
+	if _, err := bob.CreateContainer(ctx, "pub", pithos.CreateContainerOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.PutObject(ctx, "pub", "f", strings.NewReader("from bob"), 8, pithos.PutOptions{Sharing: &pithos.Sharing{Read: []string{testOwner}}}); err != nil {
+		t.Fatal(err)
+	}
+	names, errno := h.readdir(rootID)
+	if errno != 0 || !slices.Contains(names, testOwner) || !slices.Contains(names, "bob") {
+		t.Fatalf("root: %q, %v", names, errno)
+	}
+	if got, errno := h.readFile(h.node("bob", "pub", "f")); errno != 0 || got != "from bob" {
+		t.Fatalf("bob's shared file: %q, %v", got, errno)
+	}
+	if got, errno := h.readFile(h.node(testOwner, testCont, "mine")); errno != 0 || got != "m" {
+		t.Fatalf("own file: %q, %v", got, errno)
+	}
+	h.sys.mu.Lock()
+	n := len(h.sys.accounts)
+	h.sys.mu.Unlock()
+	if n != 2 {
+		t.Fatalf("%d accounts known, want 2", n)
+	}
+
+	// Plain Swift has no listing of sharing accounts: when it fails, the
+	// root shows the user's own account, not an error.
+	h2 := newHarnessAt(t, 0, Remote{})
+	bob2 := h2.store.WithAccount("bob")
+	if _, err := bob2.CreateContainer(ctx, "pub", pithos.CreateContainerOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob2.PutObject(ctx, "pub", "f", strings.NewReader("x"), 1, pithos.PutOptions{Sharing: &pithos.Sharing{Read: []string{testOwner}}}); err != nil {
+		t.Fatal(err)
+	}
+	h2.store.Cloud().Faults.FailAll("ListSharingAccounts", fault.ErrInvalid)
+	if names, errno := h2.readdir(rootID); errno != 0 || !slices.Contains(names, testOwner) || slices.Contains(names, "bob") {
+		t.Fatalf("root while the sharing listing fails: %q, %v", names, errno)
 	}
 }
