@@ -217,3 +217,38 @@ func TestMountAsyncCloseOnePut(t *testing.T) {
 		t.Errorf("%d PUTs for %d `echo x > f` and one empty file, want %d", puts, n, n+1)
 	}
 }
+
+// TestMountNewFileOnePut: with close() committing (the default), a new file written and closed is one PUT, and
+// a FLUSH with nothing new since the last commit (a dup()ed descriptor closed after the data was committed
+// through the other) sends nothing.
+func TestMountNewFileOnePut(t *testing.T) {
+	srv := startServe(t)
+	srv.put(t, alice, "op", nil, nil)
+	m := startMount(t, mountArgs{URL: srv.identityURL(), Token: alice.Token})
+	c := filepath.Join(m.Dir, alice.Name, "op")
+	if _, err := os.ReadDir(c); err != nil {
+		t.Fatal(err)
+	}
+	before := m.stats(t)
+	const n = 5
+	for i := range n {
+		if err := os.WriteFile(filepath.Join(c, fmt.Sprintf("f%d", i)), []byte(fmt.Sprintf("file %d\n", i)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// fd 3 written and duplicated as fd 4: closing fd 3 commits (a FLUSH with the data), closing fd 4 is a
+	// FLUSH with nothing new, then the RELEASE.
+	sh(t, "exec 3>"+shq(filepath.Join(c, "dup"))+"; echo data >&3; exec 4>&3; exec 3>&-; exec 4>&-")
+	after := m.stats(t)
+	if puts := after.Requests["PUT"] - before.Requests["PUT"]; puts != n+1 {
+		t.Errorf("%d PUTs for %d new files and one written through a dup()ed descriptor, want %d", puts, n, n+1)
+	}
+	if got := string(srv.get(t, alice, "op/dup")); got != "data\n" {
+		t.Errorf("dup on the server: %q", got)
+	}
+	for i := range n {
+		if got := string(srv.get(t, alice, fmt.Sprintf("op/f%d", i))); got != fmt.Sprintf("file %d\n", i) {
+			t.Errorf("f%d on the server: %q", i, got)
+		}
+	}
+}
