@@ -11,7 +11,7 @@ import (
 
 	"github.com/pithosfs/pithosfs/pithos"
 	"github.com/pithosfs/pithosfs/synnefo"
-	"github.com/pithosfs/pithosfs/synnefo/localcloud"
+	"github.com/pithosfs/pithosfs/synnefo/localcloud/localcloudtest"
 )
 
 // stepClock is the local cloud's clock in tests: it moves only when told.
@@ -31,12 +31,8 @@ func (s *stepClock) step(d time.Duration) time.Time {
 func startClocked(t *testing.T) (*pithos.Client, *stepClock, *countingTransport) {
 	t.Helper()
 	clk := &stepClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	srv, err := localcloud.Start(localcloud.Config{Dir: t.TempDir(), BlockSize: 1024, Now: clk.now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
-	u := srv.Cloud.Users()[0]
+	srv := localcloudtest.NewConfig(t, localcloudtest.Config{BlockSize: 1024, Now: clk.now})
+	u := srv.User()
 	ct := &countingTransport{}
 	c, err := pithos.New(srv.ObjectStoreURL(), u.Token, synnefo.Options{HTTPClient: &http.Client{Transport: ct}})
 	if err != nil {
