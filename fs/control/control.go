@@ -34,7 +34,7 @@ type Config struct {
 	Volumes *cyclades.BlockStorageClient // volumes/, snapshots/
 	// Pithos is the user's own object store (Account set): files copied into
 	// images/ are uploaded to its "images" container.
-	Pithos *pithos.Client
+	Pithos ImageStore
 	// Account is the user's uuid (the owner of "/CONTAINER/PATH" locations).
 	Account string
 	// ResolvePath maps a path inside the mount (as a user writes it in an
@@ -52,6 +52,15 @@ type Config struct {
 	TempDir string
 	Logger  *zap.Logger
 }
+
+// ImageStore is what images/ needs of the object store: the "images"
+// container and whole-file uploads into it (*pithos.Client, as one account).
+type ImageStore interface {
+	CreateContainer(ctx context.Context, container string, opts pithos.CreateContainerOptions) (bool, error)
+	UploadObject(ctx context.Context, container, name string, src io.Reader, opts pithos.UploadOptions) (*pithos.PutResult, error)
+}
+
+var _ ImageStore = (*pithos.Client)(nil)
 
 // Add creates the control directories under root. Call it from the root
 // node's OnAdd.

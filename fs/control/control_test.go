@@ -181,7 +181,11 @@ func setup(t *testing.T) *env {
 	if err != nil || len(flavors) == 0 {
 		t.Fatalf("flavors: %v %v", flavors, err)
 	}
-	e.srv, e.compute, e.volumes, e.pithos, e.flavor = srv, cfg.Compute, cfg.Volumes, cfg.Pithos, flavors[0]
+	pc, ok := cfg.Pithos.(*pithos.Client)
+	if !ok {
+		t.Fatalf("the catalog's object store is a %T, want *pithos.Client", cfg.Pithos)
+	}
+	e.srv, e.compute, e.volumes, e.pithos, e.flavor = srv, cfg.Compute, cfg.Volumes, pc, flavors[0]
 	return e
 }
 
