@@ -112,3 +112,18 @@ func redact(s string, secrets ...string) string {
 	}
 	return s
 }
+
+// redirectStdLog sends what the standard library logs through package log
+// to the daemon's log at debug level (redacted, in its format, to
+// --log-file) instead of raw to stderr, and returns the undo: net/http's
+// client says "Unsolicited response received on idle HTTP channel" whenever
+// Swift ends a HEAD's 204 with a chunk terminator it should not send (once
+// per container HEAD), and the embedded cloud's http.Server logs handshake
+// errors.
+func redirectStdLog(log *zap.Logger) func() {
+	undo, err := zap.RedirectStdLogAt(log.Named("stdlib"), zapcore.DebugLevel)
+	if err != nil {
+		return func() {}
+	}
+	return undo
+}

@@ -153,6 +153,7 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 		return err
 	}
 	defer log.Sync()
+	defer redirectStdLog(log)()
 	startPprof(log)
 	setMemoryLimit(lim.mem)
 	if mountpoint, err = checkMountpoint(mountpoint); err != nil {
