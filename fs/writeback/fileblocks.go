@@ -140,8 +140,14 @@ func (m *Manager) buffer(n int64) []byte {
 func (f *File) recycleMem(b *block) {
 	data := b.data
 	f.freeMem(b)
-	if c := f.m.cfg.Cache; c != nil && data != nil && f.m.budget == c.Budget() {
-		c.Recycle(data[:cap(data)])
+	f.m.recycle(data)
+}
+
+// recycle gives a buffer nothing references any more back to the cache's
+// free list (nil: nothing to give).
+func (m *Manager) recycle(buf []byte) {
+	if c := m.cfg.Cache; c != nil && buf != nil && m.budget == c.Budget() {
+		c.Recycle(buf[:cap(buf)])
 	}
 }
 
