@@ -25,21 +25,28 @@ func (c *Cloud) serveFlavors(q *creq) error {
 	switch {
 	case len(s) == 1 || len(s) == 2 && (s[1] == "" || s[1] == "detail"):
 		return route(q, map[string]func() error{"GET": func() error {
-			detail := len(s) == 2 && s[1] == "detail"
-			out := []any{}
 			qp := q.r.URL.Query()
+			none := qp.Get("SNF:flavor-access") != ""
 			if v := qp.Get("SNF:is_public"); v != "" && strings.ToLower(v) != "true" {
-				writeJSON(q.w, 200, map[string]any{"flavors": out})
+				none = true
+			}
+			shown := flavors
+			if none {
+				shown = nil
+			}
+			if len(s) == 2 && s[1] == "detail" {
+				out := flavorsReply[*flavorDetail]{Flavors: []*flavorDetail{}}
+				for _, f := range shown {
+					out.Flavors = append(out.Flavors, q.flavorDetail(f))
+				}
+				writeJSON(q.w, 200, out)
 				return nil
 			}
-			if v := qp.Get("SNF:flavor-access"); v != "" {
-				writeJSON(q.w, 200, map[string]any{"flavors": out})
-				return nil
+			out := flavorsReply[flavorSummary]{Flavors: []flavorSummary{}}
+			for _, f := range shown {
+				out.Flavors = append(out.Flavors, q.flavorSummary(f))
 			}
-			for _, f := range flavors {
-				out = append(out, q.flavorView(f, detail))
-			}
-			writeJSON(q.w, 200, map[string]any{"flavors": out})
+			writeJSON(q.w, 200, out)
 			return nil
 		}})
 	case len(s) == 2 || len(s) == 3 && s[2] == "os-extra_specs":
@@ -53,10 +60,10 @@ func (c *Cloud) serveFlavors(q *creq) error {
 				return notFound("Flavor not found.")
 			}
 			if len(s) == 3 {
-				writeJSON(q.w, 200, map[string]any{"extra_specs": map[string]any{}})
+				writeJSON(q.w, 200, extraSpecsReply{ExtraSpecs: map[string]string{}})
 				return nil
 			}
-			writeJSON(q.w, 200, map[string]any{"flavor": q.flavorView(f, true)})
+			writeJSON(q.w, 200, flavorReply{q.flavorDetail(f)})
 			return nil
 		}})
 	}

@@ -116,7 +116,7 @@ func (c *Cloud) serverAction(q *creq, id int64) error {
 		if _, err := c.activeServer(q, id); err != nil {
 			return err
 		}
-		writeJSON(q.w, 200, map[string]any{"console": map[string]any{"type": typ, "url": q.base + "/cyclades/vnc/" + itoa(id) + "?token=" + newPublicID()}})
+		writeJSON(q.w, 200, consoleReply[vncConsole]{vncConsole{Type: typ, URL: q.base + "/cyclades/vnc/" + itoa(id) + "?token=" + newPublicID()}})
 		return nil
 	case "firewallProfile":
 		return c.firewallProfile(q, id, args)
@@ -220,8 +220,8 @@ func (c *Cloud) console(q *creq, id int64, args map[string]json.RawMessage) erro
 	if h, _, ok := strings.Cut(host, ":"); ok {
 		host = h
 	}
-	writeJSON(q.w, 200, map[string]any{"console": map[string]any{
-		"type": typ, "host": host, "port": 5900 + int(id%1000), "password": newPublicID(),
+	writeJSON(q.w, 200, consoleReply[serverConsole]{serverConsole{
+		Type: typ, Host: host, Port: 5900 + int(id%1000), Password: newPublicID(),
 	}})
 	return nil
 }
@@ -352,7 +352,7 @@ func (c *Cloud) serveKeypairs(q *creq) error {
 	if len(s) == 1 || len(s) == 2 && s[1] == "" {
 		return route(q, map[string]func() error{
 			"GET": func() error {
-				out := []any{}
+				out := keypairsReply{Keypairs: []keypairReply[keypairSummary]{}}
 				err := c.store.view(func(t *txn) error {
 					prefix := []byte(q.u.UUID + "\x00")
 					cur := t.tx.Bucket(bKeypairs).Cursor()
@@ -361,14 +361,14 @@ func (c *Cloud) serveKeypairs(q *creq) error {
 						if err := json.Unmarshal(v, &kp); err != nil {
 							return err
 						}
-						out = append(out, map[string]any{"keypair": map[string]any{"name": kp.Name, "fingerprint": kp.Fingerprint, "public_key": kp.PublicKey}})
+						out.Keypairs = append(out.Keypairs, keypairReply[keypairSummary]{keypairSummary{Name: kp.Name, Fingerprint: kp.Fingerprint, PublicKey: kp.PublicKey}})
 					}
 					return nil
 				})
 				if err != nil {
 					return err
 				}
-				writeJSON(q.w, 200, map[string]any{"keypairs": out})
+				writeJSON(q.w, 200, out)
 				return nil
 			},
 			"POST": func() error { return c.createKeypair(q) },
@@ -391,9 +391,9 @@ func (c *Cloud) serveKeypairs(q *creq) error {
 			if err != nil {
 				return err
 			}
-			writeJSON(q.w, 200, map[string]any{"keypair": map[string]any{
-				"name": kp.Name, "fingerprint": kp.Fingerprint, "public_key": kp.PublicKey, "id": kp.ID,
-				"created_at": isoDate(kp.Created), "updated_at": isoDate(kp.Created), "deleted": false, "deleted_at": nil,
+			writeJSON(q.w, 200, keypairReply[keypairDetail]{keypairDetail{
+				Name: kp.Name, Fingerprint: kp.Fingerprint, PublicKey: kp.PublicKey, ID: kp.ID,
+				CreatedAt: isoDate(kp.Created), UpdatedAt: isoDate(kp.Created),
 			}})
 			return nil
 		},
@@ -446,10 +446,6 @@ func (c *Cloud) createKeypair(q *creq) error {
 	if err != nil {
 		return err
 	}
-	out := map[string]any{"name": kp.Name, "fingerprint": kp.Fingerprint, "public_key": kp.PublicKey}
-	if priv != "" {
-		out["private_key"] = priv
-	}
-	writeJSON(q.w, 201, map[string]any{"keypair": out})
+	writeJSON(q.w, 201, keypairReply[keypairSummary]{keypairSummary{Name: kp.Name, Fingerprint: kp.Fingerprint, PublicKey: kp.PublicKey, PrivateKey: priv}})
 	return nil
 }

@@ -311,7 +311,7 @@ func (c *Cloud) createServer(q *creq) error {
 	}
 	out.AdminPass = cr.adminPass
 	out.Status = "BUILD"
-	writeJSON(q.w, 202, map[string]any{"server": out})
+	writeJSON(q.w, 202, serverReply{out})
 	return nil
 }
 

@@ -16,14 +16,14 @@ func (c *Cloud) serverMeta(q *creq, id int64, key string) error {
 		if meta == nil {
 			meta = map[string]string{}
 		}
-		writeJSON(q.w, 200, map[string]any{"metadata": meta})
+		writeJSON(q.w, 200, metadataReply{meta})
 		return nil
 	}
 	v, ok := s.Meta[key]
 	if !ok {
 		return notFound("Metadata key not found.")
 	}
-	writeJSON(q.w, 200, map[string]any{"meta": map[string]string{key: v}})
+	writeJSON(q.w, 200, metaReply{map[string]string{key: v}})
 	return nil
 }
 
@@ -119,7 +119,7 @@ func (c *Cloud) serverIPs(q *creq, id int64, rest []string) error {
 		if !ok {
 			return notFound("Network not found.")
 		}
-		writeJSON(q.w, 200, map[string]any{"network": map[string]any{rest[0]: v}})
+		writeJSON(q.w, 200, networkAddressesReply{map[string][]serverAddress{rest[0]: v}})
 		return nil
 	}
 	writeJSON(q.w, 200, struct {
@@ -153,7 +153,7 @@ func (c *Cloud) serverPassword(q *creq, id int64, del bool) error {
 		q.w.WriteHeader(204)
 		return nil
 	}
-	writeJSON(q.w, 200, map[string]any{"password": pw})
+	writeJSON(q.w, 200, passwordReply{pw})
 	return nil
 }
 
@@ -166,13 +166,11 @@ func (c *Cloud) serverExtra(q *creq, id int64, what string) error {
 	case "diagnostics":
 		d := s.Diagnostics
 		if d == nil {
-			d = []map[string]any{}
+			d = []diagnostic{}
 		}
 		writeJSON(q.w, 200, d)
 	case "stats":
-		writeJSON(q.w, 200, map[string]any{"stats": map[string]any{
-			"serverRef": s.ID, "refresh": 60, "cpuBar": "", "cpuTimeSeries": "", "netBar": "", "netTimeSeries": "",
-		}})
+		writeJSON(q.w, 200, serverStatsReply{serverStats{ServerRef: s.ID, Refresh: 60}})
 	}
 	return nil
 }

@@ -92,7 +92,7 @@ type serverRec struct {
 	Volumes     []int64           `json:"volumes,omitempty"`
 	AdminPass   string            `json:"admin_pass,omitempty"`
 	PassUntil   int64             `json:"pass_until,omitempty"`
-	Diagnostics []map[string]any  `json:"diagnostics,omitempty"`
+	Diagnostics []diagnostic      `json:"diagnostics,omitempty"`
 }
 
 func (s *serverRec) status() string {
@@ -153,9 +153,8 @@ func (t *txn) settleServer(sid string, at int64) error {
 		if reason := t.buildFailure(s); reason != "" {
 			s.Oper = "ERROR"
 			portStatus, volStatus = "ERROR", "error"
-			s.Diagnostics = append(s.Diagnostics, map[string]any{
-				"level": "ERROR", "created": isoDate(at), "source": "image-helper",
-				"message": reason, "details": "",
+			s.Diagnostics = append(s.Diagnostics, diagnostic{
+				Level: "ERROR", Created: isoDate(at), Source: "image-helper", Message: reason,
 			})
 		}
 		if err := t.setPortsStatus(s.Ports, portStatus, at); err != nil {

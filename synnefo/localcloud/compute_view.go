@@ -67,7 +67,7 @@ type serverDetail struct {
 	Attachments     []serverAttachment         `json:"attachments"`
 	Addresses       map[string][]serverAddress `json:"addresses"`
 	Volumes         []int64                    `json:"volumes"`
-	Diagnostics     []map[string]any           `json:"diagnostics"`
+	Diagnostics     []diagnostic               `json:"diagnostics"`
 	SecurityGroups  []securityGroup            `json:"security_groups"`
 	KeyName         *string                    `json:"key_name"`
 	KeyNames        []string                   `json:"SNF:key_names"`
@@ -142,7 +142,7 @@ func (q *creq) serverDetail(s *serverRec, st serverState) *serverDetail {
 	if len(s.KeyNames) > 0 {
 		keyName = &s.KeyNames[0]
 	}
-	diags := []map[string]any{}
+	diags := []diagnostic{}
 	if n := len(s.Diagnostics); n > 0 {
 		diags = append(diags, s.Diagnostics[n-1])
 	}
@@ -193,13 +193,13 @@ type flavorDetail struct {
 	Access      []string `json:"SNF:flavor-access"`
 }
 
-// flavorView renders a flavor: its detail form (a *flavorDetail) or its
-// summary.
-func (q *creq) flavorView(f flavor, detail bool) any {
-	sum := flavorSummary{ID: f.ID, Name: f.name(), Links: links(q.computeURL() + "/flavors/" + itoa(f.ID))}
-	if !detail {
-		return sum
-	}
-	return &flavorDetail{flavorSummary: sum, RAM: f.RAM, VCPUs: f.VCPUs, Disk: f.Disk, Template: f.Template,
+// flavorSummary renders a flavor's summary.
+func (q *creq) flavorSummary(f flavor) flavorSummary {
+	return flavorSummary{ID: f.ID, Name: f.name(), Links: links(q.computeURL() + "/flavors/" + itoa(f.ID))}
+}
+
+// flavorDetail renders a flavor's detail form.
+func (q *creq) flavorDetail(f flavor) *flavorDetail {
+	return &flavorDetail{flavorSummary: q.flavorSummary(f), RAM: f.RAM, VCPUs: f.VCPUs, Disk: f.Disk, Template: f.Template,
 		VolType: f.VolType, AllowCreate: true, Public: true, Access: []string{}}
 }

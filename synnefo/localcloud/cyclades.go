@@ -39,7 +39,7 @@ func (c *Cloud) serveCyclades(w http.ResponseWriter, r *http.Request) {
 	case svc == "image" && (ver == "v1.0" || ver == "v1"):
 		handler = c.serveImage
 	case svc == "image" && (ver == "" || ver == "versions") && rest == "":
-		writeJSON(w, 200, map[string]any{"versions": []any{map[string]any{"status": "CURRENT", "id": "v1.0"}}})
+		writeJSON(w, 200, versionsReply{[]apiVersion{{ID: "v1.0", Status: "CURRENT"}}})
 		return
 	default:
 		writeFault(w, r, badRequest("API endpoint not found"))
