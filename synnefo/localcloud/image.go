@@ -1,7 +1,6 @@
 package localcloud
 
 import (
-	"fmt"
 	"net/http"
 	"slices"
 	"sort"
@@ -12,20 +11,16 @@ import (
 
 // ---- rendering ----
 
-// detailJSON is an /images/detail entry (§5.3).
-func (v *imageView) detailJSON() map[string]any {
+// detail is an /images/detail entry (§5.3).
+func (v *imageView) detail() *imageDetail {
 	date := planktonDate(v.obj.Mtime) // created_at == updated_at (quirk)
-	m := map[string]any{
-		"id": v.rec.ID, "name": v.rec.Title, "location": v.location(), "owner": v.acct,
-		"disk_format": v.rec.DiskFormat, "container_format": v.rec.ContFormat,
-		"size": v.size(), "checksum": v.checksum(), "status": v.status(),
-		"is_public": v.public(), "is_snapshot": v.rec.IsSnapshot,
-		"created_at": date, "updated_at": date, "deleted_at": "", "properties": v.props(),
+	return &imageDetail{
+		ID: v.rec.ID, Name: v.rec.Title, Location: v.location(), Owner: v.acct,
+		DiskFormat: v.rec.DiskFormat, ContainerFormat: v.rec.ContFormat,
+		Size: v.size(), Checksum: v.checksum(), Status: v.status(),
+		IsPublic: v.public(), IsSnapshot: v.rec.IsSnapshot,
+		CreatedAt: date, UpdatedAt: date, DeletedAt: "", Properties: v.props(), Description: v.rec.Desc,
 	}
-	if v.rec.Desc != "" {
-		m["description"] = v.rec.Desc
-	}
-	return m
 }
 
 // headers writes the HEAD-style x-image-meta-* headers (§6).
@@ -208,47 +203,35 @@ func (c *Cloud) listImages(q *creq, detail bool) error {
 			}
 		}
 	}
-	var rows []map[string]any
+	rows := []*imageDetail{}
 	err := c.store.view(func(t *txn) error {
 		for _, v := range t.visibleImages(q.u.UUID) {
-			rows = append(rows, v.detailJSON())
+			rows = append(rows, v.detail())
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	less := func(a, b map[string]any) int {
-		switch x := a[key].(type) {
-		case int64:
-			y := b[key].(int64)
-			return cmpInt(x, y)
-		default:
-			return strings.Compare(fmt.Sprint(x), fmt.Sprint(b[key]))
-		}
-	}
 	sort.SliceStable(rows, func(i, j int) bool {
-		r := less(rows[i], rows[j])
+		r := rows[i].compare(rows[j], key)
 		if r == 0 {
-			r = strings.Compare(rows[i]["id"].(string), rows[j]["id"].(string))
+			r = strings.Compare(rows[i].ID, rows[j].ID)
 		}
 		if dir == "desc" {
 			return r > 0
 		}
 		return r < 0
 	})
-	out := []any{}
-	for _, r := range rows {
-		if detail {
-			out = append(out, r)
-			continue
-		}
-		out = append(out, map[string]any{
-			"id": r["id"], "name": r["name"], "status": r["status"], "disk_format": r["disk_format"],
-			"container_format": r["container_format"], "size": r["size"],
-		})
+	if detail {
+		writeJSON(q.w, 200, imagesReply[*imageDetail]{rows})
+		return nil
 	}
-	writeJSON(q.w, 200, map[string]any{"images": out})
+	out := imagesReply[imageSummary]{Images: make([]imageSummary, 0, len(rows))}
+	for _, r := range rows {
+		out.Images = append(out.Images, r.summary())
+	}
+	writeJSON(q.w, 200, out)
 	return nil
 }
 

@@ -90,23 +90,28 @@ func (c *Cloud) listComputeImages(q *creq, detail bool) error {
 	if _, _, err := parseChangesSince(q); err != nil {
 		return err
 	}
-	out := []any{}
+	var imgs []*imageView
 	err := c.store.view(func(t *txn) error {
-		imgs := t.visibleImages(q.u.UUID)
-		sort.Slice(imgs, func(i, j int) bool { return imgs[i].rec.ID < imgs[j].rec.ID })
-		for _, v := range imgs {
-			if detail {
-				out = append(out, q.computeImageView(v))
-			} else {
-				out = append(out, computeImageSummary{ID: v.rec.ID, Name: v.rec.Title, Links: q.computeImageLinks(v)})
-			}
-		}
+		imgs = t.visibleImages(q.u.UUID)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	writeJSON(q.w, 200, map[string]any{"images": out})
+	sort.Slice(imgs, func(i, j int) bool { return imgs[i].rec.ID < imgs[j].rec.ID })
+	if detail {
+		out := imagesReply[*computeImageView]{Images: make([]*computeImageView, 0, len(imgs))}
+		for _, v := range imgs {
+			out.Images = append(out.Images, q.computeImageView(v))
+		}
+		writeJSON(q.w, 200, out)
+		return nil
+	}
+	out := imagesReply[computeImageSummary]{Images: make([]computeImageSummary, 0, len(imgs))}
+	for _, v := range imgs {
+		out.Images = append(out.Images, computeImageSummary{ID: v.rec.ID, Name: v.rec.Title, Links: q.computeImageLinks(v)})
+	}
+	writeJSON(q.w, 200, out)
 	return nil
 }
 
@@ -161,7 +166,7 @@ func (c *Cloud) serveComputeImageMeta(q *creq, id string) error {
 			if err != nil {
 				return err
 			}
-			writeJSON(q.w, 200, map[string]any{"metadata": props})
+			writeJSON(q.w, 200, metadataReply{props})
 			return nil
 		},
 		"POST": func() error {
@@ -176,7 +181,7 @@ func (c *Cloud) serveComputeImageMeta(q *creq, id string) error {
 			if err != nil {
 				return err
 			}
-			writeJSON(q.w, 201, map[string]any{"metadata": props})
+			writeJSON(q.w, 201, metadataReply{props})
 			return nil
 		},
 	})
@@ -194,7 +199,7 @@ func (c *Cloud) serveComputeImageMetaKey(q *creq, id, key string) error {
 			if !ok {
 				return notFound("Metadata key not found.")
 			}
-			writeJSON(q.w, 200, map[string]any{"meta": map[string]string{key: val}})
+			writeJSON(q.w, 200, metaReply{map[string]string{key: val}})
 			return nil
 		},
 		"PUT": func() error {
@@ -205,7 +210,7 @@ func (c *Cloud) serveComputeImageMetaKey(q *creq, id, key string) error {
 			if err := c.mergeImageProps(q, id, map[string]string{key: val}); err != nil {
 				return err
 			}
-			writeJSON(q.w, 201, map[string]any{"meta": map[string]string{key: val}})
+			writeJSON(q.w, 201, metaReply{map[string]string{key: val}})
 			return nil
 		},
 		"DELETE": func() error {

@@ -7,17 +7,16 @@ import (
 )
 
 func (c *Cloud) listMembers(q *creq, id string) error {
-	var members []any
+	out := imageMembersReply{Members: []imageMember{}}
 	err := c.store.view(func(t *txn) error {
 		v, f := t.lookupImage(q.u, id)
 		if f != nil {
 			return f
 		}
-		members = []any{}
 		if v.obj.Sharing != nil {
 			for _, m := range v.obj.Sharing.Read {
 				if m != "*" {
-					members = append(members, map[string]any{"member_id": m, "can_share": false})
+					out.Members = append(out.Members, imageMember{MemberID: m})
 				}
 			}
 		}
@@ -26,7 +25,7 @@ func (c *Cloud) listMembers(q *creq, id string) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(q.w, 200, map[string]any{"members": members})
+	writeJSON(q.w, 200, out)
 	return nil
 }
 
@@ -105,11 +104,11 @@ func (c *Cloud) changeMember(q *creq, id, member string, add bool) error {
 }
 
 func (c *Cloud) sharedImages(q *creq, member string) error {
-	out := []any{}
+	out := sharedImagesReply{SharedImages: []sharedImage{}}
 	err := c.store.view(func(t *txn) error {
 		for _, v := range t.visibleImages(q.u.UUID) {
 			if !v.public() && v.acct == member {
-				out = append(out, map[string]any{"image_id": v.rec.ID, "can_share": false})
+				out.SharedImages = append(out.SharedImages, sharedImage{ImageID: v.rec.ID})
 			}
 		}
 		return nil
@@ -117,6 +116,6 @@ func (c *Cloud) sharedImages(q *creq, member string) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(q.w, 200, map[string]any{"shared_images": out})
+	writeJSON(q.w, 200, out)
 	return nil
 }
