@@ -51,6 +51,13 @@ func faultName(status int) string {
 	}
 }
 
+// faultBody is a fault as JSON, under its name; fields in JSON key order.
+type faultBody struct {
+	Code    int    `json:"code"`
+	Details string `json:"details"`
+	Message string `json:"message"`
+}
+
 // errf builds a fault with the conventional name for its status.
 func errf(status int, msg string) *fault {
 	return &fault{Status: status, Name: faultName(status), Message: msg}
@@ -95,7 +102,7 @@ func writeFault(w http.ResponseWriter, r *http.Request, f *fault) {
 		w.Write(body)
 		return
 	}
-	body, _ := json.Marshal(map[string]any{f.Name: map[string]any{"code": f.Status, "message": f.Message, "details": f.Details}})
+	body, _ := json.Marshal(map[string]faultBody{f.Name: {Code: f.Status, Details: f.Details, Message: f.Message}})
 	h.Set("Content-Type", "application/json; charset=UTF-8")
 	h.Set("Content-Length", itoa(int64(len(body))))
 	w.WriteHeader(f.Status)

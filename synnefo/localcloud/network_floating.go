@@ -20,7 +20,7 @@ func (c *Cloud) serveFloatingIPs(q *creq) error {
 				if err != nil {
 					return err
 				}
-				writeJSON(q.w, 200, map[string]any{"floatingip": floatingViewOf(f)})
+				writeJSON(q.w, 200, floatingIPReply{floatingViewOf(f)})
 				return nil
 			},
 		})
@@ -192,7 +192,7 @@ func (c *Cloud) serveComputeFloatingIPs(q *creq) error {
 				if err != nil {
 					return err
 				}
-				writeJSON(q.w, 200, map[string]any{"floating_ip": computeFloatingViewOf(f)})
+				writeJSON(q.w, 200, computeFloatingIPReply{computeFloatingViewOf(f)})
 				return nil
 			},
 		})

@@ -178,3 +178,11 @@ type computeFloatingView struct {
 func computeFloatingViewOf(f *floatingRec) *computeFloatingView {
 	return &computeFloatingView{ID: f.ID, InstanceID: idString(f.Server), IP: f.Addr}
 }
+
+type floatingIPReply struct {
+	FloatingIP *floatingView `json:"floatingip"`
+}
+
+type computeFloatingIPReply struct {
+	FloatingIP *computeFloatingView `json:"floating_ip"`
+}

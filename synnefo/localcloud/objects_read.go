@@ -20,7 +20,7 @@ type objectRead struct {
 	ver     *version
 	acc     access
 	ct      content
-	listing []any // [[id, timestamp], ...] for version=list, else nil
+	listing []versionEntry // for version=list, else nil
 }
 
 func (c *Cloud) getObject(p *preq) error {
@@ -35,7 +35,7 @@ func (c *Cloud) getObject(p *preq) error {
 		return err
 	}
 	if rd.listing != nil {
-		writeJSON(p.w, 200, map[string]any{"versions": rd.listing})
+		writeJSON(p.w, 200, versionsListing{rd.listing})
 		return nil
 	}
 	rec, ver := rd.rec, rd.ver
@@ -76,10 +76,10 @@ func (c *Cloud) readObject(t *txn, p *preq, verParam string) (objectRead, error)
 		if len(vs) == 0 {
 			return rd, notFound("Object does not exist")
 		}
-		rd.listing = []any{}
+		rd.listing = []versionEntry{}
 		for _, v := range vs {
 			if !v.Deleted {
-				rd.listing = append(rd.listing, []any{v.ID, versionTimestamp(v.Mtime)})
+				rd.listing = append(rd.listing, versionEntry{v.ID, versionTimestamp(v.Mtime)})
 			}
 		}
 		return rd, nil
@@ -276,4 +276,26 @@ func (c *Cloud) objectHeaders(p *preq, h http.Header, rec *objectRec, ver *versi
 	} else {
 		h.Set("X-Object-Allowed-To", "read")
 	}
+}
+
+// versionEntry is one version of an object in a version=list reply: on the
+// wire a pair [id, "seconds.micros"].
+type versionEntry struct {
+	ID        uint64
+	Timestamp string
+}
+
+func (v versionEntry) MarshalJSON() ([]byte, error) {
+	ts, err := json.Marshal(v.Timestamp)
+	if err != nil {
+		return nil, err
+	}
+	out := append([]byte("["), strconv.FormatUint(v.ID, 10)...)
+	out = append(append(out, ','), ts...)
+	return append(out, ']'), nil
+}
+
+// versionsListing is GET ?version=list.
+type versionsListing struct {
+	Versions []versionEntry `json:"versions"`
 }

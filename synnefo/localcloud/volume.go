@@ -18,11 +18,11 @@ func (c *Cloud) serveVolume(q *creq) error {
 func (c *Cloud) serveVolumeTypes(q *creq) error {
 	if root, _ := collection(q.seg); root {
 		return route(q, map[string]func() error{"GET": func() error {
-			out := []any{}
+			out := volumeTypesReply{VolumeTypes: []volumeTypeView{}}
 			for _, t := range volumeTypes {
-				out = append(out, volumeTypeViewOf(t))
+				out.VolumeTypes = append(out.VolumeTypes, volumeTypeViewOf(t))
 			}
-			writeJSON(q.w, 200, map[string]any{"volume_types": out})
+			writeJSON(q.w, 200, out)
 			return nil
 		}})
 	}
@@ -35,7 +35,7 @@ func (c *Cloud) serveVolumeTypes(q *creq) error {
 		if !ok {
 			return notFound("Volume type not found.")
 		}
-		writeJSON(q.w, 200, map[string]any{"volume_type": volumeTypeViewOf(t)})
+		writeJSON(q.w, 200, volumeTypeReply{volumeTypeViewOf(t)})
 		return nil
 	}})
 }

@@ -110,3 +110,11 @@ func (q *creq) snapshotView(v *imageView) *snapshotView {
 		Links: links(q.volumeURL() + "/snapshots/" + v.rec.ID),
 	}
 }
+
+type volumeTypesReply struct {
+	VolumeTypes []volumeTypeView `json:"volume_types"`
+}
+
+type volumeTypeReply struct {
+	VolumeType volumeTypeView `json:"volume_type"`
+}
