@@ -12,7 +12,7 @@ func (c *Cloud) listAccounts(p *preq) error {
 	marker := p.q.Get("marker")
 	limit := limitParam(p.q)
 	var names []string
-	var rows []map[string]any
+	var rows []listingRow
 	err := c.store.view(func(t *txn) error {
 		seen := map[string]bool{}
 		t.sharedWith(nil, p.user.UUID, func(k []byte, _ *objectRec) bool {
@@ -33,7 +33,7 @@ func (c *Cloud) listAccounts(p *preq) error {
 		}
 		for _, a := range names {
 			rec, _ := t.account(a)
-			rows = append(rows, map[string]any{"name": a, "last_modified": isoDate(rec.Mtime)})
+			rows = append(rows, accountRow{Name: a, LastModified: isoDate(rec.Mtime)})
 		}
 		return nil
 	})
@@ -49,7 +49,7 @@ type accountRead struct {
 	rec   *accountRec
 	meta  map[string]string // at until, when given
 	names []string          // the listing (GET)
-	rows  []map[string]any
+	rows  []listingRow
 	count int
 	used  int64
 }
@@ -107,7 +107,10 @@ func (t *txn) readAccount(p *preq, until int64, listing bool) (accountRead, erro
 		return ar, f
 	}
 	if listing {
-		ar.names, ar.rows = t.listContainers(p, visible, until)
+		ar.names, ar.rows = t.listContainers(p.acct, containerQuery{
+			marker: p.q.Get("marker"), limit: limitParam(p.q), owner: p.owner(), visible: visible,
+			shared: flag(p.q, "shared"), public: flag(p.q, "public"), until: until,
+		})
 	}
 	return ar, nil
 }
@@ -148,37 +151,48 @@ func (t *txn) accountUsage(acct string, until int64) (count int, used int64) {
 	return count, used
 }
 
-// listContainers is one page of an account's container listing: the names
-// and their rows (name and date for a caller the containers are shared
-// with; counts and policy for the owner).
-func (t *txn) listContainers(p *preq, visible map[string]bool, until int64) (names []string, rows []map[string]any) {
-	marker, limit := p.q.Get("marker"), limitParam(p.q)
-	sharedOnly, publicOnly := flag(p.q, "shared"), flag(p.q, "public")
-	t.containers(p.acct, marker, func(name string, cr *containerRec) bool {
-		if !p.owner() && !visible[name] || until != 0 && !cr.existedAt(until) {
+// containerQuery selects one page of an account's containers: after
+// marker, at most limit, only those with shared or public objects when
+// asked, as they were at until (unix ns) when not 0. A caller who is not
+// the owner sees only the visible ones.
+type containerQuery struct {
+	marker         string
+	limit          int
+	owner          bool
+	visible        map[string]bool
+	shared, public bool
+	until          int64
+}
+
+// listContainers is one page of acct's container listing: the names and
+// their rows (name and date for a caller the containers are shared with;
+// counts and policy for the owner).
+func (t *txn) listContainers(acct string, q containerQuery) (names []string, rows []listingRow) {
+	t.containers(acct, q.marker, func(name string, cr *containerRec) bool {
+		if !q.owner && !q.visible[name] || q.until != 0 && !cr.existedAt(q.until) {
 			return true
 		}
-		if sharedOnly || publicOnly {
-			if !t.containerHas(p.acct, name, sharedOnly, publicOnly) {
+		if q.shared || q.public {
+			if !t.containerHas(acct, name, q.shared, q.public) {
 				return true
 			}
 		}
 		names = append(names, name)
-		if !p.owner() {
-			rows = append(rows, map[string]any{"name": name, "last_modified": isoDate(cr.Mtime)})
-			return len(names) < limit
+		if !q.owner {
+			rows = append(rows, accountRow{Name: name, LastModified: isoDate(cr.Mtime)})
+			return len(names) < q.limit
 		}
-		row := map[string]any{
-			"name": name, "count": cr.Count, "bytes": cr.Bytes, "last_modified": isoDate(cr.Mtime),
-			"x_container_policy": map[string]any{"quota": itoa(cr.Quota), "versioning": cr.Versioning, "project": cr.Project},
+		row := containerRow{
+			Name: name, Count: cr.Count, Bytes: cr.Bytes, LastModified: isoDate(cr.Mtime),
+			Policy: containerPolicy{Quota: itoa(cr.Quota), Versioning: cr.Versioning, Project: cr.Project},
 		}
-		if until != 0 {
-			at := t.containerAt(p.acct, name, cr, until)
-			row["count"], row["bytes"], row["last_modified"] = at.count, at.bytes, isoDate(at.mtime)
-			row["x_container_until_timestamp"] = httpDate(until)
+		if q.until != 0 {
+			at := t.containerAt(acct, name, cr, q.until)
+			row.Count, row.Bytes, row.LastModified = at.count, at.bytes, isoDate(at.mtime)
+			row.UntilTimestamp = httpDate(q.until)
 		}
 		rows = append(rows, row)
-		return len(names) < limit
+		return len(names) < q.limit
 	})
 	return names, rows
 }

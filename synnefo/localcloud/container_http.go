@@ -296,7 +296,7 @@ func (c *Cloud) deleteContainer(p *preq) error {
 type containerRead struct {
 	rec   *containerRec
 	names []string // the listing (GET)
-	rows  []map[string]any
+	rows  []listingRow
 	mkeys []string     // user meta keys its objects use
 	hist  *containerAt // the container at until
 }
@@ -362,13 +362,17 @@ func (c *Cloud) readContainer(t *txn, p *preq, until int64, listing bool) (conta
 	if !listing {
 		return cr, nil
 	}
+	viewer := listViewer{acct: p.acct, cont: p.cont, owner: p.owner(), baseURL: c.baseURL(p.r)}
+	if p.user != nil {
+		viewer.user = p.user.UUID
+	}
 	for _, e := range t.listObjects(p.acct, p.cont, t.containerListOpts(p, until, readable)) {
 		cr.names = append(cr.names, e.name)
 		if e.subdir {
-			cr.rows = append(cr.rows, map[string]any{"subdir": e.name})
+			cr.rows = append(cr.rows, subdirRow{Subdir: e.name})
 			continue
 		}
-		cr.rows = append(cr.rows, c.objectRow(p, t, e.name, e.rec, until != 0))
+		cr.rows = append(cr.rows, t.objectRow(viewer, e.name, e.rec, until != 0))
 	}
 	return cr, nil
 }
@@ -439,47 +443,49 @@ func (c *Cloud) containerHeaders(p *preq, cr *containerRead, until int64) {
 	}
 }
 
-// objectRow is an object's JSON listing entry.
-func (c *Cloud) objectRow(p *preq, t *txn, name string, rec *objectRec, historic bool) map[string]any {
+// listViewer is who lists a container: its account and name, the caller,
+// whether the caller owns it, and the URL public links start with.
+type listViewer struct {
+	acct, cont, user string
+	owner            bool
+	baseURL          string
+}
+
+// objectRow is an object's listing entry as v sees it.
+func (t *txn) objectRow(v listViewer, name string, rec *objectRec, historic bool) objectRow {
 	top, _ := topHash(rec.Hashes)
-	row := map[string]any{
-		"name":                       name,
-		"bytes":                      rec.Bytes,
-		"content_type":               rec.Type,
-		"hash":                       rec.MD5,
-		"x_object_hash":              top,
-		"x_object_uuid":              rec.UUID,
-		"x_object_version":           rec.ID,
-		"x_object_version_timestamp": versionTimestamp(rec.Mtime),
-		"x_object_modified_by":       rec.ModifiedBy,
-		"available":                  1,
-		"map_check_timestamp":        nil,
+	row := objectRow{
+		Name:             name,
+		Bytes:            rec.Bytes,
+		ContentType:      rec.Type,
+		Hash:             rec.MD5,
+		ObjectHash:       top,
+		UUID:             rec.UUID,
+		Version:          rec.ID,
+		VersionTimestamp: versionTimestamp(rec.Mtime),
+		ModifiedBy:       rec.ModifiedBy,
+		Available:        1,
 	}
 	if !historic {
-		row["last_modified"] = isoDate(rec.Mtime)
+		row.LastModified = isoDate(rec.Mtime)
 	}
-	if p.owner() {
-		if rec.Sharing != nil {
-			row["x_object_sharing"] = rec.Sharing.String()
-		}
+	if rec.Sharing != nil {
+		// A reader sees the permissions an object carries itself
+		// (Synnefo's object_list: update_sharing_meta).
+		s := rec.Sharing.String()
+		row.Sharing = &s
+	}
+	if v.owner {
 		if rec.Public != "" {
-			row["x_object_public"] = c.baseURL(p.r) + "/pithos/public/" + rec.Public
+			row.Public = v.baseURL + "/pithos/public/" + rec.Public
 		}
-	} else {
-		if rec.Sharing != nil {
-			// A reader sees the permissions an object carries itself
-			// (Synnefo's object_list: update_sharing_meta).
-			row["x_object_sharing"] = rec.Sharing.String()
-		}
-		a := t.accessFor(p.acct, p.cont, name, p.user.UUID)
-		if a.sharedBy != "" {
-			row["x_object_shared_by"] = a.sharedBy
-		}
-		if a.write {
-			row["x_object_allowed_to"] = "write"
-		} else {
-			row["x_object_allowed_to"] = "read"
-		}
+		return row
+	}
+	a := t.accessFor(v.acct, v.cont, name, v.user)
+	row.SharedBy = a.sharedBy
+	row.AllowedTo = "read"
+	if a.write {
+		row.AllowedTo = "write"
 	}
 	return row
 }

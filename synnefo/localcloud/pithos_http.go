@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -171,12 +170,12 @@ func untilParam(q url.Values) int64 {
 
 // writeListing renders names (text) or rows (json/xml) with the status rules
 // of listings: text with nothing in it is 204.
-func writeListing(p *preq, names []string, rows []map[string]any, xmlRoot string, xmlAttr [2]string) {
+func writeListing(p *preq, names []string, rows []listingRow, xmlRoot string, xmlAttr [2]string) {
 	h := p.w.Header()
 	switch requestFormat(p.r, "text") {
 	case "json":
 		if rows == nil {
-			rows = []map[string]any{}
+			rows = []listingRow{}
 		}
 		body, _ := json.Marshal(rows)
 		h.Set("Content-Type", "application/json; charset=UTF-8")
@@ -211,56 +210,6 @@ func writeListing(p *preq, names []string, rows []map[string]any, xmlRoot string
 		h.Set("Content-Length", itoa(int64(len(body))))
 		p.w.WriteHeader(200)
 		p.w.Write([]byte(body))
-	}
-}
-
-func writeXMLRow(b *strings.Builder, row map[string]any) {
-	if sub, ok := row["subdir"]; ok {
-		b.WriteString(`<subdir name="`) // as Synnefo's objects.xml: no children
-		xml.EscapeText(b, []byte(sub.(string)))
-		b.WriteString(`" />`)
-		return
-	}
-	tag := "object"
-	if _, ok := row["count"]; ok {
-		tag = "container"
-	} else if _, ok := row["content_type"]; !ok {
-		tag = "account"
-	}
-	b.WriteString("<" + tag + ">")
-	keys := make([]string, 0, len(row))
-	for k := range row {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		b.WriteString("<" + k + ">")
-		switch v := row[k].(type) {
-		case string:
-			xml.EscapeText(b, []byte(v))
-		case map[string]any:
-			for kk, vv := range v {
-				b.WriteString("<key>" + kk + "</key><value>")
-				xml.EscapeText(b, []byte(toString(vv)))
-				b.WriteString("</value>")
-			}
-		default:
-			xml.EscapeText(b, []byte(toString(v)))
-		}
-		b.WriteString("</" + k + ">")
-	}
-	b.WriteString("</" + tag + ">")
-}
-
-func toString(v any) string {
-	switch v := v.(type) {
-	case string:
-		return v
-	case nil:
-		return ""
-	default:
-		b, _ := json.Marshal(v)
-		return string(b)
 	}
 }
 
