@@ -152,24 +152,36 @@ func (t *txn) visibleServer(u *User, id int64) (*serverRec, error) {
 func (u *User) ownsServer(s *serverRec) bool { return s.Owner == u.UUID }
 
 func (c *Cloud) listServers(q *creq, detail bool) error {
-	return c.listSince(q, "servers", func(t *txn, f changesSince) []any {
-		out := []any{}
+	shown := func(t *txn, f changesSince) []*serverRec {
+		var out []*serverRec
 		each(t, bServers, func(s *serverRec) bool {
-			switch {
-			case !q.u.ownsServer(s) || !f.shows(s.Updated, s.Deleted):
-			case detail:
-				out = append(out, t.serverDetail(q, s))
-			default:
-				out = append(out, serverSummary{ID: s.ID, Name: s.Name, Links: links(q.computeURL() + "/servers/" + itoa(s.ID))})
+			if q.u.ownsServer(s) && f.shows(s.Updated, s.Deleted) {
+				out = append(out, s)
 			}
 			return true
 		})
+		return out
+	}
+	if detail {
+		return listSince(c, q, "servers", func(t *txn, f changesSince) []*serverDetail {
+			out := []*serverDetail{}
+			for _, s := range shown(t, f) {
+				out = append(out, t.serverDetail(q, s))
+			}
+			return out
+		})
+	}
+	return listSince(c, q, "servers", func(t *txn, f changesSince) []serverSummary {
+		out := []serverSummary{}
+		for _, s := range shown(t, f) {
+			out = append(out, serverSummary{ID: s.ID, Name: s.Name, Links: links(q.computeURL() + "/servers/" + itoa(s.ID))})
+		}
 		return out
 	})
 }
 
 func (c *Cloud) getServer(q *creq, id int64) error {
-	return c.viewJSON(q, "server", func(t *txn) (any, error) {
+	return viewJSON(c, q, "server", func(t *txn) (*serverDetail, error) {
 		s, err := t.visibleServer(q.u, id)
 		if err != nil {
 			return nil, err

@@ -51,7 +51,7 @@ func (c *Cloud) updateServerMeta(q *creq, id int64) error {
 	if err != nil {
 		return err
 	}
-	return c.updateJSON(q, 201, "metadata", func(t *txn) (any, error) {
+	return updateJSON(c, q, 201, "metadata", func(t *txn) (map[string]string, error) {
 		return t.mergeServerMeta(q, id, sent)
 	})
 }
@@ -61,7 +61,7 @@ func (c *Cloud) putServerMetaKey(q *creq, id int64, key string) error {
 	if err != nil {
 		return err
 	}
-	return c.updateJSON(q, 201, "meta", func(t *txn) (any, error) {
+	return updateJSON(c, q, 201, "meta", func(t *txn) (map[string]string, error) {
 		_, err := t.mergeServerMeta(q, id, map[string]string{key: val})
 		return map[string]string{key: val}, err
 	})

@@ -299,12 +299,12 @@ func (t *txn) attachedVolumes(s *serverRec) []*volumeRec {
 }
 
 func (c *Cloud) listVolumeAttachments(q *creq, id int64) error {
-	return c.viewJSON(q, "volumeAttachments", func(t *txn) (any, error) {
+	return viewJSON(c, q, "volumeAttachments", func(t *txn) ([]*attachmentView, error) {
 		s, err := t.visibleServer(q.u, id)
 		if err != nil {
 			return nil, err
 		}
-		atts := []any{}
+		atts := []*attachmentView{}
 		for _, v := range t.attachedVolumes(s) {
 			atts = append(atts, attachmentOf(v))
 		}
@@ -334,7 +334,7 @@ func notAttached(v *volumeRec, s *serverRec) error {
 }
 
 func (c *Cloud) getVolumeAttachment(q *creq, sid, vid int64) error {
-	return c.viewJSON(q, "volumeAttachment", func(t *txn) (any, error) {
+	return viewJSON(c, q, "volumeAttachment", func(t *txn) (*attachmentView, error) {
 		s, v, err := t.attachmentParties(q.u, sid, vid)
 		if err != nil {
 			return nil, err
@@ -380,7 +380,7 @@ func (c *Cloud) attachVolume(q *creq, sid int64) error {
 	if !ok {
 		return badRequest("Malformed request. Invalid 'volumeId' field")
 	}
-	return c.updateJSON(q, 202, "volumeAttachment", func(t *txn) (any, error) {
+	return updateJSON(c, q, 202, "volumeAttachment", func(t *txn) (*attachmentView, error) {
 		s, v, err := t.attachmentParties(q.u, sid, vid)
 		if err != nil {
 			return nil, err

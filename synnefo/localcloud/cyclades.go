@@ -107,8 +107,8 @@ func route(q *creq, methods map[string]func() error) error {
 // transaction and answers status with {key: what build returned}. An error
 // from build (a fault such as a 404) rolls the transaction back and is the
 // answer instead.
-func (c *Cloud) replyJSON(q *creq, write bool, status int, key string, build func(t *txn) (any, error)) error {
-	var out any
+func replyJSON[T any](c *Cloud, q *creq, write bool, status int, key string, build func(t *txn) (T, error)) error {
+	var out T
 	run := c.store.view
 	if write {
 		run = c.store.update
@@ -121,18 +121,18 @@ func (c *Cloud) replyJSON(q *creq, write bool, status int, key string, build fun
 	if err != nil {
 		return err
 	}
-	writeJSON(q.w, status, map[string]any{key: out})
+	writeJSON(q.w, status, map[string]T{key: out})
 	return nil
 }
 
 // viewJSON answers 200 {key: ...} built in a read-only transaction.
-func (c *Cloud) viewJSON(q *creq, key string, build func(t *txn) (any, error)) error {
-	return c.replyJSON(q, false, 200, key, build)
+func viewJSON[T any](c *Cloud, q *creq, key string, build func(t *txn) (T, error)) error {
+	return replyJSON(c, q, false, 200, key, build)
 }
 
 // updateJSON answers status {key: ...} built in a read-write transaction.
-func (c *Cloud) updateJSON(q *creq, status int, key string, build func(t *txn) (any, error)) error {
-	return c.replyJSON(q, true, status, key, build)
+func updateJSON[T any](c *Cloud, q *creq, status int, key string, build func(t *txn) (T, error)) error {
+	return replyJSON(c, q, true, status, key, build)
 }
 
 // updateStatus runs fn in a read-write transaction and answers status with
@@ -148,10 +148,11 @@ func (c *Cloud) updateStatus(q *creq, status int, fn func(t *txn) error) error {
 // showRecord answers 200 {key: render(rec)} for the record load finds in a
 // read-only transaction (load's fault, typically 404, otherwise).
 func showRecord[T, V any](c *Cloud, q *creq, key string, load func(t *txn) (*T, error), render func(*T) V) error {
-	return c.viewJSON(q, key, func(t *txn) (any, error) {
+	return viewJSON(c, q, key, func(t *txn) (V, error) {
 		rec, err := load(t)
 		if err != nil {
-			return nil, err
+			var zero V
+			return zero, err
 		}
 		return render(rec), nil
 	})
@@ -160,8 +161,8 @@ func showRecord[T, V any](c *Cloud, q *creq, key string, load func(t *txn) (*T, 
 // listRecords answers 200 {key: [render(rec), ...]} for the records of
 // bucket b that keep admits, in id order.
 func listRecords[T, V any](c *Cloud, q *creq, key string, b []byte, keep func(*T) bool, render func(*T) V) error {
-	return c.viewJSON(q, key, func(t *txn) (any, error) {
-		out := []any{}
+	return viewJSON(c, q, key, func(t *txn) ([]V, error) {
+		out := []V{}
 		each(t, b, func(rec *T) bool {
 			if keep(rec) {
 				out = append(out, render(rec))
@@ -216,13 +217,13 @@ func (c *Cloud) reassignAction(q *creq, charge map[string]int64, move func(t *tx
 // listSince answers a list that honours changes-since: collect gathers its
 // entries in a read-only transaction; with changes-since and no entries the
 // answer is 304.
-func (c *Cloud) listSince(q *creq, key string, collect func(t *txn, f changesSince) []any) error {
+func listSince[T any](c *Cloud, q *creq, key string, collect func(t *txn, f changesSince) []T) error {
 	at, set, err := parseChangesSince(q)
 	if err != nil {
 		return err
 	}
 	f := changesSince{at: at, set: set}
-	var out []any
+	var out []T
 	if err := c.store.view(func(t *txn) error { out = collect(t, f); return nil }); err != nil {
 		return err
 	}
@@ -230,7 +231,7 @@ func (c *Cloud) listSince(q *creq, key string, collect func(t *txn, f changesSin
 		q.w.WriteHeader(304)
 		return nil
 	}
-	writeJSON(q.w, 200, map[string]any{key: out})
+	writeJSON(q.w, 200, map[string][]T{key: out})
 	return nil
 }
 

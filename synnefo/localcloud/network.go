@@ -63,8 +63,8 @@ func (c *Cloud) serveNetworks(q *creq) error {
 }
 
 func (c *Cloud) listNetworks(q *creq) error {
-	return c.listSince(q, "networks", func(t *txn, f changesSince) []any {
-		out := []any{}
+	return listSince(c, q, "networks", func(t *txn, f changesSince) []*networkView {
+		out := []*networkView{}
 		each(t, bNetworks, func(n *networkRec) bool {
 			if q.u.seesNetwork(n) && f.shows(n.Updated, n.Deleted) {
 				out = append(out, q.networkView(n))
@@ -111,7 +111,7 @@ func (c *Cloud) createNetwork(q *creq) error {
 	if err != nil {
 		return err
 	}
-	return c.updateJSON(q, 201, "network", func(t *txn) (any, error) {
+	return updateJSON(c, q, 201, "network", func(t *txn) (*networkView, error) {
 		id, err := t.nextSeq(bNetworks)
 		if err != nil {
 			return nil, err
@@ -150,7 +150,7 @@ func (c *Cloud) renameNetwork(q *creq, id int64) error {
 	if len([]rune(name)) > maxNetworkNameLen {
 		return badRequest("Network name is too long")
 	}
-	return c.updateJSON(q, 200, "network", func(t *txn) (any, error) {
+	return updateJSON(c, q, 200, "network", func(t *txn) (*networkView, error) {
 		n, err := t.ownNetwork(q.u, id)
 		if err != nil {
 			return nil, err
@@ -217,7 +217,7 @@ func (c *Cloud) serveSubnets(q *creq) error {
 			if err != nil || !ok || len(m) != 1 {
 				return badRequest("Only the name of a subnet can be updated")
 			}
-			return c.updateJSON(q, 200, "subnet", func(t *txn) (any, error) {
+			return updateJSON(c, q, 200, "subnet", func(t *txn) (*subnetView, error) {
 				s, err := load(t)
 				if err != nil {
 					return nil, err
@@ -256,7 +256,7 @@ func (c *Cloud) createSubnet(q *creq) error {
 		return err
 	}
 	sn.Owner = q.u.UUID
-	return c.updateJSON(q, 201, "subnet", func(t *txn) (any, error) {
+	return updateJSON(c, q, 201, "subnet", func(t *txn) (*subnetView, error) {
 		n, err := t.visibleNetwork(q.u, sn.Network)
 		if err != nil {
 			return nil, err

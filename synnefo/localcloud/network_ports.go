@@ -157,7 +157,7 @@ func (c *Cloud) servePorts(q *creq) error {
 			if raw, ok := m["security_groups"]; ok && json.Unmarshal(raw, &groups) != nil {
 				return badRequest("Invalid security_groups")
 			}
-			return c.updateJSON(q, 200, "port", func(t *txn) (any, error) {
+			return updateJSON(c, q, 200, "port", func(t *txn) (*portView, error) {
 				p, err := load(t)
 				if err != nil {
 					return nil, err
@@ -228,7 +228,7 @@ func (c *Cloud) createPort(q *creq) error {
 	if raw, ok := m["security_groups"]; ok && json.Unmarshal(raw, &groups) != nil {
 		return badRequest("Invalid security_groups")
 	}
-	return c.updateJSON(q, 201, "port", func(t *txn) (any, error) {
+	return updateJSON(c, q, 201, "port", func(t *txn) (*portView, error) {
 		n, err := t.visibleNetwork(q.u, nid)
 		if err != nil {
 			return nil, err

@@ -48,9 +48,11 @@ func (c *Cloud) serveVolumes(q *creq) error {
 	if root, detail := collection(q.seg); root {
 		return route(q, map[string]func() error{
 			"GET": func() error {
-				return listRecords(c, q, "volumes", bVolumes,
-					func(v *volumeRec) bool { return v.Owner == q.u.UUID && !v.Deleted },
-					func(v *volumeRec) any { return q.volumeView(v, detail) })
+				keep := func(v *volumeRec) bool { return v.Owner == q.u.UUID && !v.Deleted }
+				if detail {
+					return listRecords(c, q, "volumes", bVolumes, keep, q.volumeDetail)
+				}
+				return listRecords(c, q, "volumes", bVolumes, keep, q.volumeSummary)
 			},
 			"POST": func() error { return c.createVolume(q) },
 		})
@@ -62,8 +64,7 @@ func (c *Cloud) serveVolumes(q *creq) error {
 	if len(q.seg) == 2 {
 		return route(q, map[string]func() error{
 			"GET": func() error {
-				return showRecord(c, q, "volume", func(t *txn) (*volumeRec, error) { return t.ownVolume(q.u, id) },
-					func(v *volumeRec) any { return q.volumeView(v, true) })
+				return showRecord(c, q, "volume", func(t *txn) (*volumeRec, error) { return t.ownVolume(q.u, id) }, q.volumeDetail)
 			},
 			"PUT":    func() error { return c.updateVolume(q, id) },
 			"DELETE": func() error { return c.deleteVolume(q, id) },
@@ -142,7 +143,7 @@ func (c *Cloud) createVolume(q *creq) error {
 	if server == 0 && typ == 0 {
 		return badRequest("Volume type is required when no server is given")
 	}
-	return c.updateJSON(q, 202, "volume", func(t *txn) (any, error) {
+	return updateJSON(c, q, 202, "volume", func(t *txn) (*volumeSummary, error) {
 		var s *serverRec
 		if server != 0 {
 			var err error
@@ -189,7 +190,8 @@ func (c *Cloud) createVolume(q *creq) error {
 		if err := putRec(t, bVolumes, v.ID, v); err != nil {
 			return nil, err
 		}
-		return q.volumeView(v, false), t.schedule(dueVolume, itoa(v.ID), v.Until)
+		sum := q.volumeSummary(v)
+		return &sum, t.schedule(dueVolume, itoa(v.ID), v.Until)
 	})
 }
 
@@ -206,7 +208,7 @@ func (c *Cloud) updateVolume(q *creq, id int64) error {
 	if !hasName && !hasDesc && !hasDOT {
 		return badRequest("Nothing to update")
 	}
-	return c.updateJSON(q, 200, "volume", func(t *txn) (any, error) {
+	return updateJSON(c, q, 200, "volume", func(t *txn) (*volumeDetail, error) {
 		v, err := t.ownVolume(q.u, id)
 		if err != nil {
 			return nil, err
@@ -224,7 +226,7 @@ func (c *Cloud) updateVolume(q *creq, id int64) error {
 			v.DeleteOnTerm = dot
 		}
 		v.Updated = q.now
-		return q.volumeView(v, true), putRec(t, bVolumes, id, v)
+		return q.volumeDetail(v), putRec(t, bVolumes, id, v)
 	})
 }
 
@@ -260,7 +262,7 @@ func (c *Cloud) deleteVolume(q *creq, id int64) error {
 
 // volumeMeta reads (edit nil) or edits the metadata of a volume.
 func (c *Cloud) volumeMeta(q *creq, id int64, edit func(map[string]string) error, write bool) error {
-	return c.replyJSON(q, write, 200, "metadata", func(t *txn) (any, error) {
+	return replyJSON(c, q, write, 200, "metadata", func(t *txn) (map[string]string, error) {
 		v, err := t.ownVolume(q.u, id)
 		if err != nil {
 			return nil, err

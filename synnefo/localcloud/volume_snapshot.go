@@ -18,8 +18,8 @@ func (c *Cloud) serveSnapshots(q *creq) error {
 	if root, _ := collection(q.seg); root {
 		return route(q, map[string]func() error{
 			"GET": func() error {
-				return c.viewJSON(q, "snapshots", func(t *txn) (any, error) {
-					out := []any{}
+				return viewJSON(c, q, "snapshots", func(t *txn) ([]*snapshotView, error) {
+					out := []*snapshotView{}
 					for _, v := range t.visibleImages(q.u.UUID) {
 						if v.rec.IsSnapshot {
 							out = append(out, q.snapshotView(v))
@@ -46,7 +46,7 @@ func (c *Cloud) serveSnapshots(q *creq) error {
 	}
 	edit := func(fn func(map[string]string) error) error {
 		write := fn != nil
-		return c.replyJSON(q, write, 200, "metadata", func(t *txn) (any, error) {
+		return replyJSON(c, q, write, 200, "metadata", func(t *txn) (map[string]string, error) {
 			v, err := t.ownSnapshot(q.u, id)
 			if err != nil {
 				return nil, err
@@ -112,7 +112,7 @@ func (c *Cloud) createSnapshot(q *creq) error {
 	if err != nil {
 		return err
 	}
-	return c.updateJSON(q, 202, "snapshot", func(t *txn) (any, error) {
+	return updateJSON(c, q, 202, "snapshot", func(t *txn) (*snapshotView, error) {
 		v, err := t.snapshotVolume(q.u.UUID, q.now, q.now+int64(c.actionDelay()), sp)
 		if err != nil {
 			return nil, err
@@ -163,7 +163,7 @@ func (c *Cloud) updateSnapshot(q *creq, id string) error {
 	if hasName && name == "" {
 		return badRequest("Invalid snapshot name")
 	}
-	return c.updateJSON(q, 200, "snapshot", func(t *txn) (any, error) {
+	return updateJSON(c, q, 200, "snapshot", func(t *txn) (*snapshotView, error) {
 		v, err := t.ownSnapshot(q.u, id)
 		if err != nil {
 			return nil, err

@@ -36,13 +36,14 @@ type volumeDetail struct {
 	SharedToProject bool               `json:"shared_to_project"`
 }
 
-// volumeView renders a volume: its detail form (a *volumeDetail) or its
-// summary.
-func (q *creq) volumeView(v *volumeRec, detail bool) any {
-	sum := volumeSummary{ID: itoa(v.ID), Name: v.Name, Links: links(q.volumeURL() + "/volumes/" + itoa(v.ID))}
-	if !detail {
-		return sum
-	}
+// volumeSummary renders a volume's summary.
+func (q *creq) volumeSummary(v *volumeRec) volumeSummary {
+	return volumeSummary{ID: itoa(v.ID), Name: v.Name, Links: links(q.volumeURL() + "/volumes/" + itoa(v.ID))}
+}
+
+// volumeDetail renders a volume's detail form.
+func (q *creq) volumeDetail(v *volumeRec) *volumeDetail {
+	sum := q.volumeSummary(v)
 	atts := []volumeAttachment{}
 	if v.Server != 0 && !v.Deleted {
 		atts = append(atts, volumeAttachment{ServerID: v.Server, VolumeID: v.ID, DeviceIndex: v.DeviceIndex})
