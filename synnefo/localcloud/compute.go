@@ -166,7 +166,7 @@ func (c *Cloud) listServers(q *creq, detail bool) error {
 		return listSince(c, q, "servers", func(t *txn, f changesSince) []*serverDetail {
 			out := []*serverDetail{}
 			for _, s := range shown(t, f) {
-				out = append(out, t.serverDetail(q, s))
+				out = append(out, t.serverDetail(&q.caller, s))
 			}
 			return out
 		})
@@ -186,12 +186,12 @@ func (c *Cloud) getServer(q *creq, id int64) error {
 		if err != nil {
 			return nil, err
 		}
-		return t.serverDetail(q, s), nil
+		return t.serverDetail(&q.caller, s), nil
 	})
 }
 
 // serverDetail reads a server's state and renders its detail form.
-func (t *txn) serverDetail(q *creq, s *serverRec) *serverDetail {
+func (t *txn) serverDetail(q *caller, s *serverRec) *serverDetail {
 	return q.serverDetail(s, t.serverState(s))
 }
 

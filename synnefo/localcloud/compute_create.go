@@ -284,10 +284,10 @@ func (c *Cloud) createServer(q *creq) error {
 			Oper: "BUILD", Task: "BUILD", TaskStart: q.now, TaskUntil: until,
 			AdminPass: cr.adminPass, PassUntil: q.now + int64(passwordTTL),
 		}
-		if err := t.attachNetworks(q, s, cr.networks); err != nil {
+		if err := t.attachNetworks(&q.caller, s, cr.networks); err != nil {
 			return err
 		}
-		vol, err := t.newVolume(q, volumeSpec{
+		vol, err := t.newVolume(&q.caller, volumeSpec{
 			name: "", size: fl.Disk, typ: fl.VolType, server: id, image: img, deleteOnTerm: true, project: cr.project,
 		})
 		if err != nil {
@@ -303,7 +303,7 @@ func (c *Cloud) createServer(q *creq) error {
 		if err := t.schedule(dueServer, itoa(id), until); err != nil {
 			return err
 		}
-		out = t.serverDetail(q, s)
+		out = t.serverDetail(&q.caller, s)
 		return nil
 	})
 	if err != nil {

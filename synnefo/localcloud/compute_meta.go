@@ -52,7 +52,7 @@ func (c *Cloud) updateServerMeta(q *creq, id int64) error {
 		return err
 	}
 	return updateJSON(c, q, 201, "metadata", func(t *txn) (map[string]string, error) {
-		return t.mergeServerMeta(q, id, sent)
+		return t.mergeServerMeta(&q.caller, id, sent)
 	})
 }
 
@@ -62,14 +62,14 @@ func (c *Cloud) putServerMetaKey(q *creq, id int64, key string) error {
 		return err
 	}
 	return updateJSON(c, q, 201, "meta", func(t *txn) (map[string]string, error) {
-		_, err := t.mergeServerMeta(q, id, map[string]string{key: val})
+		_, err := t.mergeServerMeta(&q.caller, id, map[string]string{key: val})
 		return map[string]string{key: val}, err
 	})
 }
 
 // mergeServerMeta writes sent into the metadata of a server that is not
 // deleted, within the metadata limit, and returns the merged metadata.
-func (t *txn) mergeServerMeta(q *creq, id int64, sent map[string]string) (map[string]string, error) {
+func (t *txn) mergeServerMeta(q *caller, id int64, sent map[string]string) (map[string]string, error) {
 	s, err := t.writableServer(q.u, id)
 	if err != nil {
 		return nil, err
@@ -107,7 +107,7 @@ func (c *Cloud) serverIPs(q *creq, id int64, rest []string) error {
 		if err != nil {
 			return err
 		}
-		out = t.serverDetail(q, s)
+		out = t.serverDetail(&q.caller, s)
 		return nil
 	})
 	if err != nil {

@@ -133,7 +133,7 @@ func serverNICs(ports []*portRec) ([]serverAttachment, map[string][]serverAddres
 }
 
 // serverDetail renders a server and its state with the request's URLs.
-func (q *creq) serverDetail(s *serverRec, st serverState) *serverDetail {
+func (q *caller) serverDetail(s *serverRec, st serverState) *serverDetail {
 	meta := map[string]string{}
 	for k, v := range s.Meta {
 		meta[k] = v
@@ -194,12 +194,12 @@ type flavorDetail struct {
 }
 
 // flavorSummary renders a flavor's summary.
-func (q *creq) flavorSummary(f flavor) flavorSummary {
+func (q *caller) flavorSummary(f flavor) flavorSummary {
 	return flavorSummary{ID: f.ID, Name: f.name(), Links: links(q.computeURL() + "/flavors/" + itoa(f.ID))}
 }
 
 // flavorDetail renders a flavor's detail form.
-func (q *creq) flavorDetail(f flavor) *flavorDetail {
+func (q *caller) flavorDetail(f flavor) *flavorDetail {
 	return &flavorDetail{flavorSummary: q.flavorSummary(f), RAM: f.RAM, VCPUs: f.VCPUs, Disk: f.Disk, Template: f.Template,
 		VolType: f.VolType, AllowCreate: true, Public: true, Access: []string{}}
 }

@@ -6,20 +6,28 @@ import (
 	"time"
 )
 
-// creq is one parsed Cyclades request.
-type creq struct {
-	w    http.ResponseWriter
-	r    *http.Request
+// caller is what the Cyclades domain knows of a request: who makes it, the
+// one clock reading it runs at, and the base URL replies link to. It knows
+// nothing of HTTP; transaction steps and views take it.
+type caller struct {
 	u    *User
-	seg  []string // path segments after the service's version prefix
-	now  int64    // unix ns; one clock reading per request
-	base string   // scheme://host
+	now  int64  // unix ns; one clock reading per request
+	base string // scheme://host
 }
 
-func (q *creq) computeURL() string { return q.base + "/cyclades/compute/v2.0" }
-func (q *creq) networkURL() string { return q.base + "/cyclades/network/v2.0" }
-func (q *creq) volumeURL() string  { return q.base + "/cyclades/volume/v2.0" }
-func (q *creq) imageURL() string   { return q.base + "/cyclades/image/v1.0" }
+func (q *caller) computeURL() string { return q.base + "/cyclades/compute/v2.0" }
+func (q *caller) networkURL() string { return q.base + "/cyclades/network/v2.0" }
+func (q *caller) volumeURL() string  { return q.base + "/cyclades/volume/v2.0" }
+func (q *caller) imageURL() string   { return q.base + "/cyclades/image/v1.0" }
+
+// creq is one parsed Cyclades request: the HTTP exchange, the path, and the
+// caller the domain sees.
+type creq struct {
+	w   http.ResponseWriter
+	r   *http.Request
+	seg []string // path segments after the service's version prefix
+	caller
+}
 
 func (c *Cloud) serveCyclades(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
@@ -45,7 +53,7 @@ func (c *Cloud) serveCyclades(w http.ResponseWriter, r *http.Request) {
 		writeFault(w, r, badRequest("API endpoint not found"))
 		return
 	}
-	q := &creq{w: w, r: r, now: c.store.now(), base: c.baseURL(r)}
+	q := &creq{w: w, r: r, caller: caller{now: c.store.now(), base: c.baseURL(r)}}
 	u, sent := c.userByToken(r)
 	if !sent {
 		writeFault(w, r, errf(401, "Access denied. No authentication token"))

@@ -25,11 +25,11 @@ type computeImageSummary struct {
 	Links []link `json:"links"`
 }
 
-func (q *creq) computeImageLinks(v *imageView) []link {
+func (q *caller) computeImageLinks(v *imageView) []link {
 	return append(links(q.computeURL()+"/images/"+v.rec.ID), link{Rel: "alternate", Href: q.imageURL() + "/images/" + v.rec.ID})
 }
 
-func (q *creq) computeImageView(v *imageView) *computeImageView {
+func (q *caller) computeImageView(v *imageView) *computeImageView {
 	st := computeStatus(v.status())
 	progress := 0
 	if st == "ACTIVE" {

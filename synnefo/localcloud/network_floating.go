@@ -168,7 +168,7 @@ func (c *Cloud) floatingIPAction(q *creq, sid int64, addr string, add bool) erro
 			return conflict("Floating IP '" + addr + "' already in use")
 		}
 		n, _ := getRec[networkRec](t, bNetworks, f.Network)
-		p, err := t.newPort(q, n, "", f, sid, "BUILD")
+		p, err := t.newPort(&q.caller, n, "", f, sid, "BUILD")
 		if err != nil {
 			return err
 		}

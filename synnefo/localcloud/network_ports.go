@@ -7,7 +7,7 @@ import (
 
 // newPort creates a port on n for owner, with an address from the IPv4
 // subnet (want, or the first free one), or the floating IP fip.
-func (t *txn) newPort(q *creq, n *networkRec, want string, fip *floatingRec, device int64, status string) (*portRec, error) {
+func (t *txn) newPort(q *caller, n *networkRec, want string, fip *floatingRec, device int64, status string) (*portRec, error) {
 	id, err := t.nextSeq(bPorts)
 	if err != nil {
 		return nil, err
@@ -37,7 +37,7 @@ func (t *txn) newPort(q *creq, n *networkRec, want string, fip *floatingRec, dev
 }
 
 // attachNetworks creates the NICs of a new server (§3.3).
-func (t *txn) attachNetworks(q *creq, s *serverRec, items []map[string]json.RawMessage) error {
+func (t *txn) attachNetworks(q *caller, s *serverRec, items []map[string]json.RawMessage) error {
 	if len(items) > maxServerNICs {
 		return badRequest("Maximum ports per server limit reached")
 	}
@@ -267,7 +267,7 @@ func (c *Cloud) createPort(q *creq) error {
 			}
 			want = ""
 		}
-		p, err := t.newPort(q, n, want, fip, device, status)
+		p, err := t.newPort(&q.caller, n, want, fip, device, status)
 		if err != nil {
 			return nil, err
 		}

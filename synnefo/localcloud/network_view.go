@@ -47,7 +47,7 @@ type networkView struct {
 	Deleted         bool     `json:"deleted"`
 }
 
-func (q *creq) networkView(n *networkRec) *networkView {
+func (q *caller) networkView(n *networkRec) *networkView {
 	subnets := []string{}
 	for _, s := range n.Subnets {
 		subnets = append(subnets, itoa(s))
@@ -85,7 +85,7 @@ type subnetView struct {
 	Links      []link   `json:"links"`
 }
 
-func (q *creq) subnetView(s *subnetRec) *subnetView {
+func (q *caller) subnetView(s *subnetRec) *subnetView {
 	out := &subnetView{
 		ID: itoa(s.ID), NetworkID: itoa(s.Network), Name: s.Name,
 		TenantID: nullable(s.Owner), UserID: nullable(s.Owner), Public: s.Public,
@@ -125,7 +125,7 @@ type portView struct {
 	SecurityGroups []string  `json:"security_groups"`
 }
 
-func (q *creq) portView(p *portRec) *portView {
+func (q *caller) portView(p *portRec) *portView {
 	ips := []fixedIP{}
 	for _, ip := range p.IPs {
 		ips = append(ips, fixedIP{Addr: ip.Addr, Subnet: itoa(ip.Subnet)})

@@ -329,7 +329,7 @@ func (t *txn) commissionReassign(c *Cloud, u *User, project string, requested ma
 // newChargedVolume stores a volume created on its own (not a server's root
 // volume, which its server's commission charges) and charges its size to
 // its project as cyclades.disk (get_volume_resources).
-func (t *txn) newChargedVolume(c *Cloud, q *creq, sp volumeSpec) (*volumeRec, error) {
+func (t *txn) newChargedVolume(c *Cloud, q *caller, sp volumeSpec) (*volumeRec, error) {
 	v, err := t.newVolume(q, sp)
 	if err != nil {
 		return nil, err

@@ -173,7 +173,7 @@ func (c *Cloud) createVolume(q *creq) error {
 			}
 			sp.image = img
 		}
-		v, err := t.newChargedVolume(c, q, sp)
+		v, err := t.newChargedVolume(c, &q.caller, sp)
 		if err != nil {
 			return nil, err
 		}

@@ -47,7 +47,7 @@ type volumeSpec struct {
 
 // newVolume stores a volume in status "creating"; the caller schedules its
 // completion (the server build does it for root volumes).
-func (t *txn) newVolume(q *creq, sp volumeSpec) (*volumeRec, error) {
+func (t *txn) newVolume(q *caller, sp volumeSpec) (*volumeRec, error) {
 	id, err := t.nextSeq(bVolumes)
 	if err != nil {
 		return nil, err

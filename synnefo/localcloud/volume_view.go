@@ -37,12 +37,12 @@ type volumeDetail struct {
 }
 
 // volumeSummary renders a volume's summary.
-func (q *creq) volumeSummary(v *volumeRec) volumeSummary {
+func (q *caller) volumeSummary(v *volumeRec) volumeSummary {
 	return volumeSummary{ID: itoa(v.ID), Name: v.Name, Links: links(q.volumeURL() + "/volumes/" + itoa(v.ID))}
 }
 
 // volumeDetail renders a volume's detail form.
-func (q *creq) volumeDetail(v *volumeRec) *volumeDetail {
+func (q *caller) volumeDetail(v *volumeRec) *volumeDetail {
 	sum := q.volumeSummary(v)
 	atts := []volumeAttachment{}
 	if v.Server != 0 && !v.Deleted {
@@ -91,7 +91,7 @@ type snapshotView struct {
 	Links    []link            `json:"links"`
 }
 
-func (q *creq) snapshotView(v *imageView) *snapshotView {
+func (q *caller) snapshotView(v *imageView) *snapshotView {
 	status := "AVAILABLE"
 	switch {
 	case v.rec.SnapStatus == "CREATING":
