@@ -9,14 +9,17 @@
 // bbolt database, so a request either commits whole or not at all and no
 // container or object name ever becomes a filesystem path.
 //
-// Files are layered per API family. store.go, history.go, listing.go,
-// sharing.go, blocks.go and the *_store.go files hold the records and the
-// transaction steps on them (txn methods: allocate an address, add a subnet,
-// snapshot a volume, register an image); the *_view.go files hold the typed
-// replies, structs with JSON tags rendered from records; the handler files
-// (pithos_http.go, account_http.go, container_http.go, objects_*.go,
-// compute*.go, network*.go, volume*.go, image*.go, identity.go,
-// projects_http.go) parse requests, run the steps in one transaction and
-// encode the replies. Database buckets are created by Open, which fails
-// with the error.
+// Files are layered per API family, store → domain → HTTP. store.go,
+// history.go, listing.go, sharing.go, blocks.go and the *_store.go files
+// hold the records and the transaction steps on them (txn methods: allocate
+// an address, add a subnet, snapshot a volume, register an image). The
+// domain takes typed input (decoded by a handler; a Cyclades step takes a
+// caller, not the request) and returns the typed replies of the *_view.go
+// files, structs with JSON tags in JSON key order (no map[string]any), or a
+// *fault. The handler files (pithos_http.go, account_http.go,
+// container_http.go, objects_*.go, compute*.go, network*.go, volume*.go,
+// image*.go, identity.go, projects_*.go, commissions_http.go) decode
+// requests, run the domain in one transaction, encode the replies and
+// render faults (faults.go). Database buckets are created by Open, which
+// fails with the error.
 package localcloud
