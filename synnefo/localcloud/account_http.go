@@ -71,7 +71,12 @@ func (c *Cloud) serveAccount(p *preq) error {
 	var ar accountRead
 	err := c.store.view(func(t *txn) error {
 		var err error
-		ar, err = t.readAccount(p, until, listing)
+		q := containerQuery{
+			marker: p.q.Get("marker"), limit: limitParam(p.q), owner: p.owner(),
+			shared: flag(p.q, "shared"), public: flag(p.q, "public"), until: until,
+		}
+		precond := func(mtime int64) *fault { return checkTimePreconditions(p.h, mtime) }
+		ar, err = t.readAccount(p.acct, p.userID(), q, listing, precond)
 		return err
 	})
 	if err != nil {
@@ -86,48 +91,47 @@ func (c *Cloud) serveAccount(p *preq) error {
 	return nil
 }
 
-// readAccount reads the account of p as the caller may see it: its
-// metadata and usage, and with listing its containers.
-func (t *txn) readAccount(p *preq, until int64, listing bool) (accountRead, error) {
+// readAccount reads acct as user may see it (q.owner: user owns it): its
+// metadata and usage at q.until, and with listing the page q of its
+// containers. precond checks the account's mtime (the request's
+// preconditions) before the listing is read.
+func (t *txn) readAccount(acct, user string, q containerQuery, listing bool, precond func(mtime int64) *fault) (accountRead, error) {
 	var ar accountRead
 	var ok bool
-	if ar.rec, ok = t.account(p.acct); !ok {
+	if ar.rec, ok = t.account(acct); !ok {
 		return ar, forbidden("Not allowed")
 	}
 	ar.meta = ar.rec.Meta
-	visible, err := t.visibleContainers(p)
-	if err != nil {
-		return ar, err
+	if !q.owner {
+		var err error
+		if q.visible, err = t.visibleContainers(acct, user, q.public); err != nil {
+			return ar, err
+		}
 	}
-	if until != 0 {
-		ar.meta = t.metaAt(accountHistKey(p.acct), until, ar.rec.Meta)
+	if q.until != 0 {
+		ar.meta = t.metaAt(accountHistKey(acct), q.until, ar.rec.Meta)
 	}
-	ar.count, ar.used = t.accountUsage(p.acct, until)
-	if f := checkTimePreconditions(p.h, ar.rec.Mtime); f != nil {
+	ar.count, ar.used = t.accountUsage(acct, q.until)
+	if f := precond(ar.rec.Mtime); f != nil {
 		return ar, f
 	}
 	if listing {
-		ar.names, ar.rows = t.listContainers(p.acct, containerQuery{
-			marker: p.q.Get("marker"), limit: limitParam(p.q), owner: p.owner(), visible: visible,
-			shared: flag(p.q, "shared"), public: flag(p.q, "public"), until: until,
-		})
+		ar.names, ar.rows = t.listContainers(acct, q)
 	}
 	return ar, nil
 }
 
-// visibleContainers are the containers of p's account with objects shared
-// with a caller who is not the owner (nil for the owner, who sees all).
-func (t *txn) visibleContainers(p *preq) (map[string]bool, error) {
-	if p.owner() {
-		return nil, nil
-	}
+// visibleContainers are the containers of acct with objects shared with
+// user, who is not the owner (the owner sees all: the handler does not ask).
+// A listing of public containers only is refused to such a user.
+func (t *txn) visibleContainers(acct, user string, publicOnly bool) (map[string]bool, error) {
 	visible := map[string]bool{}
-	t.sharedWith([]byte(p.acct+"\x00"), p.user.UUID, func(k []byte, _ *objectRec) bool {
+	t.sharedWith([]byte(acct+"\x00"), user, func(k []byte, _ *objectRec) bool {
 		_, cont, _ := splitKey(k)
 		visible[cont] = true
 		return true
 	})
-	if len(visible) == 0 || flag(p.q, "public") {
+	if len(visible) == 0 || publicOnly {
 		return nil, forbidden("Not allowed")
 	}
 	return visible, nil

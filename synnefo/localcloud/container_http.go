@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -124,7 +125,7 @@ func (c *Cloud) postContainer(p *preq) error {
 	update := flag(p.q, "update")
 	// Block upload: exactly application/octet-stream with a body.
 	isBlocks := p.r.Header.Get("Content-Type") == "application/octet-stream" && (p.r.ContentLength > 0 || p.r.ContentLength == -1)
-	change := func(t *txn) error { return t.updateContainer(p, pol, polSent, meta, update) }
+	change := func(t *txn) error { return t.updateContainer(p.acct, p.cont, pol, polSent, meta, update) }
 	var err error
 	if isBlocks && update && !polSent && len(meta) == 0 {
 		// A plain block upload changes nothing of the container: a read
@@ -201,14 +202,14 @@ func (c *Cloud) uploadBlocks(p *preq) error {
 
 // updateContainer applies a container POST's policy (pol, when sent) and
 // metadata: replacing them, or merging with update.
-func (t *txn) updateContainer(p *preq, pol map[string]string, polSent bool, meta map[string]string, update bool) error {
-	rec, ok := t.container(p.acct, p.cont)
+func (t *txn) updateContainer(acct, cont string, pol map[string]string, polSent bool, meta map[string]string, update bool) error {
+	rec, ok := t.container(acct, cont)
 	if !ok {
 		return notFound("Container does not exist")
 	}
 	if polSent {
 		if !update {
-			rec.Quota, rec.Versioning, rec.Project = 0, "auto", p.acct
+			rec.Quota, rec.Versioning, rec.Project = 0, "auto", acct
 		}
 		applyPolicy(rec, pol)
 	}
@@ -222,10 +223,10 @@ func (t *txn) updateContainer(p *preq, pol map[string]string, polSent bool, meta
 	// A metadata or policy update is a change of the container: its
 	// Last-Modified moves (Synnefo makes a new container version).
 	now := t.s.now()
-	if err := t.recordMeta(containerHistKey(p.acct, p.cont), now, rec.Meta); err != nil {
+	if err := t.recordMeta(containerHistKey(acct, cont), now, rec.Meta); err != nil {
 		return err
 	}
-	return t.touch(p.acct, p.cont, rec, now)
+	return t.touch(acct, cont, rec, now)
 }
 
 func (c *Cloud) deleteContainer(p *preq) error {
@@ -366,7 +367,7 @@ func (c *Cloud) readContainer(t *txn, p *preq, until int64, listing bool) (conta
 	if p.user != nil {
 		viewer.user = p.user.UUID
 	}
-	for _, e := range t.listObjects(p.acct, p.cont, t.containerListOpts(p, until, readable)) {
+	for _, e := range t.listObjects(p.acct, p.cont, t.withSharedUnder(p.acct, p.cont, containerListOpts(p.q, until, readable))) {
 		cr.names = append(cr.names, e.name)
 		if e.subdir {
 			cr.rows = append(cr.rows, subdirRow{Subdir: e.name})
@@ -379,19 +380,19 @@ func (c *Cloud) readContainer(t *txn, p *preq, until int64, listing bool) (conta
 
 // containerListOpts reads an object listing's query parameters (§6.3):
 // prefix, delimiter or path, marker, limit, meta, shared, public.
-func (t *txn) containerListOpts(p *preq, until int64, readable func(string) bool) listOpts {
+func containerListOpts(q url.Values, until int64, readable func(string) bool) listOpts {
 	o := listOpts{
-		prefix:    strings.TrimPrefix(p.q.Get("prefix"), "/"),
-		delimiter: p.q.Get("delimiter"),
-		marker:    p.q.Get("marker"),
-		limit:     limitParam(p.q),
-		meta:      parseMetaQuery(p.q.Get("meta")),
-		shared:    flag(p.q, "shared"),
-		public:    flag(p.q, "public"),
+		prefix:    strings.TrimPrefix(q.Get("prefix"), "/"),
+		delimiter: q.Get("delimiter"),
+		marker:    q.Get("marker"),
+		limit:     limitParam(q),
+		meta:      parseMetaQuery(q.Get("meta")),
+		shared:    flag(q, "shared"),
+		public:    flag(q, "public"),
 		until:     until,
 		readable:  readable,
 	}
-	if path, ok := p.q["path"]; ok {
+	if path, ok := q["path"]; ok {
 		o.prefix, o.delimiter, o.noSubdirs = strings.TrimPrefix(path[0], "/"), "/", true
 		if o.prefix != "" && !strings.HasSuffix(o.prefix, "/") {
 			o.prefix += "/"
@@ -399,6 +400,12 @@ func (t *txn) containerListOpts(p *preq, until int64, readable func(string) bool
 	} else if o.prefix != "" && o.delimiter != "" && !strings.HasSuffix(o.prefix, o.delimiter) {
 		o.prefix += o.delimiter
 	}
+	return o
+}
+
+// withSharedUnder completes a shared listing's options: an object is also
+// shared when a directory object above it in acct/cont is.
+func (t *txn) withSharedUnder(acct, cont string, o listOpts) listOpts {
 	if o.shared {
 		o.sharedUnder = func(name string) bool {
 			for n := name; ; {
@@ -407,7 +414,7 @@ func (t *txn) containerListOpts(p *preq, until int64, readable func(string) bool
 					return false
 				}
 				n = n[:i]
-				if r, ok := t.object(p.acct, p.cont, n); ok && r.Sharing != nil && isDirType(r.Type) {
+				if r, ok := t.object(acct, cont, n); ok && r.Sharing != nil && isDirType(r.Type) {
 					return true
 				}
 			}

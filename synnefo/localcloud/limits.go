@@ -22,7 +22,7 @@ func (c *Cloud) maxSourceBytes() int64 {
 func (c *Cloud) checkWriteAccess(p *preq) *fault {
 	var out *fault
 	_ = c.store.view(func(t *txn) error {
-		out = t.writeAccess(p, p.acct, p.cont, p.obj)
+		out = t.writeAccess(p.user.UUID, p.acct, p.cont, p.obj)
 		return nil
 	})
 	return out

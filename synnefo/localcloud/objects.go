@@ -29,9 +29,9 @@ func (c *Cloud) serveObject(p *preq) error {
 	return errf(405, "Method not allowed")
 }
 
-// readAccess fails unless the caller may read acct/cont/name.
-func (t *txn) readAccess(p *preq, acct, cont, name string) (access, *fault) {
-	a := t.accessFor(acct, cont, name, p.user.UUID)
+// readAccess fails unless user may read acct/cont/name.
+func (t *txn) readAccess(user, acct, cont, name string) (access, *fault) {
+	a := t.accessFor(acct, cont, name, user)
 	if !a.read && !t.isPublic(acct, cont, name) {
 		return a, forbidden("User does not have read access to the object")
 	}
@@ -39,8 +39,9 @@ func (t *txn) readAccess(p *preq, acct, cont, name string) (access, *fault) {
 	return a, nil
 }
 
-func (t *txn) writeAccess(p *preq, acct, cont, name string) *fault {
-	if p.user.UUID != acct && !t.accessFor(acct, cont, name, p.user.UUID).write {
+// writeAccess fails unless user owns acct or may write acct/cont/name.
+func (t *txn) writeAccess(user, acct, cont, name string) *fault {
+	if user != acct && !t.accessFor(acct, cont, name, user).write {
 		return forbidden("User does not have access to the path")
 	}
 	return nil
@@ -153,7 +154,7 @@ func (c *Cloud) commit(p *preq, rec *objectRec, state stateChange, status int) e
 		if !ok {
 			return notFound("Container does not exist")
 		}
-		if f := t.writeAccess(p, p.acct, p.cont, p.obj); f != nil {
+		if f := t.writeAccess(p.user.UUID, p.acct, p.cont, p.obj); f != nil {
 			return f
 		}
 		cur, exists := t.object(p.acct, p.cont, p.obj)

@@ -133,7 +133,7 @@ func (t *txn) copySource(p *preq, q copyReq) (*objectRec, *version, error) {
 	if q.move && p.user.UUID != q.srcAcct {
 		return nil, nil, forbidden("Not allowed")
 	}
-	if _, f := t.readAccess(p, q.srcAcct, q.srcCont, q.srcObj); f != nil {
+	if _, f := t.readAccess(p.user.UUID, q.srcAcct, q.srcCont, q.srcObj); f != nil {
 		return nil, nil, f
 	}
 	src, ok := t.copyFrom(q.srcAcct, q.srcCont, q.srcObj, q.srcVersion != "")
@@ -194,7 +194,7 @@ func (t *txn) copyPairs(p *preq, q copyReq, src *objectRec, srcVer *version, del
 // it returns the new record (nil for a move onto itself, which changes
 // nothing) and the destination container as it now stands.
 func (t *txn) copyOne(p *preq, q copyReq, pr copyPair, ed copyEdit, dstC *containerRec) (*objectRec, *containerRec, error) {
-	if f := t.writeAccess(p, q.dstAcct, q.dstCont, pr.to); f != nil {
+	if f := t.writeAccess(p.user.UUID, q.dstAcct, q.dstCont, pr.to); f != nil {
 		return nil, dstC, f
 	}
 	onto := q.srcAcct == q.dstAcct && q.srcCont == q.dstCont && pr.from == pr.to

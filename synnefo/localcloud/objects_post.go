@@ -37,7 +37,7 @@ func (c *Cloud) postObject(p *preq) error {
 		if !ok {
 			return notFound("Object does not exist")
 		}
-		if f := t.writeAccess(p, p.acct, p.cont, p.obj); f != nil {
+		if f := t.writeAccess(p.user.UUID, p.acct, p.cont, p.obj); f != nil {
 			return f
 		}
 		cur, exists := t.object(p.acct, p.cont, p.obj)
@@ -76,7 +76,7 @@ func (c *Cloud) postData(p *preq, meta map[string]string, state stateChange, upd
 	// Permission first: a user who may not write gets 403 whatever the
 	// request's other faults (Synnefo's test_not_allowed).
 	if err := c.store.view(func(t *txn) error {
-		if f := t.writeAccess(p, p.acct, p.cont, p.obj); f != nil {
+		if f := t.writeAccess(p.user.UUID, p.acct, p.cont, p.obj); f != nil {
 			return f
 		}
 		return nil
@@ -168,7 +168,7 @@ func parsePostRange(p *preq) (contentRange, int64, error) {
 // postTarget is the object a data POST updates, once the caller may write
 // it and the preconditions hold.
 func (t *txn) postTarget(p *preq) (*objectRec, error) {
-	if f := t.writeAccess(p, p.acct, p.cont, p.obj); f != nil {
+	if f := t.writeAccess(p.user.UUID, p.acct, p.cont, p.obj); f != nil {
 		return nil, f
 	}
 	cur, ok := t.object(p.acct, p.cont, p.obj)
@@ -198,7 +198,7 @@ func (c *Cloud) postSource(t *txn, p *preq, cr contentRange) (io.Reader, int64, 
 	if sacct == "" {
 		sacct = p.user.UUID
 	}
-	if _, f := t.readAccess(p, sacct, scont, sobj); f != nil {
+	if _, f := t.readAccess(p.user.UUID, sacct, scont, sobj); f != nil {
 		return nil, -1, f
 	}
 	srec, ok := t.object(sacct, scont, sobj)

@@ -65,7 +65,7 @@ func (c *Cloud) getObject(p *preq) error {
 func (c *Cloud) readObject(t *txn, p *preq, verParam string) (objectRead, error) {
 	var rd objectRead
 	var f *fault
-	if rd.acc, f = t.readAccess(p, p.acct, p.cont, p.obj); f != nil {
+	if rd.acc, f = t.readAccess(p.user.UUID, p.acct, p.cont, p.obj); f != nil {
 		return rd, f
 	}
 	if _, ok := t.container(p.acct, p.cont); !ok {
@@ -90,7 +90,7 @@ func (c *Cloud) readObject(t *txn, p *preq, verParam string) (objectRead, error)
 	}
 	rd.ct = content{bs: c.store.blockSize, parts: []part{{rd.ver.Hashes, rd.ver.Bytes}}}
 	if m := rd.ver.Meta["X-Object-Manifest"]; m != "" && !flag(p.q, "hashmap") {
-		rd.ct.parts = t.manifestParts(p, m)
+		rd.ct.parts = t.manifestParts(p.acct, p.user.UUID, m)
 	}
 	return rd, nil
 }
@@ -216,11 +216,11 @@ func (c *Cloud) setDisposition(p *preq, h http.Header, ver *version) {
 	setHeader(h, "Content-Disposition", dt+`; filename="`+p.obj+`"`)
 }
 
-// manifestParts resolves X-Object-Manifest "container/prefix" to the objects
-// it concatenates, in name order.
-func (t *txn) manifestParts(p *preq, m string) []part {
-	return t.manifestPartsOf(p.acct, m, func(cont, name string) bool {
-		return t.accessFor(p.acct, cont, name, p.user.UUID).read
+// manifestParts resolves X-Object-Manifest "container/prefix" in acct to
+// the objects it concatenates that user may read, in name order.
+func (t *txn) manifestParts(acct, user, m string) []part {
+	return t.manifestPartsOf(acct, m, func(cont, name string) bool {
+		return t.accessFor(acct, cont, name, user).read
 	})
 }
 

@@ -27,6 +27,14 @@ type preq struct {
 
 func (p *preq) owner() bool { return p.user != nil && p.user.UUID == p.acct }
 
+// userID is the caller's uuid, "" for none.
+func (p *preq) userID() string {
+	if p.user == nil {
+		return ""
+	}
+	return p.user.UUID
+}
+
 const listingLimit = 10000
 
 var allowed = map[string]string{
