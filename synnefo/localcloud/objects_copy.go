@@ -72,7 +72,7 @@ func (c *Cloud) copyObjects(p *preq, q copyReq) error {
 	delim := p.q.Get("delimiter")
 	var last *objectRec
 	err := c.store.update(func(t *txn) error {
-		src, srcVer, err := t.copySource(p, q)
+		src, srcVer, err := t.copySource(p.userID(), q, p.writePrecond)
 		if err != nil {
 			return err
 		}
@@ -80,9 +80,9 @@ func (c *Cloud) copyObjects(p *preq, q copyReq) error {
 		if !ok {
 			return notFound("Container does not exist")
 		}
-		for _, pr := range t.copyPairs(p, q, src, srcVer, delim) {
+		for _, pr := range t.copyPairs(p.userID(), q, src, srcVer, delim) {
 			var nrec *objectRec
-			if nrec, dstC, err = t.copyOne(p, q, pr, ed, dstC); err != nil {
+			if nrec, dstC, err = t.copyOne(p.userID(), q, pr, ed, dstC); err != nil {
 				return err
 			}
 			if nrec != nil && pr.from == q.srcObj {
@@ -127,13 +127,14 @@ func parseCopyEdit(p *preq, q copyReq) (copyEdit, *fault) {
 	return ed, nil
 }
 
-// copySource is the object (and version) a copy or move reads, once the
-// caller may and the preconditions hold.
-func (t *txn) copySource(p *preq, q copyReq) (*objectRec, *version, error) {
-	if q.move && p.user.UUID != q.srcAcct {
+// copySource is the object (and version) a copy or move by user reads,
+// once user may and precond (the request's preconditions, on the source or
+// the destination as q says) holds.
+func (t *txn) copySource(user string, q copyReq, precond func(exists bool, etag string) *fault) (*objectRec, *version, error) {
+	if q.move && user != q.srcAcct {
 		return nil, nil, forbidden("Not allowed")
 	}
-	if _, f := t.readAccess(p.user.UUID, q.srcAcct, q.srcCont, q.srcObj); f != nil {
+	if _, f := t.readAccess(user, q.srcAcct, q.srcCont, q.srcObj); f != nil {
 		return nil, nil, f
 	}
 	src, ok := t.copyFrom(q.srcAcct, q.srcCont, q.srcObj, q.srcVersion != "")
@@ -158,7 +159,7 @@ func (t *txn) copySource(p *preq, q copyReq) (*objectRec, *version, error) {
 		cur, exists = t.object(q.dstAcct, q.dstCont, q.dstObj)
 		etag, _ = topHash(cur.Hashes)
 	}
-	if f := checkWritePreconditions(p.h, exists, etag); f != nil {
+	if f := precond(exists, etag); f != nil {
 		return nil, nil, f
 	}
 	return src, srcVer, nil
@@ -173,8 +174,8 @@ type copyPair struct {
 }
 
 // copyPairs are the pairs to copy: the object, then (with a delimiter) the
-// subtree under it that the caller may read.
-func (t *txn) copyPairs(p *preq, q copyReq, src *objectRec, srcVer *version, delim string) []copyPair {
+// subtree under it that user may read.
+func (t *txn) copyPairs(user string, q copyReq, src *objectRec, srcVer *version, delim string) []copyPair {
 	pairs := []copyPair{{q.srcObj, q.dstObj, srcVer, src}}
 	if delim == "" {
 		return pairs
@@ -182,7 +183,7 @@ func (t *txn) copyPairs(p *preq, q copyReq, src *objectRec, srcVer *version, del
 	prefix := q.srcObj + delim
 	it := t.iterAt(q.srcAcct, q.srcCont, 0)
 	for name, rec := it.seek(prefix); rec != nil && strings.HasPrefix(name, prefix); name, rec = it.next() {
-		if !t.accessFor(q.srcAcct, q.srcCont, name, p.user.UUID).read {
+		if !t.accessFor(q.srcAcct, q.srcCont, name, user).read {
 			continue
 		}
 		pairs = append(pairs, copyPair{name, q.dstObj + delim + name[len(prefix):], &rec.version, rec})
@@ -193,8 +194,8 @@ func (t *txn) copyPairs(p *preq, q copyReq, src *objectRec, srcVer *version, del
 // copyOne copies or moves one pair into the destination container dstC;
 // it returns the new record (nil for a move onto itself, which changes
 // nothing) and the destination container as it now stands.
-func (t *txn) copyOne(p *preq, q copyReq, pr copyPair, ed copyEdit, dstC *containerRec) (*objectRec, *containerRec, error) {
-	if f := t.writeAccess(p.user.UUID, q.dstAcct, q.dstCont, pr.to); f != nil {
+func (t *txn) copyOne(user string, q copyReq, pr copyPair, ed copyEdit, dstC *containerRec) (*objectRec, *containerRec, error) {
+	if f := t.writeAccess(user, q.dstAcct, q.dstCont, pr.to); f != nil {
 		return nil, dstC, f
 	}
 	onto := q.srcAcct == q.dstAcct && q.srcCont == q.dstCont && pr.from == pr.to
@@ -203,7 +204,7 @@ func (t *txn) copyOne(p *preq, q copyReq, pr copyPair, ed copyEdit, dstC *contai
 	}
 	nrec := &objectRec{version: version{
 		Bytes: pr.ver.Bytes, Hashes: pr.ver.Hashes, Type: pr.ver.Type, MD5: pr.ver.MD5,
-		Meta: mergeMeta(pr.ver.Meta, ed.meta, false), ModifiedBy: p.user.UUID,
+		Meta: mergeMeta(pr.ver.Meta, ed.meta, false), ModifiedBy: user,
 	}}
 	if f := checkMetaCount(nrec.Meta); f != nil {
 		return nil, dstC, f
@@ -228,7 +229,7 @@ func (t *txn) copyOne(p *preq, q copyReq, pr copyPair, ed copyEdit, dstC *contai
 		// Remove the source first so a move within one container keeps
 		// the counters right.
 		srcC, _ := t.container(q.srcAcct, q.srcCont)
-		if err := t.deleteObject(q.srcAcct, q.srcCont, pr.from, p.user.UUID, srcC); err != nil {
+		if err := t.deleteObject(q.srcAcct, q.srcCont, pr.from, user, srcC); err != nil {
 			return nil, dstC, err
 		}
 		if q.srcAcct == q.dstAcct && q.srcCont == q.dstCont {

@@ -97,7 +97,7 @@ func (c *Cloud) postData(p *preq, meta map[string]string, state stateChange, upd
 	length := int64(-1)
 	err = c.store.view(func(t *txn) error {
 		var err error
-		if cur, err = t.postTarget(p); err != nil {
+		if cur, err = t.postTarget(p.userID(), p.acct, p.cont, p.obj, p.writePrecond); err != nil {
 			return err
 		}
 		src, length, err = c.postSource(t, p, cr)
@@ -136,7 +136,7 @@ func (c *Cloud) postData(p *preq, meta map[string]string, state stateChange, upd
 	if f := checkMetaCount(rec.Meta); f != nil {
 		return f
 	}
-	if err := c.store.update(func(t *txn) error { return t.commitPost(p, cur, rec, state) }); err != nil {
+	if err := c.store.update(func(t *txn) error { return t.commitPost(p.acct, p.cont, p.obj, cur, rec, state) }); err != nil {
 		return err
 	}
 	writeResult(p, 204, rec)
@@ -165,18 +165,18 @@ func parsePostRange(p *preq) (contentRange, int64, error) {
 	return cr, truncTo, nil
 }
 
-// postTarget is the object a data POST updates, once the caller may write
-// it and the preconditions hold.
-func (t *txn) postTarget(p *preq) (*objectRec, error) {
-	if f := t.writeAccess(p.user.UUID, p.acct, p.cont, p.obj); f != nil {
+// postTarget is the object acct/cont/obj a data POST updates, once user
+// may write it and precond (the request's preconditions on it) holds.
+func (t *txn) postTarget(user, acct, cont, obj string, precond func(exists bool, etag string) *fault) (*objectRec, error) {
+	if f := t.writeAccess(user, acct, cont, obj); f != nil {
 		return nil, f
 	}
-	cur, ok := t.object(p.acct, p.cont, p.obj)
+	cur, ok := t.object(acct, cont, obj)
 	if !ok {
 		return nil, notFound("Object does not exist")
 	}
 	etag, _ := topHash(cur.Hashes)
-	if f := checkWritePreconditions(p.h, true, etag); f != nil {
+	if f := precond(true, etag); f != nil {
 		return nil, f
 	}
 	return cur, nil
@@ -264,12 +264,12 @@ func postBody(p *preq, cr contentRange) (io.Reader, int64, error) {
 // commitPost stores a data POST's new version rec of cur, only if nobody
 // changed the object meanwhile (else a precondition failure: retrying is
 // the client's business).
-func (t *txn) commitPost(p *preq, cur, rec *objectRec, state stateChange) error {
-	cr, ok := t.container(p.acct, p.cont)
+func (t *txn) commitPost(acct, cont, obj string, cur, rec *objectRec, state stateChange) error {
+	cr, ok := t.container(acct, cont)
 	if !ok {
 		return notFound("Object does not exist")
 	}
-	now, ok := t.object(p.acct, p.cont, p.obj)
+	now, ok := t.object(acct, cont, obj)
 	if !ok {
 		return notFound("Object does not exist")
 	}
@@ -278,10 +278,10 @@ func (t *txn) commitPost(p *preq, cur, rec *objectRec, state stateChange) error 
 	}
 	rec.Sharing, rec.Public = now.Sharing, now.Public
 	state.apply(rec)
-	if err := t.putObject(p.acct, p.cont, p.obj, cr, rec); err != nil {
+	if err := t.putObject(acct, cont, obj, cr, rec); err != nil {
 		return err
 	}
-	return t.checkQuota(p.acct, cr, rec.Bytes-now.Bytes)
+	return t.checkQuota(acct, cr, rec.Bytes-now.Bytes)
 }
 
 // writeBlocks overlays n bytes of src (n < 0: to EOF) at offset on an

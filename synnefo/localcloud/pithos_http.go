@@ -27,6 +27,12 @@ type preq struct {
 
 func (p *preq) owner() bool { return p.user != nil && p.user.UUID == p.acct }
 
+// writePrecond checks the request's write preconditions (If-Match,
+// If-None-Match) against an object that exists or not with etag.
+func (p *preq) writePrecond(exists bool, etag string) *fault {
+	return checkWritePreconditions(p.h, exists, etag)
+}
+
 // userID is the caller's uuid, "" for none.
 func (p *preq) userID() string {
 	if p.user == nil {
