@@ -62,12 +62,18 @@ type failedSerial struct {
 }
 
 func (f failedSerial) MarshalJSON() ([]byte, error) {
-	fault, err := json.Marshal(f.Fault)
+	return marshalPair(strconv.FormatInt(f.Serial, 10), f.Fault)
+}
+
+// marshalPair renders the JSON array [number, second]: number is already
+// JSON (an integer's digits).
+func marshalPair(number string, second any) ([]byte, error) {
+	b, err := json.Marshal(second)
 	if err != nil {
 		return nil, err
 	}
-	out := append([]byte("["), strconv.FormatInt(f.Serial, 10)...)
-	out = append(append(out, ','), fault...)
+	out := append([]byte("["), number...)
+	out = append(append(out, ','), b...)
 	return append(out, ']'), nil
 }
 

@@ -286,13 +286,7 @@ type versionEntry struct {
 }
 
 func (v versionEntry) MarshalJSON() ([]byte, error) {
-	ts, err := json.Marshal(v.Timestamp)
-	if err != nil {
-		return nil, err
-	}
-	out := append([]byte("["), strconv.FormatUint(v.ID, 10)...)
-	out = append(append(out, ','), ts...)
-	return append(out, ']'), nil
+	return marshalPair(strconv.FormatUint(v.ID, 10), v.Timestamp)
 }
 
 // versionsListing is GET ?version=list.

@@ -36,19 +36,10 @@ func membershipViewOf(m *membershipRec, p *projectRec, u *User) membershipView {
 	}
 	v := membershipView{ID: m.ID, User: m.User, Project: m.Project, State: m.State, AllowedActions: actions}
 	changed := isoDate(m.Changed)
-	switch m.State {
-	case "accepted":
-		v.Accepted = &changed
-	case "cancelled":
-		v.Cancelled = &changed
-	case "leave_requested":
-		v.LeaveRequested = &changed
-	case "rejected":
-		v.Rejected = &changed
-	case "removed":
-		v.Removed = &changed
-	case "requested":
-		v.Requested = &changed
+	at := map[string]**string{"accepted": &v.Accepted, "cancelled": &v.Cancelled, "leave_requested": &v.LeaveRequested,
+		"rejected": &v.Rejected, "removed": &v.Removed, "requested": &v.Requested}[m.State]
+	if at != nil {
+		*at = &changed
 	}
 	return v
 }
