@@ -190,8 +190,7 @@ func (c *Cloud) createVolume(q *creq) error {
 		if err := putRec(t, bVolumes, v.ID, v); err != nil {
 			return nil, err
 		}
-		sum := q.volumeSummary(v)
-		return &sum, t.schedule(dueVolume, itoa(v.ID), v.Until)
+		return q.volumeSummary(v), t.schedule(dueVolume, itoa(v.ID), v.Until)
 	})
 }
 

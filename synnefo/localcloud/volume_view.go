@@ -37,13 +37,13 @@ type volumeDetail struct {
 }
 
 // volumeSummary renders a volume's summary.
-func (q *caller) volumeSummary(v *volumeRec) volumeSummary {
-	return volumeSummary{ID: itoa(v.ID), Name: v.Name, Links: links(q.volumeURL() + "/volumes/" + itoa(v.ID))}
+func (q *caller) volumeSummary(v *volumeRec) *volumeSummary {
+	return &volumeSummary{ID: itoa(v.ID), Name: v.Name, Links: links(q.volumeURL() + "/volumes/" + itoa(v.ID))}
 }
 
 // volumeDetail renders a volume's detail form.
 func (q *caller) volumeDetail(v *volumeRec) *volumeDetail {
-	sum := q.volumeSummary(v)
+	sum := *q.volumeSummary(v)
 	atts := []volumeAttachment{}
 	if v.Server != 0 && !v.Deleted {
 		atts = append(atts, volumeAttachment{ServerID: v.Server, VolumeID: v.ID, DeviceIndex: v.DeviceIndex})
