@@ -89,7 +89,7 @@ func (c *Cloud) serveMemberships(w http.ResponseWriter, r *http.Request, u *User
 		writeJSON(w, 200, m)
 		return nil
 	case len(seg) == 2 && seg[1] == "action" && r.Method == http.MethodPost:
-		return c.membershipAction(w, r, u, seg[0])
+		return c.postMembershipAction(w, r, u, seg[0])
 	}
 	return notFound("Not found")
 }
@@ -240,9 +240,9 @@ func (t *txn) membershipFor(c *Cloud, u *User, sid string) (*membershipRec, *pro
 	return m, p, nil
 }
 
-// membershipAction is POST /projects/memberships/<id>/action with one of
+// postMembershipAction is POST /projects/memberships/<id>/action with one of
 // leave, cancel (the member), accept, reject, remove (the project owner).
-func (c *Cloud) membershipAction(w http.ResponseWriter, r *http.Request, u *User, sid string) error {
+func (c *Cloud) postMembershipAction(w http.ResponseWriter, r *http.Request, u *User, sid string) error {
 	var req map[string]json.RawMessage
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err := json.Unmarshal(body, &req); err != nil || len(req) != 1 {
@@ -252,7 +252,17 @@ func (c *Cloud) membershipAction(w http.ResponseWriter, r *http.Request, u *User
 	for k := range req {
 		action = k
 	}
-	err := c.store.update(func(t *txn) error {
+	if err := c.membershipAction(u, sid, action); err != nil {
+		return err
+	}
+	w.WriteHeader(200)
+	return nil
+}
+
+// membershipAction applies action to membership sid for u: leave or
+// cancel by the member, accept, reject or remove by the project's owner.
+func (c *Cloud) membershipAction(u *User, sid, action string) error {
+	return c.store.update(func(t *txn) error {
 		m, p, f := t.membershipFor(c, u, sid)
 		if f != nil {
 			return f
@@ -284,9 +294,4 @@ func (c *Cloud) membershipAction(w http.ResponseWriter, r *http.Request, u *User
 		m.State, m.Changed = tr.to, t.s.now()
 		return putRec(t, bMemberships, m.ID, m)
 	})
-	if err != nil {
-		return err
-	}
-	w.WriteHeader(200)
-	return nil
 }
