@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
 	"path"
@@ -50,17 +51,9 @@ func (t *Tally) SetEndpoint(endpoint, probe string) {
 // Snapshot returns the counters now.
 func (t *Tally) Snapshot() TallySnapshot {
 	t.mu.Lock()
-	out := TallySnapshot{Verbs: copyCounts(t.verbs), Services: copyCounts(t.services), Kinds: copyCounts(t.kinds)}
+	out := TallySnapshot{Verbs: maps.Clone(t.verbs), Services: maps.Clone(t.services), Kinds: maps.Clone(t.kinds)}
 	t.mu.Unlock()
 	out.BytesDown, out.BytesUp = t.down.Load(), t.up.Load()
-	return out
-}
-
-func copyCounts(m map[string]int64) map[string]int64 {
-	out := make(map[string]int64, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
 	return out
 }
 

@@ -101,15 +101,7 @@ func (s *Store) copyOne(sct, dct *container, onto bool, from, to string, src *ve
 	case !onto:
 		v.info.UUID = fmt.Sprintf("uuid-%d", s.c.next()) // a copy is a new object
 	}
-	if opts.Sharing != nil {
-		v.info.Sharing = *opts.Sharing
-	}
-	if opts.Public != nil {
-		v.info.Public = ""
-		if *opts.Public {
-			v.info.Public = "fake://public/" + v.info.UUID
-		}
-	}
+	v.share(opts.Sharing, opts.Public)
 	if move && !onto {
 		delete(sct.objects, from)
 	}

@@ -44,6 +44,20 @@ type version struct {
 	hashes []string
 }
 
+// share applies a write's sharing and publishing changes (nil: unchanged);
+// a published object's URL is made of its uuid.
+func (v *version) share(sharing *object.Sharing, public *bool) {
+	if sharing != nil {
+		v.info.Sharing = *sharing
+	}
+	if public != nil {
+		v.info.Public = ""
+		if *public {
+			v.info.Public = "fake://public/" + v.info.UUID
+		}
+	}
+}
+
 // Store is one account's view of the Cloud; it satisfies fs.Store.
 type Store struct {
 	c       *Cloud

@@ -51,15 +51,7 @@ func (s *Store) put(method, cont, name string, hashes []string, size int64, opts
 	if v.info.UUID == "" {
 		v.info.UUID = fmt.Sprintf("uuid-%d", s.c.next())
 	}
-	if opts.Sharing != nil {
-		v.info.Sharing = *opts.Sharing
-	}
-	if opts.Public != nil {
-		v.info.Public = ""
-		if *opts.Public {
-			v.info.Public = "fake://public/" + v.info.UUID
-		}
-	}
+	v.share(opts.Sharing, opts.Public)
 	ct.set(name, v)
 	return &object.PutResult{ETag: v.info.ETag, Version: v.info.Version}, nil
 }
