@@ -10,6 +10,9 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+	"unsafe"
+
+	"github.com/pithosfs/pithosfs/internal/diskfile"
 )
 
 // Object files: a whole object assembled from its cached blocks into one
@@ -175,6 +178,12 @@ func (c *Cache) assemble(ctx context.Context, name string, size int64, blocks []
 	if err := f.Truncate(size); err != nil { // sparse: unwritten ranges are holes
 		return fail(err)
 	}
+	direct := openDirect(f.Name(), c.disk.direct)
+	defer func() {
+		if direct != nil {
+			direct.Close()
+		}
+	}()
 	var at int64
 	for _, b := range blocks {
 		id := b.Key.memID()
@@ -183,7 +192,7 @@ func (c *Cache) assemble(ctx context.Context, name string, size int64, blocks []
 		if err != nil {
 			return fail(err)
 		}
-		_, werr := f.WriteAt(blk.data, at)
+		werr := writeObjectPart(f, &direct, blk.data, at)
 		blk.release()
 		if !had {
 			c.Drop(b.Key)
@@ -206,4 +215,43 @@ func (c *Cache) assemble(ctx context.Context, name string, size int64, blocks []
 		return 0, err
 	}
 	return st.Blocks * 512, nil
+}
+
+// openDirect opens path for O_DIRECT writes, or returns nil when direct I/O
+// is off or refused (the object file is then written through the page
+// cache alone).
+func openDirect(path string, on bool) *os.File {
+	if !on {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|syscall.O_DIRECT, 0)
+	if err != nil {
+		return nil
+	}
+	return f
+}
+
+// writeObjectPart writes a block's bytes at off of an object file: the part
+// that direct I/O can take (aligned start, offset and length) with O_DIRECT,
+// from the block's own buffer to the disk, the rest (at most Align-1 bytes)
+// through the page cache. Written through the page cache, the object file
+// cost more of the daemon's CPU than the cold read that preceded it. A
+// direct write the file system refuses turns direct I/O off (*direct = nil)
+// and is done again through the page cache.
+func writeObjectPart(f *os.File, direct **os.File, data []byte, off int64) error {
+	n := len(data) &^ (diskfile.Align - 1)
+	if d := *direct; d != nil && n > 0 && off%diskfile.Align == 0 &&
+		uintptr(unsafe.Pointer(unsafe.SliceData(data)))%diskfile.Align == 0 {
+		if _, err := d.WriteAt(data[:n], off); err == nil {
+			data, off = data[n:], off+int64(n)
+		} else {
+			d.Close()
+			*direct = nil
+		}
+	}
+	if len(data) == 0 {
+		return nil
+	}
+	_, err := f.WriteAt(data, off)
+	return err
 }
