@@ -73,9 +73,12 @@ func TestMountSwiftRead(t *testing.T) {
 		}
 	}
 	st := m.stats(t)
-	maxRanges := int64(1 + 1 + 2 + 10)
+	// One GET per block, plus one per block the disk tier skipped (its
+	// writer drops blocks when behind, as TestMountRead allows too): such
+	// a block, once evicted from memory, is fetched again.
+	maxRanges := int64(1+1+2+10) + st.Cache.DiskWritesSkipped
 	if r := st.RequestsByKind["get_range"]; r > maxRanges {
-		t.Errorf("%d range GETs on Swift, want at most %d (one per block)", r, maxRanges)
+		t.Errorf("%d range GETs on Swift, want at most %d (one per block, %d disk writes skipped)", r, maxRanges, st.Cache.DiskWritesSkipped)
 	}
 	t.Logf("Swift stats: %+v", st)
 }
