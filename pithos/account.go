@@ -27,7 +27,7 @@ type AccountInfo struct {
 func (c *Client) AccountInfo(ctx context.Context) (*AccountInfo, error) {
 	q := jsonQuery()
 	c.setUntil(q)
-	resp, err := c.do(ctx, &synnefo.Request{Method: http.MethodHead, Path: c.accountPath(), Query: q})
+	resp, err := c.do(ctx, &synnefo.Request{Method: http.MethodHead, Path: c.accountPath(), Query: q, CloseConn: true})
 	if err != nil {
 		return nil, err
 	}

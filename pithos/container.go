@@ -51,7 +51,7 @@ type ContainerInfo struct {
 func (c *Client) ContainerInfo(ctx context.Context, container string) (*ContainerInfo, error) {
 	q := jsonQuery()
 	c.setUntil(q)
-	resp, err := c.do(ctx, &synnefo.Request{Method: http.MethodHead, Path: c.containerPath(container), Query: q})
+	resp, err := c.do(ctx, &synnefo.Request{Method: http.MethodHead, Path: c.containerPath(container), Query: q, CloseConn: true})
 	if err != nil {
 		return nil, err
 	}

@@ -177,6 +177,13 @@ type Request struct {
 	NotIdempotent bool
 	// Success lists accepted statuses; empty → any 2xx. Other statuses → *ClientError.
 	Success []int
+	// CloseConn closes the connection once the reply is read, for replies a
+	// server ends with bytes beyond the message: Swift answers the HEAD of
+	// an account or a container 204 with "Transfer-Encoding: chunked" and a
+	// chunk terminator, which the next request sent on that connection would
+	// read as its reply (a PUT then fails after it was stored, and is sent
+	// again).
+	CloseConn bool
 }
 
 // URL returns the absolute URL req addresses on c's endpoint.
@@ -361,6 +368,7 @@ func (c *Client) send(ctx context.Context, method, fullURL string, req *Request,
 		}
 		return nil, &finalError{err}
 	}
+	hreq.Close = req.CloseConn
 	for k, vs := range req.Header {
 		hreq.Header[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
 	}
