@@ -31,18 +31,8 @@ func (s *stepClock) step(d time.Duration) time.Time {
 func startClocked(t *testing.T) (*pithos.Client, *stepClock, *countingTransport) {
 	t.Helper()
 	clk := &stepClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	srv := localcloudtest.NewConfig(t, localcloudtest.Config{BlockSize: 1024, Now: clk.now})
-	u := srv.User()
-	ct := &countingTransport{}
-	c, err := pithos.New(srv.ObjectStoreURL(), u.Token, synnefo.Options{HTTPClient: &http.Client{Transport: ct}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c = c.WithAccount(u.UUID)
-	if _, err := c.CreateContainer(context.Background(), "c", pithos.CreateContainerOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	return c, clk, ct
+	cl := startCloudConfig(t, localcloudtest.Config{BlockSize: 1024, Now: clk.now})
+	return cl.c, clk, cl.count
 }
 
 func put(t *testing.T, c *pithos.Client, name string, data []byte) {

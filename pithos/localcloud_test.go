@@ -64,7 +64,14 @@ type cloud struct {
 
 func startCloud(t *testing.T, blockSize int64, users ...localcloudtest.User) *cloud {
 	t.Helper()
-	srv := localcloudtest.NewConfig(t, localcloudtest.Config{BlockSize: blockSize, Users: users})
+	return startCloudConfig(t, localcloudtest.Config{BlockSize: blockSize, Users: users})
+}
+
+// startCloudConfig starts a cloud configured by cfg with a client of its
+// first user, counted, and a container "c".
+func startCloudConfig(t *testing.T, cfg localcloudtest.Config) *cloud {
+	t.Helper()
+	srv := localcloudtest.NewConfig(t, cfg)
 	u := srv.User()
 	ct := &countingTransport{}
 	c, err := pithos.New(srv.ObjectStoreURL(), u.Token, synnefo.Options{HTTPClient: &http.Client{Transport: ct}})
