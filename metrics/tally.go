@@ -63,12 +63,15 @@ func (t *Tally) count(req *http.Request, svc string) {
 		t.up.Add(req.ContentLength)
 	}
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	kind := svc
-	if t.base != "" && strings.HasPrefix(req.URL.Path, t.base) {
+	base, probe := t.base, t.probe
+	t.mu.Unlock()
+	kind := svc // classified outside the lock: it parses the query
+	if base != "" && strings.HasPrefix(req.URL.Path, base) {
 		svc = "object-store"
-		kind = objectKind(req, strings.Trim(strings.TrimPrefix(req.URL.Path, t.base), "/"), t.probe)
+		kind = objectKind(req, strings.Trim(strings.TrimPrefix(req.URL.Path, base), "/"), probe)
 	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	t.verbs[req.Method]++
 	t.kinds[kind]++
 	t.services[svc]++
