@@ -28,11 +28,12 @@ func (f *File) Adopt(b Base) bool {
 	if f.timer != nil {
 		f.timer.Stop()
 	}
-	dir := f.dir
+	dir, id := f.dir, f.id
 	f.hasDir = false
 	f.mu.Unlock()
 	f.wmu.Unlock()
 	removeJournal(dir) // no dirty block, no record: nothing of it is needed
+	f.m.seg.done(id)
 	if f.m.cfg.OnCommit != nil {
 		f.m.cfg.OnCommit(b.Container, b.Name, f.Base())
 	}

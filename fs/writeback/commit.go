@@ -147,7 +147,7 @@ func (s *Staged) send(ctx context.Context, hook func(int64)) error {
 		if rec != nil {
 			rec.Attempts++
 			rec.LastError = err.Error()
-			durable(f.dir, rec)
+			f.m.durable(f.dir, rec)
 		}
 		if rec != nil && refusedForGood(err) && f.toFailed(snap, rec, err) {
 			return err
@@ -204,8 +204,9 @@ func (f *File) settle(snap *snapshot, base Base, rec *record, res *object.PutRes
 			b.frozen = false
 			f.drop(b)
 		}
-		// The record is flat, or in the directory when there is one
-		// (journal.go).
+		// The record is a segment line, or in the directory when there
+		// is one (journal.go); a flat one is left from a failed attempt.
+		f.m.seg.done(f.id)
 		removeFlat(f.dir)
 		if f.hasDir {
 			_ = os.Remove(filepath.Join(f.dir, recordName))
@@ -247,11 +248,14 @@ func (f *File) settle(snap *snapshot, base Base, rec *record, res *object.PutRes
 
 // durable fsyncs a pending commit's block files, then writes its record
 // (fsynced, with the directory): its data now survives a power loss too.
-func durable(dir string, rec *record) {
+// The record's segment line, if any, is complete from then on.
+func (m *Manager) durable(dir string, rec *record) {
 	for _, name := range rec.Blocks {
 		_ = syncFile(filepath.Join(dir, name))
 	}
-	_ = writeRecord(dir, rec)
+	if writeRecord(dir, rec) == nil {
+		m.seg.done(rec.ID)
+	}
 }
 
 // blockSource returns the content of block i of the version being
@@ -325,6 +329,7 @@ func (m *Manager) run(ctx context.Context, dir string, rec *record, src blockSou
 			if err := writeRecord(dir, rec); err != nil {
 				return nil, err
 			}
+			m.seg.done(rec.ID) // superseded by the record just written
 			m.log.Warn("writeback: object changed on the server since it was opened; saving this version beside it",
 				"container", rec.Container, "name", rec.ConflictOf, "conflict_copy", rec.Name)
 			continue

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -48,7 +47,7 @@ func TestSmallWriteIntoLargeFile(t *testing.T) {
 	if b := f.Base(); b.Size != int64(len(data)) || b.ETag == "" {
 		t.Errorf("base after commit: size %d etag %q", b.Size, b.ETag)
 	}
-	if entries, _ := os.ReadDir(e.dir); len(entries) != 0 {
+	if entries := journalEntries(t, e.dir); len(entries) != 0 {
 		t.Errorf("journal not empty after commit: %d entries", len(entries))
 	}
 }
@@ -364,7 +363,7 @@ func TestBackgroundRetryAfterOutage(t *testing.T) {
 	if !bytes.Equal(e.get("later"), data) {
 		t.Fatal("content differs after background retry")
 	}
-	if entries, _ := os.ReadDir(e.dir); len(entries) != 0 {
+	if entries := journalEntries(t, e.dir); len(entries) != 0 {
 		t.Errorf("journal not empty: %d", len(entries))
 	}
 }

@@ -496,6 +496,7 @@ func (f *File) Discard() {
 	f.mu.Unlock()
 	f.wmu.Unlock()
 	removeJournal(f.dir)
+	f.m.seg.done(f.id)
 	f.m.forget(f)
 }
 

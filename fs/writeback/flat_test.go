@@ -15,7 +15,8 @@ import (
 )
 
 // journalEntries lists the journal root's entries (name, "/" after a
-// directory's), skipping dot files (temporary records).
+// directory's), skipping dot files (temporary records, segments), and
+// "seg:<id>" for each record the segments hold pending.
 func journalEntries(t *testing.T, dir string) []string {
 	t.Helper()
 	es, err := os.ReadDir(dir)
@@ -32,6 +33,9 @@ func journalEntries(t *testing.T, dir string) []string {
 			n += "/"
 		}
 		out = append(out, n)
+	}
+	for _, id := range writeback.SegmentPending(dir) {
+		out = append(out, "seg:"+id)
 	}
 	return out
 }

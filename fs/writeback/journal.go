@@ -17,14 +17,18 @@ import (
 
 // Journal layout, under Config.JournalDir:
 //
-//	<id>.json          the pending commit of a file whose blocks are all in the record (flat)
+//	.seg-<seq>.ndjson  records of pending commits whose blocks are all in the record, one
+//	                   line each, and their completions (segment.go)
+//	<id>.json          the same, flat: written fsynced for a failed commit kept for a retry,
+//	                   and by earlier builds for every such commit
 //	<id>/record.json   the pending commit of a file with block files (written atomically)
 //	<id>/b<n>          one dirty block each (BlockSize bytes, or shorter: zero-extended)
 //
 // A block of at most inlineMax bytes held in memory goes into the record
 // itself (record.Inline) rather than into a file of its own. A file with no
-// block file has no directory: its record is the flat <id>.json, so a small
-// file's commit writes one journal file and makes no directory. Once a file
+// block file has no directory: its record is a line of the segment (or,
+// kept for a retry, the flat <id>.json), so a small file's commit creates
+// no journal file and makes no directory. Once a file
 // has a directory (a block spilled, a large block, an early upload), its
 // records go there until the directory is removed; a flat record left from
 // before is removed after the first record in the directory is written. So
@@ -149,20 +153,16 @@ func writeRecord(dir string, r *record) error {
 	return nil
 }
 
-// writeRecordNoSync writes the record atomically (temporary file and
-// rename) without fsync: it survives a crash of the process, not of the
-// machine. flat puts it beside dir rather than in it (the file has no
-// journal directory).
-func writeRecordNoSync(dir string, flat bool, r *record) error {
+// writeRecordNoSync writes the record into the file's journal directory
+// dir atomically (temporary file and rename) without fsync: it survives a
+// crash of the process, not of the machine. (A file with no directory has
+// its record in the journal's segment: segment.go.)
+func writeRecordNoSync(dir string, r *record) error {
 	data, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
 	path, tmp := filepath.Join(dir, recordName), filepath.Join(dir, recordName+".tmp")
-	if flat {
-		// A dot name: Recover and Pending skip it.
-		path, tmp = flatPath(dir), filepath.Join(filepath.Dir(dir), "."+filepath.Base(dir)+flatExt+".tmp")
-	}
 	if err := os.WriteFile(tmp, data, 0o600); err != nil {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("writeback: journal: %w", err)
@@ -171,9 +171,7 @@ func writeRecordNoSync(dir string, flat bool, r *record) error {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("writeback: journal: %w", err)
 	}
-	if !flat {
-		removeFlat(dir)
-	}
+	removeFlat(dir)
 	return nil
 }
 

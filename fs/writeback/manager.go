@@ -92,6 +92,8 @@ type Manager struct {
 
 	stopping atomic.Bool // StopCommits was called
 
+	seg *segLog // the journal's record log (segment.go)
+
 	stats counters
 }
 
@@ -143,7 +145,8 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	m := &Manager{cfg: cfg, log: cfg.Logger, budget: cfg.Budget, files: map[fileKey]*File{}, byID: map[string]*File{}}
+	m := &Manager{cfg: cfg, log: cfg.Logger, budget: cfg.Budget, files: map[fileKey]*File{}, byID: map[string]*File{},
+		seg: newSegLog(cfg.JournalDir)}
 	if m.budget == nil && cfg.Cache != nil {
 		m.budget = cfg.Cache.Budget()
 	}
@@ -423,6 +426,7 @@ func (m *Manager) Close() error {
 	m.mu.Unlock()
 	m.cancel()
 	m.wg.Wait()
+	m.seg.close()
 	return nil
 }
 

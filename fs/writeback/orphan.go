@@ -22,6 +22,7 @@ func (f *File) Orphan() {
 	f.mu.Unlock()
 	_ = os.Remove(filepath.Join(f.dir, recordName))
 	removeFlat(f.dir)
+	f.m.seg.done(f.id)
 	f.cmu.Unlock()
 	f.m.forget(f)
 	f.mu.Lock()

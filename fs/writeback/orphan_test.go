@@ -3,7 +3,6 @@ package writeback_test
 import (
 	"bytes"
 	"context"
-	"os"
 	"testing"
 
 	"github.com/pithosfs/pithosfs/fs/writeback"
@@ -65,9 +64,9 @@ func TestOrphan(t *testing.T) {
 	if got := readAll(t, f); !bytes.Equal(got, want) {
 		t.Error("the orphan changed when a new file took its name")
 	}
-	entries, _ := os.ReadDir(e.dir)
+	entries := journalEntries(t, e.dir)
 	f.Release()
-	after, _ := os.ReadDir(e.dir)
+	after := journalEntries(t, e.dir)
 	if len(entries) != 1 || len(after) != 0 {
 		t.Errorf("journal entries: %d before the orphan's last Release, %d after; want 1 and 0", len(entries), len(after))
 	}

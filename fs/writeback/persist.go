@@ -50,11 +50,18 @@ func (f *File) persist(snap *snapshot, base Base, create bool) (*record, error) 
 	// process crash keeps the page cache, so the next mount recovers it.
 	// Only a failed commit, whose data must outlive this call, is synced
 	// (durable below). A file without block files has no directory: its
-	// record is flat (no mkdir and rmdir per small file).
+	// record is a line appended to the journal's segment (segment.go: no
+	// file created, renamed or removed per small file).
 	f.mu.Lock()
 	flat := !f.hasDir
 	f.mu.Unlock()
-	if err := writeRecordNoSync(f.dir, flat, rec); err != nil {
+	var err error
+	if flat {
+		err = f.m.seg.put(rec)
+	} else {
+		err = writeRecordNoSync(f.dir, rec)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if !hadDir {

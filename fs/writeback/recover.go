@@ -30,6 +30,11 @@ type Recovered struct {
 // directories without a record hold only blocks of writes never flushed, and
 // are removed. Call it before opening files.
 func (m *Manager) Recover(ctx context.Context) ([]Recovered, error) {
+	if err := m.replaySegments(); err != nil {
+		// The segments stay for the next Recover; the flat records and
+		// directories are recovered now.
+		m.log.Error("writeback: replaying the journal's segments", "error", err)
+	}
 	ids, err := journalIDs(m.cfg.JournalDir)
 	if err != nil {
 		return nil, fmt.Errorf("writeback: journal: %w", err)

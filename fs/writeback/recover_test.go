@@ -59,7 +59,7 @@ func TestRecoverAfterFailedCommit(t *testing.T) {
 	if p := m2.Pending(); len(p) != 0 {
 		t.Fatalf("Pending after Recover = %+v", p)
 	}
-	if entries, _ := os.ReadDir(e.dir); len(entries) != 0 {
+	if entries := journalEntries(t, e.dir); len(entries) != 0 {
 		t.Errorf("journal not empty after Recover: %d entries", len(entries))
 	}
 }
@@ -150,7 +150,8 @@ func TestRecoverAfterKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool {
-		return len(journalRecords(t, e.dir)) == 1 // flat: the edited blocks are small
+		// In the journal's segment: the edited blocks are small.
+		return len(writeback.SegmentPending(e.dir)) == 1
 	})
 	time.Sleep(100 * time.Millisecond) // let the child reach the stalled uploads
 	_ = cmd.Process.Kill()
