@@ -6,32 +6,43 @@
 # new:bin/pithosfs:--async-close-max=1MiB), or rclone (rclone mount --vfs-cache-mode writes, as
 # scripts/bench-compare.sh runs it). Alternate builds: on a shared machine only CPU per file compares well.
 #
-# Usage: scripts/smallfiles.sh N SPEC... (SERVEBIN=binary for the server, default bin/pithosfs)
+# Usage: scripts/smallfiles.sh N SPEC... (SERVEBIN=binary for the server, default bin/pithosfs; TARGET=swift runs
+# against the Swift of SWIFT_AUTH_URL/SWIFT_USER/SWIFT_KEY instead, e.g. after eval "$(scripts/swift-aio.sh env)")
 set -u
 if [ $# -lt 2 ]; then echo "usage: $0 N label:binary[:option=value]|rclone ..." >&2; exit 2; fi
 N=$1; shift
 W=$(mktemp -d); mkdir -p $W/serve $W/src
 SERVEBIN=${SERVEBIN:-bin/pithosfs}
-uuid=be0c0000-0000-4000-8000-000000000001 token=bench-token-0001
-echo "[{\"name\":\"b@example.org\",\"uuid\":\"$uuid\",\"token\":\"$token\"}]" > $W/serve/users.json
-$SERVEBIN --log-level warn serve --listen 127.0.0.1:0 --data $W/serve/data --users $W/serve/users.json > $W/serve.out 2>&1 &
-SPID=$!
-for i in $(seq 100); do grep -q " on http://" $W/serve.out && break; sleep 0.2; done
-BASE=$(grep -o 'http://[0-9.:]*' $W/serve.out | head -1)
-SURL=$BASE/pithos/object-store/v1/$uuid
+if [ "${TARGET:-serve}" = swift ]; then
+  hdr=$(curl -s -D - -o /dev/null -H "X-Auth-User: $SWIFT_USER" -H "X-Auth-Key: $SWIFT_KEY" "$SWIFT_AUTH_URL")
+  SURL=$(echo "$hdr" | awk -F': ' 'tolower($1)=="x-storage-url"{print $2}' | tr -d '\r')
+  token=$(echo "$hdr" | awk -F': ' 'tolower($1)=="x-auth-token"{print $2}' | tr -d '\r')
+  MOUNTARGS="--url $SWIFT_AUTH_URL --user $SWIFT_USER --token $SWIFT_KEY"
+  SPID=""
+else
+  uuid=be0c0000-0000-4000-8000-000000000001 token=bench-token-0001
+  echo "[{\"name\":\"b@example.org\",\"uuid\":\"$uuid\",\"token\":\"$token\"}]" > $W/serve/users.json
+  $SERVEBIN --log-level warn serve --listen 127.0.0.1:0 --data $W/serve/data --users $W/serve/users.json > $W/serve.out 2>&1 &
+  SPID=$!
+  for i in $(seq 100); do grep -q " on http://" $W/serve.out && break; sleep 0.2; done
+  BASE=$(grep -o 'http://[0-9.:]*' $W/serve.out | head -1)
+  SURL=$BASE/pithos/object-store/v1/$uuid
+  MOUNTARGS="--url $BASE/astakos/identity/v2.0 --token $token"
+fi
+TAG=sf$$
 for i in $(seq $N); do head -c 4096 /dev/urandom > $W/src/f$i; done
 cpu() { awk '{print $14+$15}' /proc/$1/stat; }
 run=0
 for spec in "$@"; do
   run=$((run+1))
   label=${spec%%:*}; rest=${spec#*:}; bin=${rest%%:*}; extra=""; [[ $rest == *:* ]] && extra=${rest#*:}
-  c=c$run; curl -s -X PUT -H "X-Auth-Token: $token" $SURL/$c >/dev/null
+  c=$TAG-c$run; curl -s -X PUT -H "X-Auth-Token: $token" $SURL/$c >/dev/null
   mnt=$W/mnt$run cache=$W/cache$run; mkdir -p $mnt $cache
   if [[ $label == rclone* ]]; then
     RCLONE_CONFIG_BENCH_TYPE=swift RCLONE_CONFIG_BENCH_STORAGE_URL=$SURL RCLONE_CONFIG_BENCH_AUTH_TOKEN=$token \
       rclone mount bench:$c $mnt --vfs-cache-mode writes --cache-dir $cache --config /dev/null > $W/log$run 2>&1 &
   else
-    HOME=$cache $bin --log-level warn mount --url $BASE/astakos/identity/v2.0 --token $token $extra --cache-dir $cache /$c $mnt > $W/log$run 2>&1 &
+    HOME=$cache $bin --log-level warn mount $MOUNTARGS $extra --cache-dir $cache /$c $mnt > $W/log$run 2>&1 &
   fi
   DPID=$!
   for i in $(seq 100); do mountpoint -q $mnt && break; sleep 0.1; done
@@ -47,5 +58,5 @@ for spec in "$@"; do
   fusermount3 -u $mnt 2>/dev/null || fusermount3 -u -z $mnt
   wait $DPID 2>/dev/null
 done
-kill $SPID; wait $SPID 2>/dev/null
+[ -n "$SPID" ] && { kill $SPID; wait $SPID 2>/dev/null; }
 rm -rf $W
