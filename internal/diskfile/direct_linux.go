@@ -46,11 +46,6 @@ func (w *DirectWriter) Write(f *os.File, parts [][]byte) (int64, error) {
 	}); err != nil || ferr != nil {
 		return 0, ErrNoDirect
 	}
-	if w.scratch == nil {
-		buf := make([]byte, directScratch+Align)
-		skip := (Align - int(uintptr(unsafe.Pointer(&buf[0]))%Align)) % Align
-		w.scratch = buf[skip : skip+directScratch]
-	}
 	var total int64
 	put := func(b []byte) error {
 		_, err := f.Write(b)
@@ -76,6 +71,14 @@ func (w *DirectWriter) Write(f *os.File, parts [][]byte) (int64, error) {
 	fill, size := 0, total
 	for _, p := range parts {
 		size += int64(len(p))
+		if len(p) > 0 && w.scratch == nil {
+			// Allocated here, on first need: a whole aligned block (a
+			// journal copy, a fetched block) needs none, and 1 MiB of
+			// fresh memory a write cost it 10 % of its CPU in clearing.
+			buf := make([]byte, directScratch+Align)
+			skip := (Align - int(uintptr(unsafe.Pointer(&buf[0]))%Align)) % Align
+			w.scratch = buf[skip : skip+directScratch]
+		}
 		for len(p) > 0 {
 			n := copy(w.scratch[fill:], p)
 			fill, p = fill+n, p[n:]

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+	"unsafe"
 )
 
 // directSupported reports whether dir's file system accepts O_DIRECT.
@@ -73,4 +74,38 @@ func pattern(n int) []byte {
 		b[i] = byte(i*7 + i/4096)
 	}
 	return b
+}
+
+// An aligned part of aligned length goes straight to disk: the writer
+// allocates no scratch buffer for it (writeback keeps each streamed or
+// early-uploaded block this way, one DirectWriter per block).
+func TestDirectWriterAlignedNeedsNoScratch(t *testing.T) {
+	dir := t.TempDir()
+	supported := directSupported(t, dir)
+	raw := make([]byte, 64<<10+Align)
+	skip := (Align - int(uintptr(unsafe.Pointer(&raw[0]))%Align)) % Align
+	buf := raw[skip : skip+64<<10]
+	copy(buf, pattern(len(buf)))
+	f, err := os.Create(filepath.Join(dir, "blk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var w DirectWriter
+	n, err := w.Write(f, [][]byte{buf})
+	if w.scratch != nil {
+		t.Fatal("the scratch buffer was allocated for aligned data")
+	}
+	if !supported {
+		if !errors.Is(err, ErrNoDirect) {
+			t.Fatalf("no O_DIRECT here, yet write = %d, %v", n, err)
+		}
+		return
+	}
+	if err != nil || n != int64(len(buf)) {
+		t.Fatalf("write = %d, %v", n, err)
+	}
+	if got, err := os.ReadFile(f.Name()); err != nil || !bytes.Equal(got, buf) {
+		t.Fatalf("read back %d bytes, %v", len(got), err)
+	}
 }
