@@ -177,12 +177,26 @@ func (s *Staged) send(ctx context.Context, hook func(int64)) error {
 // the journal directory goes; on failure the snapshot goes back under the
 // writes made meanwhile, for the next try.
 func (f *File) settle(snap *snapshot, base Base, rec *record, res *object.PutResult, err error) {
+	var trash string // the journal directory set aside, removed once the locks are released
+	defer func() {
+		if trash != "" {
+			f.m.removeLater(trash)
+		}
+	}()
 	f.wmu.Lock()
 	defer f.wmu.Unlock()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.committing, f.frozen = false, nil
 	if err == nil {
+		// With no newer writes the whole journal directory goes: set aside
+		// by one rename (its record with it, so nothing of it is recovered
+		// from here on) and removed in the background, not a block file at
+		// a time inside close() (0.5 s per GiB of block files on ext4).
+		if f.hasDir && len(f.dirty) == 0 {
+			trash = setAside(f.dir)
+			f.hasDir = trash == "" // the rename failed: removed below as before
+		}
 		f.base.ETag, f.base.Version = res.ETag, res.Version
 		f.base.Hashes = rec.Hashes // nil on Swift
 		f.base.Size = snap.size
@@ -202,7 +216,11 @@ func (f *File) settle(snap *snapshot, base Base, rec *record, res *object.PutRes
 				}
 			}
 			b.frozen = false
-			f.drop(b)
+			if trash != "" {
+				f.freeMem(b) // its file went with the directory
+			} else {
+				f.drop(b)
+			}
 		}
 		// The record is a segment line, or in the directory when there
 		// is one (journal.go); a flat one is left from a failed attempt.

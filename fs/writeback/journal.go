@@ -1,6 +1,8 @@
 package writeback
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -186,6 +188,47 @@ func removeFlat(dir string) {
 func removeJournal(dir string) {
 	_ = os.RemoveAll(dir)
 	removeFlat(dir)
+}
+
+// trashMark names a journal directory set aside for removal:
+// .<id>.trash<n>, beside the live ones (journalIDs skips names starting
+// with a dot; Recover removes what a previous run left of them).
+const trashMark = ".trash"
+
+// setAside renames the journal directory dir to a fresh trash name beside
+// it and returns that name ("" when the rename failed). One rename: a crash
+// leaves either the directory, whose record is then completed again (the
+// same content), or the trash, which is never read.
+func setAside(dir string) string {
+	var n [8]byte
+	_, _ = rand.Read(n[:])
+	trash := filepath.Join(filepath.Dir(dir), "."+filepath.Base(dir)+trashMark+hex.EncodeToString(n[:]))
+	if os.Rename(dir, trash) != nil {
+		return ""
+	}
+	return trash
+}
+
+// isTrash reports whether a journal root entry is a directory set aside.
+func isTrash(name string) bool {
+	return strings.HasPrefix(name, ".") && strings.Contains(name, trashMark)
+}
+
+// removeLater removes a journal directory set aside (setAside) in the
+// background; at once when the manager is closed.
+func (m *Manager) removeLater(trash string) {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		_ = os.RemoveAll(trash)
+		return
+	}
+	m.wg.Add(1)
+	m.mu.Unlock()
+	go func() {
+		defer m.wg.Done()
+		_ = os.RemoveAll(trash)
+	}()
 }
 
 // journalIDs lists the ids of the files the journal directory root holds

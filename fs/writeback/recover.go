@@ -167,12 +167,17 @@ func moveJournal(dir, dst string) error {
 
 // removeTemps removes the temporary files of flat records a crash left
 // half-written in the journal root (".<id>.json.tmp…"): their record was
-// never renamed into place, and no commit of this run is writing one.
+// never renamed into place, and no commit of this run is writing one; and
+// the journal directories of committed files set aside for removal
+// (setAside) that a previous run did not finish removing.
 func removeTemps(root string) {
 	entries, _ := os.ReadDir(root)
 	for _, e := range entries {
-		if n := e.Name(); !e.IsDir() && strings.HasPrefix(n, ".") && strings.Contains(n, flatExt+".tmp") {
+		switch n := e.Name(); {
+		case !e.IsDir() && strings.HasPrefix(n, ".") && strings.Contains(n, flatExt+".tmp"):
 			_ = os.Remove(filepath.Join(root, n))
+		case e.IsDir() && isTrash(n):
+			_ = os.RemoveAll(filepath.Join(root, n))
 		}
 	}
 }
