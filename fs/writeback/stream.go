@@ -35,6 +35,7 @@ import (
 // stream is one streamed PUT of a File.
 type stream struct {
 	f      *File
+	ctx    context.Context // the PUT's: ends when it is aborted or answered
 	cancel context.CancelFunc
 	body   *streamBody
 	next   int64 // blocks [0, next) are handed to the stream
@@ -43,6 +44,11 @@ type stream struct {
 	done   chan struct{} // closed when the PUT has returned
 	res    *object.PutResult
 	err    error
+
+	// The commit's If-Match check (a HEAD), started by takeStream while
+	// the blocks handed earlier still drain into the request.
+	checkETag string
+	check     chan error
 }
 
 // streamItem is one block handed to a stream.
@@ -108,7 +114,7 @@ func (f *File) startStream() {
 		return
 	}
 	ctx, cancel := context.WithCancel(m.ctx)
-	st := &stream{f: f, cancel: cancel, ctype: f.base.ContentType, meta: maps.Clone(f.base.Meta), done: make(chan struct{})}
+	st := &stream{f: f, ctx: ctx, cancel: cancel, ctype: f.base.ContentType, meta: maps.Clone(f.base.Meta), done: make(chan struct{})}
 	st.body = &streamBody{st: st, wake: make(chan struct{}, 1)}
 	f.stream = st
 	opts := object.PutOptions{ContentType: st.ctype, Meta: st.meta}
@@ -216,14 +222,27 @@ func (st *stream) sent(it streamItem, file string) {
 // takeStream detaches f's stream for the commit (nil when none): writes
 // from now on hand nothing to it. It waits until every block handed is
 // sent, so the blocks are plain ones again when the commit freezes them; a
-// stream that cannot finish within ctx is aborted.
+// stream that cannot finish within ctx is aborted. Meanwhile it checks
+// that the object is still the version the file was opened at (when it
+// replaces one), for finishStream: the HEAD's round trip overlaps the
+// drain instead of following it.
 func (f *File) takeStream(ctx context.Context) *stream {
 	f.mu.Lock()
 	st := f.stream
 	f.stream, f.noStream = nil, false
+	etag, create := f.base.ETag, f.create
+	container, name := f.base.Container, f.base.Name
 	f.mu.Unlock()
 	if st == nil {
 		return nil
+	}
+	if !create && etag != "" {
+		st.checkETag, st.check = etag, make(chan error, 1)
+		c := f.m.cfg.Client
+		go func() {
+			_, err := c.ObjectInfo(st.ctx, container, name, object.GetOptions{Conditions: object.Conditions{IfMatch: etag}})
+			st.check <- err
+		}()
 	}
 	select {
 	case <-st.body.drained():
@@ -260,8 +279,9 @@ func (m *Manager) finishStream(ctx context.Context, st *stream, rec *record, src
 	}
 	if rec.IfMatch != "" {
 		// As the ordinary Swift commit does: the object must still be the
-		// version the file was opened at (a race window remains).
-		if _, err := c.ObjectInfo(ctx, rec.Container, rec.Name, object.GetOptions{Conditions: object.Conditions{IfMatch: rec.IfMatch}}); err != nil {
+		// version the file was opened at (a race window remains), checked
+		// by takeStream's HEAD when it asked about that very version.
+		if err := st.checked(ctx, rec); err != nil {
 			return fail(err)
 		}
 	}
@@ -300,6 +320,22 @@ func (m *Manager) finishStream(ctx context.Context, st *stream, rec *record, src
 	}
 	m.stats.streamed.Add(1)
 	return res, true
+}
+
+// checked returns the outcome of the If-Match check of rec's commit: the
+// HEAD takeStream started, or a new one when it asked about another version
+// or none.
+func (st *stream) checked(ctx context.Context, rec *record) error {
+	if st.check != nil && st.checkETag == rec.IfMatch {
+		select {
+		case err := <-st.check:
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	_, err := st.f.m.cfg.Client.ObjectInfo(ctx, rec.Container, rec.Name, object.GetOptions{Conditions: object.Conditions{IfMatch: rec.IfMatch}})
+	return err
 }
 
 // streamBody is the body of a streamed PUT: the blocks handed to it, in

@@ -321,3 +321,40 @@ func TestStreamSwiftConcurrentHandles(t *testing.T) {
 		t.Errorf("stats %+v: want 20 streamed commits", s)
 	}
 }
+
+// A streamed rewrite of an object that another client replaced meanwhile
+// does not overwrite it: the If-Match check (a HEAD started while the
+// stream drains) fails, the stream is cut, and the commit keeps the
+// user's version as a conflict copy beside the other one.
+func TestStreamSwiftConflict(t *testing.T) {
+	ctx := context.Background()
+	e, m, _ := streamEnv(t, 3*bs, nil)
+	e.put("s", []byte("first version"))
+	b := e.base("s")
+	b.Swift = true
+	f, err := m.Open(b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Release()
+	if err := f.Truncate(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	data := randomBytes(t, 6*bs+1)
+	writeSeq(t, f, data, 0, bs)
+	other := []byte("another client's version")
+	e.put("s", other)
+	var ce *writeback.ConflictError
+	if err := f.Commit(ctx); !errors.As(err, &ce) {
+		t.Fatalf("Commit = %v, want a conflict", err)
+	}
+	if got := e.get("s"); !bytes.Equal(got, other) {
+		t.Fatalf("the other client's version was replaced by %d bytes", len(got))
+	}
+	if got := e.get(ce.ConflictName); !bytes.Equal(got, data) {
+		t.Fatalf("conflict copy %s has %d bytes, want the user's %d", ce.ConflictName, len(got), len(data))
+	}
+	if s := m.Stats(); s.Streamed != 0 || s.StreamFallbacks != 1 {
+		t.Fatalf("stats %+v: want the stream cut and the commit done the ordinary way", s)
+	}
+}
