@@ -27,9 +27,13 @@ import (
 // 2) rounds of (d): a new 1 GiB file written through the mount (dd bs=1M, close() included: until on the
 // server) against one raw single PUT of other bytes of the same size by curl -T, side by side, with what
 // each costs in CPU: the daemon's (utime+stime from /proc/PID/stat before and after) against SHA-256 of
-// the bytes in-process plus curl's own CPU for the raw PUT; on serve, the server's CPU for the mount's
-// write against its CPU for the raw PUT; the daemon's peak RSS during the write. PITHOSFS_BENCH_SIZE scales
-// the 1 GiB.
+// the bytes in-process plus curl's own CPU for the raw PUT; the server's CPU for the mount's write against
+// its CPU for the raw PUT (on Swift, the CPU of every Swift server process found on this machine: a shared
+// Swift's figure includes what others ask of it meanwhile); the daemon's peak RSS during the write.
+// PITHOSFS_BENCH_SIZE scales the 1 GiB. With PITHOSFS_BENCH_BASELINE naming another pithosfs binary (an
+// older build), every round of (d) mounts it too, alternating with the current one, each on a fresh mount
+// with its own raw PUT beside it, so before/after ratios come from one run. PITHOSFS_BENCH_PROFILE=DIR
+// saves a CPU profile and an execution trace of the daemon during each (d) write.
 func BenchmarkMountWrite(b *testing.B) {
 	b.Run("serve", benchWriteServe)
 	b.Run("swift", benchWriteSwift)
@@ -78,14 +82,21 @@ func benchWriteServe(b *testing.B) {
 		fmt.Printf("(c) append 1 MiB to the %d MiB file: %d block upload(s), %d commit PUT(s)   (goal ≤ 2 blocks: %v)\n",
 			size>>20, blocks, puts, blocks <= 2)
 
-		w := writeBench{b: b, size: size, m: m, dir: c, serverPID: srv.cmd.Process.Pid,
+		m.unmount(b)
+		srvPID := srv.cmd.Process.Pid
+		w := writeBench{b: b, size: size, serverCPU: func() time.Duration { return procCPU(b, srvPID) },
+			mount: func(bin string) (*mountProc, string) {
+				m := startMount(b, mountArgs{URL: srv.identityURL(), Token: alice.Token, Bin: bin})
+				c := filepath.Join(m.Dir, alice.Name, "wb")
+				sh(b, "stat "+shq(c)+" >/dev/null")
+				return m, c
+			},
 			rawURL: func(name string) string { return srv.objectURL(alice, "wb/"+name) }, token: alice.Token,
 			fresh: [2]string{randomFile(b, dir, "new1", size), randomFile(b, dir, "new2", size)}}
 		w.rounds(func(before, after mountStats) string {
 			blocks, puts := uploads(before, after)
 			return fmt.Sprintf("%d blocks, %d commit PUTs, %d probes", blocks, puts, probes(before, after))
 		})
-		m.unmount(b)
 	}
 }
 
@@ -111,84 +122,137 @@ func benchWriteSwift(b *testing.B) {
 	dir := b.TempDir()
 	fmt.Printf("\n== pithosfs mount write benchmark, Swift at %s (file %d MiB, default options) ==\n", env.AuthURL, size>>20)
 	for i := 0; i < b.N; i++ {
-		m := startMount(b, mountArgs{URL: env.AuthURL, User: env.Admin.Name, Token: env.Admin.Key})
-		c := filepath.Join(m.Dir, acct, container)
-		sh(b, "ls "+shq(c)+" >/dev/null")
-		w := writeBench{b: b, size: size, m: m, dir: c, token: token,
+		w := writeBench{b: b, size: size, token: token, serverCPU: func() time.Duration { return swiftCPU(b) },
+			mount: func(bin string) (*mountProc, string) {
+				m := startMount(b, mountArgs{URL: env.AuthURL, User: env.Admin.Name, Token: env.Admin.Key, Bin: bin})
+				c := filepath.Join(m.Dir, acct, container)
+				sh(b, "ls "+shq(c)+" >/dev/null")
+				return m, c
+			},
 			rawURL: func(name string) string { return storage + "/" + container + "/" + name },
 			fresh:  [2]string{randomFile(b, dir, "new1", size), randomFile(b, dir, "new2", size)}}
 		w.rounds(func(before, after mountStats) string {
 			return fmt.Sprintf("%d object PUTs", after.RequestsByKind["put_object"]-before.RequestsByKind["put_object"])
 		})
-		m.unmount(b)
 	}
+}
+
+// swiftCPU is the CPU time so far of the Swift server processes on this machine (proxy, object, container
+// and account servers: every process whose command line runs one).
+func swiftCPU(t testing.TB) time.Duration {
+	var total time.Duration
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		cmd, err := os.ReadFile(p)
+		if err != nil || !strings.Contains(string(cmd), "swift-") || !strings.Contains(string(cmd), "-server") {
+			continue
+		}
+		pid, err := strconv.Atoi(filepath.Base(filepath.Dir(p)))
+		if err != nil {
+			continue
+		}
+		if data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+			f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
+			utime, _ := strconv.ParseInt(f[11], 10, 64)
+			stime, _ := strconv.ParseInt(f[12], 10, 64)
+			total += time.Duration(utime+stime) * time.Second / 100
+		}
+	}
+	return total
 }
 
 // writeBench is (d) of BenchmarkMountWrite against one server.
 type writeBench struct {
 	b         *testing.B
 	size      int64
-	m         *mountProc
-	dir       string // the container's directory in the mount
-	serverPID int    // 0: the server's CPU is not measured (a shared Swift serves others too)
+	mount     func(bin string) (m *mountProc, dir string) // a fresh mount of build bin and the container's directory in it
+	serverCPU func() time.Duration                        // the server's CPU time so far
 	rawURL    func(name string) string
 	token     string
 	fresh     [2]string // local files of size bytes: one for the mount, one for the raw PUT
 }
 
-// rounds runs the rounds of (d); requests describes the mount's requests between two stats.
+// writeBuild is one pithosfs binary (d) measures.
+type writeBuild struct{ label, bin string }
+
+// writeBuilds are the builds (d) alternates: the current one, after PITHOSFS_BENCH_BASELINE's when set.
+func writeBuilds(t testing.TB) []writeBuild {
+	builds := []writeBuild{{"current", pithosfsBinary(t)}}
+	if base := os.Getenv("PITHOSFS_BENCH_BASELINE"); base != "" {
+		builds = []writeBuild{{"baseline", base}, builds[0]}
+	}
+	return builds
+}
+
+// rounds runs the rounds of (d), each build on a fresh mount; requests describes the mount's requests
+// between two stats.
 func (w *writeBench) rounds(requests func(before, after mountStats) string) {
-	b, mib, gib := w.b, float64(w.size)/(1<<20), float64(w.size)/(1<<30)
+	b := w.b
 	n := 2
 	if v, err := strconv.Atoi(os.Getenv("PITHOSFS_BENCH_ROUNDS")); err == nil && v > 0 {
 		n = v
 	}
-	pid := w.m.cmd.Process.Pid
+	builds := writeBuilds(b)
 	for r := 1; r <= n; r++ {
-		// New bytes every round (one word per block changed): a server that deduplicates
-		// must store every block again.
-		for k, f := range w.fresh {
-			stamp(b, f, uint64(r)<<8|uint64(k))
+		for k, bd := range builds {
+			label := ""
+			if len(builds) > 1 {
+				label = " " + bd.label
+			}
+			// New bytes every time (one word per block changed): a server that deduplicates
+			// must store every block again.
+			seq := uint64(r*len(builds) + k)
+			for j, f := range w.fresh {
+				stamp(b, f, seq<<8|uint64(j))
+			}
+			w.round(fmt.Sprintf("%d%s", r, label), fmt.Sprintf("%d-%d", r, k), bd, requests)
 		}
-		hashCPU := sha256CPU(b, w.fresh[0])
+	}
+}
 
-		srv0 := w.serverCPU()
-		raw, curlCPU := timedCmd(b, "curl", "-sS", "-f", "-o", "/dev/null", "-X", "PUT", "-T", w.fresh[1],
-			"-H", "X-Auth-Token: "+w.token, "-H", "Content-Type: application/octet-stream",
-			w.rawURL(fmt.Sprintf("raw-%d", r)))
-		srvRaw := w.serverCPU() - srv0
+// round is one (d) measurement of build bd: a raw PUT, then the mount's write, side by side.
+func (w *writeBench) round(label, name string, bd writeBuild, requests func(before, after mountStats) string) {
+	b, mib, gib := w.b, float64(w.size)/(1<<20), float64(w.size)/(1<<30)
+	profDir, pprofAddr := os.Getenv("PITHOSFS_BENCH_PROFILE"), ""
+	if profDir != "" {
+		pprofAddr = freeAddr(b)
+		b.Setenv("PITHOSFS_PPROF", pprofAddr)
+	}
+	m, dir := w.mount(bd.bin)
+	defer m.unmount(b)
+	pid := m.cmd.Process.Pid
+	hashCPU := sha256CPU(b, w.fresh[0])
 
-		resetPeakRSS(b, pid)
-		s0 := w.m.stats(b)
-		d0, srv0 := procCPU(b, pid), w.serverCPU()
-		mount, ddCPU := timedCmd(b, "dd", "if="+w.fresh[0], "of="+filepath.Join(w.dir, fmt.Sprintf("new-%d", r)), "bs=1M", "status=none")
-		daemon, srvMount := procCPU(b, pid)-d0, w.serverCPU()-srv0
-		s1 := w.m.stats(b)
-		rss := peakRSS(b, pid)
+	srv0 := w.serverCPU()
+	raw, curlCPU := timedCmd(b, "curl", "-sS", "-f", "-o", "/dev/null", "-X", "PUT", "-T", w.fresh[1],
+		"-H", "X-Auth-Token: "+w.token, "-H", "Content-Type: application/octet-stream", w.rawURL("raw-"+name))
+	srvRaw := w.serverCPU() - srv0
 
-		perGiB := func(d time.Duration) float64 { return d.Seconds() / gib }
-		ref := perGiB(hashCPU + curlCPU)
-		fmt.Printf("(d) round %d: new %d MiB file via mount (dd bs=1M, close included): %7.1f MiB/s   raw single PUT (curl -T): %7.1f MiB/s   ratio %.2f (goal ≥ 0.8)   [%s]\n",
-			r, w.size>>20, mib/mount.Seconds(), mib/raw.Seconds(), raw.Seconds()/mount.Seconds(), requests(s0, s1))
-		fmt.Printf("    CPU s/GiB: daemon %.2f vs SHA-256 in-process %.2f + curl %.2f = %.2f: %.2f× (goal ≤ 1.5); dd %.2f\n",
-			perGiB(daemon), perGiB(hashCPU), perGiB(curlCPU), ref, perGiB(daemon)/ref, perGiB(ddCPU))
-		if w.serverPID != 0 {
-			fmt.Printf("    server CPU s/GiB: mount write %.2f vs raw PUT %.2f: %.2f× (goal ≤ 1.2)\n",
-				perGiB(srvMount), perGiB(srvRaw), srvMount.Seconds()/srvRaw.Seconds())
-		}
-		fmt.Printf("    daemon peak RSS during the write: %d MiB\n", rss>>20)
+	resetPeakRSS(b, pid)
+	s0 := m.stats(b)
+	d0, srv0 := procCPU(b, pid), w.serverCPU()
+	stopProf := profileDaemon(b, pprofAddr, profDir, "write-"+strings.ReplaceAll(label, " ", "-"), max(3, int(2*raw.Seconds())+2))
+	mount, ddCPU := timedCmd(b, "dd", "if="+w.fresh[0], "of="+filepath.Join(dir, "new-"+name), "bs=1M", "status=none")
+	daemon, srvMount := procCPU(b, pid)-d0, w.serverCPU()-srv0
+	stopProf()
+	s1 := m.stats(b)
+	rss := peakRSS(b, pid)
+
+	perGiB := func(d time.Duration) float64 { return d.Seconds() / gib }
+	ref := perGiB(hashCPU + curlCPU)
+	fmt.Printf("(d) round %s: new %d MiB file via mount (dd bs=1M, close included): %7.1f MiB/s   raw single PUT (curl -T): %7.1f MiB/s   ratio %.2f (goal ≥ 0.8)   [%s]\n",
+		label, w.size>>20, mib/mount.Seconds(), mib/raw.Seconds(), raw.Seconds()/mount.Seconds(), requests(s0, s1))
+	fmt.Printf("    CPU s/GiB: daemon %.2f vs SHA-256 in-process %.2f + curl %.2f = %.2f: %.2f× (goal ≤ 1.5); dd %.2f\n",
+		perGiB(daemon), perGiB(hashCPU), perGiB(curlCPU), ref, perGiB(daemon)/ref, perGiB(ddCPU))
+	fmt.Printf("    server CPU s/GiB: mount write %.2f vs raw PUT %.2f: %.2f× (goal ≤ 1.2)\n",
+		perGiB(srvMount), perGiB(srvRaw), srvMount.Seconds()/srvRaw.Seconds())
+	fmt.Printf("    daemon peak RSS during the write: %d MiB\n", rss>>20)
+	if bd.label == "current" { // the benchmark's metrics are the build under test's
 		b.ReportMetric(mib/mount.Seconds(), "write-MiB/s")
 		b.ReportMetric(mib/raw.Seconds(), "raw-PUT-MiB/s")
 		b.ReportMetric(perGiB(daemon), "daemon-CPU-s/GiB")
 		b.ReportMetric(float64(rss>>20), "peak-RSS-MiB")
 	}
-}
-
-func (w *writeBench) serverCPU() time.Duration {
-	if w.serverPID == 0 {
-		return 0
-	}
-	return procCPU(w.b, w.serverPID)
 }
 
 // randomFile creates dir/name with size random bytes.
