@@ -3,7 +3,9 @@ package cache
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"unsafe"
 )
@@ -229,5 +231,45 @@ func TestAdoptRecyclesBuffer(t *testing.T) {
 	c.Recycle(spare)
 	if c.pool.idle() != 0 {
 		t.Fatalf("%d free buffers kept with the budget full", c.pool.idle())
+	}
+}
+
+// TestDiskReadRecycled: a block read back from the disk tier lies in a
+// buffer of the free list, which goes back to it once the block leaves
+// memory and its reader lets go, and the next fetch reuses it; for hash and
+// opaque (Swift) keys alike.
+func TestDiskReadRecycled(t *testing.T) {
+	for _, opaque := range []bool{false, true} {
+		t.Run(fmt.Sprintf("opaque=%v", opaque), func(t *testing.T) {
+			c := openCache(t, Config{MemBytes: 4 * (poolBlockSize + entryOverhead), Dir: t.TempDir()})
+			a := block(41, poolBlockSize)
+			key := hashKey(a)
+			if opaque {
+				key = OpaqueKey("swift:/a/c/o@1#0")
+			}
+			if _, err := c.Get(context.Background(), key, len(a), countingFetch(a, new(atomic.Int64))); err != nil {
+				t.Fatal(err)
+			}
+			c.settle()
+			c.Drop(key)
+			r, err := c.GetRef(context.Background(), key, len(a), func(context.Context, []byte) ([]byte, error) {
+				t.Fatal("fetched a block the disk tier holds")
+				return nil, nil
+			})
+			if err != nil || !bytes.Equal(r.Bytes(), a) || c.Stats().DiskHits != 1 {
+				t.Fatalf("GetRef from disk: %v, stats %+v", err, c.Stats())
+			}
+			fromDisk := uintptr(unsafe.Pointer(unsafe.SliceData(r.Bytes())))
+			c.Drop(key)
+			r.Release()
+			if c.pool.idle() != 1 {
+				t.Fatalf("%d free buffers after the disk block was released, want 1", c.pool.idle())
+			}
+			var got uintptr
+			getRef(t, c, block(42, poolBlockSize), &got).Release()
+			if got != fromDisk {
+				t.Fatal("the next fetch did not reuse the disk block's buffer")
+			}
+		})
 	}
 }

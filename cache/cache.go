@@ -19,6 +19,9 @@ const (
 	// overBudgetLoads is how many block loads may run uncharged at once
 	// when the budget is all firm reservations.
 	overBudgetLoads = 2
+	// readShare is the part of the budget (1/readShare) that dirty blocks
+	// may not take (Budget.TryReserveDirty): room for reads under writers.
+	readShare = 4
 )
 
 // Config configures a Cache.
@@ -101,6 +104,7 @@ func Open(cfg Config) (*Cache, error) {
 		overSem: semaphore.NewWeighted(overBudgetLoads),
 		flights: make(map[string]*flight),
 	}
+	c.budget.setDirtyLimit(cfg.MemBytes - cfg.MemBytes/readShare)
 	c.mem = newMemTier(c.budget, &c.stats)
 	c.pool = newBufPool(c.budget)
 	// Free buffers are not charged to the budget but kept only in its free
@@ -423,8 +427,7 @@ func (c *Cache) loadBlock(ctx context.Context, id string, key Key, size int, f *
 	}
 	defer release()
 	if c.disk != nil {
-		if data, ok := c.disk.read(key); ok {
-			blk := plainBlock(data)
+		if blk, ok := c.disk.read(key, c.pool); ok {
 			release()
 			c.mem.add(id, blk, c.prefetched(f))
 			return blk, true, nil

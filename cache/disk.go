@@ -249,14 +249,18 @@ func decode(k Key, raw []byte) ([]byte, error) {
 }
 
 // read returns a block from the disk tier. A file that fails verification
-// is removed and reported as absent.
-func (d *diskTier) read(k Key) ([]byte, bool) {
+// is removed and reported as absent. A block that fits a buffer of pool is
+// read into one, so that it is recycled once its readers and the memory tier
+// let go: a reader re-reading blocks from disk would otherwise allocate a
+// fresh 4 MiB buffer for each, whose garbage (tens of MiB a second under a
+// few readers) the collector has to catch up with.
+func (d *diskTier) read(k Key, pool *bufPool) (*blockBuf, bool) {
 	shard, name := k.fileName()
 	d.mu.Lock()
 	if p, ok := d.pending[name]; ok {
 		data := p.escape() // the job's reference keeps it alive until here
 		d.mu.Unlock()
-		return data, true
+		return plainBlock(data), true
 	}
 	ok := d.touchLocked(name)
 	d.mu.Unlock()
@@ -264,25 +268,85 @@ func (d *diskTier) read(k Key) ([]byte, bool) {
 		return nil, false
 	}
 	p := d.path(shard, name)
-	raw, err := os.ReadFile(p)
-	if err != nil {
+	blk, err := readBlockFile(k, p, pool)
+	var corrupt *corruptError
+	switch {
+	case errors.As(err, &corrupt):
+		d.stats.corruptDisk.Add(1)
+		d.log.Warn("cache: corrupt block in disk cache, discarding it and fetching again",
+			"path", p, "error", err)
+		d.drop(name, true)
+		return nil, false
+	case err != nil:
 		if !errors.Is(err, os.ErrNotExist) {
 			d.log.Warn("cache: read disk block", "path", p, "error", err)
 		}
 		d.drop(name, false)
 		return nil, false
 	}
-	data, err := decode(k, raw)
-	if err != nil {
-		d.stats.corruptDisk.Add(1)
-		d.log.Warn("cache: corrupt block in disk cache, discarding it and fetching again",
-			"path", p, "error", err)
-		d.drop(name, true)
-		return nil, false
-	}
 	now := time.Now()
 	_ = os.Chtimes(p, now, now) // LRU order for the next Open; best effort
-	return data, true
+	return blk, true
+}
+
+// corruptError is a block file whose content does not match its key.
+type corruptError struct{ err error }
+
+func (e *corruptError) Error() string { return e.err.Error() }
+func (e *corruptError) Unwrap() error { return e.err }
+
+// readBlockFile reads and verifies the block file at path: into a buffer of
+// pool when its data fits one (the opaque trailer read apart), else whole.
+func readBlockFile(k Key, path string, pool *bufPool) (*blockBuf, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	n := st.Size()
+	if !k.hash {
+		n -= trailerLen
+	}
+	if n < 0 || n > poolBlockSize {
+		raw, err := io.ReadAll(f)
+		if err != nil {
+			return nil, err
+		}
+		data, err := decode(k, raw)
+		if err != nil {
+			return nil, &corruptError{err}
+		}
+		return plainBlock(data), nil
+	}
+	buf, _ := pool.get(poolBlockSize)
+	data := buf[:n]
+	var trailer [trailerLen]byte
+	_, err = io.ReadFull(f, data)
+	if err == nil && !k.hash {
+		_, err = io.ReadFull(f, trailer[:])
+	}
+	if err == nil {
+		if k.hash {
+			err = verify(k, data, "disk")
+		} else if want := opaqueTrailer(k, data); trailer != want {
+			err = fmt.Errorf("cache: opaque block %q fails its checksum", k.id)
+		}
+		if err != nil {
+			err = &corruptError{err}
+		}
+	}
+	if err != nil {
+		pool.put(buf)
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			return nil, &corruptError{err} // shorter than it was a moment ago
+		}
+		return nil, err
+	}
+	return newBlock(data, buf, pool), nil
 }
 
 // drop forgets a block and, if remove, deletes its file.
