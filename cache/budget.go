@@ -14,12 +14,20 @@ import (
 // Budget asks its reclaimer (the memory tier) to evict least recently used
 // blocks before it refuses or waits. Reservations made with Reserve or
 // TryReserve are firm until released.
+//
+// Dirty blocks (TryReserveDirty) are firm reservations that many writers can
+// make faster than uploads free them; they may hold at most dirtyLimit of
+// the budget, so that the rest is left for reads: a reader whose blocks
+// find no room in memory reads each again from disk for every request (four
+// times per block with 1 MiB reads) and holds it outside the budget.
 type Budget struct {
-	mu      sync.Mutex
-	limit   int64
-	used    int64
-	wake    chan struct{} // closed and replaced on every Release
-	reclaim func(need int64) int64
+	mu         sync.Mutex
+	limit      int64
+	used       int64
+	dirty      int64 // of used, reserved by TryReserveDirty
+	dirtyLimit int64
+	wake       chan struct{} // closed and replaced on every Release
+	reclaim    func(need int64) int64
 	// reserved, if set, runs (without the lock) after every successful
 	// reservation: the block cache drops free buffers it keeps in the room
 	// the reservation took.
@@ -31,7 +39,15 @@ var ErrOverBudget = errors.New("cache: reservation larger than the memory budget
 
 // NewBudget returns a budget of limit bytes.
 func NewBudget(limit int64) *Budget {
-	return &Budget{limit: limit, wake: make(chan struct{})}
+	return &Budget{limit: limit, dirtyLimit: limit, wake: make(chan struct{})}
+}
+
+// setDirtyLimit caps the bytes TryReserveDirty may hold at once (at most the
+// whole budget).
+func (b *Budget) setDirtyLimit(n int64) {
+	b.mu.Lock()
+	b.dirtyLimit = min(n, b.limit)
+	b.mu.Unlock()
 }
 
 // setReclaimer installs the function called, without the Budget's lock
@@ -70,13 +86,27 @@ func (b *Budget) Used() int64 {
 	return b.used
 }
 
-// tryTake reserves n bytes if they fit, or returns the shortfall and the
-// channel closed at the next Release.
-func (b *Budget) tryTake(n int64) (short int64, wake <-chan struct{}, reclaim func(int64) int64) {
+// Dirty is the number of bytes TryReserveDirty holds now.
+func (b *Budget) Dirty() int64 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	return b.dirty
+}
+
+// tryTake reserves n bytes if they fit, or returns the shortfall and the
+// channel closed at the next Release. A dirty reservation beyond the dirty
+// limit returns a shortfall of -1: no eviction can make it fit.
+func (b *Budget) tryTake(n int64, dirty bool) (short int64, wake <-chan struct{}, reclaim func(int64) int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if dirty && b.dirty+n > b.dirtyLimit {
+		return -1, b.wake, nil
+	}
 	if b.used+n <= b.limit {
 		b.used += n
+		if dirty {
+			b.dirty += n
+		}
 		return 0, nil, nil
 	}
 	return b.used + n - b.limit, b.wake, b.reclaim
@@ -84,12 +114,19 @@ func (b *Budget) tryTake(n int64) (short int64, wake <-chan struct{}, reclaim fu
 
 // TryReserve reserves n bytes, evicting cached blocks if needed, and reports
 // whether it succeeded. It never waits.
-func (b *Budget) TryReserve(n int64) bool {
+func (b *Budget) TryReserve(n int64) bool { return b.tryReserve(n, false) }
+
+// TryReserveDirty is TryReserve for the write path's dirty blocks, which
+// together hold at most the budget's dirty limit; give them back with
+// ReleaseDirty.
+func (b *Budget) TryReserveDirty(n int64) bool { return b.tryReserve(n, true) }
+
+func (b *Budget) tryReserve(n int64, dirty bool) bool {
 	if n < 0 || n > b.limit {
 		return false
 	}
 	for {
-		short, _, reclaim := b.tryTake(n)
+		short, _, reclaim := b.tryTake(n, dirty)
 		if short == 0 {
 			b.took()
 			return true
@@ -110,7 +147,7 @@ func (b *Budget) Reserve(ctx context.Context, n int64) error {
 		return fmt.Errorf("%w: %d > %d", ErrOverBudget, n, b.limit)
 	}
 	for {
-		short, wake, reclaim := b.tryTake(n)
+		short, wake, reclaim := b.tryTake(n, false)
 		if short == 0 {
 			b.took()
 			return nil
@@ -127,11 +164,23 @@ func (b *Budget) Reserve(ctx context.Context, n int64) error {
 }
 
 // Release returns n bytes to the budget and wakes waiting reservations.
-func (b *Budget) Release(n int64) {
+func (b *Budget) Release(n int64) { b.release(n, false) }
+
+// ReleaseDirty returns n bytes reserved by TryReserveDirty.
+func (b *Budget) ReleaseDirty(n int64) { b.release(n, true) }
+
+func (b *Budget) release(n int64, dirty bool) {
 	if n == 0 {
 		return
 	}
 	b.mu.Lock()
+	if dirty {
+		b.dirty -= n
+		if b.dirty < 0 {
+			b.mu.Unlock()
+			panic(fmt.Sprintf("cache: budget released more dirty bytes than reserved (%d)", b.dirty))
+		}
+	}
 	b.used -= n
 	if b.used < 0 {
 		b.mu.Unlock()

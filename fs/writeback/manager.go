@@ -367,12 +367,12 @@ func (m *Manager) reserve(n int64) bool {
 	if m.budget == nil {
 		return true
 	}
-	return m.budget.TryReserve(n)
+	return m.budget.TryReserveDirty(n)
 }
 
 func (m *Manager) release(n int64) {
 	if m.budget != nil {
-		m.budget.Release(n)
+		m.budget.ReleaseDirty(n)
 	}
 }
 
