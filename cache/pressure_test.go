@@ -129,3 +129,49 @@ func TestReaderFetchCharged(t *testing.T) {
 		t.Fatalf("after the fetch: %d blocks cached, %d bytes used", st.MemBlocks, st.BudgetUsed)
 	}
 }
+
+// TestAdoptQueueCharged: blocks the write path hands over (Adopt, Put)
+// while the disk writer is stuck wait for it within diskQueueBytes and the
+// memory budget, as fetched blocks do; the rest are not written to disk
+// (skipped) rather than held outside the budget.
+func TestAdoptQueueCharged(t *testing.T) {
+	const size = poolBlockSize
+	const diskSlots = diskQueueBytes / size
+	c := openCache(t, Config{Dir: t.TempDir(), MemBytes: 2 * diskQueueBytes})
+	gate := make(chan struct{})
+	var open sync.Once
+	t.Cleanup(func() { open.Do(func() { close(gate) }) }) // before the cache's Close
+	c.disk.createTemp = func(dir string) (tempFile, error) {
+		<-gate
+		return os.CreateTemp(dir, "blk-*")
+	}
+	const n = diskSlots + 4
+	for i := range n {
+		data := c.Buffer(size)
+		copy(data, block(uint64(700+i), size))
+		if i%2 == 0 {
+			if err := c.Adopt(hashKey(data), data); err != nil {
+				t.Fatal(err)
+			}
+		} else if err := c.Put(hashKey(data), data); err != nil {
+			t.Fatal(err)
+		}
+		c.disk.mu.Lock()
+		pending := len(c.disk.pending)
+		c.disk.mu.Unlock()
+		if q := c.disk.queued.Load(); q > diskQueueBytes || pending > diskSlots {
+			t.Fatalf("after %d blocks, %d blocks (%d bytes) wait for the disk (limit %d)", i+1, pending, q, diskQueueBytes)
+		}
+		if used := c.budget.Used(); used > c.budget.Limit() {
+			t.Fatalf("after %d blocks, budget used %d of %d", i+1, used, c.budget.Limit())
+		}
+	}
+	if st := c.Stats(); st.DiskWritesSkipped < n-diskSlots {
+		t.Fatalf("%d disk writes skipped with the disk stuck, want at least %d", st.DiskWritesSkipped, n-diskSlots)
+	}
+	open.Do(func() { close(gate) })
+	c.disk.flush()
+	if q, used := c.disk.queued.Load(), c.budget.Used(); q != 0 || used > c.budget.Limit() {
+		t.Fatalf("after the disk caught up: %d bytes queued, budget used %d", q, used)
+	}
+}

@@ -62,7 +62,12 @@ func (c *Cache) store(key Key, s []byte) error {
 }
 
 // storeBlock adds blk, which belongs to the cache, to the memory tier and,
-// when disk is set, to the disk tier, and drops its creator's reference.
+// when disk is set, to the disk tier, and drops its creator's reference. A
+// block queued for the disk is charged to diskQueueBytes and the memory
+// budget as a fetched one is, and not written to the disk when they are
+// full (counted as skipped): committed blocks of many writers queued
+// uncharged held up to 64 blocks outside the budget while the disk was
+// behind.
 func (c *Cache) storeBlock(key Key, blk *blockBuf, disk bool) error {
 	c.mu.Lock()
 	closed := c.closed
@@ -73,8 +78,12 @@ func (c *Cache) storeBlock(key Key, blk *blockBuf, disk bool) error {
 	}
 	c.mem.add(key.memID(), blk, false)
 	if c.disk != nil && disk {
-		blk.acquire()
-		c.disk.write(key, blk, diskCharge{})
+		if ch, ok := c.disk.tryReserve(len(blk.data)); ok {
+			blk.acquire()
+			c.disk.write(key, blk, ch)
+		} else {
+			c.stats.diskWritesSkipped.Add(1)
+		}
 	}
 	blk.release()
 	return nil
