@@ -105,6 +105,9 @@ type File struct {
 	seq     int64
 	refs    int
 	hasDir  bool // the journal directory dir exists (made by makeDir)
+	// flatRec: a flat record of the file may be on disk (written by a
+	// failed commit or a conflict retarget): a commit's success removes it.
+	flatRec bool
 
 	committing bool
 	failures   int
