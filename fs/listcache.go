@@ -2,6 +2,7 @@ package fs
 
 import (
 	"context"
+	"math"
 	"sort"
 	"strings"
 	"sync"
@@ -130,7 +131,11 @@ func (l *listing) merge() []pithos.DirEntry {
 
 // with returns l with the entries of changes over it (a nil entry removes
 // the name). Many changes fold into a new base, so lookups stay O(1) and
-// the overlay small.
+// the overlay small: each change copies the overlay (O(overlay)) and a
+// fold rebuilds the base (O(entries)), so the overlay folds at about
+// twice the square root of the entries, which keeps the sum least. (At a
+// quarter of the entries, as before, the copies were 10 % of the daemon's
+// CPU while 16 writers created files in a directory of 12 000 entries.)
 func (l *listing) with(changes map[string]*pithos.DirEntry) *listing {
 	if len(changes) == 0 {
 		return l
@@ -143,12 +148,18 @@ func (l *listing) with(changes map[string]*pithos.DirEntry) *listing {
 		over[n] = e
 	}
 	nl := &listing{base: l.base, over: over, at: l.at, changed: l.changed}
-	if len(over) > 64+len(l.base.entries)/4 {
+	if len(over) > foldAt(len(l.base.entries)) {
 		folded := newListing(nl.merge(), l.at)
 		folded.changed = l.changed
 		return folded
 	}
 	return nl
+}
+
+// foldAt is the overlay size past which a listing of n base entries folds
+// into a new base: 64 + 2·√n.
+func foldAt(n int) int {
+	return 64 + 2*int(math.Sqrt(float64(n)))
 }
 
 // size estimates the memory the base holds.
@@ -232,13 +243,21 @@ func newListCache(ttl time.Duration, maxDirs int, budget *cache.Budget, mem *mem
 }
 
 // dropped releases a base's charge (with c.mu held).
-func (c *listCache) dropped(b *listBase) {
+func (c *listCache) dropped(b *listBase) { c.release(b, 0) }
+
+// release releases a base's charge and tells mem of its entries beyond
+// kept, the entries of the base that replaced it (with c.mu held): a fold
+// every few hundred commits into a directory of 10 000 entries is not
+// memory to return to the OS, and counting it so would run
+// debug.FreeOSMemory (a full collection) every second while writers are
+// busy.
+func (c *listCache) release(b *listBase, kept int) {
 	if b.charged > 0 && c.budget != nil {
 		c.budget.Release(b.charged)
 	}
 	b.charged = 0
-	if c.mem != nil {
-		c.mem.dropped(int64(len(b.entries)))
+	if c.mem != nil && len(b.entries) > kept {
+		c.mem.dropped(int64(len(b.entries) - kept))
 	}
 }
 
@@ -335,7 +354,9 @@ func (c *listCache) store(k dirKey, l *listing) {
 	}
 	c.lru.Add(k, l) // the evict callback of a replaced entry is not called
 	if had {
-		c.dropped(old.base)
+		// A base replaced by its fold or a new listing frees about what
+		// the new one holds: only a shrink is memory to give back.
+		c.release(old.base, len(l.base.entries))
 	}
 	c.scheduleSweep()
 }
