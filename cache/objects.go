@@ -12,6 +12,8 @@ import (
 	"time"
 	"unsafe"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/pithosfs/pithosfs/internal/diskfile"
 )
 
@@ -95,17 +97,30 @@ func (c *Cache) HasObjectFile(id string) bool {
 // into memory leave it again. Concurrent calls for one id assemble once
 // (the others return ErrNoObjectFile at once).
 func (c *Cache) Assemble(ctx context.Context, id string, blocks []ObjectBlock) error {
-	if c.disk == nil {
-		return ErrNoObjectFile
-	}
-	d := c.disk
 	var size int64
 	for _, b := range blocks {
 		size += int64(b.Size)
 	}
 	name := objectName(id)
+	have, err := c.claimObject(name, size)
+	if have || err != nil {
+		return err
+	}
+	used, err := c.assemble(ctx, name, size, blocks)
+	return c.settleObject(name, used, err)
+}
+
+// claimObject marks the object file name of size bytes as being written,
+// unless it exists (have), is being written already, or cannot be written
+// (ErrNoObjectFile: no disk tier, writes off, too large for it). A claim
+// ends with settleObject.
+func (c *Cache) claimObject(name string, size int64) (have bool, err error) {
+	d := c.disk
+	if d == nil {
+		return false, ErrNoObjectFile
+	}
 	d.mu.Lock()
-	_, have := d.index[name]
+	_, have = d.index[name]
 	_, busy := d.assembling[name]
 	off := d.disabled || d.closed || size > d.limit/objectShare
 	if !have && !busy && !off {
@@ -114,13 +129,18 @@ func (c *Cache) Assemble(ctx context.Context, id string, blocks []ObjectBlock) e
 	d.mu.Unlock()
 	switch {
 	case have:
-		return nil
+		return true, nil
 	case busy || off:
-		return ErrNoObjectFile
+		return false, ErrNoObjectFile
 	}
 	c.stats.objectsAssembling.Add(1)
-	defer c.stats.objectsAssembling.Add(-1)
-	used, err := c.assemble(ctx, name, size, blocks)
+	return false, nil
+}
+
+// settleObject ends a claim: the file now at the object file name (err nil)
+// takes used bytes of the disk tier.
+func (c *Cache) settleObject(name string, used int64, err error) error {
+	d := c.disk
 	d.mu.Lock()
 	delete(d.assembling, name)
 	if err == nil {
@@ -128,6 +148,7 @@ func (c *Cache) Assemble(ctx context.Context, id string, blocks []ObjectBlock) e
 		d.bytes += used
 	}
 	d.mu.Unlock()
+	c.stats.objectsAssembling.Add(-1)
 	if err != nil {
 		return err
 	}
@@ -162,55 +183,142 @@ func (c *Cache) AssembleAsync(id string, blocks []ObjectBlock) bool {
 
 // assemble writes the file and returns the disk space it takes.
 func (c *Cache) assemble(ctx context.Context, name string, size int64, blocks []ObjectBlock) (int64, error) {
-	d := c.disk
-	if err := os.MkdirAll(filepath.Join(d.dir, objectsShard), 0o700); err != nil {
-		return 0, err
-	}
-	f, err := os.CreateTemp(d.tmp, "obj-*")
+	f, direct, err := c.createObjectTemp(size)
 	if err != nil {
 		return 0, err
 	}
-	fail := func(err error) (int64, error) {
-		f.Close()
-		_ = os.Remove(f.Name())
-		return 0, fmt.Errorf("cache: assembling an object file: %w", err)
+	if err := c.fillObject(ctx, f, &direct, blocks, nil); err != nil {
+		closeDirect(direct)
+		return 0, discardObjectTemp(f, err)
 	}
-	if err := f.Truncate(size); err != nil { // sparse: unwritten ranges are holes
-		return fail(err)
+	closeDirect(direct)
+	return c.finishObjectTemp(f, name)
+}
+
+// createObjectTemp creates the temporary file of an object file of size
+// bytes (sparse: unwritten ranges are holes) and, when direct I/O is on, a
+// second descriptor of it for O_DIRECT writes (nil otherwise).
+func (c *Cache) createObjectTemp(size int64) (*os.File, *os.File, error) {
+	d := c.disk
+	if err := os.MkdirAll(filepath.Join(d.dir, objectsShard), 0o700); err != nil {
+		return nil, nil, err
 	}
-	direct := openDirect(f.Name(), c.disk.direct)
-	defer func() {
-		if direct != nil {
-			direct.Close()
-		}
-	}()
+	f, err := os.CreateTemp(d.tmp, "obj-*")
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := f.Truncate(size); err != nil {
+		return nil, nil, discardObjectTemp(f, err)
+	}
+	return f, openDirect(f.Name(), d.direct), nil
+}
+
+// discardObjectTemp closes and removes a temporary object file and returns
+// err, wrapped.
+func discardObjectTemp(f *os.File, err error) error {
+	f.Close()
+	_ = os.Remove(f.Name())
+	return fmt.Errorf("cache: assembling an object file: %w", err)
+}
+
+func closeDirect(direct *os.File) {
+	if direct != nil {
+		direct.Close()
+	}
+}
+
+// fillObject writes each block of blocks not marked in have (nil: none is)
+// at its place in f: from memory when there, else copied from its disk-tier
+// file by the kernel (copyDiskBlock), else from its fetch, verified as Get
+// verifies it; blocks this call brought into memory leave it again.
+func (c *Cache) fillObject(ctx context.Context, f *os.File, direct **os.File, blocks []ObjectBlock, have []bool) error {
 	var at int64
-	for _, b := range blocks {
+	for i, b := range blocks {
+		if have != nil && have[i] {
+			at += int64(b.Size)
+			continue
+		}
 		id := b.Key.memID()
 		had := c.mem.contains(id)
+		if !had && c.copyDiskBlock(b, f, at) {
+			at += int64(b.Size)
+			continue
+		}
 		blk, err := c.get(ctx, b.Key, b.Size, fetchFunc{into: b.Fetch}, modeRef)
 		if err != nil {
-			return fail(err)
+			return err
 		}
-		werr := writeObjectPart(f, &direct, blk.data, at)
+		werr := writeObjectPart(f, direct, blk.data, at)
 		blk.release()
 		if !had {
 			c.Drop(b.Key)
 		}
 		if werr != nil {
-			return fail(werr)
+			return werr
 		}
 		at += int64(b.Size)
 	}
+	return nil
+}
+
+// copyDiskBlock copies block b from its disk-tier file to off of f with
+// copy_file_range, and reports whether it did: no read into the daemon, no
+// second hash. The block was verified when it was fetched, and the object
+// file the copy goes into is read by the kernel unverified anyway
+// (passthrough), so hashing it again bought nothing that the object file
+// itself has. Reading each block back and hashing it cost more CPU than the
+// cold read before it. A file of the wrong length is not copied (the caller
+// then reads the block through the cache, which verifies it).
+func (c *Cache) copyDiskBlock(b ObjectBlock, f *os.File, off int64) bool {
+	d := c.disk
+	shard, name := b.Key.fileName()
+	d.mu.Lock()
+	ok := d.touchLocked(name)
+	d.mu.Unlock()
+	if !ok {
+		return false
+	}
+	src, err := os.Open(d.path(shard, name))
+	if err != nil {
+		return false
+	}
+	defer src.Close()
+	st, err := src.Stat()
+	if err != nil {
+		return false
+	}
+	n := st.Size()
+	if !b.Key.hash {
+		n -= trailerLen
+	}
+	if n < 0 || n > int64(b.Size) {
+		return false
+	}
+	var roff int64
+	woff := off
+	for roff < n {
+		m, err := unix.CopyFileRange(int(src.Fd()), &roff, int(f.Fd()), &woff, int(n-roff), 0)
+		if err != nil || m == 0 {
+			return false
+		}
+	}
+	c.stats.diskCopies.Add(1)
+	return true
+}
+
+// finishObjectTemp closes a complete temporary object file, moves it to
+// the object file name and returns the disk space it takes (its caller
+// indexes it).
+func (c *Cache) finishObjectTemp(f *os.File, name string) (int64, error) {
 	var st syscall.Stat_t
 	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
-		return fail(err)
+		return 0, discardObjectTemp(f, err)
 	}
 	if err := f.Close(); err != nil {
 		_ = os.Remove(f.Name())
 		return 0, err
 	}
-	if err := os.Rename(f.Name(), d.path(objectsShard, name)); err != nil {
+	if err := os.Rename(f.Name(), c.disk.path(objectsShard, name)); err != nil {
 		_ = os.Remove(f.Name())
 		return 0, err
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -160,5 +161,115 @@ func TestWriteObjectPart(t *testing.T) {
 				t.Fatalf("size %d, want %d", st.Size(), tc.off+int64(len(tc.data)))
 			}
 		})
+	}
+}
+
+// TestObjectWriter: the object file of a read gets, as the reader goes,
+// the blocks the disk tier skipped, from the reader's own buffers; at
+// Finish, the blocks on disk are copied from their files and only the ones
+// never read are fetched. Nothing is read back into memory and hashed again
+// (Assemble after the read did that for every block, and fetched again the
+// blocks the disk tier had skipped).
+func TestObjectWriter(t *testing.T) {
+	dir := t.TempDir()
+	c, err := Open(Config{MemBytes: 64 << 20, Dir: dir, DiskBytes: 256 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	const bs = 4 << 20
+	hk := func(b []byte) Key {
+		s := sha256.Sum256(bytes.TrimRight(b, "\x00"))
+		return HashKey(hex.EncodeToString(s[:]))
+	}
+	data := [][]byte{
+		bytes.Repeat([]byte{1}, bs),
+		append(bytes.Repeat([]byte{2}, 1000), make([]byte, bs-1000)...),
+		bytes.Repeat([]byte{3}, bs),
+		bytes.Repeat([]byte{4}, 5000),
+	}
+	var fetches atomic.Int32
+	blocks := make([]ObjectBlock, len(data))
+	for i, b := range data {
+		key := hk(b)
+		if i == len(data)-1 {
+			key = OpaqueKey("obj:last")
+		}
+		blocks[i] = ObjectBlock{key, len(b), func(ctx context.Context, buf []byte) ([]byte, error) {
+			fetches.Add(1)
+			return append(buf[:0], b...), nil
+		}}
+	}
+	want := bytes.Join(data, nil)
+	size := int64(len(want))
+	// read gets blocks as a sequential reader does: each is on disk once
+	// the disk tier has written it, except those in skipDisk (as when the
+	// disk is behind), then dropped from memory and offered to w.
+	read := func(w *ObjectWriter, skipDisk map[int]bool, idx ...int) {
+		refs := make([]*Ref, len(blocks))
+		for _, i := range idx {
+			ref, err := c.GetRef(context.Background(), blocks[i].Key, blocks[i].Size, blocks[i].Fetch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			refs[i] = ref
+		}
+		c.disk.flush()
+		for _, i := range idx {
+			if skipDisk[i] {
+				_, name := blocks[i].Key.fileName()
+				c.disk.drop(name, true)
+			}
+			c.Drop(blocks[i].Key)
+			w.Add(int64(i), blocks[i].Key, refs[i])
+			w.Add(int64(i), blocks[i].Key, refs[i]) // a block offered twice is written once
+			refs[i].Release()
+		}
+	}
+
+	// A reader that stopped early (complete false): no object file.
+	w := c.NewObjectWriter("o0", size, bs)
+	if w == nil {
+		t.Fatal("no writer")
+	}
+	if c.NewObjectWriter("o0", size, bs) != nil {
+		t.Error("a second writer for an object being written")
+	}
+	read(w, map[int]bool{0: true}, 0)
+	w.Finish(false, func() []ObjectBlock { return blocks })
+	<-w.ended
+	if c.HasObjectFile("o0") {
+		t.Error("object file of a partly read object")
+	}
+	if tmp, _ := filepath.Glob(filepath.Join(c.disk.tmp, "obj-*")); len(tmp) != 0 {
+		t.Errorf("temporary object files left: %v", tmp)
+	}
+
+	// Blocks 3, 0, 1 read out of order, block 0 not on disk; block 2 not
+	// read: Finish copies 1 and 3 from disk and fetches only 2.
+	w = c.NewObjectWriter("o1", size, bs)
+	read(w, map[int]bool{0: true}, 3, 0, 1)
+	st0 := c.Stats()
+	fetches.Store(0)
+	w.Finish(true, func() []ObjectBlock { return blocks })
+	<-w.ended
+	st := c.Stats()
+	if n := fetches.Load(); n != 1 || st.DiskHits != st0.DiskHits {
+		t.Errorf("Finish made %d fetches and %d disk reads; want 1 fetch (block 2), no disk reads", n, st.DiskHits-st0.DiskHits)
+	}
+	if st.ObjectBlocksStreamed != 1 || st.ObjectBlocksCopied != 2 || st.ObjectFiles != 1 {
+		t.Errorf("stats %+v: want 1 block streamed and 2 copied into 1 object file", st)
+	}
+	f, ok := c.ObjectFile("o1", size)
+	if !ok {
+		t.Fatal("no object file")
+	}
+	defer f.Close()
+	got, _ := io.ReadAll(f)
+	if !bytes.Equal(got, want) {
+		t.Fatal("object file content differs")
+	}
+	if c.NewObjectWriter("o1", size, bs) != nil {
+		t.Error("a writer for an object that has its file")
 	}
 }

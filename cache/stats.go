@@ -59,6 +59,13 @@ type Stats struct {
 	ObjectFiles       int64 `json:"object_files_assembled"`
 	ObjectFileOpens   int64 `json:"object_file_opens"`
 	ObjectsAssembling int64 `json:"objects_assembling"`
+	// ObjectBlocksStreamed counts the blocks written into object files
+	// while a reader got them (ObjectWriter), rather than read back
+	// afterwards.
+	ObjectBlocksStreamed int64 `json:"object_blocks_streamed"`
+	// ObjectBlocksCopied counts the blocks copied into object files from
+	// their disk-tier files (copy_file_range, no second hash).
+	ObjectBlocksCopied int64 `json:"object_blocks_copied"`
 }
 
 type counters struct {
@@ -70,7 +77,8 @@ type counters struct {
 	diskWritesSkipped                            atomic.Int64
 	prefetches, prefetchesDropped, readaheadHits atomic.Int64
 	objectFiles, objectFileOpens                 atomic.Int64
-	objectsAssembling                            atomic.Int64
+	objectsAssembling, objectBlocksWritten       atomic.Int64
+	diskCopies                                   atomic.Int64
 	streamVerified                               atomic.Int64
 	inFlight                                     atomic.Int64
 }

@@ -39,6 +39,10 @@ type fileHandle struct {
 	served map[int64]int64
 	// readBytes counts the bytes this handle served (fs/passthrough.go).
 	readBytes atomic.Int64
+	// ow writes the object file from the blocks this handle reads, from
+	// its first read of block 0 (fs/passthrough.go).
+	owOnce sync.Once
+	ow     atomic.Pointer[cache.ObjectWriter]
 }
 
 func (h *fileHandle) loadHashmap(ctx context.Context) error {
@@ -146,9 +150,14 @@ func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Rea
 			h.pf.PrefetchInto(h.key(j, false), int(h.blockLen(j)), h.fetch(j))
 		}
 	}
+	if first == 0 {
+		h.startObjectFile()
+	}
 	// The reply is the cached blocks' own bytes (no copy), and zeros from
-	// dest where a block's stored bytes end.
+	// dest where a block's stored bytes end. It holds each block until
+	// go-fuse has written it.
 	res := &blockResult{}
+	refs := make([]*cache.Ref, 0, 2)
 	for idx := first; idx <= last; idx++ {
 		ref, err := h.block(ctx, idx)
 		if err != nil {
@@ -158,14 +167,14 @@ func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Rea
 			}
 			return nil, s.fail("read", h.path, err)
 		}
+		refs = append(refs, ref)
 		data := ref.Bytes()
 		bstart := idx * h.bs
 		lo, hi := max(off, bstart)-bstart, min(end, bstart+h.bs)-bstart
 		stored := int64(len(data))
+		res.add(ref, nil)
 		if lo < stored {
-			res.add(ref, data[lo:min(hi, stored)])
-		} else {
-			ref.Release()
+			res.add(nil, data[lo:min(hi, stored)])
 		}
 		if hi > stored {
 			zeros := dest[bstart+max(lo, stored)-off : bstart+hi-off]
@@ -173,29 +182,33 @@ func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Rea
 			res.add(nil, zeros)
 		}
 	}
-	h.consumed(off, end)
+	h.consumed(off, end, refs)
 	h.readBytes.Add(end - off)
 	s.stats.reads.Add(1)
 	s.stats.readB.Add(end - off)
 	return res, 0
 }
 
-// consumed notes that [off, end) was read. In a sequential run, a block
-// whose every byte has been read leaves the cache's memory tier: the
-// kernel's page cache holds it now (and the disk tier, unless the disk was
-// behind), and keeping it would only push other blocks out of memory. The
-// kernel's parallel reads may arrive out of order, hence the byte count
-// rather than "the block's last byte was read".
-func (h *fileHandle) consumed(off, end int64) {
+// consumed notes that [off, end) was read; refs holds the blocks it
+// spans, in order. In a sequential run, a block whose every byte has been
+// read leaves the cache's memory tier: the kernel's page cache holds it now
+// (and the disk tier, unless the disk was behind), and keeping it would
+// only push other blocks out of memory. It goes to the object file being
+// written instead (fs/passthrough.go), which takes over its room in the
+// memory budget. The kernel's parallel reads may arrive out of order, hence
+// the byte count rather than "the block's last byte was read".
+func (h *fileHandle) consumed(off, end int64, refs []*cache.Ref) {
 	if h.ra.Window() == 0 {
 		return
 	}
+	ow := h.ow.Load()
 	h.smu.Lock()
 	defer h.smu.Unlock()
 	if h.served == nil || len(h.served) > 64 {
 		h.served = make(map[int64]int64) // bounded: partly read blocks of a long-gone run
 	}
-	for idx := off / h.bs; idx*h.bs < end; idx++ {
+	first := off / h.bs
+	for idx := first; idx*h.bs < end; idx++ {
 		h.served[idx] += min(end, (idx+1)*h.bs) - max(off, idx*h.bs)
 		if h.served[idx] >= h.blockLen(idx) {
 			delete(h.served, idx)
@@ -203,13 +216,16 @@ func (h *fileHandle) consumed(off, end int64) {
 			if h.hm != nil && idx == h.numBlocks()-1 {
 				h.f.sys.cache.Drop(h.key(idx, true))
 			}
+			if i := idx - first; i < int64(len(refs)) {
+				ow.Add(idx, h.key(idx, false), refs[i])
+			}
 		}
 	}
 }
 
 func (h *fileHandle) Release(ctx context.Context) syscall.Errno {
 	h.pf.Close()
-	h.maybeAssemble()
+	h.finishObjectFile()
 	return 0
 }
 

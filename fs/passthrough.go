@@ -13,8 +13,12 @@ import (
 )
 
 // Warm reads beyond the FUSE ceiling. Once a read-only handle has read a
-// whole object (or every block of it is cached), the cache assembles the
-// object into one file (cache.Assemble, in the background). The next
+// whole object (or every block of it is cached), the cache holds the
+// object in one file: written while the handle read it, from the blocks it
+// was served (cache.ObjectWriter, from its first read of block 0), with
+// what that missed filled in at release; or, for a handle that did not
+// start at block 0, assembled from the cached blocks (cache.Assemble, in
+// the background). The next
 // read-only open of that version gets a handle that offers this file to the
 // kernel (go-fuse's FilePassthroughFder, FUSE passthrough, Linux ≥ 6.9):
 // the kernel then reads the file itself and no READ reaches the daemon.
@@ -56,21 +60,46 @@ func (h *fileHandle) lastOpaque() bool {
 	return !c.Contains(h.key(n, false)) && c.Contains(h.key(n, true))
 }
 
-// maybeAssemble starts assembling the object file of a handle being
-// released, when it read the whole object or every block is cached.
-func (h *fileHandle) maybeAssemble() {
-	c := h.f.sys.cache
-	if h.size < objectFileMin || c.HasObjectFile(h.objectID()) {
+// startObjectFile starts writing the object file from the blocks this
+// handle reads (at its first read of block 0), unless the object is too
+// small or has one.
+func (h *fileHandle) startObjectFile() {
+	h.owOnce.Do(func() {
+		if h.size < objectFileMin {
+			return
+		}
+		h.ow.Store(h.f.sys.cache.NewObjectWriter(h.objectID(), h.size, h.bs))
+	})
+}
+
+// finishObjectFile ends, for a handle being released, the object file its
+// reads were writing, or starts assembling one when it read the whole
+// object or every block is cached.
+func (h *fileHandle) finishObjectFile() {
+	h.owOnce.Do(func() {}) // no writer starts after this
+	if ow := h.ow.Load(); ow != nil {
+		ow.Finish(h.readWhole(), h.objectBlocks)
 		return
 	}
-	if h.readBytes.Load() < h.size {
-		for i := range h.numBlocks() {
-			if !c.Contains(h.key(i, false)) {
-				return
-			}
+	if h.size < objectFileMin || h.f.sys.cache.HasObjectFile(h.objectID()) || !h.readWhole() {
+		return
+	}
+	h.f.sys.cache.AssembleAsync(h.objectID(), h.objectBlocks())
+}
+
+// readWhole reports whether the handle read as many bytes as the object
+// has, or every block of it is cached: worth an object file.
+func (h *fileHandle) readWhole() bool {
+	if h.readBytes.Load() >= h.size {
+		return true
+	}
+	c := h.f.sys.cache
+	for i := range h.numBlocks() {
+		if !c.Contains(h.key(i, false)) {
+			return false
 		}
 	}
-	c.AssembleAsync(h.objectID(), h.objectBlocks())
+	return true
 }
 
 // objectFileHandle reads an object from its assembled file, through the
