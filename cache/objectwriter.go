@@ -120,10 +120,9 @@ func (w *ObjectWriter) Add(idx int64, key Key, ref *Ref) {
 	// this takes over its room; evicting cached blocks for it would evict
 	// blocks read ahead and not yet read.
 	charge := int64(len(ref.b.data))
-	if short, _, _ := w.c.budget.tryTake(charge); short != 0 {
+	if !w.c.budget.tryReserveFree(charge) {
 		return
 	}
-	w.c.budget.took()
 	ref.b.acquire()
 	w.added[idx] = true
 	w.jobs <- objectJob{idx: int(idx), blk: ref.b, charge: charge} // room checked above, under mu
@@ -256,4 +255,14 @@ func (c *Cache) fillGaps(w *ObjectWriter, blocks []ObjectBlock) error {
 		return ErrNoObjectFile
 	}
 	return c.fillObject(c.ctx, w.f, &w.direct, blocks, w.written)
+}
+
+// tryReserveFree reserves n bytes from the budget's free room only: it
+// never evicts cached blocks.
+func (b *Budget) tryReserveFree(n int64) bool {
+	if short, _, _ := b.tryTake(n, false); short != 0 {
+		return false
+	}
+	b.took()
+	return true
 }
