@@ -13,7 +13,7 @@ UUID=a11ce000-0000-4000-8000-000000000001
 echo "[{\"name\":\"alice@example.org\",\"uuid\":\"$UUID\",\"token\":\"token-alice\"}]" > "$WORK/users.json"
 "$1" --log-level warn serve --listen 127.0.0.1:0 --data "$WORK/data" --users "$WORK/users.json" > "$WORK/serve.out" 2>&1 &
 SERVE=$!
-trap 'kill $SERVE 2>/dev/null || true; rm -rf "$WORK/data" "$WORK/big"' EXIT
+trap 'kill $SERVE 2>/dev/null || true; if [ -n "${PPROF:-}" ]; then rm -rf "$WORK/data" "$WORK/big"; echo "profiles in $WORK"; else rm -rf "$WORK"; fi' EXIT
 for _ in $(seq 100); do grep -q ' on http://' "$WORK/serve.out" && break; sleep 0.1; done
 URL=$(grep -o 'http://[0-9.:]*' "$WORK/serve.out" | head -1)
 OBJ=$URL/pithos/object-store/v1/$UUID/bench/big
