@@ -181,7 +181,7 @@ func TestFreeBuffersWithinBudget(t *testing.T) {
 	}
 	defer c.Budget().Release(6 * poolBlockSize)
 	st := c.Stats()
-	if free := int64(c.pool.idle()) * poolBlockSize; st.BudgetUsed+free > st.BudgetLimit+poolBlockSize {
+	if free := int64(c.pool.idle()) * poolBlockSize; st.BudgetUsed+free > st.BudgetLimit+poolSlack*poolBlockSize {
 		t.Fatalf("%d bytes reserved and %d in free buffers exceed the budget %d", st.BudgetUsed, free, st.BudgetLimit)
 	}
 }
@@ -222,15 +222,46 @@ func TestAdoptRecyclesBuffer(t *testing.T) {
 		t.Fatal("the buffer of an adopted block that left memory was not reused")
 	}
 
-	// A full budget keeps no free buffers: Recycle then leaves it to the
-	// collector.
+	// A full budget keeps poolSlack free buffers: Recycle then leaves the
+	// next to the collector.
 	if !c.Budget().TryReserve(c.Budget().Limit() - c.Budget().Used()) {
 		t.Fatal("could not fill the budget")
 	}
-	spare := make([]byte, poolBlockSize)
-	c.Recycle(spare)
-	if c.pool.idle() != 0 {
-		t.Fatalf("%d free buffers kept with the budget full", c.pool.idle())
+	c.pool.trim(0)
+	for range poolSlack + 1 {
+		c.Recycle(make([]byte, poolBlockSize))
+	}
+	if c.pool.idle() != poolSlack {
+		t.Fatalf("%d free buffers kept with the budget full, want %d", c.pool.idle(), poolSlack)
+	}
+}
+
+// TestFreeBuffersBeyondFullBudget: with the budget all firm reservations
+// but one block's room, a reader's block that leaves memory keeps its
+// buffer for the next fetch rather than leave it to the collector.
+func TestFreeBuffersBeyondFullBudget(t *testing.T) {
+	c := openCache(t, Config{MemBytes: 4 * (poolBlockSize + entryOverhead)})
+	b := c.Budget()
+	if !b.TryReserve(3 * poolBlockSize) {
+		t.Fatal("could not fill the budget")
+	}
+	defer b.Release(3 * poolBlockSize)
+	a := block(51, poolBlockSize)
+	var bufA, bufB uintptr
+	ra := getRef(t, c, a, &bufA)
+	c.Drop(hashKey(a)) // the reader still holds a
+	room := b.Limit() - b.Used()
+	if !b.TryReserve(room) { // another reservation takes the room a's drop freed
+		t.Fatal("could not take the rest of the budget")
+	}
+	ra.Release()
+	if c.pool.idle() != 1 {
+		t.Fatalf("%d free buffers after a's release with the budget full, want 1", c.pool.idle())
+	}
+	b.Release(room)
+	getRef(t, c, block(52, poolBlockSize), &bufB).Release()
+	if bufB != bufA {
+		t.Fatal("the next fetch did not reuse a's buffer")
 	}
 }
 

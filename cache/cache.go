@@ -114,9 +114,9 @@ func Open(cfg Config) (*Cache, error) {
 		c.pool.trim(need)
 		return c.mem.reclaim(need)
 	})
-	// One free buffer may stay beyond the free room: the one the fetch
-	// that made the reservation is about to take.
-	c.budget.setReservedHook(func() { c.pool.trim(-poolBlockSize) })
+	// poolSlack free buffers may stay beyond the free room, among them the
+	// one the fetch that made the reservation is about to take.
+	c.budget.setReservedHook(func() { c.pool.trim(0) })
 	if cfg.Dir != "" {
 		d, err := openDisk(cfg.Dir, cfg.DiskBytes, log, &c.stats)
 		if err != nil {
