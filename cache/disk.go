@@ -58,6 +58,10 @@ type tempFile interface {
 type diskEntry struct {
 	shard, name string
 	size        int64
+	// written: this process wrote the file, from a block it had verified
+	// (not found by scan after a restart, when a crash may have cut it
+	// short); object files copy such files without hashing them again.
+	written bool
 }
 
 type diskJob struct {
@@ -475,7 +479,7 @@ func (d *diskTier) store(job diskJob) {
 		if el, ok := d.index[name]; ok { // replaced an existing file
 			d.bytes -= d.order.Remove(el).(*diskEntry).size
 		}
-		d.index[name] = d.order.PushFront(&diskEntry{shard: shard, name: name, size: size})
+		d.index[name] = d.order.PushFront(&diskEntry{shard: shard, name: name, size: size, written: true})
 		d.bytes += size
 	} else if !disabled {
 		switch {

@@ -267,13 +267,16 @@ func (c *Cache) fillObject(ctx context.Context, f *os.File, direct **os.File, bl
 // file the copy goes into is read by the kernel unverified anyway
 // (passthrough), so hashing it again bought nothing that the object file
 // itself has. Reading each block back and hashing it cost more CPU than the
-// cold read before it. A file of the wrong length is not copied (the caller
-// then reads the block through the cache, which verifies it).
+// cold read before it. Only files this process wrote are copied: one found
+// on disk at Open may have been cut short by a crash. A file of the wrong
+// length is not copied either; the caller then reads the block through the
+// cache, which verifies it.
 func (c *Cache) copyDiskBlock(b ObjectBlock, f *os.File, off int64) bool {
 	d := c.disk
 	shard, name := b.Key.fileName()
 	d.mu.Lock()
-	ok := d.touchLocked(name)
+	el, ok := d.index[name]
+	ok = ok && el.Value.(*diskEntry).written && d.touchLocked(name)
 	d.mu.Unlock()
 	if !ok {
 		return false
