@@ -3,7 +3,7 @@
 # shell loops write small files into it through the mount (issue 18's "ls -l under 16 busy writers"). Per mount:
 # a quiet `ls -l` next to one raw listing request (curl) twice, 8 tries under the writers 0.7 s apart, the
 # daemon's CPU over the tries and its peak RSS. Each argument is one mount, label:BINARY, run in order against one
-# server (alternate builds). PROF=1 saves a CPU profile of the daemon over the tries to /tmp/busyls-LABEL.pprof.
+# server (alternate builds). QUIET_ONLY=1 stops after the quiet `ls -l`s. PROF=1 saves a CPU profile of the daemon over the tries to /tmp/busyls-LABEL.pprof.
 #
 # Usage: scripts/busyls.sh N label:binary ... (SERVEBIN=binary for the server, default bin/pithosfs)
 N=$1; shift
@@ -44,6 +44,9 @@ for spec in "$@"; do
   r2=$(date +%s.%N); curl -s -H "X-Auth-Token: $token" "$SURL/c?format=json&limit=10000&prefix=ls/&delimiter=/" > /dev/null; r3=$(date +%s.%N)
   l2=$(date +%s.%N); ls -l $dir > /dev/null; l3=$(date +%s.%N)
   printf "%-8s quiet ls -l / raw listing: %.3f/%.3f = %.2f, %.3f/%.3f = %.2f\n" $label $(echo "$l1-$l0" | bc) $(echo "$r1-$r0" | bc) $(echo "($l1-$l0)/($r1-$r0)" | bc -l) $(echo "$l3-$l2" | bc) $(echo "$r3-$r2" | bc) $(echo "($l3-$l2)/($r3-$r2)" | bc -l)
+  if [ -n "${QUIET_ONLY:-}" ]; then
+    fusermount3 -u $mnt 2>/dev/null || fusermount3 -u -z $mnt; wait $DPID 2>/dev/null; continue
+  fi
   WP=()
   for w in $(seq 16); do ( i=0; while [ ! -f $W/stop$run ]; do echo data > $dir/w$w-$i 2>/dev/null; i=$((i+1)); done ) & WP+=($!); done
   sleep 2
