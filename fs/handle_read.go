@@ -162,9 +162,6 @@ func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Rea
 		ref, err := h.block(ctx, idx)
 		if err != nil {
 			res.Done()
-			if ctx.Err() != nil {
-				return nil, syscall.EINTR
-			}
 			return nil, s.fail("read", h.path, err)
 		}
 		refs = append(refs, ref)

@@ -31,9 +31,6 @@ type writeHandle struct {
 func (h *writeHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	n, err := h.wf.ReadAt(ctx, dest, off)
 	if err != nil && n == 0 && !errors.Is(err, io.EOF) {
-		if ctx.Err() != nil {
-			return nil, syscall.EINTR
-		}
 		return nil, h.f.sys.fail("read", h.path, err)
 	}
 	h.f.sys.stats.reads.Add(1)

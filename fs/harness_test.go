@@ -79,7 +79,7 @@ func newHarnessAt(t *testing.T, blockSize int64, remote Remote) *harness {
 			m.Close()
 		}
 	})
-	raw := &xattrProbeFS{RawFileSystem: gofs.NewNodeFS(s.root(), Options(cfg, "test", false)), stats: s.stats}
+	raw := &xattrProbeFS{RawFileSystem: uninterruptedFS{gofs.NewNodeFS(s.root(), Options(cfg, "test", false))}, stats: s.stats}
 	return &harness{t: t, store: st, raw: raw, sys: s}
 }
 

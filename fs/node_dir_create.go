@@ -22,7 +22,6 @@ import (
 // Create makes a new file: nothing reaches the server until its first
 // FLUSH commits it (If-None-Match: *).
 func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*gofs.Inode, gofs.FileHandle, uint32, syscall.Errno) {
-	ctx = uninterrupted(ctx)
 	raw, errno := newSegment(name)
 	if errno != 0 {
 		return nil, nil, 0, errno
@@ -87,7 +86,6 @@ func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode ui
 // Symlink creates a symlink object (If-None-Match: *: never over an
 // existing name).
 func (d *dirNode) Symlink(ctx context.Context, target, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
-	ctx = uninterrupted(ctx)
 	if len(target) > maxSymlinkTarget {
 		return nil, syscall.ENAMETOOLONG
 	}

@@ -46,7 +46,6 @@ func (d *dirNode) fresh(ctx context.Context) (*account, dirKey, *listing, syscal
 // existing object is never replaced) and reads its uuid back for a stable
 // inode number.
 func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
-	ctx = uninterrupted(ctx)
 	raw, errno := newSegment(name)
 	if errno != 0 {
 		return nil, errno
@@ -117,7 +116,6 @@ func removeMarkers(ctx context.Context, acct *account, container, path string, e
 }
 
 func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
-	ctx = uninterrupted(ctx)
 	if isDotDir(&d.Inode, name) {
 		return syscall.EPERM
 	}
@@ -170,7 +168,6 @@ func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
 }
 
 func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
-	ctx = uninterrupted(ctx)
 	acct, k, ok := d.where()
 	if !ok {
 		return syscall.ENOENT
@@ -227,13 +224,4 @@ func (d *dirNode) unlinked(name string) {
 			f.mu.Unlock()
 		}
 	}
-}
-
-// uninterrupted is ctx without its cancellation, for namespace changes: an
-// interrupted request (a signal to the caller, which Go's runtime sends
-// itself) may have reached the server already, so it runs to its end rather
-// than misreport EINTR for a change that happened. The client's I/O timeout
-// still bounds it.
-func uninterrupted(ctx context.Context) context.Context {
-	return context.WithoutCancel(ctx)
 }

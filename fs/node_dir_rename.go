@@ -22,7 +22,6 @@ import (
 // expressed (EINVAL); a rename into another account or onto an account or
 // root level is EXDEV.
 func (d *dirNode) Rename(ctx context.Context, name string, newParent gofs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
-	ctx = uninterrupted(ctx)
 	if flags&(renameExchange|renameWhiteout) != 0 {
 		return syscall.EINVAL
 	}

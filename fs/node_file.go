@@ -162,7 +162,6 @@ func childWhere(in *gofs.Inode, suffix string) (acct *account, container, name s
 // 304). An unchanged file keeps the kernel's page cache (FOPEN_KEEP_CACHE);
 // a changed one starts afresh.
 func (f *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
-	ctx = uninterrupted(ctx) // O_TRUNC changes the file; an open is short (a fatal signal still ends the caller's wait)
 	acct, container, name, ok := f.where()
 	if !ok {
 		return nil, 0, syscall.ENOENT

@@ -130,7 +130,6 @@ func (n *specialNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.
 // Mknod creates a fifo, socket or device node as an empty object of its
 // kind's type (If-None-Match: *), or an empty regular file.
 func (d *dirNode) Mknod(ctx context.Context, name string, mode uint32, dev uint32, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
-	ctx = uninterrupted(ctx)
 	ctype, ok := specialType(mode)
 	switch {
 	case mode&syscall.S_IFMT == syscall.S_IFREG:

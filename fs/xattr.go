@@ -175,12 +175,10 @@ func (f *fileNode) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.
 }
 
 func (f *fileNode) Setxattr(ctx context.Context, attr string, data []byte, flags uint32) syscall.Errno {
-	ctx = uninterrupted(ctx) // a change that may reach the server
 	return f.changeXattr(ctx, attr, data, flags, false)
 }
 
 func (f *fileNode) Removexattr(ctx context.Context, attr string) syscall.Errno {
-	ctx = uninterrupted(ctx) // a change that may reach the server
 	return f.changeXattr(ctx, attr, nil, 0, true)
 }
 
