@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"testing/synctest"
 )
 
 func TestAssembleObjectFile(t *testing.T) {
@@ -171,6 +172,10 @@ func TestWriteObjectPart(t *testing.T) {
 // (Assemble after the read did that for every block, and fetched again the
 // blocks the disk tier had skipped).
 func TestObjectWriter(t *testing.T) {
+	synctest.Test(t, testObjectWriter)
+}
+
+func testObjectWriter(t *testing.T) {
 	dir := t.TempDir()
 	c, err := Open(Config{MemBytes: 64 << 20, Dir: dir, DiskBytes: 256 << 20})
 	if err != nil {
@@ -214,6 +219,10 @@ func TestObjectWriter(t *testing.T) {
 			}
 			refs[i] = ref
 		}
+		// The loads queue their blocks for the disk tier after they
+		// hand them over: wait for them (the goroutines of the bubble
+		// idle), then for the writes.
+		synctest.Wait()
 		c.disk.flush()
 		for _, i := range idx {
 			if skipDisk[i] {

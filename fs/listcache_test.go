@@ -85,11 +85,14 @@ func (e *slowListEnv) putObject(t *testing.T, name string) pithos.ObjectInfo {
 	return pithos.ObjectInfo{Name: name, Bytes: int64(len(name)), ETag: res.ETag}
 }
 
-// getAsync runs lc.get in a goroutine.
+// getAsync runs lc.get in a goroutine, as a lookup does (a cached listing
+// younger than the cache's TTL serves it): whether it joins a fetch in
+// flight or comes after that fetch is stored is up to the scheduler, and
+// either way it shares that one listing request.
 func getAsync(t *testing.T, lc *listCache, e *slowListEnv) <-chan *listing {
 	out := make(chan *listing, 1)
 	go func() {
-		l, err := lc.get(context.Background(), e.client, e.k, 0)
+		l, err := lc.get(context.Background(), e.client, e.k, time.Hour)
 		if err != nil {
 			t.Error(err)
 		}
