@@ -251,8 +251,9 @@ func Options(cfg Config, fsName string, debug bool) *gofs.Options {
 			Name:                 "pithosfs",
 			MaxWrite:             1 << 20,
 			MaxBackground:        64,
-			DisableXAttrs:        false, // user.* and user.pithos.* (fs/xattr.go)
-			IgnoreSecurityLabels: false, // security.* and system.* are answered by xattrProbeFS
+			ExtraCapabilities:    killCapabilities, // no GETXATTR before every WRITE (killpriv.go)
+			DisableXAttrs:        false,            // user.* and user.pithos.* (fs/xattr.go)
+			IgnoreSecurityLabels: false,            // security.* and system.* are answered by xattrProbeFS
 			Debug:                debug,
 			Logger:               fuseLogger(logger.Named("fuse"), debug),
 			AllowOther:           cfg.AllowOther,
