@@ -1,10 +1,8 @@
 package cache
 
 import (
-	"bytes"
 	"container/list"
 	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -216,42 +214,6 @@ func (d *diskTier) scan() error {
 
 func (d *diskTier) path(shard, name string) string { return filepath.Join(d.dir, shard, name) }
 
-// encode returns the bytes stored on disk for a block.
-func encode(k Key, data []byte) [][]byte {
-	if k.hash {
-		return [][]byte{data}
-	}
-	t := opaqueTrailer(k, data)
-	return [][]byte{data, t[:]}
-}
-
-func opaqueTrailer(k Key, data []byte) [trailerLen]byte {
-	h := sha256.New()
-	var n [binary.MaxVarintLen64]byte
-	h.Write(n[:binary.PutUvarint(n[:], uint64(len(k.id)))])
-	h.Write([]byte(k.id))
-	h.Write(data)
-	var out [trailerLen]byte
-	h.Sum(out[:0])
-	return out
-}
-
-// decode checks a file's content against the key and returns the block.
-func decode(k Key, raw []byte) ([]byte, error) {
-	if k.hash {
-		return raw, verify(k, raw, "disk")
-	}
-	if len(raw) < trailerLen {
-		return nil, errors.New("cache: opaque block file too short")
-	}
-	data := raw[:len(raw)-trailerLen]
-	want := opaqueTrailer(k, data)
-	if !bytes.Equal(raw[len(raw)-trailerLen:], want[:]) {
-		return nil, fmt.Errorf("cache: opaque block %q fails its checksum", k.id)
-	}
-	return data, nil
-}
-
 // read returns a block from the disk tier. A file that fails verification
 // is removed and reported as absent. A block that fits a buffer of pool is
 // read into one, so that it is recycled once its readers and the memory tier
@@ -291,66 +253,6 @@ func (d *diskTier) read(k Key, pool *bufPool) (*blockBuf, bool) {
 	now := time.Now()
 	_ = os.Chtimes(p, now, now) // LRU order for the next Open; best effort
 	return blk, true
-}
-
-// corruptError is a block file whose content does not match its key.
-type corruptError struct{ err error }
-
-func (e *corruptError) Error() string { return e.err.Error() }
-func (e *corruptError) Unwrap() error { return e.err }
-
-// readBlockFile reads and verifies the block file at path: into a buffer of
-// pool when its data fits one (the opaque trailer read apart), else whole.
-func readBlockFile(k Key, path string, pool *bufPool) (*blockBuf, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	n := st.Size()
-	if !k.hash {
-		n -= trailerLen
-	}
-	if n < 0 || n > poolBlockSize {
-		raw, err := io.ReadAll(f)
-		if err != nil {
-			return nil, err
-		}
-		data, err := decode(k, raw)
-		if err != nil {
-			return nil, &corruptError{err}
-		}
-		return plainBlock(data), nil
-	}
-	buf, _ := pool.get(poolBlockSize)
-	data := buf[:n]
-	var trailer [trailerLen]byte
-	_, err = io.ReadFull(f, data)
-	if err == nil && !k.hash {
-		_, err = io.ReadFull(f, trailer[:])
-	}
-	if err == nil {
-		if k.hash {
-			err = verify(k, data, "disk")
-		} else if want := opaqueTrailer(k, data); trailer != want {
-			err = fmt.Errorf("cache: opaque block %q fails its checksum", k.id)
-		}
-		if err != nil {
-			err = &corruptError{err}
-		}
-	}
-	if err != nil {
-		pool.put(buf)
-		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-			return nil, &corruptError{err} // shorter than it was a moment ago
-		}
-		return nil, err
-	}
-	return newBlock(data, buf, pool), nil
 }
 
 // drop forgets a block and, if remove, deletes its file.
