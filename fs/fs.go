@@ -281,7 +281,7 @@ func Mount(mountpoint string, cfg Config, fsName string, debug bool) (*Mounted, 
 		}
 	}
 	opts := Options(s.cfg, fsName, debug)
-	raw := &xattrProbeFS{RawFileSystem: uninterruptedFS{gofs.NewNodeFS(s.root(), opts)}, stats: s.stats}
+	raw := frontFS(gofs.NewNodeFS(s.root(), opts), s.stats)
 	srv, err := fuse.NewServer(raw, mountpoint, &opts.MountOptions)
 	if err != nil {
 		return nil, fmt.Errorf("fs: mounting at %s: %w", mountpoint, err)

@@ -25,6 +25,12 @@ import (
 // File capabilities (security.capability) need nothing: the mount stores
 // no security.* attribute (xattrprobe.go).
 
+// killPrivFS drops set-ID bits for the requests that carry the kernel's
+// kill flag and passes every request on.
+type killPrivFS struct {
+	fuse.RawFileSystem
+}
+
 // killCapabilities are the FUSE capabilities the mount asks for beyond
 // go-fuse's defaults.
 const killCapabilities = fuse.CAP_HANDLE_KILLPRIV_V2
@@ -44,7 +50,7 @@ func killedMode(mode uint32) (uint32, bool) {
 
 // killPriv drops the set-ID bits of the node in header, if it has any, as
 // a SETATTR of its mode.
-func (x *xattrProbeFS) killPriv(cancel <-chan struct{}, header fuse.InHeader) fuse.Status {
+func (x killPrivFS) killPriv(cancel <-chan struct{}, header fuse.InHeader) fuse.Status {
 	var attr fuse.AttrOut
 	if st := x.RawFileSystem.GetAttr(cancel, &fuse.GetAttrIn{InHeader: header}, &attr); !st.Ok() {
 		return st
@@ -57,7 +63,7 @@ func (x *xattrProbeFS) killPriv(cancel <-chan struct{}, header fuse.InHeader) fu
 	return x.RawFileSystem.SetAttr(cancel, in, &attr)
 }
 
-func (x *xattrProbeFS) Write(cancel <-chan struct{}, in *fuse.WriteIn, data []byte) (uint32, fuse.Status) {
+func (x killPrivFS) Write(cancel <-chan struct{}, in *fuse.WriteIn, data []byte) (uint32, fuse.Status) {
 	if in.WriteFlags&fuse.WRITE_KILL_SUIDGID != 0 {
 		if st := x.killPriv(cancel, in.InHeader); !st.Ok() {
 			return 0, st
@@ -67,7 +73,7 @@ func (x *xattrProbeFS) Write(cancel <-chan struct{}, in *fuse.WriteIn, data []by
 }
 
 // Writev is what go-fuse's server calls (Write only when it is ENOSYS).
-func (x *xattrProbeFS) Writev(cancel <-chan struct{}, in *fuse.WriteIn, data [][]byte) (uint32, fuse.Status) {
+func (x killPrivFS) Writev(cancel <-chan struct{}, in *fuse.WriteIn, data [][]byte) (uint32, fuse.Status) {
 	if in.WriteFlags&fuse.WRITE_KILL_SUIDGID != 0 {
 		if st := x.killPriv(cancel, in.InHeader); !st.Ok() {
 			return 0, st
@@ -76,7 +82,7 @@ func (x *xattrProbeFS) Writev(cancel <-chan struct{}, in *fuse.WriteIn, data [][
 	return x.RawFileSystem.Writev(cancel, in, data)
 }
 
-func (x *xattrProbeFS) SetAttr(cancel <-chan struct{}, in *fuse.SetAttrIn, out *fuse.AttrOut) fuse.Status {
+func (x killPrivFS) SetAttr(cancel <-chan struct{}, in *fuse.SetAttrIn, out *fuse.AttrOut) fuse.Status {
 	if in.Valid&fuse.FATTR_KILL_SUIDGID != 0 {
 		c := *in
 		c.Valid &^= fuse.FATTR_KILL_SUIDGID
@@ -97,7 +103,7 @@ func (x *xattrProbeFS) SetAttr(cancel <-chan struct{}, in *fuse.SetAttrIn, out *
 	return x.RawFileSystem.SetAttr(cancel, in, out)
 }
 
-func (x *xattrProbeFS) Open(cancel <-chan struct{}, in *fuse.OpenIn, out *fuse.OpenOut) fuse.Status {
+func (x killPrivFS) Open(cancel <-chan struct{}, in *fuse.OpenIn, out *fuse.OpenOut) fuse.Status {
 	if in.Mode&fuse.OPEN_KILL_SUIDGID != 0 {
 		if st := x.killPriv(cancel, in.InHeader); !st.Ok() {
 			return st

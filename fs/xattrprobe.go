@@ -33,6 +33,14 @@ type xattrProbeFS struct {
 	stats *Stats
 }
 
+// frontFS is the raw file system go-fuse's server talks to: nodes answers
+// what the wrappers pass on. Outermost first: the security/ACL probes
+// (this file), set-ID bits on write (killpriv.go), no request cancelled by
+// a signal but SETLKW (interrupts.go).
+func frontFS(nodes fuse.RawFileSystem, stats *Stats) fuse.RawFileSystem {
+	return &xattrProbeFS{RawFileSystem: killPrivFS{uninterruptedFS{nodes}}, stats: stats}
+}
+
 // localXattr reports whether attr is in a namespace the mount does not
 // store (everything but user.*).
 func localXattr(attr string) bool {
