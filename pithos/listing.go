@@ -1,7 +1,9 @@
 package pithos
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"iter"
 	"net/http"
 	"strconv"
@@ -102,11 +104,14 @@ func (c *Client) listPage(ctx context.Context, container string, opts ListOption
 		q.Set("until", strconv.FormatInt(opts.Until, 10))
 	}
 	var page []listEntryJSON
-	if _, err := c.http.DoJSON(ctx, &synnefo.Request{Method: http.MethodGet, Path: c.containerPath(container), Query: q,
-		Success: []int{http.StatusOK, http.StatusNoContent}}, nil, &page); err != nil {
+	if _, err := c.http.DoDecode(ctx, &synnefo.Request{Method: http.MethodGet, Path: c.containerPath(container), Query: q,
+		Success: []int{http.StatusOK, http.StatusNoContent}}, nil, func(body []byte) error {
+		page = make([]listEntryJSON, 0, min(entriesHint(body), limit+1))
+		return json.Unmarshal(body, &page)
+	}); err != nil {
 		return Listing{}, pageEnd{}, 0, err
 	}
-	var l Listing
+	l := Listing{Objects: make([]ObjectInfo, 0, len(page))}
 	var end pageEnd
 	for i := range page {
 		e := &page[i]
@@ -121,6 +126,9 @@ func (c *Client) listPage(ctx context.Context, container string, opts ListOption
 		o := e.info()
 		c.versionTimes(&o)
 		l.Objects = append(l.Objects, o)
+	}
+	if len(l.Objects) == 0 {
+		l.Objects = nil // as before presizing: no objects, no slice
 	}
 	if c.asOf != nil && opts.Until == 0 {
 		c.remember(container, l.Objects)
@@ -156,14 +164,37 @@ func (c *Client) ObjectPages(ctx context.Context, container string, opts ListOpt
 	}
 }
 
+// entriesHint is about how many entries a JSON listing page holds: the
+// objects' "name" keys and the subdirs' "subdir" keys (a name's own quotes
+// are escaped in the JSON, so it adds none). It sizes the decoded page, so
+// it need not be exact.
+func entriesHint(body []byte) int {
+	return bytes.Count(body, []byte(`"name"`)) + bytes.Count(body, []byte(`"subdir"`))
+}
+
 // ListObjects returns the whole listing, de-duplicated, following markers across pages.
 func (c *Client) ListObjects(ctx context.Context, container string, opts ListOptions) (*Listing, error) {
-	out := &Listing{}
-	seenObj := map[string]bool{}
-	seenDir := map[string]bool{}
+	var out *Listing
+	var seenObj, seenDir map[string]bool
 	for page, err := range c.ObjectPages(ctx, container, opts) {
 		if err != nil {
 			return nil, err
+		}
+		if out == nil {
+			// The first page as it is: a listing of one page (up to 10 000
+			// entries) needs no copy and no set of names; the server lists
+			// each name once within a page.
+			out = &page
+			continue
+		}
+		if seenObj == nil {
+			seenObj, seenDir = make(map[string]bool, 2*len(out.Objects)), make(map[string]bool, 2*len(out.Subdirs))
+			for _, o := range out.Objects {
+				seenObj[o.Name] = true
+			}
+			for _, d := range out.Subdirs {
+				seenDir[d] = true
+			}
 		}
 		for _, o := range page.Objects {
 			if !seenObj[o.Name] {
@@ -177,6 +208,9 @@ func (c *Client) ListObjects(ctx context.Context, container string, opts ListOpt
 				out.Subdirs = append(out.Subdirs, d)
 			}
 		}
+	}
+	if out == nil {
+		out = &Listing{}
 	}
 	return out, nil
 }
@@ -211,8 +245,9 @@ func (c *Client) ListDir(ctx context.Context, container, prefix string) ([]DirEn
 // ("" or ending in "/"): ListDir's merge of objects, markers and subdirs,
 // for a listing that did not come through this client (a test fake's).
 func DirEntries(l *Listing, p string) []DirEntry {
-	index := map[string]int{}
-	var out []DirEntry
+	n := len(l.Objects) + len(l.Subdirs)
+	index := make(map[string]int, n)
+	out := make([]DirEntry, 0, n)
 	add := func(name string, dir bool, obj *ObjectInfo) {
 		if i, ok := index[name]; ok {
 			out[i].IsDir = out[i].IsDir || dir
