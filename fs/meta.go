@@ -137,20 +137,25 @@ func parsePosix(s string) posix {
 // splitType separates a content type's own parameter from the rest:
 // base is the type with every other parameter, token our parameter's value.
 func splitType(ct string) (base, token string) {
-	parts := strings.Split(ct, ";")
-	keep := parts[:1]
-	for _, p := range parts[1:] {
-		k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
+	first, rest, more := strings.Cut(ct, ";")
+	var keep []string // the other parameters, trimmed, in order
+	for more {
+		var p string
+		p, rest, more = strings.Cut(rest, ";")
+		p = strings.TrimSpace(p)
+		k, v, _ := strings.Cut(p, "=")
 		if strings.EqualFold(strings.TrimSpace(k), posixParam) {
 			token = strings.Trim(strings.TrimSpace(v), `"`)
 			continue
 		}
-		if strings.TrimSpace(p) != "" {
-			keep = append(keep, " "+strings.TrimSpace(p))
+		if p != "" {
+			keep = append(keep, p)
 		}
 	}
-	base = strings.TrimSpace(strings.Join(keep, ";"))
-	return base, token
+	if len(keep) == 0 {
+		return strings.TrimSpace(first), token // no allocation: every entry of a listing comes here
+	}
+	return strings.TrimSpace(first + "; " + strings.Join(keep, "; ")), token
 }
 
 // withPosix returns ct carrying p (replacing any previous value); the

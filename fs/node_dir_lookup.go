@@ -216,6 +216,12 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 // fills out.
 func (s *fsys) child(ctx context.Context, parent *gofs.Inode, acct *account, k dirKey, e pithos.DirEntry, out *fuse.EntryOut) *gofs.Inode {
 	ino, mode := s.entryIdentity(parent, acct, k, e)
+	return s.childAs(ctx, parent, e, ino, mode, out)
+}
+
+// childAs is child for an entry whose identity the caller has just
+// computed (READDIRPLUS: Readdirent, then Lookup of the same entry).
+func (s *fsys) childAs(ctx context.Context, parent *gofs.Inode, e pithos.DirEntry, ino uint64, mode uint32, out *fuse.EntryOut) *gofs.Inode {
 	s.remember(displayName(e), baseName(e))
 	if ex := parent.GetChild(displayName(e)); ex != nil && ex.StableAttr().Ino == ino && ex.StableAttr().Mode == mode {
 		switch n := ex.Operations().(type) {

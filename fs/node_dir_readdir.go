@@ -35,6 +35,15 @@ type dirHandle struct {
 	ctl     bool // the mount's root: .pithosfs comes after ".."
 	mu      sync.Mutex
 	pos     int // 0 ".", 1 "..", [2 .pithosfs,] then entries
+	// last is the entry Readdirent returned last, with its identity:
+	// go-fuse's READDIRPLUS looks each entry up right after it (a SHA-256
+	// and a parse of the content type each, twice per entry before).
+	last struct {
+		name string
+		e    pithos.DirEntry
+		ino  uint64
+		mode uint32
+	}
 }
 
 // first is the position of the listing's first entry.
@@ -70,6 +79,7 @@ func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Err
 			continue // logged once
 		}
 		ino, mode := h.d.sys.entryIdentity(&h.d.Inode, h.acct, h.k, e)
+		h.last.name, h.last.e, h.last.ino, h.last.mode = name, e, ino, mode
 		return &fuse.DirEntry{Name: name, Mode: mode, Ino: ino, Off: uint64(i + 1)}, 0
 	}
 	return nil, 0
@@ -93,11 +103,19 @@ func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut)
 	if len(name) > nameMax {
 		return nil, syscall.ENAMETOOLONG
 	}
+	ttl := max(h.d.sys.cfg.ListTTL-time.Since(h.l.at), 0)
+	h.mu.Lock()
+	last := h.last
+	h.mu.Unlock()
+	if last.name == name && name != "" {
+		out.SetEntryTimeout(ttl)
+		out.SetAttrTimeout(ttl)
+		return h.d.sys.childAs(ctx, &h.d.Inode, last.e, last.ino, last.mode, out), 0
+	}
 	e, ok := findEntry(h.l, name)
 	if !ok {
 		return nil, syscall.ENOENT
 	}
-	ttl := max(h.d.sys.cfg.ListTTL-time.Since(h.l.at), 0)
 	out.SetEntryTimeout(ttl)
 	out.SetAttrTimeout(ttl)
 	return h.d.sys.child(ctx, &h.d.Inode, h.acct, h.k, e, out), 0

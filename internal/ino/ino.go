@@ -13,12 +13,15 @@ import (
 // SHA-256 (each part NUL-terminated, so ("ab","c") and ("a","bc") differ),
 // never 0 or 1 (the root's), and clear of the top bit, which Tagged sets.
 func Of(parts ...string) uint64 {
-	h := sha256.New()
+	// The parts, each followed by a zero byte, hashed in one go from a
+	// buffer on the stack (a listing computes this for every entry).
+	var buf [256]byte
+	b := buf[:0]
 	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
+		b = append(append(b, p...), 0)
 	}
-	n := binary.BigEndian.Uint64(h.Sum(nil)) &^ (1 << 63)
+	sum := sha256.Sum256(b)
+	n := binary.BigEndian.Uint64(sum[:8]) &^ (1 << 63)
 	if n <= 1 {
 		n += 2
 	}
