@@ -63,7 +63,9 @@ func (p *bufPool) get(size int) ([]byte, bool) {
 		p.free = p.free[:n-1]
 		return b[:size], true
 	}
-	return make([]byte, size), true
+	b := make([]byte, size)
+	adviseHuge(b)
+	return b, true
 }
 
 // put offers a buffer back; it is dropped when the list is full or the
