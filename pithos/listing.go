@@ -164,12 +164,12 @@ func (c *Client) ObjectPages(ctx context.Context, container string, opts ListOpt
 	}
 }
 
-// entriesHint is about how many entries a JSON listing page holds: the
-// objects' "name" keys and the subdirs' "subdir" keys (a name's own quotes
-// are escaped in the JSON, so it adds none). It sizes the decoded page, so
-// it need not be exact.
+// entriesHint is about how many entries a JSON listing page holds: one
+// object each, so its opening braces (a brace inside a name adds one). It
+// sizes the decoded page, so it need not be exact; counting one byte is
+// vectorised (counting the "name" keys cost 8 % of a cold listing's CPU).
 func entriesHint(body []byte) int {
-	return bytes.Count(body, []byte(`"name"`)) + bytes.Count(body, []byte(`"subdir"`))
+	return bytes.Count(body, []byte{'{'})
 }
 
 // ListObjects returns the whole listing, de-duplicated, following markers across pages.

@@ -42,3 +42,23 @@ func TestListingPagesAndMarkers(t *testing.T) {
 		t.Fatalf("markers %q, want %q", markers, want)
 	}
 }
+
+// TestListingDedupAcrossPages: the first page is kept as it is; a name a
+// later page repeats (a server that lists the marker again) shows once.
+func TestListingDedupAcrossPages(t *testing.T) {
+	c, _ := newRecorded(t,
+		reply{status: 200, body: `[{"name":"a"},{"name":"b"},{"subdir":"b{/"}]`},
+		reply{status: 200, body: `[{"name":"b"},{"subdir":"b{/"},{"name":"c"}]`},
+		reply{status: 200, body: `[{"name":"c"}]`})
+	l, err := c.ListObjects(context.Background(), "cont", ListOptions{Delimiter: "/", Limit: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, o := range l.Objects {
+		names = append(names, o.Name)
+	}
+	if !reflect.DeepEqual(names, []string{"a", "b", "c"}) || !reflect.DeepEqual(l.Subdirs, []string{"b{/"}) {
+		t.Fatalf("objects %v subdirs %v", names, l.Subdirs)
+	}
+}
