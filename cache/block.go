@@ -103,12 +103,25 @@ func (p *bufPool) idle() int {
 
 // blockBuf is a cached block's bytes (stripped of trailing zeros, never
 // modified) and the count of its holders.
+//
+// A block is charged to the memory budget for as long as it is alive, not
+// only while the memory tier holds it: a block the tier evicts (or drops,
+// or never takes) while a reader still holds a Ref carries its charge until
+// the last reference goes (keepCharge). Before, such blocks were uncharged:
+// under 16 readers, each holding the block of its current READ reply, up to
+// 16 blocks lived outside the budget. A block handed out for good (escape)
+// gives its charge back at once, as it did: its holders never say when they
+// are done.
 type blockBuf struct {
 	data []byte
 	// buf is the recyclable buffer data lies in, nil when there is none.
 	buf  []byte
 	pool *bufPool
 	refs atomic.Int64
+
+	charge  atomic.Int64 // bytes of budget held until the last release
+	budget  atomic.Pointer[Budget]
+	escaped atomic.Bool
 }
 
 // newBlock returns a block with one reference, its creator's.
@@ -125,23 +138,65 @@ func plainBlock(data []byte) *blockBuf { return newBlock(data, nil, nil) }
 // lock that keeps one alive, as the memory tier's does for its entries).
 func (b *blockBuf) acquire() { b.refs.Add(1) }
 
-// escape hands the bytes out for good: the block is never recycled.
+// escape hands the bytes out for good: the block is never recycled, and
+// the charge it carries, if any, goes back to the budget now.
 func (b *blockBuf) escape() []byte {
 	b.refs.Add(1)
+	b.markEscaped()
 	return b.data
 }
 
-// release drops a reference; the last one recycles the buffer.
-func (b *blockBuf) release() {
+// markEscaped records that a holder's reference is never released.
+func (b *blockBuf) markEscaped() {
+	b.escaped.Store(true)
+	b.dropCharge()
+}
+
+// keepCharge makes the block carry n bytes reserved from bg until its last
+// reference is released (at once if it has escaped: it returns the bytes
+// released then); the caller must hold a reference.
+func (b *blockBuf) keepCharge(bg *Budget, n int64) int64 {
+	if n <= 0 || bg == nil {
+		return 0
+	}
+	b.budget.Store(bg)
+	b.charge.Add(n)
+	if b.escaped.Load() {
+		return b.dropCharge()
+	}
+	return 0
+}
+
+// takeCharge hands the charge the block carries over to the caller, who
+// releases it from the budget; it returns the bytes (0: none).
+func (b *blockBuf) takeCharge() int64 { return b.charge.Swap(0) }
+
+// dropCharge gives back the charge the block carries; it returns the bytes.
+func (b *blockBuf) dropCharge() int64 {
+	c := b.charge.Swap(0)
+	if c > 0 {
+		b.budget.Load().Release(c)
+	}
+	return c
+}
+
+// release drops a reference; the last one gives back the block's charge and
+// recycles its buffer. It returns the bytes of budget released.
+func (b *blockBuf) release() int64 {
 	n := b.refs.Add(-1)
 	if n < 0 {
 		panic("cache: block released more often than acquired")
 	}
-	if n == 0 && b.buf != nil && b.pool != nil {
+	if n != 0 {
+		return 0
+	}
+	freed := b.dropCharge()
+	if b.buf != nil && b.pool != nil {
 		buf := b.buf
 		b.buf, b.data = nil, nil
 		b.pool.put(buf)
 	}
+	return freed
 }
 
 // Ref is a reader's reference to a cached block: its bytes stay valid

@@ -33,7 +33,8 @@ func getRef(t *testing.T, c *Cache, data []byte, got *uintptr) *Ref {
 
 // TestBufferRecycling: with room for one 4 MiB block in memory, a block
 // nobody holds any more lends its buffer to the next fetch; a block a
-// reader still holds, or whose bytes GetStripped handed out, keeps its own.
+// reader still holds keeps its own buffer and its charge in the budget; a
+// block whose bytes GetStripped handed out keeps its buffer.
 func TestBufferRecycling(t *testing.T) {
 	c := openCache(t, Config{MemBytes: poolBlockSize + entryOverhead})
 	a, b, d, e := block(1, poolBlockSize), block(2, poolBlockSize), block(3, poolBlockSize), block(4, poolBlockSize)
@@ -46,7 +47,8 @@ func TestBufferRecycling(t *testing.T) {
 	}
 
 	// b is still held when d's fetch evicts it: d needs another buffer and
-	// b's bytes stay as they were until b is released.
+	// b's bytes stay as they were until b is released; b's memory stays
+	// charged to the budget while it is held.
 	rd := getRef(t, c, d, &bufD)
 	if bufD == bufB {
 		t.Fatal("the fetch of d reused b's buffer while a reader held b")
@@ -54,13 +56,18 @@ func TestBufferRecycling(t *testing.T) {
 	if !bytes.Equal(rb.Bytes(), b) {
 		t.Fatal("b changed while held")
 	}
+	if used := c.Stats().BudgetUsed; used < poolBlockSize {
+		t.Fatalf("budget used %d while a reader holds b, evicted", used)
+	}
 	rb.Release()
 	rd.Release()
 	if c.Stats().BudgetUsed > poolBlockSize+entryOverhead {
 		t.Fatalf("budget used %d after releasing everything", c.Stats().BudgetUsed)
 	}
 
-	// d's bytes handed out by GetStripped: never recycled.
+	// d, cached now that nothing is held, and its bytes handed out by
+	// GetStripped: never recycled.
+	getRef(t, c, d, &bufD).Release()
 	got, err := c.GetStripped(context.Background(), hashKey(d), len(d), failFetch(t))
 	if err != nil || !bytes.Equal(got, d) {
 		t.Fatalf("GetStripped(d): %v", err)
@@ -71,6 +78,9 @@ func TestBufferRecycling(t *testing.T) {
 	}
 	if !bytes.Equal(got, d) {
 		t.Fatal("bytes handed out by GetStripped changed")
+	}
+	if used := c.Stats().BudgetUsed; used > poolBlockSize+entryOverhead {
+		t.Fatalf("budget used %d: the escaped block d kept its charge", used)
 	}
 }
 
@@ -122,22 +132,25 @@ func TestRefsUnderConcurrency(t *testing.T) {
 	}
 }
 
-// TestDrop: a dropped block leaves the memory tier and gives back its
-// budget at once, and its buffer once its last reader lets go.
+// TestDrop: a dropped block leaves the memory tier at once, and gives back
+// its budget and its buffer once its last reader lets go.
 func TestDrop(t *testing.T) {
 	c := openCache(t, Config{MemBytes: 4 * (poolBlockSize + entryOverhead)})
 	a, b := block(21, poolBlockSize), block(22, poolBlockSize)
 	var bufA, bufB uintptr
 	ra := getRef(t, c, a, &bufA)
 	c.Drop(hashKey(a))
-	if c.Contains(hashKey(a)) || c.Stats().MemDrops != 1 || c.Stats().BudgetUsed != 0 {
-		t.Fatalf("after Drop: contains %v, stats %+v", c.Contains(hashKey(a)), c.Stats())
+	if c.Contains(hashKey(a)) || c.Stats().MemDrops != 1 || c.Stats().BudgetUsed != poolBlockSize+entryOverhead {
+		t.Fatalf("after Drop, a still held: contains %v, stats %+v", c.Contains(hashKey(a)), c.Stats())
 	}
 	getRef(t, c, b, &bufB).Release()
 	if bufB == bufA || !bytes.Equal(ra.Bytes(), a) {
 		t.Fatal("a dropped block's buffer was reused while a reader held it")
 	}
 	ra.Release()
+	if used := c.Stats().BudgetUsed; used != poolBlockSize+entryOverhead {
+		t.Fatalf("budget used %d after a's release (b alone is cached)", used)
+	}
 	c.Drop(hashKey(b))
 	var bufA2 uintptr
 	getRef(t, c, a, &bufA2).Release()
@@ -166,6 +179,9 @@ func TestFreeBuffersWithinBudget(t *testing.T) {
 	if n := c.pool.idle(); n != 0 {
 		t.Fatalf("%d free buffers while readers hold every block", n)
 	}
+	if used := c.Stats().BudgetUsed; used < 6*poolBlockSize {
+		t.Fatalf("budget used %d while readers hold 6 dropped blocks", used)
+	}
 	for i := range 6 {
 		data := block(uint64(30+i), poolBlockSize)
 		var buf uintptr
@@ -176,10 +192,12 @@ func TestFreeBuffersWithinBudget(t *testing.T) {
 	if n := c.pool.idle(); n < 1 {
 		t.Fatalf("no free buffer after blocks were dropped and released")
 	}
-	if err := c.Budget().Reserve(context.Background(), 6*poolBlockSize); err != nil {
+	// The held blocks are charged: the reservation takes the rest.
+	room := c.Budget().Limit() - c.Budget().Used()
+	if err := c.Budget().Reserve(context.Background(), room); err != nil {
 		t.Fatal(err)
 	}
-	defer c.Budget().Release(6 * poolBlockSize)
+	defer c.Budget().Release(room)
 	st := c.Stats()
 	if free := int64(c.pool.idle()) * poolBlockSize; st.BudgetUsed+free > st.BudgetLimit+poolSlack*poolBlockSize {
 		t.Fatalf("%d bytes reserved and %d in free buffers exceed the budget %d", st.BudgetUsed, free, st.BudgetLimit)

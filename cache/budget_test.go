@@ -9,10 +9,12 @@ func TestDirtyLimit(t *testing.T) {
 	const blk = poolBlockSize
 	c := openCache(t, Config{MemBytes: 8 * blk})
 	b := c.Budget()
-	for i := range 8 { // the memory tier full of cached blocks
-		if !c.mem.add(string(rune('a'+i)), plainBlock(make([]byte, blk-entryOverhead)), false) {
+	for i := range 8 { // the memory tier full of cached blocks, held by nobody else
+		cached := plainBlock(make([]byte, blk-entryOverhead))
+		if !c.mem.add(string(rune('a'+i)), cached, false) {
 			t.Fatalf("caching block %d failed", i)
 		}
+		cached.release()
 	}
 	for i := range 6 {
 		if !b.TryReserveDirty(blk) {

@@ -258,6 +258,9 @@ func (c *Cache) get(ctx context.Context, key Key, size int, fetch fetchFunc, mod
 			if prefetch {
 				return nil, nil
 			}
+			if mode == modeEscape {
+				blk.markEscaped()
+			}
 			return blk, nil
 		}
 		var err error
@@ -270,6 +273,9 @@ func (c *Cache) get(ctx context.Context, key Key, size int, fetch fetchFunc, mod
 	blk, err := c.await(ctx, id, key, size, f, prefetch)
 	if err != nil {
 		return nil, err
+	}
+	if mode == modeEscape {
+		blk.markEscaped()
 	}
 	if f.fromDisk {
 		c.stats.diskHits.Add(1)
@@ -428,8 +434,7 @@ func (c *Cache) loadBlock(ctx context.Context, id string, key Key, size int, f *
 	defer release()
 	if c.disk != nil {
 		if blk, ok := c.disk.read(key, c.pool); ok {
-			release()
-			c.mem.add(id, blk, c.prefetched(f))
+			c.cacheLoaded(id, blk, f, &charged)
 			return blk, true, nil
 		}
 	}
@@ -465,9 +470,16 @@ func (c *Cache) loadBlock(ctx context.Context, id string, key Key, size int, f *
 	}
 	data := strip(raw)
 	blk = newBlock(data, keepIfUsed(c.pool, data, buf), c.pool)
-	release()
-	c.mem.add(id, blk, c.prefetched(f))
+	c.cacheLoaded(id, blk, f, &charged)
 	return blk, false, nil
+}
+
+// cacheLoaded puts a loaded block in the memory tier and gives back the
+// load's charge; a block the tier has no room for keeps that charge until
+// its readers let go of it (they hold it outside the tier).
+func (c *Cache) cacheLoaded(id string, blk *blockBuf, f *flight, charged *int64) {
+	blk.keepCharge(c.budget, c.mem.addCharged(id, blk, c.prefetched(f), *charged))
+	*charged = 0
 }
 
 // prefetched reports whether only prefetches have asked for f's block.

@@ -29,6 +29,7 @@ type memTier struct {
 	mu    sync.Mutex
 	lru   *simplelru.LRU[string, *memEntry]
 	bytes int64
+	freed int64 // budget bytes evictions released at once (reclaim)
 }
 
 func newMemTier(b *Budget, st *counters) *memTier {
@@ -43,11 +44,13 @@ func newMemTier(b *Budget, st *counters) *memTier {
 	return m
 }
 
-// onEvict runs under m.mu for every entry leaving the LRU.
+// onEvict runs under m.mu for every entry leaving the LRU: the entry's
+// charge stays with the block until its last holder lets go (blockBuf), so
+// it is released now only when the tier held the last reference.
 func (m *memTier) onEvict(_ string, e *memEntry) {
 	m.bytes -= e.size
-	m.budget.Release(e.charge())
-	e.blk.release()
+	m.freed += e.blk.keepCharge(m.budget, e.charge())
+	m.freed += e.blk.release()
 }
 
 // get returns a cached block, with a reference taken for the caller when
@@ -80,23 +83,35 @@ func (m *memTier) contains(id string) bool {
 // needed), taking a reference to it, and reports whether it did. The
 // caller must hold a reference.
 func (m *memTier) add(id string, blk *blockBuf, prefetched bool) bool {
+	return m.addCharged(id, blk, prefetched, 0) == 0
+}
+
+// addCharged is add for a caller that already holds have bytes of the
+// budget for the block: the entry takes them over. It returns the bytes
+// the caller still holds (have when the block was not added, else 0).
+func (m *memTier) addCharged(id string, blk *blockBuf, prefetched bool, have int64) int64 {
 	e := &memEntry{blk: blk, size: int64(len(blk.data)), prefetched: prefetched}
 	if m.contains(id) {
-		return true
+		m.budget.Release(have)
+		return 0
 	}
-	if !m.budget.TryReserve(e.charge()) {
-		return false
+	need := e.charge() - have
+	if need > 0 && !m.budget.TryReserve(need) {
+		return have
+	}
+	if need < 0 {
+		m.budget.Release(-need)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.lru.Contains(id) { // raced with another add
 		m.budget.Release(e.charge())
-		return true
+		return 0
 	}
 	blk.acquire()
 	m.lru.Add(id, e)
 	m.bytes += e.size
-	return true
+	return 0
 }
 
 // reclaim evicts least recently used blocks until need bytes are freed or
@@ -104,16 +119,14 @@ func (m *memTier) add(id string, blk *blockBuf, prefetched bool) bool {
 func (m *memTier) reclaim(need int64) int64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var freed int64
-	for freed < need {
-		_, e, ok := m.lru.RemoveOldest()
-		if !ok {
+	m.freed = 0
+	for m.freed < need {
+		if _, _, ok := m.lru.RemoveOldest(); !ok {
 			break
 		}
-		freed += e.charge()
 		m.stats.memEvictions.Add(1)
 	}
-	return freed
+	return m.freed
 }
 
 // remove drops a block from the tier, if there.

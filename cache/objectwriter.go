@@ -119,9 +119,14 @@ func (w *ObjectWriter) Add(idx int64, key Key, ref *Ref) {
 	// block from the memory tier (a sequential reader done with it), so
 	// this takes over its room; evicting cached blocks for it would evict
 	// blocks read ahead and not yet read.
-	charge := int64(len(ref.b.data))
-	if !w.c.budget.tryReserveFree(charge) {
-		return
+	// The room is the charge the dropped block carries while its reader
+	// holds it (blockBuf.keepCharge), which the job takes over.
+	charge := ref.b.takeCharge()
+	if charge == 0 {
+		charge = int64(len(ref.b.data))
+		if !w.c.budget.tryReserveFree(charge) {
+			return
+		}
 	}
 	ref.b.acquire()
 	w.added[idx] = true

@@ -2,9 +2,12 @@ package integration
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -62,4 +65,114 @@ func mixedLoad(b *testing.B, m *mountProc, d time.Duration) (rss, written, read 
 		b.Fatal(failed)
 	}
 	return peakRSS(b, m.cmd.Process.Pid), written, read
+}
+
+// BenchmarkMountMixed runs only BenchmarkMount's line (m), 16 writers + 16 readers for
+// PITHOSFS_BENCH_MIXED_SECS (60 s by default), on a fresh mount and cache per round, with the same
+// knobs: PITHOSFS_BENCH_ROUNDS (default 2), PITHOSFS_BENCH_BASELINE (a build alternated with the current
+// one in every round), PITHOSFS_BENCH_EXTRA. It prints the daemon's peak RSS and CPU. With
+// PITHOSFS_BENCH_PROFILE=DIR it also samples the daemon's RSS every 250 ms and saves a heap profile
+// (inuse_space, with the runtime's MemStats) each time the RSS reaches a new high, so the last one saved
+// shows what was live at the peak.
+func BenchmarkMountMixed(b *testing.B) {
+	rounds := 2
+	if v, err := strconv.Atoi(os.Getenv("PITHOSFS_BENCH_ROUNDS")); err == nil && v > 0 {
+		rounds = v
+	}
+	type build struct{ label, bin string }
+	builds := []build{{"current", pithosfsBinary(b)}}
+	if base := os.Getenv("PITHOSFS_BENCH_BASELINE"); base != "" {
+		builds = []build{{"baseline", base}, builds[0]}
+	}
+	extra := strings.Fields(os.Getenv("PITHOSFS_BENCH_EXTRA"))
+	profDir := os.Getenv("PITHOSFS_BENCH_PROFILE")
+	srv := startServe(b)
+	srv.put(b, alice, "bench", nil, nil)
+	mixedObjects(b, srv, 16)
+	mixed := mixedSecs()
+	fmt.Printf("\n== pithosfs mixed load (16 writers + 16 readers for %v, options %q, %d rounds) ==\n", mixed, extra, rounds)
+	for i := 0; i < b.N; i++ {
+		for r := 1; r <= rounds; r++ {
+			for _, bd := range builds {
+				pprofAddr := ""
+				if profDir != "" {
+					pprofAddr = freeAddr(b)
+					b.Setenv("PITHOSFS_PPROF", pprofAddr)
+				}
+				m := startMount(b, mountArgs{URL: srv.identityURL(), Token: alice.Token, Bin: bd.bin, Extra: extra})
+				stopHeap := heapAtPeak(b, m, pprofAddr, profDir, fmt.Sprintf("%s-r%d", bd.label, r))
+				cpu0 := procCPU(b, m.cmd.Process.Pid)
+				rss, w, rd := mixedLoad(b, m, mixed)
+				cpu := procCPU(b, m.cmd.Process.Pid) - cpu0
+				stopHeap()
+				fmt.Printf("-- round %d, %s build (%s)\n(m) daemon peak RSS %d MiB (goal ≤ 160); CPU %.1f s; %d MiB written, %d MiB read\n",
+					r, bd.label, bd.bin, rss>>20, cpu.Seconds(), w>>20, rd>>20)
+				if bd.label == "current" {
+					b.ReportMetric(float64(rss>>20), "mixed-peak-RSS-MiB")
+				}
+				m.unmount(b)
+			}
+		}
+	}
+}
+
+// heapAtPeak samples the daemon's RSS every 250 ms until the returned func is called, and saves its heap
+// profile (DIR/NAME-peak.heap, and the text form with MemStats in NAME-peak.txt) whenever the RSS passes its
+// highest so far by 2 MiB. It does nothing without a profile directory.
+func heapAtPeak(t testing.TB, m *mountProc, addr, dir, name string) func() {
+	if dir == "" {
+		return func() {}
+	}
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		var high int64
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			rss := procRSS(m.cmd.Process.Pid)
+			if rss < high+2<<20 {
+				continue
+			}
+			high = rss
+			for _, q := range []struct{ query, ext string }{{"", "heap"}, {"?debug=1", "txt"}} {
+				resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/heap%s", addr, q.query))
+				if err != nil {
+					t.Logf("heap profile: %v", err)
+					continue
+				}
+				data, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil {
+					continue
+				}
+				header := fmt.Sprintf("# RSS %d MiB at %s\n", rss>>20, time.Now().Format(time.TimeOnly))
+				if q.ext == "txt" {
+					data = append([]byte(header), data...)
+				}
+				_ = os.WriteFile(filepath.Join(dir, name+"-peak."+q.ext), data, 0o644)
+			}
+		}
+	}()
+	return func() { close(stop); <-done }
+}
+
+// procRSS is a process's resident set size now (VmRSS), or 0.
+func procRSS(pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			kb, _ := strconv.ParseInt(strings.Fields(line)[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }

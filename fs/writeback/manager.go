@@ -90,6 +90,8 @@ type Manager struct {
 	closed bool
 	eager  chan struct{} // early block uploads in flight (nil: disabled)
 
+	readBacks chan struct{} // spilled blocks read back at once (readback.go)
+
 	stopping atomic.Bool // StopCommits was called
 
 	seg *segLog // the journal's record log (segment.go)
@@ -146,7 +148,7 @@ func New(cfg Config) (*Manager, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	m := &Manager{cfg: cfg, log: cfg.Logger, budget: cfg.Budget, files: map[fileKey]*File{}, byID: map[string]*File{},
-		seg: newSegLog(cfg.JournalDir)}
+		seg: newSegLog(cfg.JournalDir), readBacks: newReadBacks()}
 	if m.budget == nil && cfg.Cache != nil {
 		m.budget = cfg.Cache.Budget()
 	}

@@ -119,21 +119,23 @@ func (f *File) persistBlock(rec *record, rmu *sync.Mutex, snap *snapshot, base B
 	}
 	h := ""
 	if !base.Swift {
-		var spilled []byte
-		if data == nil {
-			// Read back only to be hashed: into a buffer of the cache's
-			// free list, given back at once (no 4 MiB of garbage a block).
-			spilled = f.m.buffer(bs)[:bs]
-			if err := preadFile(filepath.Join(f.dir, file), spilled, 0); err != nil {
-				return err
-			}
-			data = spilled
-		}
 		// The bytes past the file's end are zeros (Truncate clears
 		// them), which the hash strips: only the bytes below it are
 		// hashed, not a small file's whole 4 MiB buffer.
-		h = hashmap.BlockHashHex(data[:min(int64(len(data)), max(0, snap.size-i*bs))])
-		f.m.recycle(spilled)
+		hash := func(data []byte) string {
+			return hashmap.BlockHashHex(data[:min(int64(len(data)), max(0, snap.size-i*bs))])
+		}
+		if data != nil {
+			h = hash(data)
+		} else {
+			// Read back only to be hashed (readback.go: bounded across
+			// all commits, into a buffer of the cache's free list charged
+			// to the budget, given back at once).
+			var err error
+			if h, err = f.hashSpilled(file, bs, hash); err != nil {
+				return err
+			}
+		}
 	}
 	f.mu.Lock()
 	b.file, b.hash = file, h
