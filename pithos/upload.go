@@ -148,7 +148,7 @@ func (c *Client) CommitHashmap(ctx context.Context, container, name string, hm *
 			return res, nil
 		}
 		c.log.Debug("pithos: uploading missing blocks", zap.String("object", name), zap.Int("blocks", len(missing)), zap.Int("round", round))
-		if err := c.UploadBlocks(ctx, container, missing, blocks, opts.Concurrency); err != nil {
+		if err := c.uploadBlocks(ctx, container, missing, blocks, opts.Concurrency, opts.Release); err != nil {
 			return nil, err
 		}
 	}
@@ -194,13 +194,18 @@ func (c *Client) PutHashmap(ctx context.Context, container, name string, hm *Has
 // are retried in further rounds with backoff while rounds make progress (at most 3 rounds without
 // progress). Client errors other than 408/429 (403, 413 quota, …) stop at once.
 func (c *Client) UploadBlocks(ctx context.Context, container string, hashes []string, blocks BlockSource, concurrency int) error {
+	return c.uploadBlocks(ctx, container, hashes, blocks, concurrency, nil)
+}
+
+// uploadBlocks is UploadBlocks calling release (if set) with each block's bytes once its upload is over.
+func (c *Client) uploadBlocks(ctx context.Context, container string, hashes []string, blocks BlockSource, concurrency int, release func([]byte)) error {
 	if concurrency <= 0 {
 		concurrency = c.cfg.Concurrency
 	}
 	pending := dedupe(hashes)
 	stalled := 0
 	for round := 0; len(pending) > 0; round++ {
-		failed, err := c.uploadRound(ctx, container, pending, blocks, concurrency)
+		failed, err := c.uploadRound(ctx, container, pending, blocks, concurrency, release)
 		if err != nil {
 			return err
 		}
@@ -234,7 +239,7 @@ type blockFailure struct {
 	err  error
 }
 
-func (c *Client) uploadRound(ctx context.Context, container string, hashes []string, blocks BlockSource, concurrency int) ([]blockFailure, error) {
+func (c *Client) uploadRound(ctx context.Context, container string, hashes []string, blocks BlockSource, concurrency int, release func([]byte)) ([]blockFailure, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(concurrency)
 	failures := make([]error, len(hashes))
@@ -245,6 +250,9 @@ func (c *Client) uploadRound(ctx context.Context, container string, hashes []str
 				return err
 			}
 			err = c.uploadBlock(gctx, container, data, h)
+			if release != nil {
+				release(data)
+			}
 			switch {
 			case err == nil:
 				return nil

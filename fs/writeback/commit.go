@@ -309,6 +309,9 @@ func (f *File) snapshotContent(snap *snapshot, base Base) blockSource {
 			}
 			return data, nil
 		case b != nil:
+			if s := uploadReadBacksFrom(ctx); s != nil {
+				return s.read(ctx, filepath.Join(f.dir, file))
+			}
 			return readBlockFile(filepath.Join(f.dir, file), bs)
 		case i*bs >= snap.clip || i*bs >= base.Size:
 			return make([]byte, bs), nil
@@ -471,7 +474,12 @@ func (m *Manager) put(ctx context.Context, rec *record, src blockSource, hook fu
 			m.sentBlock(len(data), hook)
 		}
 	}
-	return c.CommitHashmap(ctx, rec.Container, rec.Name, hm, source, object.CommitOptions{PutOptions: opts, Concurrency: m.cfg.Concurrency})
+	// Spilled blocks read back for their uploads are bounded and given back
+	// as each upload ends (readback.go).
+	ctx, rbs := m.withUploadReadBacks(ctx, bs)
+	defer rbs.releaseAll()
+	return c.CommitHashmap(ctx, rec.Container, rec.Name, hm, source,
+		object.CommitOptions{PutOptions: opts, Concurrency: m.cfg.Concurrency, Release: rbs.release})
 }
 
 // putSwift uploads a commit to plain Swift (no hashmaps): the whole content,

@@ -90,7 +90,8 @@ type Manager struct {
 	closed bool
 	eager  chan struct{} // early block uploads in flight (nil: disabled)
 
-	readBacks chan struct{} // spilled blocks read back at once (readback.go)
+	readBacks   chan struct{} // spilled blocks read back at once to be hashed (readback.go)
+	uploadBacks chan struct{} // and for uploads
 
 	stopping atomic.Bool // StopCommits was called
 
@@ -148,7 +149,8 @@ func New(cfg Config) (*Manager, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	m := &Manager{cfg: cfg, log: cfg.Logger, budget: cfg.Budget, files: map[fileKey]*File{}, byID: map[string]*File{},
-		seg: newSegLog(cfg.JournalDir), readBacks: newReadBacks()}
+		seg: newSegLog(cfg.JournalDir), readBacks: newReadBacks(),
+		uploadBacks: make(chan struct{}, uploadReadBackSlots)}
 	if m.budget == nil && cfg.Cache != nil {
 		m.budget = cfg.Cache.Budget()
 	}

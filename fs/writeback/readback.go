@@ -1,8 +1,11 @@
 package writeback
 
 import (
+	"context"
 	"path/filepath"
 	"runtime"
+	"sync"
+	"unsafe"
 )
 
 // Read-backs: a commit hashes each dirty block the journal holds in a file
@@ -53,3 +56,95 @@ func (m *Manager) reserveReadBack(n int64) bool {
 
 // newReadBacks returns the channel of the manager's read-back slots.
 func newReadBacks() chan struct{} { return make(chan struct{}, readBackSlots()) }
+
+// uploadReadBackSlots is how many spilled blocks commits may hold read back
+// for their uploads at once, across all commits. Each upload of a spilled
+// block held a fresh 4 MiB copy for as long as it was sent, up to
+// Concurrency per commit: under 16 writers up to 52 MB of them were live at
+// the mixed load's peak (session 7).
+const uploadReadBackSlots = 4
+
+// uploadReadBacks are the spilled blocks one hashmap commit holds read back
+// for its uploads: each is read into a buffer of the cache's free list
+// within the manager's upload read-back slots, charged to the budget when it
+// has room, and given back when the client reports the block's upload over
+// (object.CommitOptions.Release), or at the latest when the commit ends.
+type uploadReadBacks struct {
+	m    *Manager
+	bs   int64
+	mu   sync.Mutex
+	held map[*byte]heldReadBack // by the buffer's first byte
+}
+
+type heldReadBack struct {
+	buf     []byte
+	charged bool
+}
+
+type uploadReadBacksKey struct{}
+
+// withUploadReadBacks returns ctx carrying a new set of upload read-backs
+// for a commit of blocks of bs bytes; end it with releaseAll.
+func (m *Manager) withUploadReadBacks(ctx context.Context, bs int64) (context.Context, *uploadReadBacks) {
+	s := &uploadReadBacks{m: m, bs: bs, held: map[*byte]heldReadBack{}}
+	return context.WithValue(ctx, uploadReadBacksKey{}, s), s
+}
+
+// uploadReadBacksFrom returns the commit's set of upload read-backs, nil
+// when the blocks are not read for a hashmap commit's uploads.
+func uploadReadBacksFrom(ctx context.Context) *uploadReadBacks {
+	s, _ := ctx.Value(uploadReadBacksKey{}).(*uploadReadBacks)
+	return s
+}
+
+// read reads the block file at path back (zero-extended to a block).
+func (s *uploadReadBacks) read(ctx context.Context, path string) ([]byte, error) {
+	select {
+	case s.m.uploadBacks <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	h := heldReadBack{charged: s.m.reserveReadBack(s.bs), buf: s.m.buffer(s.bs)[:s.bs]}
+	if err := preadFile(path, h.buf, 0); err != nil {
+		s.free(h)
+		return nil, err
+	}
+	s.mu.Lock()
+	s.held[unsafe.SliceData(h.buf)] = h
+	s.mu.Unlock()
+	return h.buf, nil
+}
+
+// release gives back the read-back data lies in, if it is one of the set's.
+func (s *uploadReadBacks) release(data []byte) {
+	if cap(data) == 0 {
+		return
+	}
+	p := unsafe.SliceData(data)
+	s.mu.Lock()
+	h, ok := s.held[p]
+	delete(s.held, p)
+	s.mu.Unlock()
+	if ok {
+		s.free(h)
+	}
+}
+
+// releaseAll gives back every read-back still held (the commit is over).
+func (s *uploadReadBacks) releaseAll() {
+	s.mu.Lock()
+	held := s.held
+	s.held = map[*byte]heldReadBack{}
+	s.mu.Unlock()
+	for _, h := range held {
+		s.free(h)
+	}
+}
+
+func (s *uploadReadBacks) free(h heldReadBack) {
+	if h.charged {
+		s.m.budget.Release(s.bs)
+	}
+	s.m.recycle(h.buf)
+	<-s.m.uploadBacks
+}

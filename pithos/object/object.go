@@ -116,4 +116,8 @@ type BlockSource func(ctx context.Context, hash string) ([]byte, error)
 type CommitOptions struct {
 	PutOptions
 	Concurrency int // parallel block uploads (0 = the client's default)
+	// Release, if set, is called with the bytes the BlockSource returned
+	// for a block once that block's upload is over (sent or failed), so the
+	// source may reuse their buffer.
+	Release func(data []byte)
 }

@@ -138,7 +138,11 @@ func (s *Store) CommitHashmap(ctx context.Context, container, name string, hm *h
 			if err != nil {
 				return nil, err
 			}
-			if err := s.UploadHashedBlock(ctx, container, h, data); err != nil {
+			err = s.UploadHashedBlock(ctx, container, h, data)
+			if opts.Release != nil {
+				opts.Release(data)
+			}
+			if err != nil {
 				return nil, err
 			}
 		}
