@@ -410,8 +410,9 @@ func (c *Cache) load(ctx context.Context, id string, key Key, size int, f *fligh
 
 // loadBlock reads a block from the disk tier, else fetches and verifies it,
 // and caches it in memory. A load started by a reader (charge) counts its
-// buffer against the budget until the block is cached, as a prefetch's
-// reservation does; when the budget is all firm reservations the load goes
+// buffer against the budget until the block is cached (or, when the memory
+// tier has no room for it, until its readers let go: cacheLoaded), as a
+// prefetch's reservation does; when the budget is all firm reservations the load goes
 // ahead uncharged rather than wait (the write path may hold them while it
 // needs this block), but only overBudgetLoads such loads at a time, so that
 // readers cannot hold memory beyond the budget without bound.
@@ -493,7 +494,8 @@ func (c *Cache) prefetched(f *flight) bool {
 // reader has read to the end, whose bytes the kernel's page cache now
 // holds (and the disk tier, unless it was skipped), so that a stream larger
 // than the budget does not push everything else out of memory. Its buffer
-// is reused once no one holds the block any more.
+// is reused, and its charge in the budget given back, once no one holds
+// the block any more.
 func (c *Cache) Drop(key Key) {
 	if key.validate() != nil {
 		return
