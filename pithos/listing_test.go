@@ -2,6 +2,7 @@ package pithos
 
 import (
 	"context"
+	"encoding/json"
 	"net/url"
 	"reflect"
 	"testing"
@@ -60,5 +61,25 @@ func TestListingDedupAcrossPages(t *testing.T) {
 	}
 	if !reflect.DeepEqual(names, []string{"a", "b", "c"}) || !reflect.DeepEqual(l.Subdirs, []string{"b{/"}) {
 		t.Fatalf("objects %v subdirs %v", names, l.Subdirs)
+	}
+}
+
+// TestFlexString: a listing's version timestamp comes as a string or a
+// number; a string is taken as it is unless it has escapes to decode.
+func TestFlexString(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{`"1322813441.565891"`, "1322813441.565891"},
+		{`1322813441.565891`, "1322813441.565891"},
+		{`""`, ""},
+		{`null`, ""},
+		{`"a\"b\u00e9\\"`, `a"bé\`},
+	}
+	for _, c := range cases {
+		var v struct {
+			F flexString `json:"f"`
+		}
+		if err := json.Unmarshal([]byte(`{"f":`+c.in+`}`), &v); err != nil || string(v.F) != c.want {
+			t.Errorf("%s: %q, %v; want %q", c.in, v.F, err, c.want)
+		}
 	}
 }
