@@ -47,15 +47,8 @@ func benchSize() int64 {
 // runs of the cold read; the other lines are then neither measured nor printed.
 func BenchmarkMount(b *testing.B) {
 	size := benchSize()
-	rounds := 2
-	if v, err := strconv.Atoi(os.Getenv("PITHOSFS_BENCH_ROUNDS")); err == nil && v > 0 {
-		rounds = v
-	}
-	type build struct{ label, bin string }
-	builds := []build{{"current", pithosfsBinary(b)}}
-	if base := os.Getenv("PITHOSFS_BENCH_BASELINE"); base != "" {
-		builds = []build{{"baseline", base}, builds[0]}
-	}
+	rounds := benchRounds()
+	builds := benchBuilds(b)
 	extra := strings.Fields(os.Getenv("PITHOSFS_BENCH_EXTRA"))
 	profDir := os.Getenv("PITHOSFS_BENCH_PROFILE")
 	onlyCold := os.Getenv("PITHOSFS_BENCH_ONLY") == "a"

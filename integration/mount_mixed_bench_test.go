@@ -75,15 +75,8 @@ func mixedLoad(b *testing.B, m *mountProc, d time.Duration) (rss, written, read 
 // (inuse_space, with the runtime's MemStats) each time the RSS reaches a new high, so the last one saved
 // shows what was live at the peak.
 func BenchmarkMountMixed(b *testing.B) {
-	rounds := 2
-	if v, err := strconv.Atoi(os.Getenv("PITHOSFS_BENCH_ROUNDS")); err == nil && v > 0 {
-		rounds = v
-	}
-	type build struct{ label, bin string }
-	builds := []build{{"current", pithosfsBinary(b)}}
-	if base := os.Getenv("PITHOSFS_BENCH_BASELINE"); base != "" {
-		builds = []build{{"baseline", base}, builds[0]}
-	}
+	rounds := benchRounds()
+	builds := benchBuilds(b)
 	extra := strings.Fields(os.Getenv("PITHOSFS_BENCH_EXTRA"))
 	profDir := os.Getenv("PITHOSFS_BENCH_PROFILE")
 	srv := startServe(b)

@@ -172,27 +172,33 @@ type writeBench struct {
 	fresh     [2]string // local files of size bytes: one for the mount, one for the raw PUT
 }
 
-// writeBuild is one pithosfs binary (d) measures.
-type writeBuild struct{ label, bin string }
+// benchBuild is one pithosfs binary a benchmark measures.
+type benchBuild struct{ label, bin string }
 
-// writeBuilds are the builds (d) alternates: the current one, after PITHOSFS_BENCH_BASELINE's when set.
-func writeBuilds(t testing.TB) []writeBuild {
-	builds := []writeBuild{{"current", pithosfsBinary(t)}}
+// benchBuilds are the builds a benchmark alternates in every round: the current one, after
+// PITHOSFS_BENCH_BASELINE's when set.
+func benchBuilds(t testing.TB) []benchBuild {
+	builds := []benchBuild{{"current", pithosfsBinary(t)}}
 	if base := os.Getenv("PITHOSFS_BENCH_BASELINE"); base != "" {
-		builds = []writeBuild{{"baseline", base}, builds[0]}
+		builds = []benchBuild{{"baseline", base}, builds[0]}
 	}
 	return builds
+}
+
+// benchRounds is PITHOSFS_BENCH_ROUNDS, 2 by default.
+func benchRounds() int {
+	if v, err := strconv.Atoi(os.Getenv("PITHOSFS_BENCH_ROUNDS")); err == nil && v > 0 {
+		return v
+	}
+	return 2
 }
 
 // rounds runs the rounds of (d), each build on a fresh mount; requests describes the mount's requests
 // between two stats.
 func (w *writeBench) rounds(requests func(before, after mountStats) string) {
 	b := w.b
-	n := 2
-	if v, err := strconv.Atoi(os.Getenv("PITHOSFS_BENCH_ROUNDS")); err == nil && v > 0 {
-		n = v
-	}
-	builds := writeBuilds(b)
+	n := benchRounds()
+	builds := benchBuilds(b)
 	for r := 1; r <= n; r++ {
 		for k, bd := range builds {
 			label := ""
@@ -211,7 +217,7 @@ func (w *writeBench) rounds(requests func(before, after mountStats) string) {
 }
 
 // round is one (d) measurement of build bd: a raw PUT, then the mount's write, side by side.
-func (w *writeBench) round(label, name string, bd writeBuild, requests func(before, after mountStats) string) {
+func (w *writeBench) round(label, name string, bd benchBuild, requests func(before, after mountStats) string) {
 	b, mib, gib := w.b, float64(w.size)/(1<<20), float64(w.size)/(1<<30)
 	profDir, pprofAddr := os.Getenv("PITHOSFS_BENCH_PROFILE"), ""
 	if profDir != "" {
