@@ -77,11 +77,7 @@ func BenchmarkMount(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		for r := 1; r <= rounds; r++ {
 			for _, bd := range builds {
-				pprofAddr := ""
-				if profDir != "" {
-					pprofAddr = freeAddr(b)
-					b.Setenv("PITHOSFS_PPROF", pprofAddr)
-				}
+				pprofAddr := benchPprof(b, profDir)
 				m := startMount(b, mountArgs{URL: srv.identityURL(), Token: alice.Token, Bin: bd.bin, Extra: extra})
 				p := filepath.Join(m.Dir, alice.Name, "bench", "big")
 				sh(b, "stat "+shq(p)+" > /dev/null")

@@ -87,11 +87,7 @@ func BenchmarkMountMixed(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		for r := 1; r <= rounds; r++ {
 			for _, bd := range builds {
-				pprofAddr := ""
-				if profDir != "" {
-					pprofAddr = freeAddr(b)
-					b.Setenv("PITHOSFS_PPROF", pprofAddr)
-				}
+				pprofAddr := benchPprof(b, profDir)
 				m := startMount(b, mountArgs{URL: srv.identityURL(), Token: alice.Token, Bin: bd.bin, Extra: extra})
 				stopHeap := heapAtPeak(b, m, pprofAddr, profDir, fmt.Sprintf("%s-r%d", bd.label, r))
 				cpu0 := procCPU(b, m.cmd.Process.Pid)

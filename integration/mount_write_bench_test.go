@@ -185,6 +185,17 @@ func benchBuilds(t testing.TB) []benchBuild {
 	return builds
 }
 
+// benchPprof gives the next mount a pprof address (PITHOSFS_PPROF) when profiles are wanted (profDir
+// set) and returns it ("" when not).
+func benchPprof(b *testing.B, profDir string) string {
+	if profDir == "" {
+		return ""
+	}
+	addr := freeAddr(b)
+	b.Setenv("PITHOSFS_PPROF", addr)
+	return addr
+}
+
 // benchRounds is PITHOSFS_BENCH_ROUNDS, 2 by default.
 func benchRounds() int {
 	if v, err := strconv.Atoi(os.Getenv("PITHOSFS_BENCH_ROUNDS")); err == nil && v > 0 {
@@ -219,11 +230,8 @@ func (w *writeBench) rounds(requests func(before, after mountStats) string) {
 // round is one (d) measurement of build bd: a raw PUT, then the mount's write, side by side.
 func (w *writeBench) round(label, name string, bd benchBuild, requests func(before, after mountStats) string) {
 	b, mib, gib := w.b, float64(w.size)/(1<<20), float64(w.size)/(1<<30)
-	profDir, pprofAddr := os.Getenv("PITHOSFS_BENCH_PROFILE"), ""
-	if profDir != "" {
-		pprofAddr = freeAddr(b)
-		b.Setenv("PITHOSFS_PPROF", pprofAddr)
-	}
+	profDir := os.Getenv("PITHOSFS_BENCH_PROFILE")
+	pprofAddr := benchPprof(b, profDir)
 	m, dir := w.mount(bd.bin)
 	defer m.unmount(b)
 	pid := m.cmd.Process.Pid
