@@ -58,9 +58,7 @@ func TestKillPriv(t *testing.T) {
 			h := newHarness(t, 0)
 			h.put("f", "data")
 			node := h.node("f")
-			in := fuse.SetAttrIn{}
-			in.Valid, in.Mode = fuse.FATTR_MODE, c.mode
-			if _, errno := h.setattr(node, in); errno != 0 {
+			if _, errno := h.chmod(node, c.mode); errno != 0 {
 				t.Fatalf("chmod %o: %v", c.mode, errno)
 			}
 			if errno := c.op(h, node, c.flag); errno != 0 {

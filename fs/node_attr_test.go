@@ -18,6 +18,13 @@ func (h *harness) setattr(node uint64, in fuse.SetAttrIn) (fuse.Attr, syscall.Er
 	return out.Attr, statusErrno(st)
 }
 
+// chmod is a SETATTR of node's mode alone.
+func (h *harness) chmod(node uint64, mode uint32) (fuse.Attr, syscall.Errno) {
+	in := fuse.SetAttrIn{}
+	in.Valid, in.Mode = fuse.FATTR_MODE, mode
+	return h.setattr(node, in)
+}
+
 // TestTruncate: truncate(2) of a closed file commits the new size; the
 // bytes below it stay, and growing reads zeros.
 func TestTruncate(t *testing.T) {
@@ -57,9 +64,7 @@ func TestChmod(t *testing.T) {
 	h := newHarness(t, 0)
 	h.put("f", "data")
 	node := h.node("f")
-	in := fuse.SetAttrIn{}
-	in.Valid, in.Mode = fuse.FATTR_MODE, 0o600
-	if attr, errno := h.setattr(node, in); errno != 0 || attr.Mode&0o777 != 0o600 {
+	if attr, errno := h.chmod(node, 0o600); errno != 0 || attr.Mode&0o777 != 0o600 {
 		t.Fatalf("chmod: %v, mode %o", errno, attr.Mode)
 	}
 	got, info, _ := h.object("f")
@@ -106,9 +111,7 @@ func TestChmodFaults(t *testing.T) {
 					h.put("f", strings.Repeat("theirs", n))
 				}})
 			}
-			in := fuse.SetAttrIn{}
-			in.Valid, in.Mode = fuse.FATTR_MODE, 0o600
-			if _, errno := h.setattr(node, in); errno != c.errno {
+			if _, errno := h.chmod(node, 0o600); errno != c.errno {
 				t.Fatalf("chmod: %v, want %v", errno, c.errno)
 			}
 			if got, info, _ := h.object("f"); got != want || strings.Contains(info.ContentType, "m600") != (c.errno == 0) {
