@@ -545,6 +545,8 @@ func (c *Cache) Stats() Stats {
 		ObjectsAssembling:    c.stats.objectsAssembling.Load(),
 		ObjectBlocksStreamed: c.stats.objectBlocksWritten.Load(),
 		ObjectBlocksCopied:   c.stats.diskCopies.Load(),
+		ObjectBlocksHosted:   c.stats.objectBlocksHosted.Load(),
+		HostedSpilled:        c.stats.hostedSpilled.Load(),
 		BudgetUsed:           c.budget.Used(),
 		BudgetLimit:          c.budget.Limit(),
 	}

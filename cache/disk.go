@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -89,9 +90,15 @@ type diskTier struct {
 	pending map[string]*blockBuf // queued for writing, readable meanwhile
 	// assembling names the object files being written (objects.go).
 	assembling map[string]struct{}
-	disabled   bool // writes stopped (disk full or read-only)
-	closed     bool
-	errorLog   bool // a write error other than "full" was logged
+	// Blocks hosted by object files (hosted.go): where each is, the object
+	// files in place that host blocks, and the blocks object files being
+	// written want to host.
+	hosted   map[string]hostedBlock
+	hosts    map[string]*objHost
+	claims   map[string][]hostClaim
+	disabled bool // writes stopped (disk full or read-only)
+	closed   bool
+	errorLog bool // a write error other than "full" was logged
 
 	senders sync.WaitGroup
 	queue   chan diskJob
@@ -113,6 +120,9 @@ func openDisk(dir string, limit int64, log *slog.Logger, st *counters) (*diskTie
 		order:      list.New(),
 		pending:    make(map[string]*blockBuf),
 		assembling: make(map[string]struct{}),
+		hosted:     make(map[string]hostedBlock),
+		hosts:      make(map[string]*objHost),
+		claims:     make(map[string][]hostClaim),
 		queue:      make(chan diskJob, diskQueueLen),
 		done:       make(chan struct{}),
 		direct:     true,
@@ -181,6 +191,7 @@ func (d *diskTier) scan() error {
 		mtime time.Time
 	}
 	var all []found
+	hostsFiles := make(map[string]int64) // object file name → size of its hosts list
 	for _, s := range shards {
 		if !s.IsDir() || (len(s.Name()) != 2 && s.Name() != objectsShard) {
 			continue
@@ -190,6 +201,13 @@ func (d *diskTier) scan() error {
 			return fmt.Errorf("cache: scan disk cache: %w", err)
 		}
 		for _, f := range files {
+			if obj, ok := strings.CutSuffix(f.Name(), hostsSuffix); ok && s.Name() == objectsShard &&
+				f.Type().IsRegular() && validName(objectsShard, obj) {
+				if info, err := f.Info(); err == nil {
+					hostsFiles[obj] = hostedBytes(info.Size())
+				}
+				continue
+			}
 			if !f.Type().IsRegular() || !validName(s.Name(), f.Name()) {
 				continue
 			}
@@ -209,6 +227,7 @@ func (d *diskTier) scan() error {
 		d.index[f.e.name] = d.order.PushFront(f.e)
 		d.bytes += f.e.size
 	}
+	d.loadHostsFiles(hostsFiles)
 	return nil
 }
 
@@ -231,7 +250,7 @@ func (d *diskTier) read(k Key, pool *bufPool) (*blockBuf, bool) {
 	ok := d.touchLocked(name)
 	d.mu.Unlock()
 	if !ok {
-		return nil, false
+		return d.readHosted(k, name, pool)
 	}
 	p := d.path(shard, name)
 	blk, err := readBlockFile(k, p, pool)
@@ -255,7 +274,8 @@ func (d *diskTier) read(k Key, pool *bufPool) (*blockBuf, bool) {
 	return blk, true
 }
 
-// drop forgets a block and, if remove, deletes its file.
+// drop forgets a block or object file and, if remove, deletes its file.
+// A block an object file hosts is forgotten there.
 func (d *diskTier) drop(name string, remove bool) {
 	d.mu.Lock()
 	el, ok := d.index[name]
@@ -263,9 +283,15 @@ func (d *diskTier) drop(name string, remove bool) {
 		e := d.order.Remove(el).(*diskEntry)
 		delete(d.index, name)
 		d.bytes -= e.size
+		if e.shard == objectsShard {
+			d.unhostLocked(name)
+			_ = os.Remove(d.path(e.shard, e.name) + hostsSuffix)
+		}
 		if remove {
 			_ = os.Remove(d.path(e.shard, e.name))
 		}
+	} else {
+		delete(d.hosted, name)
 	}
 	d.mu.Unlock()
 }
@@ -277,6 +303,9 @@ func (d *diskTier) contains(k Key) bool {
 	_, ok := d.index[name]
 	if !ok {
 		_, ok = d.pending[name]
+	}
+	if !ok {
+		_, ok = d.hosted[name]
 	}
 	return ok
 }
@@ -334,7 +363,8 @@ func (d *diskTier) write(k Key, blk *blockBuf, charge diskCharge) {
 	d.mu.Lock()
 	_, have := d.index[name]
 	_, queued := d.pending[name]
-	if d.closed || d.disabled || have || queued {
+	_, hosted := d.hosted[name]
+	if d.closed || d.disabled || have || queued || hosted {
 		d.mu.Unlock()
 		blk.release()
 		d.unreserve(charge)
@@ -370,6 +400,13 @@ func (d *diskTier) store(job diskJob) {
 	d.mu.Lock()
 	disabled := d.disabled
 	d.mu.Unlock()
+	if !disabled && d.storeHosted(job, name) {
+		d.mu.Lock()
+		delete(d.pending, name)
+		d.mu.Unlock()
+		d.evictOver()
+		return
+	}
 	var size int64
 	err := errors.New("disk writes disabled")
 	if !disabled {
@@ -460,6 +497,10 @@ func (d *diskTier) evictOver() {
 		e := d.order.Remove(d.order.Back()).(*diskEntry)
 		delete(d.index, e.name)
 		d.bytes -= e.size
+		if e.shard == objectsShard {
+			d.unhostLocked(e.name)
+			victims = append(victims, d.path(e.shard, e.name)+hostsSuffix)
+		}
 		victims = append(victims, d.path(e.shard, e.name))
 		d.stats.diskEvictions.Add(1)
 	}

@@ -140,9 +140,30 @@ func (c *Cache) claimObject(name string, size int64) (have bool, err error) {
 // settleObject ends a claim: the file now at the object file name (err nil)
 // takes used bytes of the disk tier.
 func (c *Cache) settleObject(name string, used int64, err error) error {
+	return c.settleHost(name, used, err, nil)
+}
+
+// settleWriter is settleObject for the file of an ObjectWriter: the blocks
+// it hosts are found there from now on, or forgotten with it.
+func (c *Cache) settleWriter(w *ObjectWriter, used int64, err error) error {
+	return c.settleHost(w.name, used, err, w)
+}
+
+func (c *Cache) settleHost(name string, used int64, err error, w *ObjectWriter) error {
 	d := c.disk
 	d.mu.Lock()
 	delete(d.assembling, name)
+	if w != nil {
+		d.unclaimLocked(w)
+		d.bytes -= w.onDisk // counted below as the file it is now, if any
+		w.onDisk = 0
+		if err == nil && len(w.host.blocks) > 0 && !d.closed {
+			w.host.path = d.path(objectsShard, name)
+			d.hosts[name] = w.host
+		} else {
+			d.forgetHostLocked(w.host)
+		}
+	}
 	if err == nil {
 		d.index[name] = d.order.PushFront(&diskEntry{shard: objectsShard, name: name, size: used})
 		d.bytes += used
@@ -274,33 +295,41 @@ func (c *Cache) fillObject(ctx context.Context, f *os.File, direct **os.File, bl
 func (c *Cache) copyDiskBlock(b ObjectBlock, f *os.File, off int64) bool {
 	d := c.disk
 	shard, name := b.Key.fileName()
+	path, start, n := "", int64(0), int64(-1)
 	d.mu.Lock()
-	el, ok := d.index[name]
-	ok = ok && el.Value.(*diskEntry).written && d.touchLocked(name)
+	if el, ok := d.index[name]; ok {
+		if el.Value.(*diskEntry).written && d.touchLocked(name) {
+			path = d.path(shard, name)
+		}
+	} else if hb, p, ok := d.lookupHostedLocked(name); ok && hb.host.written {
+		path, start, n = p, hb.off, hb.n // inside an object file (hosted.go)
+	}
 	d.mu.Unlock()
-	if !ok {
+	if path == "" {
 		return false
 	}
-	src, err := os.Open(d.path(shard, name))
+	src, err := os.Open(path)
 	if err != nil {
 		return false
 	}
 	defer src.Close()
-	st, err := src.Stat()
-	if err != nil {
-		return false
-	}
-	n := st.Size()
-	if !b.Key.hash {
-		n -= trailerLen
+	if n < 0 {
+		st, err := src.Stat()
+		if err != nil {
+			return false
+		}
+		n = st.Size()
+		if !b.Key.hash {
+			n -= trailerLen
+		}
 	}
 	if n < 0 || n > int64(b.Size) {
 		return false
 	}
-	var roff int64
+	roff, end := start, start+n
 	woff := off
-	for roff < n {
-		m, err := unix.CopyFileRange(int(src.Fd()), &roff, int(f.Fd()), &woff, int(n-roff), 0)
+	for roff < end {
+		m, err := unix.CopyFileRange(int(src.Fd()), &roff, int(f.Fd()), &woff, int(end-roff), 0)
 		if err != nil || m == 0 {
 			return false
 		}

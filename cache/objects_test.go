@@ -237,11 +237,11 @@ func testObjectWriter(t *testing.T) {
 	}
 
 	// A reader that stopped early (complete false): no object file.
-	w := c.NewObjectWriter("o0", size, bs)
+	w := c.NewObjectWriter("o0", size, bs, nil)
 	if w == nil {
 		t.Fatal("no writer")
 	}
-	if c.NewObjectWriter("o0", size, bs) != nil {
+	if c.NewObjectWriter("o0", size, bs, nil) != nil {
 		t.Error("a second writer for an object being written")
 	}
 	read(w, map[int]bool{0: true}, 0)
@@ -256,7 +256,7 @@ func testObjectWriter(t *testing.T) {
 
 	// Blocks 3, 0, 1 read out of order, block 0 not on disk; block 2 not
 	// read: Finish copies 1 and 3 from disk and fetches only 2.
-	w = c.NewObjectWriter("o1", size, bs)
+	w = c.NewObjectWriter("o1", size, bs, nil)
 	read(w, map[int]bool{0: true}, 3, 0, 1)
 	st0 := c.Stats()
 	fetches.Store(0)
@@ -278,7 +278,7 @@ func testObjectWriter(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Fatal("object file content differs")
 	}
-	if c.NewObjectWriter("o1", size, bs) != nil {
+	if c.NewObjectWriter("o1", size, bs, nil) != nil {
 		t.Error("a writer for an object that has its file")
 	}
 }

@@ -38,10 +38,18 @@ type ObjectWriter struct {
 	size   int64
 	bs     int64
 	f      *os.File
-	direct *os.File // O_DIRECT descriptor of f, nil without (writer goroutine only)
+	direct *os.File   // O_DIRECT descriptor of f, nil without (guarded by wmu)
+	wmu    sync.Mutex // one write into f at a time (the writer goroutine, the disk tier's)
 	jobs   chan objectJob
 	done   chan struct{} // the writer goroutine stopped
 	ended  chan struct{} // Finish's work is done (tests wait for it)
+	// host is the file as the disk tier sees it (hosted.go); claimed and
+	// onDisk (the bytes written into the file, counted in the disk tier's
+	// size until the file is settled) are guarded by diskTier.mu.
+	host    *objHost
+	claimed []string
+	onDisk  int64
+	hostWG  sync.WaitGroup // the disk tier's writes into f in progress
 
 	mu      sync.Mutex
 	added   []bool // handed to the writer (written or queued)
@@ -51,16 +59,20 @@ type ObjectWriter struct {
 }
 
 type objectJob struct {
+	key    Key
 	idx    int
 	blk    *blockBuf
 	charge int64
 }
 
 // NewObjectWriter starts writing the object file of the object named id, of
-// size bytes in blocks of blockSize (the last may be shorter). It returns
-// nil when there is nothing to write: the file exists or is being written,
-// or the disk tier cannot take it (ErrNoObjectFile's cases).
-func (c *Cache) NewObjectWriter(id string, size, blockSize int64) *ObjectWriter {
+// size bytes in blocks of blockSize (the last may be shorter); keys names
+// its blocks, in order (nil or an invalid key: unknown), so that the disk
+// tier writes each block it is given to write into this file rather than a
+// block file of its own (hosted.go). It returns nil when there is nothing
+// to write: the file exists or is being written, or the disk tier cannot
+// take it (ErrNoObjectFile's cases).
+func (c *Cache) NewObjectWriter(id string, size, blockSize int64, keys []Key) *ObjectWriter {
 	if c.disk == nil || size <= 0 || blockSize <= 0 {
 		return nil
 	}
@@ -85,7 +97,11 @@ func (c *Cache) NewObjectWriter(id string, size, blockSize int64) *ObjectWriter 
 	n := int((size + blockSize - 1) / blockSize)
 	w := &ObjectWriter{c: c, name: name, size: size, bs: blockSize, f: f, direct: direct,
 		jobs: make(chan objectJob, objectWriterQueue), done: make(chan struct{}), ended: make(chan struct{}),
-		added: make([]bool, n), written: make([]bool, n)}
+		added: make([]bool, n), written: make([]bool, n),
+		host: &objHost{name: name, path: f.Name(), written: true}}
+	if len(keys) == n {
+		c.disk.claimBlocks(w, keys)
+	}
 	go w.run()
 	return w
 }
@@ -130,7 +146,7 @@ func (w *ObjectWriter) Add(idx int64, key Key, ref *Ref) {
 	}
 	ref.b.acquire()
 	w.added[idx] = true
-	w.jobs <- objectJob{idx: int(idx), blk: ref.b, charge: charge} // room checked above, under mu
+	w.jobs <- objectJob{key: key, idx: int(idx), blk: ref.b, charge: charge} // room checked above, under mu
 }
 
 // run writes the queued blocks until Finish or the cache's Close.
@@ -170,7 +186,13 @@ func (w *ObjectWriter) write(job objectJob) {
 	w.mu.Unlock()
 	var err error
 	if !failed {
-		err = writeObjectPart(w.f, &w.direct, job.blk.data, int64(job.idx)*w.bs)
+		off, n := int64(job.idx)*w.bs, int64(len(job.blk.data))
+		if err = w.writeAt(job.blk.data, off); err == nil && job.key.hash {
+			// Found by the disk tier from now on (an opaque block would
+			// need its checksum computed: not worth it here).
+			_, name := job.key.fileName()
+			w.c.disk.host(w, name, off, n, nil)
+		}
 	}
 	job.blk.release()
 	w.c.budget.Release(job.charge)
@@ -180,6 +202,46 @@ func (w *ObjectWriter) write(job objectJob) {
 	}
 	w.written[job.idx] = !failed && err == nil
 	w.mu.Unlock()
+}
+
+// writeAt writes a block's stored bytes at off of the file, and counts
+// them in the disk tier's size.
+func (w *ObjectWriter) writeAt(data []byte, off int64) error {
+	w.wmu.Lock()
+	err := writeObjectPart(w.f, &w.direct, data, off)
+	w.wmu.Unlock()
+	if err == nil {
+		d := w.c.disk
+		d.mu.Lock()
+		d.bytes += hostedBytes(int64(len(data)))
+		w.onDisk += hostedBytes(int64(len(data)))
+		d.mu.Unlock()
+	}
+	return err
+}
+
+// writeHosted writes block idx, whose stored bytes are data, into the file
+// for the disk tier, and reports whether it did: not once the writer is
+// closed or failed, nor a block it has already.
+func (w *ObjectWriter) writeHosted(idx int, data []byte) bool {
+	w.mu.Lock()
+	if w.closed || w.err != nil || idx < 0 || idx >= len(w.added) || w.added[idx] ||
+		int64(len(data)) > min(w.bs, w.size-int64(idx)*w.bs) {
+		w.mu.Unlock()
+		return false
+	}
+	w.added[idx] = true
+	w.hostWG.Add(1) // before closed is set (under mu): Finish waits for it
+	w.mu.Unlock()
+	defer w.hostWG.Done()
+	err := w.writeAt(data, int64(idx)*w.bs)
+	w.mu.Lock()
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	w.written[idx] = err == nil
+	w.mu.Unlock()
+	return err == nil
 }
 
 // Finish ends the writing, in the background. When every block was
@@ -202,6 +264,7 @@ func (w *ObjectWriter) Finish(complete bool, blocks func() []ObjectBlock) {
 	if c.closed {
 		c.mu.Unlock()
 		<-w.done
+		w.hostWG.Wait()
 		_ = w.finish(false, nil)
 		close(w.ended)
 		return
@@ -212,16 +275,24 @@ func (w *ObjectWriter) Finish(complete bool, blocks func() []ObjectBlock) {
 		defer c.wg.Done()
 		defer close(w.ended)
 		<-w.done
+		w.hostWG.Wait()
 		if err := w.finish(complete, blocks); err != nil && !errors.Is(err, ErrNoObjectFile) && c.ctx.Err() == nil {
 			c.log.Debug("cache: object file not written", "error", err)
 		}
 	}()
 }
 
-// finish runs once the writer goroutine has stopped.
+// finish runs once the writer goroutine and the disk tier's writes into
+// the file have stopped.
 func (w *ObjectWriter) finish(complete bool, blocks func() []ObjectBlock) error {
 	c := w.c
 	defer closeDirect(w.direct)
+	// drop: the file will not be an object file; the blocks it hosts get
+	// files of their own first.
+	drop := func(err error) error {
+		c.spillHosted(w)
+		return c.settleWriter(w, 0, discardObjectTemp(w.f, err))
+	}
 	missing := 0
 	for _, ok := range w.written {
 		if !ok {
@@ -233,21 +304,25 @@ func (w *ObjectWriter) finish(complete bool, blocks func() []ObjectBlock) error 
 		if err == nil {
 			err = ErrNoObjectFile
 		}
-		return c.settleObject(w.name, 0, discardObjectTemp(w.f, err))
+		return drop(err)
 	}
 	if missing > 0 {
 		if err := c.asmSem.Acquire(c.ctx, 1); err != nil {
-			return c.settleObject(w.name, 0, discardObjectTemp(w.f, err))
+			return drop(err)
 		}
 		err := c.fillGaps(w, blocks())
 		c.asmSem.Release(1)
 		if err != nil {
-			return c.settleObject(w.name, 0, discardObjectTemp(w.f, err))
+			return drop(err)
 		}
 	}
 	c.stats.objectBlocksWritten.Add(int64(len(w.written) - missing))
+	list := c.disk.writeHostsFile(w.name, w.host)
 	used, err := c.finishObjectTemp(w.f, w.name)
-	return c.settleObject(w.name, used, err)
+	if err != nil && list > 0 {
+		_ = os.Remove(c.disk.path(objectsShard, w.name) + hostsSuffix)
+	}
+	return c.settleWriter(w, used+list, err)
 }
 
 // fillGaps writes the blocks the writer did not into its file.

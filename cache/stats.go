@@ -66,19 +66,26 @@ type Stats struct {
 	// ObjectBlocksCopied counts the blocks copied into object files from
 	// their disk-tier files (copy_file_range, no second hash).
 	ObjectBlocksCopied int64 `json:"object_blocks_copied"`
+	// ObjectBlocksHosted counts the fetched blocks the disk tier wrote
+	// straight into the object file being written (no block file of their
+	// own: the object file is their one copy on disk); HostedSpilled those
+	// copied out to block files because their object file was dropped
+	// unfinished.
+	ObjectBlocksHosted int64 `json:"object_blocks_hosted"`
+	HostedSpilled      int64 `json:"hosted_blocks_spilled"`
 }
 
 type counters struct {
-	memHits, diskHits, misses                    atomic.Int64
-	fetches, fetchErrors, bytesFetched           atomic.Int64
-	bytesFromMem, bytesFromDisk                  atomic.Int64
-	memEvictions, diskEvictions, memDrops        atomic.Int64
-	corruptDisk, badFetches, diskWriteErrors     atomic.Int64
-	diskWritesSkipped                            atomic.Int64
-	prefetches, prefetchesDropped, readaheadHits atomic.Int64
-	objectFiles, objectFileOpens                 atomic.Int64
-	objectsAssembling, objectBlocksWritten       atomic.Int64
-	diskCopies                                   atomic.Int64
-	streamVerified                               atomic.Int64
-	inFlight                                     atomic.Int64
+	memHits, diskHits, misses                     atomic.Int64
+	fetches, fetchErrors, bytesFetched            atomic.Int64
+	bytesFromMem, bytesFromDisk                   atomic.Int64
+	memEvictions, diskEvictions, memDrops         atomic.Int64
+	corruptDisk, badFetches, diskWriteErrors      atomic.Int64
+	diskWritesSkipped                             atomic.Int64
+	prefetches, prefetchesDropped, readaheadHits  atomic.Int64
+	objectFiles, objectFileOpens                  atomic.Int64
+	objectsAssembling, objectBlocksWritten        atomic.Int64
+	diskCopies, objectBlocksHosted, hostedSpilled atomic.Int64
+	streamVerified                                atomic.Int64
+	inFlight                                      atomic.Int64
 }

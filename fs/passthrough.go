@@ -68,7 +68,11 @@ func (h *fileHandle) startObjectFile() {
 		if h.size < objectFileMin {
 			return
 		}
-		h.ow.Store(h.f.sys.cache.NewObjectWriter(h.objectID(), h.size, h.bs))
+		keys := make([]cache.Key, h.numBlocks())
+		for i := range keys {
+			keys[i] = h.key(int64(i), false)
+		}
+		h.ow.Store(h.f.sys.cache.NewObjectWriter(h.objectID(), h.size, h.bs, keys))
 	})
 }
 

@@ -13,46 +13,93 @@ import (
 )
 
 // TestMountRemountFromDiskCache reads a file, unmounts, remounts with the same cache directory and reads it
-// again: no block is downloaded the second time; then a corrupted cache file is detected and refetched.
+// again: no block is downloaded the second time; then a corrupted cache file is detected and refetched. A file
+// read whole keeps its blocks in its object file only (the disk tier finds them there), so the object file is
+// dropped for the block-file half of the test, and the object file's half reads through a read-write open
+// (which reads blocks through the cache, never the object file as a whole).
 func TestMountRemountFromDiskCache(t *testing.T) {
 	srv := startServe(t)
 	srv.put(t, alice, "c", nil, nil)
 	data := randomBytes(3<<20*4 + 12345) // 4 blocks, the last one short
 	srv.put(t, alice, "c/file", data, nil)
 	cacheDir := filepath.Join(t.TempDir(), "cache")
-	mountAndRead := func() mountStats {
-		// The object file a whole read assembles (blocks/objects/, served by passthrough) would answer the
-		// next mount's read without the block tier this test is about: drop it before each mount.
-		if err := os.RemoveAll(filepath.Join(cacheDir, "blocks", "objects")); err != nil {
-			t.Fatal(err)
-		}
+	objects := filepath.Join(cacheDir, "blocks", "objects")
+	// mountAndRead reads the file whole in a new mount: with cat (its first read makes the object file)
+	// or through a read-write open.
+	mountAndRead := func(readWrite bool) mountStats {
 		m := startMount(t, mountArgs{URL: srv.identityURL(), Token: alice.Token, CacheDir: cacheDir})
 		p := filepath.Join(m.Dir, alice.Name, "c", "file")
-		got, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
+		var got []byte
+		if readWrite {
+			f, err := os.OpenFile(p, os.O_RDWR, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = make([]byte, len(data)+1)
+			n, _ := f.ReadAt(got, 0)
+			got = got[:n]
+			if err := f.Close(); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			sh(t, "cat "+shq(p)+" > /dev/null")
+			got = []byte(sh(t, "cat "+shq(p)))
 		}
 		if !bytes.Equal(got, data) {
 			t.Fatalf("content of %s differs", p)
+		}
+		if !readWrite {
+			waitAssembled(t, m, 1)
 		}
 		st := m.stats(t)
 		m.unmount(t)
 		return st
 	}
-	first := mountAndRead()
+	first := mountAndRead(false)
 	if first.RequestsByKind["get_range"] == 0 || first.Cache.BytesFetched < int64(len(data)) {
 		t.Fatalf("first read fetched nothing? %+v", first)
 	}
-	second := mountAndRead()
+	if files, _ := filepath.Glob(filepath.Join(cacheDir, "blocks", "[0-9a-f][0-9a-f]", "*")); len(files) != 0 {
+		t.Errorf("block files beside the object file of a file read whole: %v", files)
+	}
+	second := mountAndRead(true)
 	if r := second.RequestsByKind["get_range"]; r != 0 || second.Cache.BytesFetched != 0 {
-		t.Errorf("remount read made %d range GETs, fetched %d bytes; want 0 (disk cache)", r, second.Cache.BytesFetched)
+		t.Errorf("remount read made %d range GETs, fetched %d bytes; want 0 (the object file's blocks)", r, second.Cache.BytesFetched)
 	}
 	if second.Cache.DiskHits == 0 {
 		t.Errorf("remount read: no disk hits: %+v", second.Cache)
 	}
 
-	// Corrupt block 1's cache file: the next mount detects it, refetches that block only.
+	// Corrupt block 1 in the object file: the next mount detects it, fetches it again and drops the object file
+	// (the kernel would read it unverified).
 	bs := 4 << 20
+	objs, _ := filepath.Glob(filepath.Join(objects, "x*[0-9a-f]"))
+	if len(objs) != 1 {
+		t.Fatalf("object files: %v", objs)
+	}
+	f, err := os.OpenFile(objs[0], os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.WriteAt([]byte{data[bs+100] ^ 0xff}, int64(bs+100))
+	f.Close()
+	third := mountAndRead(true)
+	if third.Cache.CorruptDiskBlocks != 1 || third.RequestsByKind["get_range"] == 0 {
+		t.Errorf("after corrupting the object file: corrupt=%d range GETs=%d, want 1 and ≥ 1",
+			third.Cache.CorruptDiskBlocks, third.RequestsByKind["get_range"])
+	}
+	if _, err := os.Stat(objs[0]); !os.IsNotExist(err) {
+		t.Errorf("corrupt object file kept: %v", err)
+	}
+
+	// Block files: a read-write open makes no object file, so the blocks the third read fetched went to files
+	// of their own, and those it had read from the object file before it was dropped are fetched (to files)
+	// now. A remount reads them from disk; a corrupted one is detected and fetched again, alone.
+	mountAndRead(true)
+	fourth := mountAndRead(true)
+	if r := fourth.RequestsByKind["get_range"]; r != 0 || fourth.Cache.DiskHits == 0 {
+		t.Errorf("remount read from block files: %d range GETs, %d disk hits; want 0 and > 0", r, fourth.Cache.DiskHits)
+	}
 	h := hashmap.BlockHashHex(data[bs : 2*bs])
 	p := filepath.Join(cacheDir, "blocks", h[:2], h)
 	blk, err := os.ReadFile(p)
@@ -63,10 +110,10 @@ func TestMountRemountFromDiskCache(t *testing.T) {
 	if err := os.WriteFile(p, blk, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	third := mountAndRead()
-	if third.Cache.CorruptDiskBlocks != 1 || third.RequestsByKind["get_range"] != 1 {
+	fifth := mountAndRead(true)
+	if fifth.Cache.CorruptDiskBlocks != 1 || fifth.RequestsByKind["get_range"] != 1 {
 		t.Errorf("after corrupting one cache file: corrupt=%d range GETs=%d, want 1 and 1",
-			third.Cache.CorruptDiskBlocks, third.RequestsByKind["get_range"])
+			fifth.Cache.CorruptDiskBlocks, fifth.RequestsByKind["get_range"])
 	}
 }
 
