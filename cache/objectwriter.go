@@ -18,7 +18,11 @@ import (
 // when they were fetched), in a goroutine of its own: the read never waits
 // for it. A block it cannot take at once (its queue full, or no free room
 // in the memory budget) is left out, and fetched at Finish the way
-// Assemble fills a whole file.
+// Assemble fills a whole file. Since session 8 the disk tier writes the
+// blocks a writer claims (NewObjectWriter's keys) into the object file
+// instead of block files of their own (hosted.go), so for a whole-object
+// read Finish has nothing left to copy; copies remain for blocks that were
+// on disk already (an earlier read, another object).
 
 // objectWriterQueue bounds the blocks waiting to be written into one object
 // file. A block waiting is held (and charged to the budget) beyond the
