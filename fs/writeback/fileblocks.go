@@ -20,6 +20,7 @@ import (
 // spilling to disk. The wait does not end with the FUSE request's context:
 // an interrupt must not fail a write.
 func (f *File) newBlock(buf []byte, want int64) (*block, error) {
+	f.waitStreamAhead()
 	for {
 		if f.m.reserve(want) {
 			if int64(cap(buf)) < want {
@@ -53,6 +54,37 @@ func (f *File) newBlock(buf []byte, want int64) (*block, error) {
 	}
 	f.m.stats.spilled.Add(1)
 	return &block{file: name}, nil
+}
+
+// streamAhead is how many blocks a streaming writer may have handed to its
+// stream and not yet sent before it waits to start another: a few blocks
+// absorb the server's pauses, and the blocks sent are still in the CPU's
+// cache when the request copies them to the socket (a writer tens of MiB
+// ahead makes that copy read memory) and their buffers, recycled at once,
+// are the next blocks' (fewer buffers touched for the first time: fewer
+// page faults).
+const streamAhead = 4
+
+// waitStreamAhead waits, while f streams, until fewer than streamAhead of
+// its blocks are handed and not yet sent (up to roundWait each time, as
+// newBlock waits for memory): a streaming writer keeps a small lead on the
+// request instead of filling the dirty budget ahead of it.
+func (f *File) waitStreamAhead() {
+	for {
+		f.mu.Lock()
+		ahead, wake := f.stream != nil && f.rounds >= streamAhead, f.roundWake
+		f.mu.Unlock()
+		if !ahead {
+			return
+		}
+		t := time.NewTimer(roundWait)
+		select {
+		case <-wake:
+			t.Stop()
+		case <-t.C:
+			return // the request is slow: go on, within the budget
+		}
+	}
 }
 
 // blockCap is the capacity a buffer of block i holding cur bytes of
