@@ -17,8 +17,13 @@ import (
 // hashed, probed and uploaded in the background, so that close() has little
 // left to send (Config.EagerUploads).
 
-// eagerBatch is how many filled blocks one early-upload round covers.
-const eagerBatch = 8
+// eagerBatch is how many filled blocks one early-upload round covers. With
+// Config.EagerUploads rounds at once the writer's working set is about
+// (EagerUploads+1)·eagerBatch blocks: 4 keeps it at ~48 MiB (8 made it the
+// whole dirty budget, each block out of the CPU's cache by the time its
+// round hashed and sent it, and more buffers faulted in; 2 made the rounds'
+// probes and hand-offs cost more than that saved).
+const eagerBatch = 4
 
 // ProbeName is the object name of the existence probes of early uploads. A
 // probe never creates it: its hashmap always lists one block that does not

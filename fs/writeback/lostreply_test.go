@@ -181,8 +181,8 @@ func TestEarlyUploads(t *testing.T) {
 	if posts != 41 {
 		t.Errorf("%d block POSTs for 41 distinct new blocks, want 41 (none twice)", posts)
 	}
-	if probes != 5 {
-		t.Errorf("%d probes, want 5 (one per 8 filled blocks)", probes)
+	if probes != 10 {
+		t.Errorf("%d probes, want 10 (one per 4 filled blocks)", probes)
 	}
 	e.count.take()
 
