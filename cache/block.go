@@ -231,6 +231,11 @@ type FetchIntoFunc func(ctx context.Context, buf []byte) ([]byte, error)
 type fetchFunc struct {
 	plain FetchFunc
 	into  FetchIntoFunc
+	// ahead, for a prefetch, holds the bytes of the budget the Prefetcher
+	// reserved for the block; a load the prefetch starts takes them over
+	// (leaving 0), so that caching the block needs no second reservation,
+	// which used to evict another block read ahead while both were held.
+	ahead *atomic.Int64
 }
 
 func (f fetchFunc) call(ctx context.Context, p *bufPool, size int, key Key) (data, buf []byte, sh *streamHash, err error) {

@@ -114,6 +114,10 @@ func Open(cfg Config) (*Cache, error) {
 		c.pool.trim(need)
 		return c.mem.reclaim(need)
 	})
+	c.budget.setAheadReclaimer(func(need int64) int64 {
+		c.pool.trim(need)
+		return c.mem.reclaimRead(need)
+	})
 	// poolSlack free buffers may stay beyond the free room, among them the
 	// one the fetch that made the reservation is about to take.
 	c.budget.setReservedHook(func() { c.pool.trim(0) })
@@ -307,7 +311,11 @@ func (c *Cache) join(id string, key Key, size int, fetch fetchFunc, prefetch boo
 		f = &flight{done: make(chan struct{}), cancel: cancel, prefetch: prefetch}
 		c.flights[id] = f
 		c.wg.Add(1)
-		go c.load(fctx, id, key, size, f, fetch, !prefetch)
+		var have int64
+		if prefetch && fetch.ahead != nil {
+			have = fetch.ahead.Swap(0)
+		}
+		go c.load(fctx, id, key, size, f, fetch, !prefetch, have)
 	}
 	f.waiters++
 	if !prefetch && f.prefetch {
@@ -377,9 +385,9 @@ func (c *Cache) await(ctx context.Context, id string, key Key, size int, f *flig
 // block fetched while diskQueueBytes of blocks already wait for a disk
 // slower than the network is not written to it: the disk tier never slows
 // reads down.
-func (c *Cache) load(ctx context.Context, id string, key Key, size int, f *flight, fetch fetchFunc, charge bool) {
+func (c *Cache) load(ctx context.Context, id string, key Key, size int, f *flight, fetch fetchFunc, charge bool, have int64) {
 	defer c.wg.Done()
-	blk, fromDisk, err := c.loadBlock(ctx, id, key, size, f, fetch, charge)
+	blk, fromDisk, err := c.loadBlock(ctx, id, key, size, f, fetch, charge, have)
 	toDisk := err == nil && !fromDisk && c.disk != nil
 	var queued diskCharge
 	if toDisk {
@@ -415,12 +423,15 @@ func (c *Cache) load(ctx context.Context, id string, key Key, size int, f *fligh
 // prefetch's reservation does; when the budget is all firm reservations the load goes
 // ahead uncharged rather than wait (the write path may hold them while it
 // needs this block), but only overBudgetLoads such loads at a time, so that
-// readers cannot hold memory beyond the budget without bound.
-func (c *Cache) loadBlock(ctx context.Context, id string, key Key, size int, f *flight, fetch fetchFunc, charge bool) (blk *blockBuf, fromDisk bool, err error) {
-	var charged int64
+// readers cannot hold memory beyond the budget without bound. A load a
+// prefetch started holds the prefetch's reservation instead (have). Either
+// covers the block's whole charge in the memory tier (entryOverhead
+// included), so caching it evicts nothing.
+func (c *Cache) loadBlock(ctx context.Context, id string, key Key, size int, f *flight, fetch fetchFunc, charge bool, have int64) (blk *blockBuf, fromDisk bool, err error) {
+	charged := have
 	if charge {
-		if c.budget.TryReserve(int64(size)) {
-			charged = int64(size)
+		if n := int64(size) + entryOverhead; c.budget.TryReserve(n) {
+			charged = n
 		} else {
 			if err := c.overSem.Acquire(ctx, 1); err != nil {
 				return nil, false, err

@@ -336,7 +336,7 @@ func (d *diskTier) tryReserve(n int) (diskCharge, bool) {
 		ch := diskCharge{queue: c}
 		switch {
 		case d.budget == nil:
-		case d.budget.TryReserve(c):
+		case d.budget.TryReserveAhead(c):
 			ch.budget = c
 		case q > 0:
 			d.queued.Add(-c)

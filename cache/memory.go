@@ -114,19 +114,67 @@ func (m *memTier) addCharged(id string, blk *blockBuf, prefetched bool, have int
 	return 0
 }
 
-// reclaim evicts least recently used blocks until need bytes are freed or
-// the tier is empty; it returns the bytes freed.
+// reclaim evicts blocks until need bytes are freed or the tier is empty,
+// and returns the bytes freed: least recently used first among the blocks
+// that have been read, then, among those read ahead and not read yet, the
+// most recently prefetched first. Those are the furthest ahead of their
+// reader, and the oldest the next it asks for: evicting that one (plain
+// LRU) had a sequential reader read it back from disk or fetch it again,
+// and the next, and so on.
 func (m *memTier) reclaim(need int64) int64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.freed = 0
-	for m.freed < need {
-		if _, _, ok := m.lru.RemoveOldest(); !ok {
-			break
+	ids := m.evictRead(need)
+	for i := len(ids) - 1; i >= 0 && m.freed < need; i-- {
+		if e, ok := m.lru.Peek(ids[i]); ok && e.prefetched {
+			m.lru.Remove(ids[i])
+			m.stats.memEvictions.Add(1)
 		}
-		m.stats.memEvictions.Add(1)
 	}
 	return m.freed
+}
+
+// reclaimRead is reclaim sparing the blocks prefetched and not read since
+// (TryReserveAhead).
+func (m *memTier) reclaimRead(need int64) int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.freed = 0
+	m.evictRead(need)
+	return m.freed
+}
+
+// evictRead evicts blocks that have been read, least recently used first,
+// until m.freed reaches need. When it must pass over blocks read ahead and
+// not read yet to do so, it returns the tier's ids, oldest first (as they
+// were before it evicted).
+func (m *memTier) evictRead(need int64) []string {
+	for m.freed < need { // the common case: the oldest block has been read
+		_, e, ok := m.lru.GetOldest()
+		if !ok {
+			return nil
+		}
+		if e.prefetched {
+			break
+		}
+		m.lru.RemoveOldest()
+		m.stats.memEvictions.Add(1)
+	}
+	if m.freed >= need {
+		return nil
+	}
+	ids := m.lru.Keys()
+	for _, id := range ids {
+		if m.freed >= need {
+			break
+		}
+		if e, ok := m.lru.Peek(id); ok && !e.prefetched {
+			m.lru.Remove(id)
+			m.stats.memEvictions.Add(1)
+		}
+	}
+	return ids
 }
 
 // remove drops a block from the tier, if there.

@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 )
 
 // DefaultReadaheadBlocks is the largest readahead window when
@@ -123,7 +124,8 @@ func (p *Prefetcher) prefetch(key Key, size int, fetch fetchFunc) bool {
 		p.mu.Unlock()
 		return false
 	}
-	if !p.c.budget.TryReserve(int64(size)) {
+	charge := int64(size) + entryOverhead // the block's charge once cached
+	if !p.c.budget.TryReserveAhead(charge) {
 		p.mu.Unlock()
 		p.c.stats.prefetchesDropped.Add(1)
 		return false
@@ -132,10 +134,13 @@ func (p *Prefetcher) prefetch(key Key, size int, fetch fetchFunc) bool {
 	p.wg.Add(1)
 	p.mu.Unlock()
 	p.c.stats.prefetches.Add(1)
+	var ahead atomic.Int64 // taken over by the load the prefetch starts (fetchFunc.ahead)
+	ahead.Store(charge)
+	fetch.ahead = &ahead
 	go func() {
 		defer p.wg.Done()
 		defer func() {
-			p.c.budget.Release(int64(size))
+			p.c.budget.Release(ahead.Swap(0))
 			p.mu.Lock()
 			delete(p.inflight, id)
 			p.mu.Unlock()

@@ -176,9 +176,9 @@ func TestPrefetcherCloseCancels(t *testing.T) {
 	if peak.Load() != 2 {
 		t.Fatalf("%d fetches ran at once, want the limit 2", peak.Load())
 	}
-	if used := c.Budget().Used(); used != 0 {
-		t.Fatalf("budget still holds %d bytes", used)
-	}
+	// The cancelled loads hold the prefetches' reservations (fetchFunc.ahead)
+	// until they return, after Close: all of it comes back.
+	waitFor(t, "the budget all released", func() bool { return c.Budget().Used() == 0 })
 	if pf.Prefetch(OpaqueKey("after"), 10, failFetch(t)) {
 		t.Fatal("prefetch after Close started")
 	}
@@ -193,5 +193,55 @@ func TestPrefetchOverBudgetDropped(t *testing.T) {
 	}
 	if st := c.Stats(); st.PrefetchesDropped != 1 || st.Prefetches != 0 {
 		t.Fatalf("stats = %+v", st)
+	}
+}
+
+// TestReadaheadNotEvicted: blocks read ahead and not read yet are cached
+// without evicting one another (the load holds the prefetch's reservation),
+// speculative reservations (TryReserveAhead: the next prefetch, the disk
+// queue) never evict them, and a reader's own reservation evicts the one
+// furthest ahead (the most recently prefetched), not the next it needs.
+func TestReadaheadNotEvicted(t *testing.T) {
+	const size = 4000
+	c := openCache(t, Config{MemBytes: 3 * (size + entryOverhead)})
+	pf := c.NewPrefetcher(context.Background())
+	defer pf.Close()
+	data := make([][]byte, 4)
+	for i := range data {
+		data[i] = block(uint64(1200+i), size)
+	}
+	get := func(i int) {
+		t.Helper()
+		if _, err := c.Get(context.Background(), hashKey(data[i]), size, func(context.Context) ([]byte, error) { return data[i], nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 3 {
+		if !pf.Prefetch(hashKey(data[i]), size, func(context.Context) ([]byte, error) { return data[i], nil }) {
+			t.Fatalf("prefetch %d not started", i)
+		}
+		waitFor(t, fmt.Sprint("block ", i, " cached"), func() bool { return c.Stats().MemBlocks == i+1 && c.Budget().Used() == int64(i+1)*(size+entryOverhead) })
+	}
+	if st := c.Stats(); st.MemEvictions != 0 {
+		t.Fatalf("%d evictions while prefetching 3 blocks into room for 3", st.MemEvictions)
+	}
+	if pf.Prefetch(hashKey(data[3]), size, failFetch(t)) || c.Budget().TryReserveAhead(size) {
+		t.Fatal("a speculative reservation took room from blocks read ahead")
+	}
+	get(0) // read: now evictable by speculative reservations
+	if !c.Budget().TryReserveAhead(size + entryOverhead) {
+		t.Fatal("TryReserveAhead did not evict the block already read")
+	}
+	c.Budget().Release(size + entryOverhead)
+	if st := c.Stats(); st.MemEvictions != 1 || !c.Contains(hashKey(data[1])) || !c.Contains(hashKey(data[2])) {
+		t.Fatalf("stats %+v: want block 0 evicted, 1 and 2 kept", st)
+	}
+	if !pf.Prefetch(hashKey(data[3]), size, func(context.Context) ([]byte, error) { return data[3], nil }) {
+		t.Fatal("prefetch 3 not started")
+	}
+	waitFor(t, "block 3 cached", func() bool { return c.Contains(hashKey(data[3])) && c.Budget().Used() == 3*(size+entryOverhead) })
+	get(0) // a reader's own load, room made among unread blocks 1, 2 and 3: 3 goes
+	if !c.Contains(hashKey(data[1])) || !c.Contains(hashKey(data[2])) || c.Contains(hashKey(data[3])) {
+		t.Fatal("a reader's load evicted a block read ahead other than the furthest")
 	}
 }
