@@ -114,23 +114,20 @@ func (m *memTier) addCharged(id string, blk *blockBuf, prefetched bool, have int
 	return 0
 }
 
-// reclaim evicts blocks until need bytes are freed or the tier is empty,
-// and returns the bytes freed: least recently used first among the blocks
-// that have been read, then, among those read ahead and not read yet, the
-// most recently prefetched first. Those are the furthest ahead of their
-// reader, and the oldest the next it asks for: evicting that one (plain
-// LRU) had a sequential reader read it back from disk or fetch it again,
-// and the next, and so on.
+// reclaim evicts least recently used blocks until need bytes are freed or
+// the tier is empty; it returns the bytes freed. (Evicting, among blocks
+// read ahead, the one furthest from its reader rather than the oldest was
+// tried: that block is the one least likely to be on disk yet, and was
+// fetched again — more fetches in alternated cold reads.)
 func (m *memTier) reclaim(need int64) int64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.freed = 0
-	ids := m.evictRead(need)
-	for i := len(ids) - 1; i >= 0 && m.freed < need; i-- {
-		if e, ok := m.lru.Peek(ids[i]); ok && e.prefetched {
-			m.lru.Remove(ids[i])
-			m.stats.memEvictions.Add(1)
+	for m.freed < need {
+		if _, _, ok := m.lru.RemoveOldest(); !ok {
+			break
 		}
+		m.stats.memEvictions.Add(1)
 	}
 	return m.freed
 }
@@ -146,14 +143,12 @@ func (m *memTier) reclaimRead(need int64) int64 {
 }
 
 // evictRead evicts blocks that have been read, least recently used first,
-// until m.freed reaches need. When it must pass over blocks read ahead and
-// not read yet to do so, it returns the tier's ids, oldest first (as they
-// were before it evicted).
-func (m *memTier) evictRead(need int64) []string {
+// until m.freed reaches need.
+func (m *memTier) evictRead(need int64) {
 	for m.freed < need { // the common case: the oldest block has been read
 		_, e, ok := m.lru.GetOldest()
 		if !ok {
-			return nil
+			return
 		}
 		if e.prefetched {
 			break
@@ -162,10 +157,9 @@ func (m *memTier) evictRead(need int64) []string {
 		m.stats.memEvictions.Add(1)
 	}
 	if m.freed >= need {
-		return nil
+		return
 	}
-	ids := m.lru.Keys()
-	for _, id := range ids {
+	for _, id := range m.lru.Keys() { // oldest first
 		if m.freed >= need {
 			break
 		}
@@ -174,7 +168,6 @@ func (m *memTier) evictRead(need int64) []string {
 			m.stats.memEvictions.Add(1)
 		}
 	}
-	return ids
 }
 
 // remove drops a block from the tier, if there.

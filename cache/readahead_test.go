@@ -199,8 +199,7 @@ func TestPrefetchOverBudgetDropped(t *testing.T) {
 // TestReadaheadNotEvicted: blocks read ahead and not read yet are cached
 // without evicting one another (the load holds the prefetch's reservation),
 // speculative reservations (TryReserveAhead: the next prefetch, the disk
-// queue) never evict them, and a reader's own reservation evicts the one
-// furthest ahead (the most recently prefetched), not the next it needs.
+// queue) never evict them; a reader's own reservation still does.
 func TestReadaheadNotEvicted(t *testing.T) {
 	const size = 4000
 	c := openCache(t, Config{MemBytes: 3 * (size + entryOverhead)})
@@ -240,8 +239,8 @@ func TestReadaheadNotEvicted(t *testing.T) {
 		t.Fatal("prefetch 3 not started")
 	}
 	waitFor(t, "block 3 cached", func() bool { return c.Contains(hashKey(data[3])) && c.Budget().Used() == 3*(size+entryOverhead) })
-	get(0) // a reader's own load, room made among unread blocks 1, 2 and 3: 3 goes
-	if !c.Contains(hashKey(data[1])) || !c.Contains(hashKey(data[2])) || c.Contains(hashKey(data[3])) {
-		t.Fatal("a reader's load evicted a block read ahead other than the furthest")
+	get(0) // a reader's own load may evict blocks read ahead (the oldest: 1)
+	if c.Contains(hashKey(data[1])) || !c.Contains(hashKey(data[2])) || !c.Contains(hashKey(data[3])) {
+		t.Fatal("a reader's load did not make room by evicting the oldest block")
 	}
 }
