@@ -79,7 +79,7 @@ func newHarnessAt(t *testing.T, blockSize int64, remote Remote) *harness {
 			m.Close()
 		}
 	})
-	raw := frontFS(gofs.NewNodeFS(s.root(), Options(cfg, "test", false)), s.stats)
+	raw := frontFS(gofs.NewNodeFS(s.root(), Options(cfg, "test", false)), s.stats, s.cache.Budget())
 	return &harness{t: t, store: st, raw: raw, sys: s}
 }
 

@@ -22,6 +22,21 @@ type Stats struct {
 	errors      atomic.Int64
 	// getxattrs counts GETXATTR requests (fs/xattrprobe.go).
 	getxattrs atomic.Int64
+	// writes is the number of WRITE requests being handled, writesMax its
+	// highest (fs/reqmem.go).
+	writes, writesMax atomic.Int64
+}
+
+// writing counts a WRITE request from now until the returned func runs.
+func (s *Stats) writing() func() {
+	n := s.writes.Add(1)
+	for {
+		m := s.writesMax.Load()
+		if n <= m || s.writesMax.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	return func() { s.writes.Add(-1) }
 }
 
 // NewStats returns a mount's counters, with the request counts of
@@ -43,12 +58,15 @@ type Snapshot struct {
 	OpensKeepCache int64            `json:"opens_keep_cache"`
 	// OpensPassthrough counts read-only opens given the object's assembled
 	// file, which the kernel reads itself (FUSE passthrough).
-	OpensPassthrough int64        `json:"opens_passthrough"`
-	Reads            int64        `json:"reads"`
-	BytesRead        int64        `json:"bytes_read"`
-	Errors           int64        `json:"errors"`
-	Getxattrs        int64        `json:"getxattrs"` // GETXATTR requests from the kernel
-	Cache            *cache.Stats `json:"cache,omitempty"`
+	OpensPassthrough int64 `json:"opens_passthrough"`
+	Reads            int64 `json:"reads"`
+	BytesRead        int64 `json:"bytes_read"`
+	Errors           int64 `json:"errors"`
+	Getxattrs        int64 `json:"getxattrs"` // GETXATTR requests from the kernel
+	// WritesInFlightMax is the most WRITE requests handled at once, which
+	// go-fuse's request cap bounds (fs/reqmem.go).
+	WritesInFlightMax int64        `json:"writes_in_flight_max"`
+	Cache             *cache.Stats `json:"cache,omitempty"`
 }
 
 // Snapshot returns the counters now, with the cache's when c is not nil.
@@ -63,6 +81,7 @@ func (s *Stats) Snapshot(c *cache.Cache) Snapshot {
 	out.OpensPassthrough = s.passthrough.Load()
 	out.Reads, out.BytesRead, out.Errors = s.reads.Load(), s.readB.Load(), s.errors.Load()
 	out.Getxattrs = s.getxattrs.Load()
+	out.WritesInFlightMax = s.writesMax.Load()
 	if c != nil {
 		cs := c.Stats()
 		out.Cache = &cs

@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/pithosfs/pithosfs/cache"
 )
 
 // The security label and POSIX ACL probes.
@@ -35,10 +37,11 @@ type xattrProbeFS struct {
 
 // frontFS is the raw file system go-fuse's server talks to: nodes answers
 // what the wrappers pass on. Outermost first: the security/ACL probes
-// (this file), set-ID bits on write (killpriv.go), no request cancelled by
-// a signal but SETLKW (interrupts.go).
-func frontFS(nodes fuse.RawFileSystem, stats *Stats) fuse.RawFileSystem {
-	return &xattrProbeFS{RawFileSystem: killPrivFS{uninterruptedFS{nodes}}, stats: stats}
+// (this file), set-ID bits on write (killpriv.go), READ buffers charged to
+// budget (reqmem.go), no request cancelled by a signal but SETLKW
+// (interrupts.go).
+func frontFS(nodes fuse.RawFileSystem, stats *Stats, budget *cache.Budget) fuse.RawFileSystem {
+	return &xattrProbeFS{RawFileSystem: killPrivFS{reqMemFS{uninterruptedFS{nodes}, budget, stats}}, stats: stats}
 }
 
 // localXattr reports whether attr is in a namespace the mount does not

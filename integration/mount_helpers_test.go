@@ -306,7 +306,9 @@ type mountStats struct {
 	BytesDown      int64            `json:"bytes_down"`
 	OpensKeepCache int64            `json:"opens_keep_cache"`
 	Getxattrs      int64            `json:"getxattrs"`
-	Cache          struct {
+	// WritesInFlightMax is the most WRITE requests the daemon handled at once.
+	WritesInFlightMax int64 `json:"writes_in_flight_max"`
+	Cache             struct {
 		MemHits           int64 `json:"mem_hits"`
 		DiskHits          int64 `json:"disk_hits"`
 		Fetches           int64 `json:"fetches"`
