@@ -99,7 +99,7 @@ func TestMountRequestCapNoDeadlock(t *testing.T) {
 		t.Fatalf("16 writers and 8 readers did not finish in 4 minutes with one request slot: a handler waits for another request")
 	}
 	if len(failed) > 0 {
-		t.Fatalf("%d failures, first: %s", len(failed), failed[0])
+		t.Fatalf("%d failures, first: %s\ndaemon log:\n%s", len(failed), failed[0], m.stderrText())
 	}
 	for name, data := range want {
 		if got := srv.get(t, alice, "c/"+name); !bytes.Equal(got, data) {

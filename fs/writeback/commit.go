@@ -236,10 +236,7 @@ func (f *File) settle(snap *snapshot, base Base, rec *record, res *object.PutRes
 		}
 		if f.hasDir {
 			_ = os.Remove(filepath.Join(f.dir, recordName))
-			keep := map[string]bool{}
-			for _, b := range f.dirty {
-				keep[b.file] = true
-			}
+			keep := f.keepLocked()
 			if len(f.dirty) == 0 {
 				_ = os.RemoveAll(f.dir)
 				f.hasDir = false
@@ -260,11 +257,7 @@ func (f *File) settle(snap *snapshot, base Base, rec *record, res *object.PutRes
 		}
 		f.clip = min(f.clip, snap.clip)
 		if f.hasDir {
-			keep := map[string]bool{}
-			for _, b := range f.dirty {
-				keep[b.file] = true
-			}
-			gcDir(f.dir, keep)
+			gcDir(f.dir, f.keepLocked())
 		}
 		f.touched = true
 		f.failures++

@@ -123,6 +123,7 @@ func (f *File) unseal(items []*sealedBlock) {
 	for _, it := range items {
 		b := it.b
 		b.sealed = false
+		f.settleName(it.file)
 		switch {
 		case f.gone || b.frozen:
 			// Discarded, or a commit took it: its snapshot owns it.

@@ -103,8 +103,13 @@ type File struct {
 	frozen  *snapshot
 	touched bool // written or truncated since the last freeze
 	seq     int64
-	refs    int
-	hasDir  bool // the journal directory dir exists (made by makeDir)
+	// fresh holds the journal file names issued (newFileName) that no
+	// block or record names yet: a write spilling a block, an early
+	// upload's or a stream's copy being written. The journal GC (gcDir)
+	// of a commit running meanwhile must not take them for stale.
+	fresh  map[string]bool
+	refs   int
+	hasDir bool // the journal directory dir exists (made by makeDir)
 	// flatRec: a flat record of the file may be on disk (written by a
 	// failed commit or a conflict retarget): a commit's success removes it.
 	flatRec bool
@@ -406,6 +411,7 @@ func (f *File) writable(ctx context.Context, i, end int64, whole bool) (*block, 
 	// A sealed old block is dropped by the early-upload round that sealed
 	// it, when it finds it replaced.
 	f.dirty[i] = b
+	f.settleName(b.file)
 	f.mu.Unlock()
 	return b, nil
 }

@@ -50,6 +50,9 @@ func (f *File) newBlock(buf []byte, want int64) (*block, error) {
 	// A block about to be overwritten whole starts as an empty file: block
 	// files read as zeros past their end.
 	if err := writeBlockFile(filepath.Join(f.dir, name), buf, false); err != nil {
+		f.mu.Lock()
+		f.settleName(name)
+		f.mu.Unlock()
 		return nil, err
 	}
 	f.m.stats.spilled.Add(1)
@@ -136,11 +139,15 @@ func (f *File) fit(b *block, i, start, end int64) error {
 		return err
 	}
 	if err := writeBlockFile(filepath.Join(f.dir, name), data, false); err != nil {
+		f.mu.Lock()
+		f.settleName(name)
+		f.mu.Unlock()
 		return err
 	}
 	f.m.stats.spilled.Add(1)
 	f.mu.Lock()
 	b.file = name
+	f.settleName(name)
 	f.freeMem(b)
 	f.mu.Unlock()
 	return nil
@@ -209,8 +216,32 @@ func (f *File) newFileName() (string, error) {
 	f.mu.Lock()
 	f.seq++
 	n := "b" + strconv.FormatInt(f.seq, 10)
+	if f.fresh == nil {
+		f.fresh = map[string]bool{}
+	}
+	f.fresh[n] = true
 	f.mu.Unlock()
 	return n, nil
+}
+
+// settleName ends name's protection from the journal GC (newFileName): a block
+// or a record names it now, or it was given up (f.mu held).
+func (f *File) settleName(name string) {
+	delete(f.fresh, name)
+}
+
+// keepLocked is what the journal GC of f's directory must keep besides the
+// record on disk: the files of the dirty blocks and the names issued but
+// not settled (f.mu held).
+func (f *File) keepLocked() map[string]bool {
+	keep := make(map[string]bool, len(f.dirty)+len(f.fresh))
+	for _, b := range f.dirty {
+		keep[b.file] = true
+	}
+	for n := range f.fresh {
+		keep[n] = true
+	}
+	return keep
 }
 
 // makeDir creates the file's journal directory unless it exists; fresh

@@ -68,11 +68,11 @@ func (f *File) persist(snap *snapshot, base Base, create bool) (*record, error) 
 		// Made by this commit if at all: it holds nothing stale.
 		return rec, nil
 	}
-	keep := map[string]bool{}
 	f.mu.Lock()
-	for _, b := range f.dirty {
-		keep[b.file] = true
+	for _, n := range rec.Blocks {
+		f.settleName(n) // named by the record on disk
 	}
+	keep := f.keepLocked()
 	f.mu.Unlock()
 	gcDir(f.dir, keep)
 	return rec, nil

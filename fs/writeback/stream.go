@@ -191,6 +191,7 @@ func (f *File) releaseItemLocked(it streamItem, file string) {
 	b.sealed = false
 	if file != "" {
 		b.file = file
+		f.settleName(file)
 	}
 	switch {
 	case f.gone || f.dirty[it.i] != b:
