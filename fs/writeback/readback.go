@@ -142,9 +142,15 @@ func (s *uploadReadBacks) releaseAll() {
 }
 
 func (s *uploadReadBacks) free(h heldReadBack) {
-	if h.charged {
-		s.m.budget.Release(s.bs)
-	}
-	s.m.recycle(h.buf)
+	s.m.giveBack(h, s.bs)
 	<-s.m.uploadBacks
+}
+
+// giveBack releases a read-back of n bytes: its charge, then its buffer to
+// the cache's free list (which may keep it in the room the charge leaves).
+func (m *Manager) giveBack(h heldReadBack, n int64) {
+	if h.charged {
+		m.budget.Release(n)
+	}
+	m.recycle(h.buf)
 }
