@@ -94,11 +94,6 @@ type Config struct {
 	// server is back); 0 = no such bound. The clients' own requests are
 	// bounded by synnefo.Options.IOTimeout.
 	IOTimeout time.Duration
-	// RequestBytes caps the bytes go-fuse's request buffers hold at once
-	// (fuse.MountOptions.MaxInflightRequestBytes; reqmem.go): a mount takes
-	// RequestBytes(--cache-mem) out of the budget it gives the cache. 0
-	// leaves them unbounded.
-	RequestBytes int64
 }
 
 // startTime is the mtime of the control files.
@@ -252,18 +247,17 @@ func Options(cfg Config, fsName string, debug bool) *gofs.Options {
 		// every node fills its permission bits.
 		NullPermissions: true,
 		MountOptions: fuse.MountOptions{
-			FsName:                  fsName,
-			Name:                    "pithosfs",
-			MaxWrite:                maxWrite,
-			MaxInflightRequestBytes: int(cfg.RequestBytes),
-			MaxBackground:           64,
-			ExtraCapabilities:       killCapabilities, // no GETXATTR before every WRITE (killpriv.go)
-			DisableXAttrs:           false,            // user.* and user.pithos.* (fs/xattr.go)
-			IgnoreSecurityLabels:    false,            // security.* and system.* are answered by xattrProbeFS
-			Debug:                   debug,
-			Logger:                  fuseLogger(logger.Named("fuse"), debug),
-			AllowOther:              cfg.AllowOther,
-			Options:                 mountFlags(cfg),
+			FsName:               fsName,
+			Name:                 "pithosfs",
+			MaxWrite:             maxWrite,
+			MaxBackground:        64,
+			ExtraCapabilities:    killCapabilities, // no GETXATTR before every WRITE (killpriv.go)
+			DisableXAttrs:        false,            // user.* and user.pithos.* (fs/xattr.go)
+			IgnoreSecurityLabels: false,            // security.* and system.* are answered by xattrProbeFS
+			Debug:                debug,
+			Logger:               fuseLogger(logger.Named("fuse"), debug),
+			AllowOther:           cfg.AllowOther,
+			Options:              mountFlags(cfg),
 		},
 	}
 }

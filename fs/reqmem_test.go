@@ -8,28 +8,6 @@ import (
 	"github.com/pithosfs/pithosfs/cache"
 )
 
-func TestRequestBytes(t *testing.T) {
-	for _, tc := range []struct {
-		mem   int64
-		slots int64
-	}{
-		{8 << 20, 1},   // a tiny budget: one request buffer at a time
-		{24 << 20, 1},  //
-		{48 << 20, 2},  //
-		{96 << 20, 4},  // the default --cache-mem
-		{1 << 30, 4},   // never more than 4
-		{100 << 20, 4}, //
-	} {
-		if got := RequestBytes(tc.mem); got != tc.slots*requestSlot {
-			t.Errorf("RequestBytes(%d MiB) = %d, want %d slots (%d)", tc.mem>>20, got, tc.slots, tc.slots*requestSlot)
-		}
-	}
-	cfg := Config{RequestBytes: RequestBytes(96 << 20)}
-	if got := Options(cfg, "t", false).MaxInflightRequestBytes; int64(got) != cfg.RequestBytes {
-		t.Errorf("MaxInflightRequestBytes = %d, want Config.RequestBytes %d", got, cfg.RequestBytes)
-	}
-}
-
 // readProbe records the budget's use while a READ is handled.
 type readProbe struct {
 	fuse.RawFileSystem

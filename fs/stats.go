@@ -63,8 +63,8 @@ type Snapshot struct {
 	BytesRead        int64 `json:"bytes_read"`
 	Errors           int64 `json:"errors"`
 	Getxattrs        int64 `json:"getxattrs"` // GETXATTR requests from the kernel
-	// WritesInFlightMax is the most WRITE requests handled at once, which
-	// go-fuse's request cap bounds (fs/reqmem.go).
+	// WritesInFlightMax is the most WRITE requests handled at once
+	// (fs/reqmem.go).
 	WritesInFlightMax int64        `json:"writes_in_flight_max"`
 	Cache             *cache.Stats `json:"cache,omitempty"`
 }

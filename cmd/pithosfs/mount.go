@@ -182,10 +182,7 @@ func serveMount(o *mountOptions, remoteArg, mountpoint string, rd *readiness) (e
 	if cloud, identity, err = connect(ctx, cloud, remote, lim, opts, met, log, &cfg); err != nil {
 		return tlsSet.trustError(err)
 	}
-	// go-fuse's request buffers take their cap out of the budget: --cache-mem
-	// stays the one ceiling (fs/reqmem.go).
-	cfg.RequestBytes = pfs.RequestBytes(lim.mem)
-	bc, err := cache.Open(cache.Config{MemBytes: lim.mem - cfg.RequestBytes, Dir: o.CacheDir, DiskBytes: lim.disk, Logger: zapslog.New(log.Named("cache"))})
+	bc, err := cache.Open(cache.Config{MemBytes: lim.mem, Dir: o.CacheDir, DiskBytes: lim.disk, Logger: zapslog.New(log.Named("cache"))})
 	if err != nil {
 		return err
 	}
@@ -476,9 +473,9 @@ func controlConfig(ctx context.Context, o *mountOptions, identity control.Identi
 // a limit the garbage collector lets the heap grow to twice the cache
 // budget before collecting, and the process's size follows this limit. The
 // budget covers cached blocks, readahead, fetches, blocks queued for the
-// disk cache, dirty blocks, go-fuse's request buffers and READ replies
-// (fs/reqmem.go); beyond it live memory is READ replies the budget had no
-// room for, 2 loads over a budget held by writers (cache.overBudgetLoads)
+// disk cache, dirty blocks and READ replies (fs/reqmem.go); beyond it live
+// memory is go-fuse's request buffers (a WRITE's 1 MiB while it is
+// handled), READ replies the budget had no room for, 2 loads over a budget held by writers (cache.overBudgetLoads)
 // and the rest of the process: 32 MiB keeps RSS within about budget +
 // 48 MiB.
 func setMemoryLimit(budget int64) {
