@@ -125,14 +125,16 @@ func (b *Budget) tryTake(n int64, dirty bool) (short int64, wake <-chan struct{}
 
 // TryReserve reserves n bytes, evicting cached blocks if needed, and reports
 // whether it succeeded. It never waits.
-func (b *Budget) TryReserve(n int64) bool { return b.tryReserve(n, false) }
+func (b *Budget) TryReserve(n int64) bool { return b.tryReserve(n, false, false) }
 
 // TryReserveDirty is TryReserve for the write path's dirty blocks, which
 // together hold at most the budget's dirty limit; give them back with
 // ReleaseDirty.
-func (b *Budget) TryReserveDirty(n int64) bool { return b.tryReserve(n, true) }
+func (b *Budget) TryReserveDirty(n int64) bool { return b.tryReserve(n, true, false) }
 
-func (b *Budget) tryReserve(n int64, dirty bool) bool {
+// tryReserve takes n bytes, evicting what reclaims (only blocks already
+// read when ahead) while it is short.
+func (b *Budget) tryReserve(n int64, dirty, ahead bool) bool {
 	if n < 0 || n > b.limit {
 		return false
 	}
@@ -141,6 +143,11 @@ func (b *Budget) tryReserve(n int64, dirty bool) bool {
 		if short == 0 {
 			b.took()
 			return true
+		}
+		if ahead {
+			b.mu.Lock()
+			reclaim = b.reclaimAhead
+			b.mu.Unlock()
 		}
 		if reclaim == nil || reclaim(short) <= 0 {
 			return false
@@ -154,24 +161,7 @@ func (b *Budget) tryReserve(n int64, dirty bool) bool {
 // A 1 GiB sequential read with a full budget used to evict 20–90 blocks it
 // had read ahead to make room for the next prefetch or disk write, then
 // read each back from disk (SHA-256 again) or fetched it again.
-func (b *Budget) TryReserveAhead(n int64) bool {
-	if n < 0 || n > b.limit {
-		return false
-	}
-	for {
-		short, _, _ := b.tryTake(n, false)
-		if short == 0 {
-			b.took()
-			return true
-		}
-		b.mu.Lock()
-		reclaim := b.reclaimAhead
-		b.mu.Unlock()
-		if reclaim == nil || reclaim(short) <= 0 {
-			return false
-		}
-	}
-}
+func (b *Budget) TryReserveAhead(n int64) bool { return b.tryReserve(n, false, true) }
 
 // Reserve reserves n bytes, evicting cached blocks if needed and otherwise
 // waiting for other reservations to be released, until ctx is done.

@@ -117,16 +117,24 @@ func objectFileBytes(t *testing.T, c *Cache, id string, size int64) []byte {
 	return got
 }
 
+// openHostingCache opens a cache with room in memory and on disk for a few
+// objects of 4 MiB blocks.
+func openHostingCache(t *testing.T) *Cache {
+	t.Helper()
+	c, err := Open(Config{MemBytes: 64 << 20, Dir: t.TempDir(), DiskBytes: 256 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // TestObjectWriterHostsBlocks: the blocks of an object read whole are
 // written to disk once, into its object file (no block files, nothing
 // copied at Finish, the disk tier counting the object's bytes once); they
 // are found there by later reads and by another object's file, verified.
 func TestObjectWriterHostsBlocks(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c, err := Open(Config{MemBytes: 64 << 20, Dir: t.TempDir(), DiskBytes: 256 << 20})
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := openHostingCache(t)
 		defer c.Close()
 		o := newHostedObject(1)
 		w := c.NewObjectWriter("o", o.size(), 4<<20, o.keys())
@@ -205,10 +213,7 @@ func diskUsed(fi os.FileInfo) int64 {
 // they stay cached.
 func TestHostedPartialRead(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c, err := Open(Config{MemBytes: 64 << 20, Dir: t.TempDir(), DiskBytes: 256 << 20})
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := openHostingCache(t)
 		defer c.Close()
 		o := newHostedObject(1)
 		w := c.NewObjectWriter("o", o.size(), 4<<20, o.keys())
