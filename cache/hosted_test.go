@@ -356,3 +356,41 @@ func TestHostedRestart(t *testing.T) {
 		}
 	})
 }
+
+// TestHostedGapFilledAtFinish: a block the reader never offered the writer
+// (the disk tier behind, the writer's queue full) is fetched at Finish into
+// the object file, and found there afterwards like the others, not fetched
+// again (TestMountRemountFromDiskCache failed on a loaded machine for it).
+func TestHostedGapFilledAtFinish(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := openHostingCache(t)
+		defer c.Close()
+		o := newHostedObject(1)
+		w := c.NewObjectWriter("o", o.size(), 4<<20, o.keys())
+		readHosted(t, c, w, o, 0, 1, 3)
+		// The disk tier takes no block file for block 2 (as when it is
+		// behind): the object file is its one copy on disk.
+		c.disk.mu.Lock()
+		c.disk.disabled = true
+		c.disk.mu.Unlock()
+		w.Finish(true, func() []ObjectBlock { return o.blocks })
+		<-w.ended
+		c.disk.mu.Lock()
+		c.disk.disabled = false
+		c.disk.mu.Unlock()
+		if files := blockFiles(t, c); len(files) != 0 {
+			t.Errorf("block files: %v", files)
+		}
+		if n := o.fetches.Load(); n != 4 {
+			t.Fatalf("%d fetches, want 4 (block 2 at Finish)", n)
+		}
+		if !bytes.Equal(objectFileBytes(t, c, "o", o.size()), bytes.Join(o.data, nil)) {
+			t.Fatal("object file content differs")
+		}
+		hits := c.Stats().DiskHits
+		getBlock(t, c, o, 2)
+		if n, h := o.fetches.Load(), c.Stats().DiskHits-hits; n != 4 || h != 1 {
+			t.Errorf("block 2 after Finish: %d more fetches, %d disk hits; want 0 and 1 (hosted by the object file)", n-4, h)
+		}
+	})
+}

@@ -208,7 +208,7 @@ func (c *Cache) assemble(ctx context.Context, name string, size int64, blocks []
 	if err != nil {
 		return 0, err
 	}
-	if err := c.fillObject(ctx, f, &direct, blocks, nil); err != nil {
+	if err := c.fillObject(ctx, f, &direct, blocks, nil, nil); err != nil {
 		closeDirect(direct)
 		return 0, discardObjectTemp(f, err)
 	}
@@ -251,8 +251,11 @@ func closeDirect(direct *os.File) {
 // fillObject writes each block of blocks not marked in have (nil: none is)
 // at its place in f: from memory when there, else copied from its disk-tier
 // file by the kernel (copyDiskBlock), else from its fetch, verified as Get
-// verifies it; blocks this call brought into memory leave it again.
-func (c *Cache) fillObject(ctx context.Context, f *os.File, direct **os.File, blocks []ObjectBlock, have []bool) error {
+// verifies it; blocks this call brought into memory leave it again. wrote,
+// when not nil, is told of each block written from memory or a fetch (its
+// stored bytes at off), once the cache has let go of it.
+func (c *Cache) fillObject(ctx context.Context, f *os.File, direct **os.File, blocks []ObjectBlock, have []bool,
+	wrote func(b ObjectBlock, off, n int64)) error {
 	var at int64
 	for i, b := range blocks {
 		if have != nil && have[i] {
@@ -269,6 +272,7 @@ func (c *Cache) fillObject(ctx context.Context, f *os.File, direct **os.File, bl
 		if err != nil {
 			return err
 		}
+		n := int64(len(blk.data))
 		werr := writeObjectPart(f, direct, blk.data, at)
 		blk.release()
 		if !had {
@@ -276,6 +280,9 @@ func (c *Cache) fillObject(ctx context.Context, f *os.File, direct **os.File, bl
 		}
 		if werr != nil {
 			return werr
+		}
+		if wrote != nil {
+			wrote(b, at, n)
 		}
 		at += int64(b.Size)
 	}

@@ -338,7 +338,15 @@ func (c *Cache) fillGaps(w *ObjectWriter, blocks []ObjectBlock) error {
 	if len(blocks) != len(w.written) || size != w.size {
 		return ErrNoObjectFile
 	}
-	return c.fillObject(c.ctx, w.f, &w.direct, blocks, w.written)
+	// A block written here is found there from now on, as the writer's own
+	// are (write): fetched at Finish and dropped from the cache, it would
+	// otherwise be on disk only where the disk tier cannot find it.
+	return c.fillObject(c.ctx, w.f, &w.direct, blocks, w.written, func(b ObjectBlock, off, n int64) {
+		if b.Key.hash {
+			_, name := b.Key.fileName()
+			c.disk.host(w, name, off, n, nil)
+		}
+	})
 }
 
 // tryReserveFree reserves n bytes from the budget's free room only: it
