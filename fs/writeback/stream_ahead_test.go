@@ -55,12 +55,7 @@ func newGateProxy(t *testing.T, target string) *gateProxy {
 
 func (p *gateProxy) open() { p.once.Do(func() { close(p.gate) }) }
 
-func (p *gateProxy) front(target string) string {
-	u, _ := url.Parse(target)
-	pu, _ := url.Parse(p.srv.URL)
-	u.Scheme, u.Host = pu.Scheme, pu.Host
-	return u.String()
-}
+func (p *gateProxy) front(target string) string { return viaProxy(target, p.srv.URL) }
 
 // A streaming writer keeps a lead of a few blocks on its request, not the
 // whole dirty budget: while the server reads nothing of the streamed body,

@@ -264,9 +264,12 @@ func newCutProxy(t *testing.T, target string, n int64) *cutProxy {
 	return p
 }
 
-func (p *cutProxy) front(target string) string {
+func (p *cutProxy) front(target string) string { return viaProxy(target, p.srv.URL) }
+
+// viaProxy is target with the scheme and host of the proxy at proxy.
+func viaProxy(target, proxy string) string {
 	u, _ := url.Parse(target)
-	pu, _ := url.Parse(p.srv.URL)
+	pu, _ := url.Parse(proxy)
 	u.Scheme, u.Host = pu.Scheme, pu.Host
 	return u.String()
 }
