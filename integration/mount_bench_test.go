@@ -30,7 +30,10 @@ func benchSize() int64 {
 //	(a) a cold sequential read (cat) of the object through the mount, against one raw GET of it (curl) and
 //	    the FUSE ceiling (cat of a go-fuse file served from memory, with the mount's options); the daemon's
 //	    CPU per GiB against what the same bytes cost without the mount (SHA-256 of them in-process plus
-//	    curl's CPU for the raw GET), the server's CPU for both, and the daemon's peak RSS;
+//	    curl's CPU for the raw GET), the server's CPU for both, and the daemon's peak RSS; and beside them the
+//	    floor (floor_test.go): a bare Go client in the bench process that GETs the same blocks and verifies
+//	    each as it arrives (8 block GETs at once, as the mount's readahead, and one GET of the whole object),
+//	    its MiB/s and CPU per GiB, and the daemon's CPU against the cheaper of the two;
 //	(b) a second read (page cache) vs cat of a local copy;
 //	(p) a re-read after `echo 3 > /proc/sys/vm/drop_caches` vs cat of a local copy after the same drop, with
 //	    the FUSE reads that reached the daemon and its CPU against the cold read's;
@@ -87,6 +90,9 @@ func BenchmarkMount(b *testing.B) {
 				srvRawCPU := procCPU(b, srv.cmd.Process.Pid) - srvCPU0
 				ceil := timeIt(b, func() { sh(b, "cat "+shq(ceiling)+" > /dev/null") })
 				shaCPU := sha256CPU(b, local)
+				floorPar := verifyingRead(b, srv, alice, "bench/big", floorParallel)
+				floorOne := verifyingRead(b, srv, alice, "bench/big", 0)
+				floorCPU := min(floorPar.cpu, floorOne.cpu)
 
 				cpu0, srvCPU0 := procCPU(b, m.cmd.Process.Pid), procCPU(b, srv.cmd.Process.Pid)
 				stopProf := profileDaemon(b, pprofAddr, profDir, fmt.Sprintf("%s-r%d", bd.label, r), max(3, int(10*raw.Seconds())))
@@ -102,11 +108,15 @@ func BenchmarkMount(b *testing.B) {
 				fmt.Printf("    CPU s/GiB: daemon %.2f | SHA-256 %.2f + curl %.2f = %.2f | ratio %.2f (goal ≤ 1.2) | server: for the mount %.2f, for the raw GET %.2f\n",
 					perGiB(cpu), perGiB(shaCPU), perGiB(curlCPU), perGiB(shaCPU+curlCPU), cpu.Seconds()/(shaCPU+curlCPU).Seconds(),
 					perGiB(srvCPU), perGiB(srvRawCPU))
+				fmt.Printf("    floor, a bare verifying client (no FUSE, no cache; SHA-256 of each piece as it arrives): %d block GETs at once %7.1f MiB/s, CPU %.2f s/GiB | one GET %7.1f MiB/s, CPU %.2f s/GiB | daemon ÷ the cheaper %.2f\n",
+					floorParallel, mib/floorPar.wall.Seconds(), perGiB(floorPar.cpu), mib/floorOne.wall.Seconds(), perGiB(floorOne.cpu), cpu.Seconds()/floorCPU.Seconds())
 				fmt.Printf("    block fetches in flight during (a), sampled every 20 ms: %s\n", inFlight)
 				if bd.label == "current" {
 					b.ReportMetric(mib/cold.Seconds(), "cold-MiB/s")
 					b.ReportMetric(ref.Seconds()/cold.Seconds(), "cold-ratio")
 					b.ReportMetric(perGiB(cpu), "daemon-CPU-s/GiB")
+					b.ReportMetric(perGiB(floorCPU), "floor-CPU-s/GiB")
+					b.ReportMetric(cpu.Seconds()/floorCPU.Seconds(), "daemon-vs-floor-CPU")
 				}
 				if onlyCold {
 					fmt.Printf("    daemon peak RSS over (a): %d MiB\n", peakRSS(b, m.cmd.Process.Pid)>>20)
