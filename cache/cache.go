@@ -391,7 +391,8 @@ func (c *Cache) load(ctx context.Context, id string, key Key, size int, f *fligh
 	toDisk := err == nil && !fromDisk && c.disk != nil
 	var queued diskCharge
 	if toDisk {
-		if queued, toDisk = c.disk.tryReserve(len(blk.data)); !toDisk {
+		charged := c.mem.holds(id, blk) || blk.charge.Load() > 0
+		if queued, toDisk = c.disk.tryReserve(len(blk.data), charged); !toDisk {
 			c.stats.diskWritesSkipped.Add(1)
 		}
 	}

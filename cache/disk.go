@@ -323,7 +323,16 @@ type diskCharge struct{ queue, budget int64 }
 // in the queue goes ahead (so a budget smaller than a block still lets blocks
 // reach the disk, one at a time). write hands it all back once the block is
 // written (or found already there).
-func (d *diskTier) tryReserve(n int) (diskCharge, bool) {
+//
+// A block that is charged already (charged: the memory tier holds it, or it
+// carries its charge until its last reference, blockBuf.keepCharge, which
+// the disk writer's reference delays) takes room in diskQueueBytes only.
+// Before, such a block counted twice in the budget while it waited — up to
+// the 32 MiB of the queue that bought nothing — and in a 1 GiB cold read
+// that phantom room was what the reader's own reservations (its READ
+// buffers, its loads) evicted blocks read ahead and not yet read to find:
+// 20–40 of them, each read back from disk and hashed again or fetched again.
+func (d *diskTier) tryReserve(n int, charged bool) (diskCharge, bool) {
 	c := queueCharge(n)
 	for {
 		q := d.queued.Load()
@@ -335,7 +344,7 @@ func (d *diskTier) tryReserve(n int) (diskCharge, bool) {
 		}
 		ch := diskCharge{queue: c}
 		switch {
-		case d.budget == nil:
+		case d.budget == nil || charged:
 		case d.budget.TryReserveAhead(c):
 			ch.budget = c
 		case q > 0:

@@ -79,6 +79,16 @@ func (m *memTier) contains(id string) bool {
 	return m.lru.Contains(id)
 }
 
+// holds reports whether the tier holds blk itself under id (so that its
+// charge is the tier's, and stays with the block until its last reference
+// should the tier let it go).
+func (m *memTier) holds(id string, blk *blockBuf) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.lru.Peek(id)
+	return ok && e.blk == blk
+}
+
 // add caches a block if the budget allows it (evicting older blocks as
 // needed), taking a reference to it, and reports whether it did. The
 // caller must hold a reference.

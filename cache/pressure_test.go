@@ -178,3 +178,53 @@ func TestAdoptQueueCharged(t *testing.T) {
 		t.Fatalf("after the disk caught up: %d bytes queued, budget used %d", q, used)
 	}
 }
+
+// TestDiskQueueChargedOnce: a fetched block waiting for the disk writer
+// counts once in the budget, whether the memory tier still holds it or a
+// sequential reader has dropped it (it then carries its charge until the
+// writer lets go). It counted twice: the tier's charge and the queue's,
+// and in a cold read that phantom room was what the reader's own
+// reservations evicted blocks read ahead to find.
+func TestDiskQueueChargedOnce(t *testing.T) {
+	const size = poolBlockSize
+	c := openCache(t, Config{Dir: t.TempDir(), MemBytes: 16 * size})
+	gate := make(chan struct{})
+	var open sync.Once
+	t.Cleanup(func() { open.Do(func() { close(gate) }) }) // before the cache's Close
+	c.disk.createTemp = func(dir string) (tempFile, error) {
+		<-gate
+		return os.CreateTemp(dir, "blk-*")
+	}
+	const n = 3
+	keys := make([]Key, n)
+	for i := range n {
+		data := block(uint64(500+i), size)
+		keys[i] = hashKey(data)
+		ref, err := c.GetRef(context.Background(), keys[i], size, func(_ context.Context, buf []byte) ([]byte, error) {
+			return buf[:copy(buf, data)], nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref.Release()
+	}
+	c.wg.Wait() // every load has queued its block
+	if q := c.disk.queued.Load(); q != n*size {
+		t.Fatalf("%d bytes queued for the disk, want %d", q, n*size)
+	}
+	want := int64(n * (size + entryOverhead))
+	if used := c.budget.Used(); used != want {
+		t.Fatalf("cached and queued for the disk: budget used %d, want %d (each block once)", used, want)
+	}
+	for _, k := range keys {
+		c.Drop(k)
+	}
+	if used := c.budget.Used(); used != want {
+		t.Fatalf("dropped from memory, still queued: budget used %d, want %d", used, want)
+	}
+	open.Do(func() { close(gate) })
+	c.disk.flush()
+	if used, q := c.budget.Used(), c.disk.queued.Load(); used != 0 || q != 0 {
+		t.Fatalf("after the disk wrote them: budget used %d, %d bytes queued; want 0, 0", used, q)
+	}
+}
