@@ -43,6 +43,8 @@ type fileHandle struct {
 	// its first read of block 0 (fs/passthrough.go).
 	owOnce sync.Once
 	ow     atomic.Pointer[cache.ObjectWriter]
+	// direct: opened with O_DIRECT, its reads fill no page cache.
+	direct bool
 }
 
 func (h *fileHandle) loadHashmap(ctx context.Context) error {
@@ -181,9 +183,18 @@ func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Rea
 	}
 	h.consumed(off, end, refs)
 	h.readBytes.Add(end - off)
+	h.filledPages()
 	s.stats.reads.Add(1)
 	s.stats.readB.Add(end - off)
 	return res, 0
+}
+
+// filledPages notes that a READ this handle served went into the kernel's
+// page cache (unless the handle is O_DIRECT).
+func (h *fileHandle) filledPages() {
+	if !h.direct && !h.f.pagesByDaemon.Load() {
+		h.f.pagesByDaemon.Store(true)
+	}
 }
 
 // consumed notes that [off, end) was read; refs holds the blocks it

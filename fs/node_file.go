@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -60,6 +61,11 @@ type fileNode struct {
 	// ptID (fs/passthrough.go).
 	ptOpen int
 	ptID   string
+	// pagesByDaemon is set while the kernel's page cache of this version
+	// was last filled by READs the daemon served (not by passthrough, not
+	// O_DIRECT): the next open keeps those pages instead of passthrough
+	// (fileNode.openPassthrough).
+	pagesByDaemon atomic.Bool
 }
 
 var (
@@ -195,7 +201,7 @@ func (f *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 	if err != nil {
 		return nil, 0, f.sys.fail("open", path, err)
 	}
-	h := &fileHandle{f: f, acct: acct, container: container, name: name, path: path}
+	h := &fileHandle{f: f, acct: acct, container: container, name: name, path: path, direct: flags&syscall.O_DIRECT != 0}
 	if caps.Hashmaps {
 		err = h.loadHashmap(ctx)
 	} else {
@@ -215,6 +221,9 @@ func (f *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 		// finer mtime: a changed mtime makes the kernel drop cached pages.)
 		f.mtime = h.mtime
 	}
+	if !keep {
+		f.pagesByDaemon.Store(false) // the kernel drops the pages of another version
+	}
 	f.size, f.etag = h.size, h.etag
 	if h.version > f.version {
 		f.version = h.version
@@ -227,7 +236,7 @@ func (f *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 		flagsOut |= fuse.FOPEN_KEEP_CACHE
 		f.sys.stats.kept.Add(1)
 	}
-	if pt := f.openPassthrough(h, flags); pt != nil {
+	if pt := f.openPassthrough(h, flags, keep); pt != nil {
 		return pt, flagsOut, 0
 	}
 	return h, flagsOut, 0

@@ -17,9 +17,12 @@ type Stats struct {
 	kept     atomic.Int64 // opens answered with FOPEN_KEEP_CACHE
 	// opens that offered the kernel an assembled object file (passthrough)
 	passthrough atomic.Int64
-	reads       atomic.Int64
-	readB       atomic.Int64
-	errors      atomic.Int64
+	// opens that could have been passthrough but kept the page cache the
+	// daemon's READs had just filled (fileNode.openPassthrough)
+	pagesFirst atomic.Int64
+	reads      atomic.Int64
+	readB      atomic.Int64
+	errors     atomic.Int64
 	// getxattrs counts GETXATTR requests (fs/xattrprobe.go).
 	getxattrs atomic.Int64
 	// writes is the number of WRITE requests being handled, writesMax its
@@ -59,10 +62,13 @@ type Snapshot struct {
 	// OpensPassthrough counts read-only opens given the object's assembled
 	// file, which the kernel reads itself (FUSE passthrough).
 	OpensPassthrough int64 `json:"opens_passthrough"`
-	Reads            int64 `json:"reads"`
-	BytesRead        int64 `json:"bytes_read"`
-	Errors           int64 `json:"errors"`
-	Getxattrs        int64 `json:"getxattrs"` // GETXATTR requests from the kernel
+	// OpensPageCache counts the opens that had an object file but kept
+	// the kernel's pages that READs through the daemon had just filled.
+	OpensPageCache int64 `json:"opens_page_cache"`
+	Reads          int64 `json:"reads"`
+	BytesRead      int64 `json:"bytes_read"`
+	Errors         int64 `json:"errors"`
+	Getxattrs      int64 `json:"getxattrs"` // GETXATTR requests from the kernel
 	// WritesInFlightMax is the most WRITE requests handled at once
 	// (fs/reqmem.go).
 	WritesInFlightMax int64        `json:"writes_in_flight_max"`
@@ -78,7 +84,7 @@ func (s *Stats) Snapshot(c *cache.Cache) Snapshot {
 		out.BytesDown, out.BytesUp = r.BytesDown, r.BytesUp
 	}
 	out.Opens, out.OpensKeepCache = s.opens.Load(), s.kept.Load()
-	out.OpensPassthrough = s.passthrough.Load()
+	out.OpensPassthrough, out.OpensPageCache = s.passthrough.Load(), s.pagesFirst.Load()
 	out.Reads, out.BytesRead, out.Errors = s.reads.Load(), s.readB.Load(), s.errors.Load()
 	out.Getxattrs = s.getxattrs.Load()
 	out.WritesInFlightMax = s.writesMax.Load()

@@ -14,6 +14,7 @@ import (
 type passthroughStats struct {
 	Reads            int64 `json:"reads"`
 	OpensPassthrough int64 `json:"opens_passthrough"`
+	OpensPageCache   int64 `json:"opens_page_cache"`
 	Cache            struct {
 		Fetches           int64 `json:"fetches"`
 		DiskHits          int64 `json:"disk_hits"`
@@ -52,8 +53,9 @@ func waitAssembled(t testing.TB, m *mountProc, n int64) {
 }
 
 // TestMountPassthrough reads an object (with a run of zeros) whole with cat; the mount then assembles it into
-// one sparse file in its disk cache, and the next open is served by FUSE passthrough: the kernel reads that
-// file, no READ reaches the daemon, the bytes are right, also after the page cache is dropped. With
+// one sparse file in its disk cache. The next open reads the pages the cold read left in the kernel's cache (no
+// READ reaches the daemon); once the page cache is dropped, opens are served by FUSE passthrough: the kernel
+// reads that file, no READ reaches the daemon, the bytes are right. With
 // --passthrough=false the same re-read goes through the daemon, served from the object file with no fetch.
 func TestMountPassthrough(t *testing.T) {
 	srv := startServe(t)
@@ -89,6 +91,16 @@ func TestMountPassthrough(t *testing.T) {
 			if err := syscall.Stat(files[0], &fst); err != nil || fst.Size != int64(len(data)) || fst.Blocks*512 > int64(len(data))-(6<<20) {
 				t.Errorf("object file: %d bytes taking %d (want %d, sparse over the 8 MiB of zeros): %v", fst.Size, fst.Blocks*512, len(data), err)
 			}
+			// Read again at once: the kernel's pages, which the cold read filled through the daemon, serve it
+			// (no READ reaches the daemon); passthrough takes over from the next open.
+			if sum := strings.Fields(sh(t, "cat "+shq(p)+" | sha256sum"))[0]; sum != want {
+				t.Fatalf("second read: sha256 %s, want %s", sum, want)
+			}
+			st := ptStats(t, m)
+			if d, pt := st.OpensPageCache-st0.OpensPageCache, st.OpensPassthrough-st0.OpensPassthrough; (tc.passthrough && d != 1) || (!tc.passthrough && d != 0) || pt != 0 || st.Reads != st0.Reads {
+				t.Errorf("second read: %d opens kept the page cache (want %v), %d passthrough (want 0), %d FUSE READs (want 0)",
+					d, map[bool]int{true: 1, false: 0}[tc.passthrough], pt, st.Reads-st0.Reads)
+			}
 			sh(t, "sync && echo 3 > /proc/sys/vm/drop_caches")
 			for range 2 {
 				if sum := strings.Fields(sh(t, "cat "+shq(p)+" | sha256sum"))[0]; sum != want {
@@ -105,8 +117,8 @@ func TestMountPassthrough(t *testing.T) {
 				t.Errorf("dd iflag=direct at 7000+3000: %s", f)
 			}
 			st1 := ptStats(t, m)
-			if st1.Cache.ObjectFileOpens-st0.Cache.ObjectFileOpens != 4 {
-				t.Errorf("object file opens: %d, want 4", st1.Cache.ObjectFileOpens-st0.Cache.ObjectFileOpens)
+			if st1.Cache.ObjectFileOpens-st0.Cache.ObjectFileOpens != 5 {
+				t.Errorf("object file opens: %d, want 5", st1.Cache.ObjectFileOpens-st0.Cache.ObjectFileOpens)
 			}
 			if st1.Cache.Fetches != st0.Cache.Fetches || st1.Cache.DiskHits != st0.Cache.DiskHits {
 				t.Errorf("re-reads used the block cache: fetches %d → %d, disk hits %d → %d",
