@@ -94,6 +94,10 @@ func BenchmarkMountMixed(b *testing.B) {
 				rss, w, rd := mixedLoad(b, m, mixed)
 				cpu := procCPU(b, m.cmd.Process.Pid) - cpu0
 				stopHeap()
+				if profDir != "" {
+					// the daemon's stderr: GODEBUG=gctrace=1 in the environment puts the collector's trace there
+					_ = os.WriteFile(filepath.Join(profDir, fmt.Sprintf("%s-r%d-stderr.log", bd.label, r)), []byte(m.stderrText()), 0o644)
+				}
 				fmt.Printf("-- round %d, %s build (%s)\n(m) daemon peak RSS %d MiB (goal ≤ 160); CPU %.1f s; %d MiB written, %d MiB read\n",
 					r, bd.label, bd.bin, rss>>20, cpu.Seconds(), w>>20, rd>>20)
 				if bd.label == "current" {
@@ -113,8 +117,13 @@ func heapAtPeak(t testing.TB, m *mountProc, addr, dir, name string) func() {
 		return func() {}
 	}
 	stop, done := make(chan struct{}), make(chan struct{})
+	// a timeline of the daemon's memory, one line a tick
+	tl, _ := os.Create(filepath.Join(dir, name+"-timeline.txt"))
 	go func() {
 		defer close(done)
+		if tl != nil {
+			defer tl.Close()
+		}
 		tick := time.NewTicker(250 * time.Millisecond)
 		defer tick.Stop()
 		var high int64
@@ -125,6 +134,9 @@ func heapAtPeak(t testing.TB, m *mountProc, addr, dir, name string) func() {
 			case <-tick.C:
 			}
 			rss := procRSS(m.cmd.Process.Pid)
+			if tl != nil {
+				fmt.Fprintf(tl, "%s %s\n", time.Now().Format("15:04:05.00"), procMemLine(m.cmd.Process.Pid))
+			}
 			if rss < high+2<<20 {
 				continue
 			}
@@ -140,15 +152,36 @@ func heapAtPeak(t testing.TB, m *mountProc, addr, dir, name string) func() {
 				if err != nil {
 					continue
 				}
-				header := fmt.Sprintf("# RSS %d MiB at %s\n", rss>>20, time.Now().Format(time.TimeOnly))
+				header := fmt.Sprintf("# RSS %d MiB at %s\n# %s\n", rss>>20, time.Now().Format(time.TimeOnly), procMemLine(m.cmd.Process.Pid))
 				if q.ext == "txt" {
 					data = append([]byte(header), data...)
 				}
 				_ = os.WriteFile(filepath.Join(dir, name+"-peak."+q.ext), data, 0o644)
 			}
+			if st, err := os.ReadFile(filepath.Join(m.Dir, ".pithosfs", "stats.json")); err == nil {
+				_ = os.WriteFile(filepath.Join(dir, name+"-peak-stats.json"), st, 0o644)
+			}
 		}
 	}()
 	return func() { close(stop); <-done }
+}
+
+// procMemLine is the memory lines of a process's /proc/PID/status (VmHWM, VmRSS, RssAnon, RssFile,
+// RssShmem) on one line: what of the RSS is the heap and what the mapped binary.
+func procMemLine(pid int) string {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return ""
+	}
+	var parts []string
+	for _, line := range strings.Split(string(data), "\n") {
+		for _, k := range []string{"VmHWM:", "VmRSS:", "RssAnon:", "RssFile:", "RssShmem:"} {
+			if strings.HasPrefix(line, k) {
+				parts = append(parts, strings.Join(strings.Fields(line), " "))
+			}
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // procRSS is a process's resident set size now (VmRSS), or 0.
