@@ -16,8 +16,8 @@ const (
 	DefaultMemBytes            = 96 << 20
 	DefaultDiskBytes           = 10 << 30
 	DefaultPrefetchConcurrency = 8
-	// overBudgetLoads is how many block loads may run uncharged at once
-	// when the budget is all firm reservations.
+	// overBudgetLoads is how many block loads may run at once charged past
+	// the limit when the budget is all firm reservations.
 	overBudgetLoads = 2
 	// readShare is the part of the budget (1/readShare) that dirty blocks
 	// may not take (Budget.TryReserveDirty): room for reads under writers.
@@ -421,23 +421,31 @@ func (c *Cache) load(ctx context.Context, id string, key Key, size int, f *fligh
 // and caches it in memory. A load started by a reader (charge) counts its
 // buffer against the budget until the block is cached (or, when the memory
 // tier has no room for it, until its readers let go: cacheLoaded), as a
-// prefetch's reservation does; when the budget is all firm reservations the load goes
-// ahead uncharged rather than wait (the write path may hold them while it
-// needs this block), but only overBudgetLoads such loads at a time, so that
-// readers cannot hold memory beyond the budget without bound. A load a
-// prefetch started holds the prefetch's reservation instead (have). Either
-// covers the block's whole charge in the memory tier (entryOverhead
-// included), so caching it evicts nothing.
+// prefetch's reservation does. When the budget is all firm reservations the
+// load goes ahead rather than wait (the write path may hold them while it
+// needs this block), charged past the limit (Budget.Charge: the next dirty
+// blocks and loads find that much less room; session 8 left such loads
+// uncharged), but only overBudgetLoads such loads at a time, so that readers
+// cannot take the budget past its limit without bound; the memory tier
+// keeps such a block only if it finds room of its own. A load a prefetch
+// started holds the prefetch's reservation instead (have). Either covers
+// the block's whole charge in the memory tier (entryOverhead included), so
+// caching it evicts nothing.
 func (c *Cache) loadBlock(ctx context.Context, id string, key Key, size int, f *flight, fetch fetchFunc, charge bool, have int64) (blk *blockBuf, fromDisk bool, err error) {
-	charged := have
+	charged, over := have, false
 	if charge {
-		if n := int64(size) + entryOverhead; c.budget.TryReserve(n) {
+		n := int64(size) + entryOverhead
+		if c.budget.TryReserve(n) {
 			charged = n
 		} else {
 			if err := c.overSem.Acquire(ctx, 1); err != nil {
 				return nil, false, err
 			}
 			defer c.overSem.Release(1)
+			if n <= c.budget.Limit() {
+				c.budget.Charge(n)
+				charged, over = n, true
+			}
 		}
 	}
 	release := func() {
@@ -445,9 +453,23 @@ func (c *Cache) loadBlock(ctx context.Context, id string, key Key, size int, f *
 		charged = 0
 	}
 	defer release()
+	cacheLoaded := func(blk *blockBuf) {
+		if over {
+			// Charged past the limit: the memory tier keeps the block
+			// only if it finds room of its own for it; else the block
+			// carries this charge while readers hold it.
+			if c.mem.add(id, blk, c.prefetched(f)) {
+				return // the deferred release gives the charge back
+			}
+			blk.keepCharge(c.budget, charged)
+			charged = 0
+			return
+		}
+		c.cacheLoaded(id, blk, f, &charged)
+	}
 	if c.disk != nil {
 		if blk, ok := c.disk.read(key, c.pool); ok {
-			c.cacheLoaded(id, blk, f, &charged)
+			cacheLoaded(blk)
 			return blk, true, nil
 		}
 	}
@@ -483,7 +505,7 @@ func (c *Cache) loadBlock(ctx context.Context, id string, key Key, size int, f *
 	}
 	data := strip(raw)
 	blk = newBlock(data, keepIfUsed(c.pool, data, buf), c.pool)
-	c.cacheLoaded(id, blk, f, &charged)
+	cacheLoaded(blk)
 	return blk, false, nil
 }
 
@@ -491,7 +513,8 @@ func (c *Cache) loadBlock(ctx context.Context, id string, key Key, size int, f *
 // load's charge; a block the tier has no room for keeps that charge until
 // its readers let go of it (they hold it outside the tier).
 func (c *Cache) cacheLoaded(id string, blk *blockBuf, f *flight, charged *int64) {
-	blk.keepCharge(c.budget, c.mem.addCharged(id, blk, c.prefetched(f), *charged))
+	left, _ := c.mem.addCharged(id, blk, c.prefetched(f), *charged)
+	blk.keepCharge(c.budget, left)
 	*charged = 0
 }
 

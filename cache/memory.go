@@ -90,24 +90,26 @@ func (m *memTier) holds(id string, blk *blockBuf) bool {
 }
 
 // add caches a block if the budget allows it (evicting older blocks as
-// needed), taking a reference to it, and reports whether it did. The
-// caller must hold a reference.
+// needed), taking a reference to it, and reports whether the tier holds it
+// (added now or before). The caller must hold a reference.
 func (m *memTier) add(id string, blk *blockBuf, prefetched bool) bool {
-	return m.addCharged(id, blk, prefetched, 0) == 0
+	_, ok := m.addCharged(id, blk, prefetched, 0)
+	return ok
 }
 
 // addCharged is add for a caller that already holds have bytes of the
 // budget for the block: the entry takes them over. It returns the bytes
-// the caller still holds (have when the block was not added, else 0).
-func (m *memTier) addCharged(id string, blk *blockBuf, prefetched bool, have int64) int64 {
+// the caller still holds (have when the block was not added, else 0) and
+// whether the tier holds the block.
+func (m *memTier) addCharged(id string, blk *blockBuf, prefetched bool, have int64) (int64, bool) {
 	e := &memEntry{blk: blk, size: int64(len(blk.data)), prefetched: prefetched}
 	if m.contains(id) {
 		m.budget.Release(have)
-		return 0
+		return 0, true
 	}
 	need := e.charge() - have
 	if need > 0 && !m.budget.TryReserve(need) {
-		return have
+		return have, false
 	}
 	if need < 0 {
 		m.budget.Release(-need)
@@ -116,12 +118,12 @@ func (m *memTier) addCharged(id string, blk *blockBuf, prefetched bool, have int
 	defer m.mu.Unlock()
 	if m.lru.Contains(id) { // raced with another add
 		m.budget.Release(e.charge())
-		return 0
+		return 0, true
 	}
 	blk.acquire()
 	m.lru.Add(id, e)
 	m.bytes += e.size
-	return 0
+	return 0, true
 }
 
 // reclaim evicts least recently used blocks until need bytes are freed or
