@@ -17,10 +17,15 @@ import (
 // written, even when the reply is the cache's own slices (readresult.go).
 // Under 16 writers and 16 readers these were 20–30 MB beyond the budget.
 //
-// Each READ charges its output buffer to the budget while it is handled
-// (reqMemFS), evicting cached blocks as any reservation does; when the
-// budget is all firm reservations (dirty blocks, loads) the READ goes
-// ahead uncharged rather than wait.
+// Each READ charges its output buffer to the budget while it is handled,
+// and each WRITE its input buffer (reqMemFS), with Budget.Charge: cached
+// blocks are evicted for the room, and when the budget is all firm
+// reservations (dirty blocks, loads) the charge is taken anyway and the
+// next dirty block or load finds that much less room. Nothing waits for it.
+// Session 8 charged READs only when the budget had room: under 16 writers
+// and 16 readers the budget was full at the peaks and go-fuse's buffers
+// (16 READ replies, up to 16 WRITEs) were 25–30 MB beyond it, the live heap
+// above GOMEMLIMIT (the collector running 20 times a second).
 //
 // The request buffers are not capped. go-fuse can (MaxInflightRequestBytes:
 // it stops reading requests while the buffers it has out would pass the
@@ -45,21 +50,47 @@ type reqMemFS struct {
 	stats  *Stats
 }
 
+// reqBufBytes is what a request whose input passes go-fuse's inline buffer
+// holds while it is handled: a read buffer of MaxWrite plus the request's
+// header and an alignment block.
+const reqBufBytes = maxWrite + 8<<10
+
+// inlineInput is the payload from which a WRITE no longer fits go-fuse's
+// inline input buffer (128 bytes, the 80 of WriteIn included) and keeps a
+// whole read buffer.
+const inlineInput = 128 - 80
+
 func (c reqMemFS) Read(cancel <-chan struct{}, in *fuse.ReadIn, buf []byte) (fuse.ReadResult, fuse.Status) {
 	n := int64(cap(buf))
-	if !c.budget.TryReserve(n) {
-		n = 0
-	}
+	c.budget.Charge(n)
 	defer c.budget.Release(n)
 	return c.RawFileSystem.Read(cancel, in, buf)
 }
 
+// writeCharge charges a WRITE of size bytes' input buffer and returns the
+// bytes to release when it has been handled.
+func (c reqMemFS) writeCharge(size int) int64 {
+	if size < inlineInput {
+		return 0
+	}
+	c.budget.Charge(reqBufBytes)
+	return reqBufBytes
+}
+
 func (c reqMemFS) Write(cancel <-chan struct{}, in *fuse.WriteIn, data []byte) (uint32, fuse.Status) {
 	defer c.stats.writing()()
+	n := c.writeCharge(len(data))
+	defer c.budget.Release(n)
 	return c.RawFileSystem.Write(cancel, in, data)
 }
 
 func (c reqMemFS) Writev(cancel <-chan struct{}, in *fuse.WriteIn, data [][]byte) (uint32, fuse.Status) {
 	defer c.stats.writing()()
+	size := 0
+	for _, d := range data {
+		size += len(d)
+	}
+	n := c.writeCharge(size)
+	defer c.budget.Release(n)
 	return c.RawFileSystem.Writev(cancel, in, data)
 }

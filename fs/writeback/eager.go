@@ -180,7 +180,7 @@ func (m *Manager) eagerRound(f *File, items []*sealedBlock) error {
 	hashes := make([]string, 0, len(items)+1)
 	byHash := map[string][]*sealedBlock{}
 	// Spilled blocks are read back into buffers of the cache's free list,
-	// charged to the budget when it has room (readback.go), and given back
+	// charged to the budget (readback.go), and given back
 	// when the round is over: a fresh 4 MiB copy each was 16–24 MB of the
 	// mixed load's peak (session 8).
 	var backs []*sealedBlock
