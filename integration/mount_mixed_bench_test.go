@@ -163,7 +163,17 @@ func heapAtPeak(t testing.TB, m *mountProc, addr, dir, name string) func() {
 			}
 		}
 	}()
-	return func() { close(stop); <-done }
+	return func() {
+		close(stop)
+		<-done
+		// the whole run's allocations (alloc_space), to set beside the bytes moved
+		if resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/heap", addr)); err == nil {
+			if data, err := io.ReadAll(resp.Body); err == nil {
+				_ = os.WriteFile(filepath.Join(dir, name+"-end.heap"), data, 0o644)
+			}
+			resp.Body.Close()
+		}
+	}
 }
 
 // procMemLine is the memory lines of a process's /proc/PID/status (VmHWM, VmRSS, RssAnon, RssFile,
