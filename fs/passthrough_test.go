@@ -61,9 +61,9 @@ func TestOpenKeepsPagesTheDaemonFilled(t *testing.T) {
 		read                          bool // READs reach the daemon (the pages are gone, or O_DIRECT)
 		pagesFirst, passthrough, keep bool
 	}{
-		{syscall.O_RDONLY, true, true, false, true},   // right after the cold read; its pages are gone after all
-		{syscall.O_RDONLY, false, true, false, true},  // that open's READs filled them again
-		{syscall.O_RDONLY, false, false, true, true},  // the previous open needed no READ
+		{syscall.O_RDONLY, true, true, false, true},  // right after the cold read; its pages are gone after all
+		{syscall.O_RDONLY, false, true, false, true}, // that open's READs filled them again
+		{syscall.O_RDONLY, false, false, true, true}, // the previous open needed no READ
 		{syscall.O_RDONLY | syscall.O_DIRECT, true, false, false, true},
 		{syscall.O_RDONLY, false, false, true, true}, // O_DIRECT reads fill no page cache
 	} {
