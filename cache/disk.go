@@ -332,6 +332,8 @@ type diskCharge struct{ queue, budget int64 }
 // that phantom room was what the reader's own reservations (its READ
 // buffers, its loads) evicted blocks read ahead and not yet read to find:
 // 20–40 of them, each read back from disk and hashed again or fetched again.
+// (A block handed out for good, blockBuf.escape, gives its charge back when
+// the tier lets it go; it then waits uncharged, within diskQueueBytes.)
 func (d *diskTier) tryReserve(n int, charged bool) (diskCharge, bool) {
 	c := queueCharge(n)
 	for {
