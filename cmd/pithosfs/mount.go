@@ -478,10 +478,12 @@ func controlConfig(ctx context.Context, o *mountOptions, identity control.Identi
 // limit when it is full (cache.Budget.Charge), so that the budget's other
 // users shrink by them; beyond it live go-fuse's idle buffers (1 MiB per
 // goroutine waiting for a request), up to 2 free block buffers
-// (cache.poolSlack) and the rest of the process. The live heap stays
-// 15–30 MB under this limit under 16 writers and 16 readers (it was above
-// it, the collector running 20–25 times a second, before those charges),
-// and 32 MiB keeps RSS within about budget + 48 MiB.
+// (cache.poolSlack) and the rest of the process: under 16 writers and 16
+// readers the live heap's peaks are 0–15 MB under this limit (they were at
+// or above it before those charges), and the collector runs 10–25 times a
+// second. 32 MiB keeps RSS within about budget + 48 MiB; a smaller budget
+// (80 MiB) under the same limit cut the collections 4–5× but slowed the
+// cold read by 10 % (docs/comparison.md, "Session 9 — mem9").
 func setMemoryLimit(budget int64) {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(budget + 32<<20)
