@@ -154,7 +154,9 @@ func BenchmarkMount(b *testing.B) {
 				})
 
 				mixed := mixedSecs()
+				stopHeap := heapAtPeak(b, m, pprofAddr, profDir, fmt.Sprintf("%s-r%d-m", bd.label, r))
 				mixedRSS, mixedW, mixedR := mixedLoad(b, m, mixed)
+				stopHeap()
 
 				fmt.Printf("    daemon peak RSS over (a), (b), (p): %d MiB (goal ≤ 160 MiB with default options)\n", rss>>20)
 				fmt.Printf("(b) second read via mount %7.1f MiB/s | cat of a local copy %7.1f MiB/s | ratio %.2f; bytes the daemon served: %d\n",
