@@ -141,13 +141,7 @@ func TestAdoptQueueCharged(t *testing.T) {
 	const size = poolBlockSize
 	const diskSlots = diskQueueBytes / size
 	c := openCache(t, Config{Dir: t.TempDir(), MemBytes: 2 * diskQueueBytes})
-	gate := make(chan struct{})
-	var open sync.Once
-	t.Cleanup(func() { open.Do(func() { close(gate) }) }) // before the cache's Close
-	c.disk.createTemp = func(dir string) (tempFile, error) {
-		<-gate
-		return os.CreateTemp(dir, "blk-*")
-	}
+	openGate := gateDiskWrites(t, c)
 	const n = diskSlots + 4
 	for i := range n {
 		data := c.Buffer(size)
@@ -172,7 +166,7 @@ func TestAdoptQueueCharged(t *testing.T) {
 	if st := c.Stats(); st.DiskWritesSkipped < n-diskSlots {
 		t.Fatalf("%d disk writes skipped with the disk stuck, want at least %d", st.DiskWritesSkipped, n-diskSlots)
 	}
-	open.Do(func() { close(gate) })
+	openGate()
 	c.disk.flush()
 	if q, used := c.disk.queued.Load(), c.budget.Used(); q != 0 || used > c.budget.Limit() {
 		t.Fatalf("after the disk caught up: %d bytes queued, budget used %d", q, used)
@@ -188,13 +182,7 @@ func TestAdoptQueueCharged(t *testing.T) {
 func TestDiskQueueChargedOnce(t *testing.T) {
 	const size = poolBlockSize
 	c := openCache(t, Config{Dir: t.TempDir(), MemBytes: 16 * size})
-	gate := make(chan struct{})
-	var open sync.Once
-	t.Cleanup(func() { open.Do(func() { close(gate) }) }) // before the cache's Close
-	c.disk.createTemp = func(dir string) (tempFile, error) {
-		<-gate
-		return os.CreateTemp(dir, "blk-*")
-	}
+	openGate := gateDiskWrites(t, c)
 	const n = 3
 	keys := make([]Key, n)
 	for i := range n {
@@ -222,9 +210,24 @@ func TestDiskQueueChargedOnce(t *testing.T) {
 	if used := c.budget.Used(); used != want {
 		t.Fatalf("dropped from memory, still queued: budget used %d, want %d", used, want)
 	}
-	open.Do(func() { close(gate) })
+	openGate()
 	c.disk.flush()
 	if used, q := c.budget.Used(), c.disk.queued.Load(); used != 0 || q != 0 {
 		t.Fatalf("after the disk wrote them: budget used %d, %d bytes queued; want 0, 0", used, q)
 	}
+}
+
+// gateDiskWrites holds c's disk writer before each block file it creates
+// until the returned func is called (the test's cleanup calls it too,
+// before the cache's Close).
+func gateDiskWrites(t *testing.T, c *Cache) (open func()) {
+	gate := make(chan struct{})
+	var once sync.Once
+	open = func() { once.Do(func() { close(gate) }) }
+	t.Cleanup(open)
+	c.disk.createTemp = func(dir string) (tempFile, error) {
+		<-gate
+		return os.CreateTemp(dir, "blk-*")
+	}
+	return open
 }
