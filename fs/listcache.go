@@ -231,6 +231,7 @@ type listCache struct {
 	lru     *lru.Cache[dirKey, *listing]
 	fetches map[dirKey]*fetch
 	sweep   *time.Timer // drops expired listings; nil when none is scheduled
+	sweepAt time.Time   // when sweep runs, by c.now
 	mem     *memRelease // told of dropped entries; nil: nobody is
 
 	now func() time.Time // the clock listings are stamped and aged by (tests set it)
@@ -361,12 +362,35 @@ func (c *listCache) store(k dirKey, l *listing) {
 	c.scheduleSweep()
 }
 
-// scheduleSweep arranges for expired listings to be dropped (c.mu held).
+// sweepSlack is how long after the oldest listing expires the sweep runs:
+// listings expiring together go in one sweep.
+const sweepSlack = 250 * time.Millisecond
+
+// scheduleSweep arranges for expired listings to be dropped (c.mu held):
+// the sweep runs when the oldest cached listing expires (plus sweepSlack),
+// so a huge listing leaves memory within that of its TTL. (Every TTL + 1 s
+// before: a listing stored just after a sweep was scheduled stayed up to
+// twice the TTL + 1 s, and an `ls -l` of 50 000 objects kept ~33 MiB nine
+// seconds after it.)
 func (c *listCache) scheduleSweep() {
-	if c.sweep != nil {
+	var oldest time.Time
+	for _, l := range c.lru.Values() {
+		if oldest.IsZero() || l.at.Before(oldest) {
+			oldest = l.at
+		}
+	}
+	if oldest.IsZero() {
 		return
 	}
-	c.sweep = time.AfterFunc(c.ttl+time.Second, c.sweepExpired)
+	at := oldest.Add(c.ttl + sweepSlack)
+	if c.sweep != nil {
+		if !c.sweepAt.After(at) {
+			return
+		}
+		c.sweep.Stop()
+	}
+	c.sweepAt = at
+	c.sweep = time.AfterFunc(max(at.Sub(c.now()), 0), c.sweepExpired)
 }
 
 // sweepExpired drops the listings older than the TTL.

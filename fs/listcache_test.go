@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/pithosfs/pithosfs/cache"
@@ -437,4 +438,39 @@ func TestListCacheFoldReleasesNoMemory(t *testing.T) {
 	if got < n {
 		t.Fatalf("dropping the listing counted %d entries, want at least %d", got, n)
 	}
+}
+
+// TestListCacheSweepAtExpiry: an expired listing leaves the cache (and its memory) within sweepSlack of its
+// TTL, also one stored after the sweep was scheduled for an older one: the sweep ran every TTL + 1 s, and a
+// listing stored just after one was scheduled stayed up to twice the TTL + 1 s (an `ls -l` of 50 000
+// objects kept ~33 MiB nine seconds after it). Virtual time (synctest).
+func TestListCacheSweepAtExpiry(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const ttl = 5 * time.Second
+		lc := newListCache(ttl, 16, nil, nil)
+		store := func(k dirKey) {
+			lc.mu.Lock()
+			defer lc.mu.Unlock()
+			lc.store(k, newListing(entriesNamed(10, "o%02d"), lc.now()))
+		}
+		cached := func(k dirKey) bool {
+			lc.mu.Lock()
+			defer lc.mu.Unlock()
+			return lc.lru.Contains(k)
+		}
+		a, b := dirKey{container: "a"}, dirKey{container: "b"}
+		store(a)
+		time.Sleep(3 * time.Second)
+		store(b) // expires at 8 s
+		time.Sleep(2*time.Second + sweepSlack + time.Millisecond)
+		synctest.Wait()
+		if cached(a) || !cached(b) {
+			t.Fatalf("at 5 s + slack: a cached %v (want false), b cached %v (want true)", cached(a), cached(b))
+		}
+		time.Sleep(3 * time.Second)
+		synctest.Wait()
+		if cached(b) {
+			t.Error("a listing was still cached a sweep slack after its TTL")
+		}
+	})
 }
