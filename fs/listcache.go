@@ -359,52 +359,52 @@ func (c *listCache) store(k dirKey, l *listing) {
 		// the new one holds: only a shrink is memory to give back.
 		c.release(old.base, len(l.base.entries))
 	}
-	c.scheduleSweep()
+	c.scheduleSweep(l.at)
 }
 
 // sweepSlack is how long after the oldest listing expires the sweep runs:
 // listings expiring together go in one sweep.
 const sweepSlack = 250 * time.Millisecond
 
-// scheduleSweep arranges for expired listings to be dropped (c.mu held):
-// the sweep runs when the oldest cached listing expires (plus sweepSlack),
-// so a huge listing leaves memory within that of its TTL. (Every TTL + 1 s
-// before: a listing stored just after a sweep was scheduled stayed up to
-// twice the TTL + 1 s, and an `ls -l` of 50 000 objects kept ~33 MiB nine
-// seconds after it.)
-func (c *listCache) scheduleSweep() {
-	var oldest time.Time
-	for _, l := range c.lru.Values() {
-		if oldest.IsZero() || l.at.Before(oldest) {
-			oldest = l.at
-		}
-	}
-	if oldest.IsZero() {
-		return
-	}
-	at := oldest.Add(c.ttl + sweepSlack)
+// scheduleSweep arranges for a listing stamped at to be dropped once
+// expired (c.mu held): the sweep runs when the oldest cached listing
+// expires (plus sweepSlack), so a huge listing leaves memory within that of
+// its TTL. (Every TTL + 1 s before: a listing stored just after a sweep was
+// scheduled stayed up to twice the TTL + 1 s, and an `ls -l` of 50 000
+// objects kept ~33 MiB nine seconds after it.) A sweep already due no later
+// stays: it reschedules for what it leaves.
+func (c *listCache) scheduleSweep(at time.Time) {
+	due := at.Add(c.ttl + sweepSlack)
 	if c.sweep != nil {
-		if !c.sweepAt.After(at) {
+		if !c.sweepAt.After(due) {
 			return
 		}
 		c.sweep.Stop()
 	}
-	c.sweepAt = at
-	c.sweep = time.AfterFunc(max(at.Sub(c.now()), 0), c.sweepExpired)
+	c.sweepAt = due
+	c.sweep = time.AfterFunc(max(due.Sub(c.now()), 0), c.sweepExpired)
 }
 
-// sweepExpired drops the listings older than the TTL.
+// sweepExpired drops the listings older than the TTL and schedules the
+// next sweep for the oldest one left.
 func (c *listCache) sweepExpired() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.sweep = nil
+	now := c.now()
+	var oldest time.Time
 	for _, k := range c.lru.Keys() {
-		if l, ok := c.lru.Peek(k); ok && c.now().Sub(l.at) >= c.ttl {
+		l, ok := c.lru.Peek(k)
+		switch {
+		case !ok:
+		case now.Sub(l.at) >= c.ttl:
 			c.lru.Remove(k)
+		case oldest.IsZero() || l.at.Before(oldest):
+			oldest = l.at
 		}
 	}
-	if c.lru.Len() > 0 {
-		c.scheduleSweep()
+	if !oldest.IsZero() {
+		c.scheduleSweep(oldest)
 	}
 }
 
