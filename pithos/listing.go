@@ -3,11 +3,13 @@ package pithos
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"iter"
 	"net/http"
 	"strconv"
 	"strings"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/pithosfs/pithosfs/synnefo"
 )
@@ -50,8 +52,11 @@ type listEntryJSON struct {
 	Public           string     `json:"x_object_public"`
 }
 
-func (e *listEntryJSON) info() ObjectInfo {
-	o := ObjectInfo{
+// fill sets o, the listing's own element, from the entry (filled in place
+// rather than built and copied in: an ObjectInfo is some 300 bytes, and a
+// page holds up to 10 000).
+func (e *listEntryJSON) fill(o *ObjectInfo) {
+	*o = ObjectInfo{
 		Name: e.Name, Bytes: int64(e.Bytes), ContentType: e.ContentType, Hash: e.XObjectHash, MD5: e.Hash,
 		ETag: e.XObjectHash, LastModified: parseListingTime(e.LastModified), UUID: e.UUID, Version: int64(e.Version),
 		VersionTimestamp: parseUnixDecimal(string(e.VersionTimestamp)), ModifiedBy: e.ModifiedBy,
@@ -61,7 +66,6 @@ func (e *listEntryJSON) info() ObjectInfo {
 		o.ETag = e.Hash
 	}
 	o.Sharing, _ = ParseSharing(e.Sharing)
-	return o
 }
 
 func (c *Client) pageSize(opts ListOptions) int {
@@ -70,6 +74,16 @@ func (c *Client) pageSize(opts ListOptions) int {
 	}
 	return c.cfg.PageSize
 }
+
+// listingJSON decodes a listing page with encoding/json/v2 (the module that
+// mirrors it until Go 1.27 makes it the standard library's): a third to a half
+// of encoding/json's CPU for a page of 10 000 entries, where decoding was the
+// daemon's largest cost of an `ls -l`. The options keep encoding/json's
+// tolerance of invalid UTF-8 (replaced by U+FFFD) and of a member given twice
+// (the last wins); unknown members are ignored. Member names match exactly
+// (encoding/json also folds case, which costs a quarter more here): Swift and
+// Pithos+ send them in lower case.
+var listingJSON = jsonv2.JoinOptions(jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true))
 
 // pageEnd is where a page stopped: the name of its last entry and whether that was a subdir.
 type pageEnd struct {
@@ -107,7 +121,7 @@ func (c *Client) listPage(ctx context.Context, container string, opts ListOption
 	if _, err := c.http.DoDecode(ctx, &synnefo.Request{Method: http.MethodGet, Path: c.containerPath(container), Query: q,
 		Success: []int{http.StatusOK, http.StatusNoContent}}, nil, func(body []byte) error {
 		page = make([]listEntryJSON, 0, min(entriesHint(body), limit+1))
-		return json.Unmarshal(body, &page)
+		return jsonv2.Unmarshal(body, &page, listingJSON)
 	}); err != nil {
 		return Listing{}, pageEnd{}, 0, err
 	}
@@ -123,9 +137,10 @@ func (c *Client) listPage(ctx context.Context, container string, opts ListOption
 			continue
 		}
 		end = pageEnd{e.Name, false}
-		o := e.info()
-		c.versionTimes(&o)
-		l.Objects = append(l.Objects, o)
+		l.Objects = l.Objects[:len(l.Objects)+1]
+		o := &l.Objects[len(l.Objects)-1]
+		e.fill(o)
+		c.versionTimes(o)
 	}
 	if len(l.Objects) == 0 {
 		l.Objects = nil // as before presizing: no objects, no slice

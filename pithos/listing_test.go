@@ -83,3 +83,52 @@ func TestFlexString(t *testing.T) {
 		}
 	}
 }
+
+// TestListingDecodeTolerates: what the listing decoder accepts from a server,
+// as encoding/json did: invalid UTF-8 in a name (replaced, not refused: the
+// rest of the directory still lists), a member given twice (the last wins),
+// members it does not know, sizes and versions as numbers or strings, nulls.
+// A page that is not a JSON array of objects is an error, not an empty listing.
+func TestListingDecodeTolerates(t *testing.T) {
+	cases := []struct {
+		name, body string
+		want       []string // object names, then "/"+subdir
+		bytes      int64    // of the first object
+		err        bool
+	}{
+		{"plain", `[{"name":"a","bytes":7},{"subdir":"d/"}]`, []string{"a", "/d/"}, 7, false},
+		{"invalid UTF-8", "[{\"name\":\"a\xff\",\"bytes\":1}]", []string{"a\uFFFD"}, 1, false},
+		{"member twice", `[{"name":"x","name":"y","bytes":2}]`, []string{"y"}, 2, false},
+		{"unknown members and nulls", `[{"available":1,"map_check_timestamp":null,"name":"n","bytes":null,"x_object_version":"4","extra":{"k":[1,2]}}]`, []string{"n"}, 0, false},
+		{"size as a string", `[{"name":"s","bytes":"12"}]`, []string{"s"}, 12, false},
+		{"escaped name", `[{"name":"a\u00e9\"b","bytes":3}]`, []string{`aé"b`}, 3, false},
+		{"not an array", `{"name":"a"}`, nil, 0, true},
+		{"truncated", `[{"name":"a","bytes":1},{"name":"b"`, nil, 0, true},
+		{"a name that is a number", `[{"name":1}]`, nil, 0, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, _ := newRecorded(t, reply{status: 200, body: tc.body})
+			l, err := c.ListObjects(context.Background(), "cont", ListOptions{Delimiter: "/"})
+			if tc.err {
+				if err == nil {
+					t.Fatalf("listing %s: no error, got %+v", tc.body, l)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, o := range l.Objects {
+				got = append(got, o.Name)
+			}
+			for _, d := range l.Subdirs {
+				got = append(got, "/"+d)
+			}
+			if !reflect.DeepEqual(got, tc.want) || l.Objects[0].Bytes != tc.bytes {
+				t.Fatalf("got %q (first %d bytes), want %q (%d)", got, l.Objects[0].Bytes, tc.want, tc.bytes)
+			}
+		})
+	}
+}
