@@ -19,6 +19,7 @@ import (
 	"github.com/pithosfs/pithosfs/fs/history"
 	"github.com/pithosfs/pithosfs/fs/writeback"
 	"github.com/pithosfs/pithosfs/internal/ino"
+	"github.com/pithosfs/pithosfs/pithos"
 )
 
 // Remote is what a mount shows at its root: everything (all fields empty:
@@ -162,6 +163,7 @@ func newFsys(cfg Config) (*fsys, error) {
 	s.long, _ = lru.New[string, string](8192)
 	s.skipped, _ = lru.New[string, struct{}](1024)
 	s.lists = newListCache(cfg.ListTTL, cfg.MaxDirs, cfg.Cache.Budget(), s.mem)
+	s.lists.log = s.log
 	if cfg.AsyncCloseMax > 0 {
 		s.async = newAsyncCloser()
 	}
@@ -370,7 +372,7 @@ func setTimes(out *fuse.Attr, t time.Time) {
 
 // statfs answers from the user's account quota and usage.
 func (s *fsys) statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
-	info, err := s.self.client.AccountInfo(ctx)
+	info, err := s.self.client.AccountInfo(pithos.FailFast(ctx)) // `df` need not wait for retries of a server not there
 	if err != nil {
 		return s.fail("statfs", s.self.uuid, err)
 	}

@@ -2,16 +2,20 @@ package fs
 
 import (
 	"context"
+	"errors"
 	"math"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
+	"go.uber.org/zap"
 
 	"github.com/pithosfs/pithosfs/cache"
 	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
 // listBase is one directory's entries as the server listed them, sorted by
@@ -20,6 +24,10 @@ type listBase struct {
 	entries []pithos.DirEntry
 	index   map[string]int32
 	charged int64 // bytes reserved from the memory budget for it (0: none)
+	bytes   int64 // size(), once stored
+	// staleWarned: a lookup was answered from this listing, expired, while
+	// the server was unreachable, and that was logged (once per listing).
+	staleWarned atomic.Bool
 	// dirs counts the directories among entries (nlink), once.
 	dirsOnce sync.Once
 	dirs     int
@@ -223,9 +231,19 @@ type fetch struct {
 // the cache while files are created in the directory. A change whose
 // outcome the mount does not know (mkdir, rmdir, a failed request)
 // invalidates instead.
+//
+// When the server is unreachable (fault.ErrUnreachable: connection refused
+// or reset, no route, no such host) a listing is not retried, and the last
+// listing of the directory, expired, answers instead (stale-if-error,
+// logged once per listing). An expired listing stays for that while the
+// expired ones kept come to at most keep bytes, the newest first; the
+// others leave memory at expiry. A server that answers slowly or with an
+// error gets no such answer: a listing fails as before.
 type listCache struct {
 	ttl    time.Duration
 	budget *cache.Budget // nil: listings are not charged
+	keep   int64         // the most bytes of expired listings kept for stale-if-error
+	log    *zap.Logger
 
 	mu      sync.Mutex
 	lru     *lru.Cache[dirKey, *listing]
@@ -238,7 +256,7 @@ type listCache struct {
 }
 
 func newListCache(ttl time.Duration, maxDirs int, budget *cache.Budget, mem *memRelease) *listCache {
-	c := &listCache{ttl: ttl, budget: budget, mem: mem, fetches: map[dirKey]*fetch{}, now: time.Now}
+	c := &listCache{ttl: ttl, budget: budget, keep: staleKeepBytes, log: zap.NewNop(), mem: mem, fetches: map[dirKey]*fetch{}, now: time.Now}
 	c.lru, _ = lru.NewWithEvict[dirKey, *listing](maxDirs, func(_ dirKey, l *listing) { c.dropped(l.base) })
 	return c
 }
@@ -262,9 +280,15 @@ func (c *listCache) release(b *listBase, kept int) {
 	}
 }
 
+// staleKeepBytes bounds the expired listings kept to answer while the
+// server is unreachable (listBase.size: about 8 000 entries of objects):
+// charged to the memory budget like the fresh ones.
+const staleKeepBytes = 4 << 20
+
 // get returns the listing of k, from the cache when younger than maxAge
 // (and the cache's TTL). The fetch is detached from ctx's cancellation:
-// other lookups may share it.
+// other lookups may share it. When the server is unreachable, the last
+// listing of k, however old, if the cache still has it.
 func (c *listCache) get(ctx context.Context, client Store, k dirKey, maxAge time.Duration) (*listing, error) {
 	c.mu.Lock()
 	if l, ok := c.lru.Get(k); ok && c.now().Sub(l.at) < min(c.ttl, maxAge) {
@@ -275,11 +299,32 @@ func (c *listCache) get(ctx context.Context, client Store, k dirKey, maxAge time
 	if f == nil || f.stale {
 		f = &fetch{done: make(chan struct{})}
 		c.fetches[k] = f
-		go c.run(context.WithoutCancel(ctx), client, k, f)
+		go c.run(pithos.FailFast(context.WithoutCancel(ctx)), client, k, f)
 	}
 	c.mu.Unlock()
 	<-f.done
+	if f.err != nil && errors.Is(f.err, fault.ErrUnreachable) {
+		if l := c.last(k, f.err); l != nil {
+			return l, nil
+		}
+	}
 	return f.l, f.err
+}
+
+// last returns the cached listing of k, whatever its age, for an answer
+// while the server is unreachable (err), logging that once per listing.
+func (c *listCache) last(k dirKey, err error) *listing {
+	c.mu.Lock()
+	l, ok := c.lru.Peek(k)
+	c.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	if !l.base.staleWarned.Swap(true) {
+		c.log.Warn("fs: server unreachable: answering from the directory's last listing",
+			zap.String("path", k.String()), zap.Duration("age", c.now().Sub(l.at).Round(time.Millisecond)), zap.Error(err))
+	}
+	return l
 }
 
 // run fetches k's listing for f, applies the changes made meanwhile and
@@ -343,8 +388,11 @@ func (c *listCache) store(k dirKey, l *listing) {
 		c.lru.Add(k, l)
 		return
 	}
+	if l.base.bytes == 0 {
+		l.base.bytes = l.base.size()
+	}
 	if c.budget != nil {
-		n := l.base.size()
+		n := l.base.bytes
 		if !c.budget.TryReserve(n) {
 			if had {
 				c.lru.Remove(k)
@@ -385,23 +433,38 @@ func (c *listCache) scheduleSweep(at time.Time) {
 	c.sweep = time.AfterFunc(max(due.Sub(c.now()), 0), c.sweepExpired)
 }
 
-// sweepExpired drops the listings older than the TTL and schedules the
-// next sweep for the oldest one left.
+// sweepExpired drops the listings older than the TTL but the newest of
+// them within c.keep bytes (kept for stale-if-error), and schedules the
+// next sweep for the oldest fresh one left.
 func (c *listCache) sweepExpired() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.sweep = nil
 	now := c.now()
 	var oldest time.Time
+	type aged struct {
+		k dirKey
+		l *listing
+	}
+	var expired []aged
 	for _, k := range c.lru.Keys() {
 		l, ok := c.lru.Peek(k)
 		switch {
 		case !ok:
 		case now.Sub(l.at) >= c.ttl:
-			c.lru.Remove(k)
+			expired = append(expired, aged{k, l})
 		case oldest.IsZero() || l.at.Before(oldest):
 			oldest = l.at
 		}
+	}
+	sort.Slice(expired, func(i, j int) bool { return expired[i].l.at.After(expired[j].l.at) })
+	var kept int64
+	for _, x := range expired {
+		if n := x.l.base.bytes; kept+n <= c.keep {
+			kept += n
+			continue
+		}
+		c.lru.Remove(x.k)
 	}
 	if !oldest.IsZero() {
 		c.scheduleSweep(oldest)
@@ -419,7 +482,7 @@ func (c *listCache) change(k dirKey, ch change) {
 	}
 	if l, ok := c.lru.Peek(k); ok {
 		nl := applyChanges(l, []change{ch})
-		nl.changed = time.Now()
+		nl.changed = c.now()
 		c.store(k, nl)
 	}
 }

@@ -288,6 +288,7 @@ func TestListCacheBudget(t *testing.T) {
 	}
 	b := cache.NewBudget(1 << 20)
 	lc := newListCache(50*time.Millisecond, 16, b, nil)
+	lc.keep = 0 // no expired listing kept for stale-if-error (TestListCacheKeepsLastListings)
 	l, err := lc.get(context.Background(), e.client, e.k, time.Minute)
 	if err != nil || len(l.all()) != 50 {
 		t.Fatalf("listing: %v, %v", l, err)
@@ -448,6 +449,7 @@ func TestListCacheSweepAtExpiry(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const ttl = 5 * time.Second
 		lc := newListCache(ttl, 16, nil, nil)
+		lc.keep = 0 // no expired listing kept for stale-if-error (TestListCacheKeepsLastListings)
 		store := func(k dirKey) {
 			lc.mu.Lock()
 			defer lc.mu.Unlock()
@@ -471,6 +473,72 @@ func TestListCacheSweepAtExpiry(t *testing.T) {
 		synctest.Wait()
 		if cached(b) {
 			t.Error("a listing was still cached a sweep slack after its TTL")
+		}
+	})
+}
+
+// TestListCacheKeepsLastListings: the sweep keeps the newest expired
+// listings within keep bytes (for answers while the server is unreachable)
+// and drops the others at expiry: a listing larger than keep leaves as
+// before, and the expired listings kept never pass keep. Virtual time.
+func TestListCacheKeepsLastListings(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const ttl = 5 * time.Second
+		lc := newListCache(ttl, 64, nil, nil)
+		if lc.keep != staleKeepBytes {
+			t.Fatalf("keep = %d, want the default %d", lc.keep, staleKeepBytes)
+		}
+		store := func(k dirKey, n int) int64 {
+			lc.mu.Lock()
+			defer lc.mu.Unlock()
+			l := newListing(entriesNamed(n, "object-with-a-longish-name-%06d"), lc.now())
+			lc.store(k, l)
+			return l.base.bytes
+		}
+		cached := func(k dirKey) bool {
+			lc.mu.Lock()
+			defer lc.mu.Unlock()
+			return lc.lru.Contains(k)
+		}
+		expiredBytes := func() (n int64) {
+			lc.mu.Lock()
+			defer lc.mu.Unlock()
+			for _, k := range lc.lru.Keys() {
+				if l, ok := lc.lru.Peek(k); ok && lc.now().Sub(l.at) >= ttl {
+					n += l.base.bytes
+				}
+			}
+			return n
+		}
+		small, huge := dirKey{container: "small"}, dirKey{container: "huge"}
+		store(small, 10)
+		if n := store(huge, 50_000); n <= staleKeepBytes {
+			t.Fatalf("a listing of 50 000 entries is %d bytes, not above keep", n)
+		}
+		time.Sleep(ttl + sweepSlack + time.Millisecond)
+		synctest.Wait()
+		if !cached(small) || cached(huge) {
+			t.Fatalf("after expiry: small cached %v (want true), huge cached %v (want false)", cached(small), cached(huge))
+		}
+		// Many expired listings: the newest within keep stay.
+		var keys []dirKey
+		per := int64(0)
+		for i := range 40 {
+			k := dirKey{container: fmt.Sprintf("d%02d", i)}
+			keys = append(keys, k)
+			per = store(k, 500)
+			time.Sleep(time.Millisecond)
+		}
+		if 40*per <= staleKeepBytes {
+			t.Fatalf("40 listings of %d bytes fit in keep: the test needs more", per)
+		}
+		time.Sleep(ttl + sweepSlack + 50*time.Millisecond)
+		synctest.Wait()
+		if n := expiredBytes(); n > staleKeepBytes || n < staleKeepBytes-2*per {
+			t.Errorf("expired listings kept: %d bytes, want at most keep (%d) and about that", n, staleKeepBytes)
+		}
+		if !cached(keys[len(keys)-1]) || cached(keys[0]) {
+			t.Errorf("newest kept %v (want true), oldest kept %v (want false)", cached(keys[len(keys)-1]), cached(keys[0]))
 		}
 	})
 }

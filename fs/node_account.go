@@ -4,6 +4,7 @@ package fs
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"sync"
 	"syscall"
@@ -11,7 +12,10 @@ import (
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
+	"go.uber.org/zap"
+
 	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
 // accountNode lists an account's containers (for another account: those
@@ -25,6 +29,9 @@ type accountNode struct {
 	mu   sync.Mutex
 	list map[string]pithos.ContainerEntry
 	at   time.Time
+	// staleWarned: the last list answered while the server was
+	// unreachable, and that was logged (once until a list arrives).
+	staleWarned bool
 }
 
 // OnAdd adds the .pithosfs directory when a is the root of an account mount.
@@ -49,10 +56,21 @@ func (a *accountNode) containers(ctx context.Context) (map[string]pithos.Contain
 	if a.list != nil && time.Since(a.at) < a.sys.cfg.ListTTL {
 		return a.list, 0
 	}
-	cs, err := a.acct.client.ListContainers(ctx)
+	cs, err := a.acct.client.ListContainers(pithos.FailFast(ctx))
+	if err != nil && a.list != nil && errors.Is(err, fault.ErrUnreachable) {
+		// The server is not there: the last list answers (stale-if-error,
+		// logged once; asked again at the next call).
+		if !a.staleWarned {
+			a.staleWarned = true
+			a.sys.log.Warn("fs: server unreachable: answering from the account's last list of containers",
+				zap.String("path", a.acct.uuid), zap.Duration("age", time.Since(a.at).Round(time.Millisecond)), zap.Error(err))
+		}
+		return a.list, 0
+	}
 	if err != nil {
 		return nil, a.sys.fail("list containers", a.acct.uuid, err)
 	}
+	a.staleWarned = false
 	m := make(map[string]pithos.ContainerEntry, len(cs))
 	for _, c := range cs {
 		m[c.Name] = c

@@ -11,6 +11,8 @@ import (
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
+	"go.uber.org/zap"
+
 	"github.com/pithosfs/pithosfs/fs/writeback"
 	"github.com/pithosfs/pithosfs/pithos"
 	"github.com/pithosfs/pithosfs/synnefo/fault"
@@ -44,7 +46,7 @@ func (d *dirNode) lookupEntry(ctx context.Context, name string) (*account, dirKe
 		return nil, k, pithos.DirEntry{}, false, errno
 	}
 	e, ok := findEntry(l, name)
-	if time.Since(l.at) < ttl || !ok && time.Since(l.changed) < ttl {
+	if now := d.sys.lists.now(); now.Sub(l.at) < ttl || !ok && now.Sub(l.changed) < ttl {
 		// Fresh, or a new name in a directory this mount is writing into
 		// (cp -r, tar x, many writers): taken as absent from a listing up
 		// to the listing TTL old, without a request. A file made behind
@@ -63,11 +65,18 @@ func (d *dirNode) lookupEntry(ctx context.Context, name string) (*account, dirKe
 	if kind != nameExact {
 		return acct, k, e, ok, 0 // a shortened name is known from listings only
 	}
-	e, ok, err := probeName(ctx, acct, k, raw)
-	if err != nil {
-		return nil, k, pithos.DirEntry{}, false, d.sys.fail("lookup", k.String()+"/"+name, err)
+	pe, pok, err := probeName(pithos.FailFast(ctx), acct, k, raw)
+	switch {
+	case err == nil:
+		return acct, k, pe, pok, 0
+	case errors.Is(err, fault.ErrUnreachable):
+		// The server is not there: the listing (within the listing TTL)
+		// answers, as for a directory this mount is writing into.
+		d.sys.log.Debug("fs: lookup: server unreachable, answering from the listing",
+			zap.String("path", k.String()+"/"+name), zap.Error(err))
+		return acct, k, e, ok, 0
 	}
-	return acct, k, e, ok, 0
+	return nil, k, pithos.DirEntry{}, false, d.sys.fail("lookup", k.String()+"/"+name, err)
 }
 
 // probeName asks the server whether segment name exists in directory k:

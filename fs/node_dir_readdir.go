@@ -6,7 +6,6 @@ import (
 	"context"
 	"sync"
 	"syscall"
-	"time"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -103,7 +102,7 @@ func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut)
 	if len(name) > nameMax {
 		return nil, syscall.ENAMETOOLONG
 	}
-	ttl := max(h.d.sys.cfg.ListTTL-time.Since(h.l.at), 0)
+	ttl := max(h.d.sys.cfg.ListTTL-h.d.sys.lists.now().Sub(h.l.at), 0)
 	h.mu.Lock()
 	last := h.last
 	h.mu.Unlock()

@@ -4,6 +4,7 @@ package fs
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"syscall"
 	"time"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/pithosfs/pithosfs/fs/control"
 	"github.com/pithosfs/pithosfs/fs/internal/fixed"
+	"github.com/pithosfs/pithosfs/pithos"
+	"github.com/pithosfs/pithosfs/synnefo/fault"
 )
 
 // controlName is the status directory at the root of every mount. At the
@@ -72,7 +75,14 @@ func (r *rootNode) accountsList(ctx context.Context) ([]*account, syscall.Errno)
 		return r.list, 0
 	}
 	s := r.sys
+	ctx = pithos.FailFast(ctx)
 	shared, err := s.self.client.ListSharingAccounts(ctx)
+	if err != nil && r.list != nil && errors.Is(err, fault.ErrUnreachable) {
+		// The server is not there: the last list answers (asked again
+		// at the next call).
+		s.log.Debug("fs: listing accounts that share with the user: server unreachable, answering from the last list", zapErr(err))
+		return r.list, 0
+	}
 	if err != nil {
 		// Plain Swift has no listing of sharing accounts: show the user's own.
 		s.log.Debug("fs: listing accounts that share with the user", zapErr(err))

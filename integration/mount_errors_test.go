@@ -128,3 +128,61 @@ func TestMountServerDownMidRead(t *testing.T) {
 		t.Fatalf("reading the whole file again: %v", err)
 	}
 }
+
+// TestMountServerGoneListsFromLast: the server goes away (connection refused) after the mount listed a
+// directory, and the listing expires: `ls -l` of that directory answers at once from the last listing
+// (logged once at warn), a directory never listed fails at once with EIO, and a file's contents are not
+// served stale (cat fails with EIO). Once the server is back, listings are fresh again. (Each listing
+// waited for the client's retries before, 4–5 s, and failed: `ls -l` of a subdirectory took 9.5 s.)
+func TestMountServerGoneListsFromLast(t *testing.T) {
+	srv := startServe(t)
+	srv.put(t, alice, "c", nil, nil)
+	srv.put(t, alice, "c/d/f", []byte("f\n"), nil)
+	srv.put(t, alice, "c/d/g", []byte("g\n"), nil)
+	srv.put(t, alice, "c/e/x", []byte("x\n"), nil)
+	m := startMount(t, mountArgs{URL: srv.identityURL(), Token: alice.Token, Remote: "/c",
+		Extra: []string{"--list-ttl", "1s", "--attr-ttl", "1s"}})
+	d, e := filepath.Join(m.Dir, "d"), filepath.Join(m.Dir, "e")
+	before := sh(t, "ls -l "+shq(d)+" | tail -n +2 | awk '{print $5, $9}'")
+	if before != "2 f\n2 g\n" {
+		t.Fatalf("ls -l d: %q", before)
+	}
+	srv.stop()
+	time.Sleep(2500 * time.Millisecond) // the listings and the kernel's entries expire
+	timed := func(what, script string) (string, error, time.Duration) {
+		start := time.Now()
+		out, err := shErr(script)
+		took := time.Since(start)
+		t.Logf("%s with the server gone: %v, %v", what, took.Round(time.Millisecond), err)
+		return out, err, took
+	}
+	for i := range 2 {
+		out, err, took := timed("ls -l d", "ls -l "+shq(d)+" | tail -n +2 | awk '{print $5, $9}'")
+		if err != nil || out != before {
+			t.Fatalf("ls -l d (%d) with the server gone: %q, %v; want %q from the last listing", i, out, err, before)
+		}
+		if took > 2*time.Second {
+			t.Errorf("ls -l d (%d) with the server gone took %v, want at once", i, took)
+		}
+	}
+	if _, err, took := timed("ls e", "ls "+shq(e)); err == nil {
+		t.Error("ls of a directory never listed succeeded with the server gone")
+	} else if took > 2*time.Second {
+		t.Errorf("ls of a directory never listed took %v, want at once", took)
+	}
+	if _, err := os.ReadDir(e); !errors.Is(err, syscall.EIO) {
+		t.Errorf("readdir of a directory never listed with the server gone: %v, want EIO", err)
+	}
+	if _, err := os.ReadFile(filepath.Join(d, "f")); !errors.Is(err, syscall.EIO) {
+		t.Errorf("cat d/f with the server gone: %v, want EIO (no stale contents)", err)
+	}
+	if n := strings.Count(m.stderrText(), "answering from the directory's last listing"); n < 1 || n > 2 {
+		t.Errorf("stale answers logged %d times, want once per directory (d, and the root)\n%s", n, m.stderrText())
+	}
+	srv.start(t)
+	srv.put(t, alice, "c/d/h", []byte("h\n"), nil)
+	time.Sleep(1500 * time.Millisecond)
+	if got := sh(t, "ls "+shq(d)); got != "f\ng\nh\n" {
+		t.Errorf("ls d with the server back: %q", got)
+	}
+}

@@ -1,14 +1,18 @@
 package pithos
 
 import (
+	"context"
 	"fmt"
+
+	"github.com/pithosfs/pithosfs/synnefo"
 )
 
 // Errors. Every call's error matches one of the domain errors of package
 // fault when the server answered (errors.Is(err, fault.ErrNotFound),
 // fault.ErrPrecondition for a failed If-Match, fault.ErrNotEmpty for a
 // container DELETE refused because of its objects, fault.ErrQuota,
-// fault.ErrUnavailable for no reply or a 5xx…), and wraps the
+// fault.ErrUnavailable for no reply or a 5xx, fault.ErrUnreachable too
+// when no server was there…), and wraps the
 // *synnefo.ClientError with the request and the server's reason for the
 // log. Callers decide on those meanings; HTTP status codes stay in this
 // package and package synnefo.
@@ -27,3 +31,10 @@ func (e *MissingBlocksError) Error() string {
 	return fmt.Sprintf("pithos: %s/%s: server still missing %d blocks after %d hashmap PUTs",
 		e.Container, e.Name, len(e.Missing), e.Rounds)
 }
+
+// FailFast returns a context whose requests are not retried when no server
+// is there to answer (connection refused or reset, host unreachable, name
+// unresolved): they fail at once with an error matching
+// fault.ErrUnreachable. For a caller with someone waiting and an answer of
+// its own for that case; a slow or failing server is retried as usual.
+func FailFast(ctx context.Context) context.Context { return synnefo.WithFailFast(ctx) }

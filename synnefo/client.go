@@ -298,7 +298,8 @@ func (c *Client) Do(ctx context.Context, req *Request) (*http.Response, error) {
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return nil, transportError(method, fullURL, ctxErr)
 			}
-			retry := replayable && (idem || neverSent(err)) && !certificateError(err)
+			retry := replayable && (idem || neverSent(err)) && !certificateError(err) &&
+				!(failFast(ctx) && Unreachable(err))
 			if !retry || attempt >= c.retry.max {
 				return nil, transportError(method, fullURL, err)
 			}

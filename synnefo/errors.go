@@ -71,10 +71,17 @@ func (e *ClientError) Unwrap() error { return e.Err }
 
 // Is matches the domain error of the reply's status (fault.Of): a 404 is
 // fault.ErrNotFound, a 412 fault.ErrPrecondition… A transport error (no
-// reply) is fault.ErrUnavailable unless the caller cancelled it.
+// reply) is fault.ErrUnavailable unless the caller cancelled it, and also
+// fault.ErrUnreachable when no server was there to answer (Unreachable).
 func (e *ClientError) Is(target error) bool {
 	if e.Status == 0 {
-		return target == fault.ErrUnavailable && e.Err != nil && !errors.Is(e.Err, context.Canceled)
+		switch target {
+		case fault.ErrUnavailable:
+			return e.Err != nil && !errors.Is(e.Err, context.Canceled)
+		case fault.ErrUnreachable:
+			return Unreachable(e.Err)
+		}
+		return false
 	}
 	k := fault.Of(e.Status)
 	return k != nil && k == target

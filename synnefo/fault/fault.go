@@ -10,7 +10,9 @@ package fault
 
 import "errors"
 
-// The domain errors. A service error matches at most one of them.
+// The domain errors. A service error matches at most one of them, but
+// for the two that refine another: ErrNotEmpty (also ErrConflict) and
+// ErrUnreachable (also ErrUnavailable).
 var (
 	// ErrNotFound: the object, container, account or resource does not
 	// exist (404, 410).
@@ -40,6 +42,12 @@ var (
 	// ErrUnavailable: no usable reply: a server error (5xx) or no reply at
 	// all (connection refused, reset, timed out) after the client's retries.
 	ErrUnavailable = errors.New("unavailable")
+	// ErrUnreachable: no server was there to answer: the connection was
+	// refused or reset, the host unreachable, its name unresolved. It also
+	// matches ErrUnavailable. (A server that accepts the connection and
+	// stalls is not unreachable: it is ErrUnavailable once the I/O timeout
+	// gives up on it.)
+	ErrUnreachable = errors.New("server unreachable")
 	// ErrInvalid: the server refused the request itself: bad input (400),
 	// no length (411), a range it cannot serve (416), a method it does not
 	// allow (405)… any 4xx not named above. Retrying the same request is

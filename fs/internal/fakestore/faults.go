@@ -122,8 +122,8 @@ func (f *Faults) pick(c Call) *Rule {
 }
 
 // Unreachable is the error of a call that got no reply (a refused
-// connection after the client's retries): fault.ErrUnavailable, as the
+// connection): fault.ErrUnreachable and fault.ErrUnavailable, as the
 // client's.
 func Unreachable() error {
-	return fmt.Errorf("fakestore: dial tcp: connection refused: %w", fault.ErrUnavailable)
+	return fmt.Errorf("fakestore: dial tcp: connection refused: %w (%w)", fault.ErrUnreachable, fault.ErrUnavailable)
 }
