@@ -248,10 +248,13 @@ func (m *Manager) eagerRound(f *File, items []*sealedBlock) error {
 					if err != nil {
 						return err
 					}
+					// The round's from now: unseal settles the name (and
+					// removes the file unless the block keeps it), also
+					// when the write fails.
+					it.file = name
 					if err := writeBlockFileDirect(filepath.Join(dir, name), it.data); err != nil {
 						return err
 					}
-					it.file = name
 				}
 				it.done = true
 			}

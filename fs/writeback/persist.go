@@ -112,6 +112,9 @@ func (f *File) persistBlock(rec *record, rmu *sync.Mutex, snap *snapshot, base B
 				return err
 			}
 			if err := writeBlockFile(filepath.Join(f.dir, name), used, false); err != nil {
+				f.mu.Lock()
+				f.settleName(name) // given up: nothing names it
+				f.mu.Unlock()
 				return err
 			}
 			file = name

@@ -496,6 +496,9 @@ func (b *streamBody) load(it streamItem) (data []byte, wait func() string, err e
 	go func() { done <- writeBlockFileDirect(filepath.Join(f.dir, name), it.data) }()
 	return it.data, func() string {
 		if <-done != nil {
+			f.mu.Lock()
+			f.settleName(name) // given up: nothing names it
+			f.mu.Unlock()
 			return ""
 		}
 		return name
