@@ -21,6 +21,7 @@ import (
 //
 //	.seg-<seq>.ndjson  records of pending commits whose blocks are all in the record, one
 //	                   line each, and their completions (segment.go)
+//	.seg-<seq>.ndjson.oversized  a segment replay found a line too long in, kept aside
 //	<id>.json          the same, flat: written fsynced for a failed commit kept for a retry,
 //	                   and by earlier builds for every such commit
 //	<id>/record.json   the pending commit of a file with block files (written atomically)

@@ -4,6 +4,7 @@ package writeback
 
 import (
 	"bytes"
+	"errors"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -58,6 +59,15 @@ func (f *File) persist(snap *snapshot, base Base, create bool) (*record, error) 
 	var err error
 	if flat {
 		err = f.m.seg.put(rec)
+		if errors.Is(err, errSegLineTooLong) {
+			// A large hashmap: a flat record (fsynced), as before segments.
+			if err = writeRecord(f.dir, rec); err == nil {
+				f.m.seg.done(f.id) // an earlier put of the file is superseded
+				f.mu.Lock()
+				f.flatRec = true
+				f.mu.Unlock()
+			}
+		}
 	} else {
 		err = writeRecordNoSync(f.dir, rec)
 	}

@@ -4,9 +4,11 @@ package writeback
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -43,11 +45,31 @@ import (
 // removes them: the rest of Recover reads flat records as before. A torn
 // last line (a crash mid-write) is skipped; so is any line that does not
 // parse, logged.
+//
+// A line is at most segLineMax bytes: put refuses a record that would make
+// a longer one (errSegLineTooLong) and the commit writes it as a flat
+// record instead. The records that go to a segment are those of files
+// without block files, whose blocks are inline (at most inlineMax bytes
+// each, base64 in the line), so a line is mostly small; what can make one
+// long is the record's hashmap (a small edit at the end of a large file:
+// 15 000 hashes, a 60 GiB file of 4 MiB blocks, make 1 MiB), or many
+// inline blocks on a server with blocks of 64 KiB or less. Replay reads a
+// line into at most segLineMax bytes: a longer one (a corrupt segment, or
+// a record an earlier build wrote, which had no such bound and read lines
+// of up to 1 GiB) is not replayed, and its segment is kept aside as
+// .seg-<seq>.ndjson.oversized, logged, instead of being removed.
 const (
-	segPrefix = ".seg-"
-	segExt    = ".ndjson"
-	segMax    = 4 << 20
+	segPrefix     = ".seg-"
+	segExt        = ".ndjson"
+	segMax        = 4 << 20
+	segLineMax    = 1 << 20
+	segOversized  = ".oversized"
+	segReadBuffer = 64 << 10
 )
+
+// errSegLineTooLong: the record would make a segment line longer than
+// segLineMax; the caller writes it as a flat record.
+var errSegLineTooLong = errors.New("writeback: journal: record too long for a segment line")
 
 type segLine struct {
 	Put  *record `json:"put,omitempty"`
@@ -133,6 +155,9 @@ func (l *segLog) put(rec *record) error {
 	data, err := json.Marshal(segLine{Put: rec})
 	if err != nil {
 		return err
+	}
+	if len(data) > segLineMax {
+		return fmt.Errorf("%w (%d bytes)", errSegLineTooLong, len(data))
 	}
 	data = append(data, '\n')
 	l.mu.Lock()
@@ -244,33 +269,67 @@ func (l *segLog) close() {
 	}
 }
 
+// segRead is what reading one segment found besides its records.
+type segRead struct {
+	bad      int // lines that did not parse
+	oversize int // lines longer than segLineMax, not read
+}
+
 // readSegment returns the pending records of one segment file, applied to
-// pending (id → record; a completion deletes). bad counts lines that did
-// not parse.
-func readSegment(path string, pending map[string]*record) (bad int, err error) {
+// pending (id → record; a completion deletes), holding at most segLineMax
+// bytes of a line: a longer one is passed over (counted in oversize).
+func readSegment(path string, pending map[string]*record) (segRead, error) {
+	var sr segRead
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, err
+		return sr, err
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<30)
-	for sc.Scan() {
-		var ln segLine
-		if err := json.Unmarshal(sc.Bytes(), &ln); err != nil {
-			bad++
-			continue
+	br := bufio.NewReaderSize(f, segReadBuffer)
+	var line []byte
+	over := false
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if !over && len(line)+len(chunk) > segLineMax+1 { // +1: the newline
+			over, line = true, line[:0]
+		}
+		if !over {
+			line = append(line, chunk...)
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue // the line goes on
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return sr, err
 		}
 		switch {
-		case ln.Put != nil && ln.Put.ID != "":
-			pending[ln.Put.ID] = ln.Put
-		case ln.Done != "":
-			delete(pending, ln.Done)
-		default:
-			bad++
+		case over:
+			sr.oversize++
+		case len(bytes.TrimSpace(line)) > 0:
+			readSegLine(line, pending, &sr)
+		}
+		over, line = false, line[:0]
+		if err != nil {
+			return sr, nil // io.EOF
 		}
 	}
-	return bad, sc.Err()
+}
+
+// readSegLine applies one line of a segment to pending.
+func readSegLine(line []byte, pending map[string]*record, sr *segRead) {
+	var ln segLine
+	if err := json.Unmarshal(line, &ln); err != nil {
+		sr.bad++
+		return
+	}
+	switch {
+	case ln.Put != nil && ln.Put.ID != "":
+		pending[ln.Put.ID] = ln.Put
+	case ln.Done != "":
+		delete(pending, ln.Done)
+	default:
+		sr.bad++
+	}
 }
 
 // replaySegments turns the pending records of earlier runs' segments into
@@ -288,18 +347,24 @@ func (m *Manager) replaySegments() error {
 	}
 	pending := map[string]*record{}
 	var old []int
+	aside := map[int]bool{}
 	for _, s := range seqs {
 		if s >= first {
 			break
 		}
 		old = append(old, s)
-		bad, err := readSegment(filepath.Join(root, segName(s)), pending)
+		sr, err := readSegment(filepath.Join(root, segName(s)), pending)
 		if err != nil {
 			return fmt.Errorf("writeback: journal: %w", err)
 		}
-		if bad > 0 {
+		if sr.bad > 0 {
 			m.log.Warn("writeback: journal segment: skipped lines that do not parse (a crash mid-write)",
-				"segment", segName(s), "lines", bad)
+				"segment", segName(s), "lines", sr.bad)
+		}
+		if sr.oversize > 0 {
+			aside[s] = true
+			m.log.Warn("writeback: journal segment: lines longer than a record can be were not replayed (a corrupt segment, or a record of an earlier build); the segment is kept aside",
+				"segment", segName(s), "lines", sr.oversize, "max_bytes", segLineMax, "kept_as", segName(s)+segOversized)
 		}
 	}
 	ids := make([]string, 0, len(pending))
@@ -317,7 +382,12 @@ func (m *Manager) replaySegments() error {
 		}
 	}
 	for _, s := range old {
-		_ = os.Remove(filepath.Join(root, segName(s)))
+		p := filepath.Join(root, segName(s))
+		if aside[s] {
+			_ = os.Rename(p, p+segOversized)
+			continue
+		}
+		_ = os.Remove(p)
 	}
 	return nil
 }

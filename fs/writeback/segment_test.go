@@ -2,10 +2,14 @@ package writeback
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -127,5 +131,70 @@ func TestReplaySegments(t *testing.T) {
 		if err != nil || r.Name != name {
 			t.Errorf("record of %s: %+v, %v; want name %s", id, r, err, name)
 		}
+	}
+}
+
+// TestReplaySegmentOversizedLine: a segment line longer than a record can
+// be (corrupt: 48 MiB without a newline that parses) is passed over holding
+// at most segLineMax bytes of it (it was read whole, into up to 1 GiB), the
+// records around it are replayed, and the segment is kept aside, not
+// removed.
+func TestReplaySegmentOversizedLine(t *testing.T) {
+	dir := t.TempDir()
+	line := func(v segLine) string {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b) + "\n"
+	}
+	huge := `{"put":{"id":"big","container":"c","name":"` + strings.Repeat("x", 48<<20) + `"}}` + "\n"
+	seg := line(segLine{Put: segRec("a", "a")}) + huge + line(segLine{Put: segRec("b", "b")})
+	if err := os.WriteFile(filepath.Join(dir, segName(1)), []byte(seg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	seg = ""
+	m := &Manager{cfg: Config{JournalDir: dir}, log: slog.New(slog.DiscardHandler), seg: newSegLog(dir)}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	if err := m.replaySegments(); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 8<<20 {
+		t.Errorf("replay allocated %d MiB for a segment with a 48 MiB line, want at most 8", alloc>>20)
+	}
+	ids, err := journalIDs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(ids)
+	if !slices.Equal(ids, []string{"a", "b"}) {
+		t.Fatalf("journal ids after replay %v, want a b (the records around the long line)", ids)
+	}
+	if _, err := os.Stat(filepath.Join(dir, segName(1)+segOversized)); err != nil {
+		t.Errorf("the segment with the long line was not kept aside: %v", err)
+	}
+	if got := segFiles(t, dir); len(got) != 0 {
+		t.Errorf("segments after replay %v, want none in play", got)
+	}
+}
+
+// TestSegmentRefusesLongLine: put refuses a record whose line would pass
+// segLineMax (what replay reads), writing nothing.
+func TestSegmentRefusesLongLine(t *testing.T) {
+	dir := t.TempDir()
+	l := newSegLog(dir)
+	defer l.close()
+	rec := segRec("h", "h")
+	for i := range 20000 { // a 80 MiB file of 4 KiB blocks, edited in its last: 1.4 MB of hashes
+		rec.Hashes = append(rec.Hashes, fmt.Sprintf("%064x", i))
+	}
+	if err := l.put(rec); !errors.Is(err, errSegLineTooLong) {
+		t.Fatalf("put of a %d-hash record: %v, want errSegLineTooLong", len(rec.Hashes), err)
+	}
+	if p := pendingIn(t, dir); len(p) != 0 {
+		t.Errorf("pending after the refused put: %v", p)
 	}
 }
