@@ -149,15 +149,15 @@ func TestMountServerGoneListsFromLast(t *testing.T) {
 	}
 	srv.stop()
 	time.Sleep(2500 * time.Millisecond) // the listings and the kernel's entries expire
-	timed := func(what, script string) (string, error, time.Duration) {
+	timed := func(what, script string) (string, time.Duration, error) {
 		start := time.Now()
 		out, err := shErr(script)
 		took := time.Since(start)
 		t.Logf("%s with the server gone: %v, %v", what, took.Round(time.Millisecond), err)
-		return out, err, took
+		return out, took, err
 	}
 	for i := range 2 {
-		out, err, took := timed("ls -l d", "ls -l "+shq(d)+" | tail -n +2 | awk '{print $5, $9}'")
+		out, took, err := timed("ls -l d", "ls -l "+shq(d)+" | tail -n +2 | awk '{print $5, $9}'")
 		if err != nil || out != before {
 			t.Fatalf("ls -l d (%d) with the server gone: %q, %v; want %q from the last listing", i, out, err, before)
 		}
@@ -165,7 +165,7 @@ func TestMountServerGoneListsFromLast(t *testing.T) {
 			t.Errorf("ls -l d (%d) with the server gone took %v, want at once", i, took)
 		}
 	}
-	if _, err, took := timed("ls e", "ls "+shq(e)); err == nil {
+	if _, took, err := timed("ls e", "ls "+shq(e)); err == nil {
 		t.Error("ls of a directory never listed succeeded with the server gone")
 	} else if took > 2*time.Second {
 		t.Errorf("ls of a directory never listed took %v, want at once", took)
