@@ -1,6 +1,12 @@
 package cache
 
-import "testing"
+import (
+	"os"
+	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
 
 func TestHugeSpan(t *testing.T) {
 	const M = 1 << 20
@@ -40,5 +46,22 @@ func TestPoolBufferHuge(t *testing.T) {
 	}
 	if b[poolBlockSize-1] != byte((poolBlockSize-1)%256) {
 		t.Fatal("write lost")
+	}
+}
+
+// A fresh pool buffer's ends, outside the huge pages it covers whole, are
+// resident before anything writes them (MADV_POPULATE_WRITE): they were
+// faulted in 4 KiB at a time while the buffer was first filled.
+func TestPoolBufferEndsPopulated(t *testing.T) {
+	p := newBufPool(NewBudget(64 << 20))
+	for range 3 {
+		b, _ := p.get(poolBlockSize)
+		vec := make([]byte, len(b)/os.Getpagesize())
+		if _, _, e := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), uintptr(unsafe.Pointer(&vec[0]))); e != 0 {
+			t.Fatal(e)
+		}
+		if vec[0]&1 == 0 || vec[len(vec)-1]&1 == 0 {
+			t.Errorf("buffer at %p: first page resident %v, last %v", &b[0], vec[0]&1 == 1, vec[len(vec)-1]&1 == 1)
+		}
 	}
 }
