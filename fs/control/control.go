@@ -22,6 +22,7 @@ import (
 	"github.com/pithosfs/pithosfs/internal/ino"
 	"github.com/pithosfs/pithosfs/pithos"
 	"github.com/pithosfs/pithosfs/synnefo/cyclades"
+	"github.com/pithosfs/pithosfs/synnefo/fault"
 	"github.com/pithosfs/pithosfs/synnefo/image"
 )
 
@@ -235,8 +236,10 @@ type dirNode struct {
 	kind      kind
 
 	mu        sync.Mutex
-	cached    []entry
-	cachedAt  time.Time
+	cached    []entry   // the last list the cloud gave (nil: none yet)
+	cachedAt  time.Time // when
+	outdated  bool      // a change of ours: list again at the next use
+	staleLog  bool      // the last list answered for a cloud not there, logged
 	lastErr   string
 	lastErrAt time.Time         // the mount's start until the first error
 	started   time.Time         // the directory's times: when the mount started
@@ -261,24 +264,38 @@ func (d *dirNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.Attr
 	return 0
 }
 
-// entries returns the directory's files, listing the cloud at most once per TTL.
+// entries returns the directory's files, listing the cloud at most once per
+// TTL. When no server is there to answer (connection refused or reset, host
+// unreachable: fault.ErrUnreachable) the list is not retried: the last one
+// answers at once, however old, as an object directory's last listing does
+// (logged once at warn until a list succeeds again); with none yet, the error.
 func (d *dirNode) entries(ctx context.Context, fresh bool) ([]entry, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if !fresh && d.cached != nil && time.Since(d.cachedAt) < d.cfg.TTL {
+	if !fresh && d.cached != nil && !d.outdated && time.Since(d.cachedAt) < d.cfg.TTL {
 		return d.cached, nil
 	}
-	items, err := d.kind.list(ctx)
+	items, err := d.kind.list(pithos.FailFast(ctx))
 	if err != nil {
-		return nil, err
+		if d.cached == nil || !errors.Is(err, fault.ErrUnreachable) {
+			return nil, err
+		}
+		if !d.staleLog {
+			d.staleLog = true
+			d.cfg.Logger.Warn("cloud unreachable: answering from the last list", zap.String("path", d.name),
+				zap.Duration("age", time.Since(d.cachedAt).Round(time.Second)), zap.Error(err))
+		}
+		return d.cached, nil
 	}
-	d.cached, d.cachedAt = nameEntries(items), time.Now()
+	d.cached, d.cachedAt, d.outdated, d.staleLog = nameEntries(items), time.Now(), false, false
 	return d.cached, nil
 }
 
+// invalidate makes the next use list the cloud again; the last list stays
+// to answer if the cloud is then not there.
 func (d *dirNode) invalidate() {
 	d.mu.Lock()
-	d.cached = nil
+	d.outdated = true
 	d.mu.Unlock()
 }
 

@@ -11,6 +11,7 @@ import (
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 	"github.com/pithosfs/pithosfs/fs/internal/fixed"
+	"github.com/pithosfs/pithosfs/pithos"
 )
 
 // fileNode is one resource's JSON file (or a new one being written).
@@ -55,7 +56,8 @@ func (n *fileNode) fillAttr(ctx context.Context, out *fuse.Attr) {
 	size := n.size
 	n.mu.Unlock()
 	if !fresh {
-		if doc, err := n.dir.kind.render(ctx, id); err == nil {
+		// Not retried when no server is there: the size is advisory, the last one serves.
+		if doc, err := n.dir.kind.render(pithos.FailFast(ctx), id); err == nil {
 			size = uint64(len(doc))
 			n.mu.Lock()
 			n.size, n.sizeTime = size, time.Now()
@@ -106,7 +108,8 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 	if id == "" {
 		return nil, 0, syscall.ENOENT
 	}
-	doc, err := n.dir.render(ctx, id)
+	// A document is live state, never served stale: with no server there, EIO at once.
+	doc, err := n.dir.render(pithos.FailFast(ctx), id)
 	if err != nil {
 		return nil, 0, n.dir.fail("read", n.name, err)
 	}
@@ -238,7 +241,7 @@ func (h *handle) Flush(ctx context.Context) syscall.Errno {
 	if pass != "" {
 		d.adminPass[id] = pass
 	}
-	d.cached = nil
+	d.outdated = true
 	d.mu.Unlock()
 	return 0
 }
