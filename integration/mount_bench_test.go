@@ -120,6 +120,7 @@ func BenchmarkMount(b *testing.B) {
 				}
 				if onlyCold {
 					fmt.Printf("    daemon peak RSS over (a): %d MiB\n", peakRSS(b, m.cmd.Process.Pid)>>20)
+					saveColdState(m, profDir, fmt.Sprintf("%s-r%d", bd.label, r))
 					m.unmount(b)
 					continue
 				}
@@ -363,4 +364,16 @@ func peakRSS(t testing.TB, pid int) int64 {
 		}
 	}
 	return 0
+}
+
+// saveColdState writes, with PITHOSFS_BENCH_PROFILE=DIR, the daemon's stats.json after the cold read
+// and its stderr so far (run with GODEBUG=gctrace=1 for its collections) to DIR/NAME-cold-*.
+func saveColdState(m *mountProc, dir, name string) {
+	if dir == "" {
+		return
+	}
+	if st, err := os.ReadFile(filepath.Join(m.Dir, ".pithosfs", "stats.json")); err == nil {
+		_ = os.WriteFile(filepath.Join(dir, name+"-cold-stats.json"), st, 0o644)
+	}
+	_ = os.WriteFile(filepath.Join(dir, name+"-cold-stderr.log"), []byte(m.stderrText()), 0o644)
 }
