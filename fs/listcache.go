@@ -232,8 +232,8 @@ type fetch struct {
 // outcome the mount does not know (mkdir, rmdir, a failed request)
 // invalidates instead.
 //
-// When the server is unreachable (fault.ErrUnreachable: connection refused
-// or reset, no route, no such host) a listing is not retried, and the last
+// When the server is unreachable (fault.ErrUnreachable: connection refused,
+// no route, no such host) a listing is not retried, and the last
 // listing of the directory, expired, answers instead (stale-if-error,
 // logged once per listing). An expired listing stays for that while the
 // expired ones kept come to at most keep bytes, the newest first; the

@@ -33,7 +33,7 @@ func (e *MissingBlocksError) Error() string {
 }
 
 // FailFast returns a context whose requests are not retried when no server
-// is there to answer (connection refused or reset, host unreachable, name
+// is there to answer (connection refused, host unreachable, name
 // unresolved): they fail at once with an error matching
 // fault.ErrUnreachable. For a caller with someone waiting and an answer of
 // its own for that case; a slow or failing server is retried as usual.

@@ -25,11 +25,13 @@ func failFast(ctx context.Context) bool {
 
 // Unreachable reports whether a transport error says that no server is
 // there to answer: the connection could not be made (refused, no route,
-// the dial timed out, the name did not resolve) or the peer reset it. A
-// stalled request (ErrStalled) or a cancelled one is not.
+// the dial timed out, the name did not resolve). A connection the peer
+// reset is not: a server was there (an overloaded proxy, a restart), and
+// the request is retried as before; nor is a stalled request (ErrStalled)
+// or a cancelled one.
 func Unreachable(err error) bool {
 	if err == nil || errors.Is(err, ErrStalled) || errors.Is(err, context.Canceled) {
 		return false
 	}
-	return neverSent(err) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED)
+	return neverSent(err) || errors.Is(err, syscall.ECONNREFUSED)
 }

@@ -88,3 +88,30 @@ func TestFailFastStalledIsNotUnreachable(t *testing.T) {
 		t.Fatalf("stalled: %v, want ErrStalled, not ErrUnreachable", err)
 	}
 }
+
+// TestFailFastRetriesReset: a server that accepts the connection and resets
+// it (an overloaded proxy, a restart) was there: WithFailFast retries the
+// request as without it, and a later answer is taken.
+func TestFailFastRetriesReset(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1) <= 2 {
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				conn.(*net.TCPConn).SetLinger(0) // close with RST
+				conn.Close()
+			}
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	resp, err := newTestClient(t, srv.URL, fastOpts()).Do(WithFailFast(context.Background()), &Request{Method: http.MethodGet, Path: "/x"})
+	if err != nil {
+		t.Fatalf("reset twice, then 200, with fail-fast: %v", err)
+	}
+	resp.Body.Close()
+	if n := hits.Load(); n != 3 {
+		t.Errorf("%d requests, want 3", n)
+	}
+}

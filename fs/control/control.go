@@ -265,7 +265,7 @@ func (d *dirNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.Attr
 }
 
 // entries returns the directory's files, listing the cloud at most once per
-// TTL. When no server is there to answer (connection refused or reset, host
+// TTL. When no server is there to answer (connection refused, host
 // unreachable: fault.ErrUnreachable) the list is not retried: the last one
 // answers at once, however old, as an object directory's last listing does
 // (logged once at warn until a list succeeds again); with none yet, the error.

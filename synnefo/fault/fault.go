@@ -43,7 +43,7 @@ var (
 	// all (connection refused, reset, timed out) after the client's retries.
 	ErrUnavailable = errors.New("unavailable")
 	// ErrUnreachable: no server was there to answer: the connection was
-	// refused or reset, the host unreachable, its name unresolved. It also
+	// refused, the host unreachable, its name unresolved. It also
 	// matches ErrUnavailable. (A server that accepts the connection and
 	// stalls is not unreachable: it is ErrUnavailable once the I/O timeout
 	// gives up on it.)
