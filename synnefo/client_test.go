@@ -180,13 +180,21 @@ func TestPOSTRetriedWhenNeverSent(t *testing.T) {
 	}
 }
 
-func TestContextCancelStopsRetrying(t *testing.T) {
-	var hits atomic.Int32
+// unavailableServer answers every request 503, counting them; closed when
+// the test ends.
+func unavailableServer(t *testing.T) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	hits := new(atomic.Int32)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	return srv, hits
+}
+
+func TestContextCancelStopsRetrying(t *testing.T) {
+	srv, hits := unavailableServer(t)
 	c := newTestClient(t, srv.URL, Options{MaxRetries: 100, RetryBase: 2 * time.Second, RetryMax: 10 * time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
 	defer cancel()

@@ -59,12 +59,7 @@ func TestFailFastUnreachable(t *testing.T) {
 // TestFailFastStillRetriesServerErrors: a server that answers 503 is there:
 // WithFailFast retries it as without, and its error is not ErrUnreachable.
 func TestFailFastStillRetriesServerErrors(t *testing.T) {
-	var hits atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits.Add(1)
-		w.WriteHeader(http.StatusServiceUnavailable)
-	}))
-	defer srv.Close()
+	srv, hits := unavailableServer(t)
 	_, err := newTestClient(t, srv.URL, fastOpts()).Do(WithFailFast(context.Background()), &Request{Method: http.MethodGet, Path: "/x"})
 	if !errors.Is(err, fault.ErrUnavailable) || errors.Is(err, fault.ErrUnreachable) {
 		t.Fatalf("503: %v, want ErrUnavailable, not ErrUnreachable", err)

@@ -74,6 +74,16 @@ func pendingIn(t *testing.T, dir string) []string {
 	return ids
 }
 
+// segText is v as a segment line.
+func segText(t *testing.T, v segLine) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b) + "\n"
+}
+
 // Recover replays earlier runs' segments into flat records: a later line
 // supersedes an earlier one (across segments), a completion cancels its
 // put, a torn line is skipped, a directory's record wins over the
@@ -81,13 +91,7 @@ func pendingIn(t *testing.T, dir string) []string {
 // segment is left alone.
 func TestReplaySegments(t *testing.T) {
 	dir := t.TempDir()
-	line := func(v segLine) string {
-		b, err := json.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b) + "\n"
-	}
+	line := func(v segLine) string { return segText(t, v) }
 	seg1 := line(segLine{Put: segRec("a", "a-old")}) + line(segLine{Put: segRec("b", "b")}) +
 		line(segLine{Put: segRec("d", "d-seg")}) + line(segLine{Put: segRec("e", "e-seg")})
 	seg2 := line(segLine{Put: segRec("a", "a-new")}) + line(segLine{Done: "b"}) +
@@ -141,13 +145,7 @@ func TestReplaySegments(t *testing.T) {
 // removed.
 func TestReplaySegmentOversizedLine(t *testing.T) {
 	dir := t.TempDir()
-	line := func(v segLine) string {
-		b, err := json.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b) + "\n"
-	}
+	line := func(v segLine) string { return segText(t, v) }
 	huge := `{"put":{"id":"big","container":"c","name":"` + strings.Repeat("x", 48<<20) + `"}}` + "\n"
 	seg := line(segLine{Put: segRec("a", "a")}) + huge + line(segLine{Put: segRec("b", "b")})
 	if err := os.WriteFile(filepath.Join(dir, segName(1)), []byte(seg), 0o600); err != nil {
