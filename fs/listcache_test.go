@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -541,4 +542,31 @@ func TestListCacheKeepsLastListings(t *testing.T) {
 			t.Errorf("newest kept %v (want true), oldest kept %v (want false)", cached(keys[len(keys)-1]), cached(keys[0]))
 		}
 	})
+}
+
+// TestListCacheDropsWhatItEvicts: a listing the cache has dropped is
+// garbage: the cache keeps no reference to it (golang-lru's locked Cache
+// kept the last value it evicted until the next eviction, which pinned a
+// dropped 50 000-entry listing, ~30 MB).
+func TestListCacheDropsWhatItEvicts(t *testing.T) {
+	lc := newListCache(time.Minute, 16, nil, nil)
+	k := dirKey{container: "big"}
+	freed := make(chan struct{})
+	func() {
+		l := newListing(entriesNamed(1000, "o%04d"), lc.now())
+		runtime.AddCleanup(l.base, func(ch chan struct{}) { close(ch) }, freed)
+		lc.mu.Lock()
+		defer lc.mu.Unlock()
+		lc.store(k, l)
+	}()
+	lc.invalidate(k)
+	for range 20 {
+		runtime.GC()
+		select {
+		case <-freed:
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	t.Fatal("a listing the cache dropped is still reachable after 20 collections")
 }
