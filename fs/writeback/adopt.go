@@ -30,6 +30,7 @@ func (f *File) Adopt(b Base) bool {
 	}
 	dir, id := f.dir, f.id
 	f.hasDir = false
+	f.gcLocked(nil) // the directory goes: its slots are free in the next one
 	f.mu.Unlock()
 	f.wmu.Unlock()
 	removeJournal(dir) // no dirty block, no record: nothing of it is needed

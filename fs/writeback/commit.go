@@ -236,14 +236,12 @@ func (f *File) settle(snap *snapshot, base Base, rec *record, res *object.PutRes
 		}
 		if f.hasDir {
 			_ = os.Remove(filepath.Join(f.dir, recordName))
-			keep := f.keepLocked()
 			if len(f.dirty) == 0 {
 				_ = os.RemoveAll(f.dir)
 				f.hasDir = false
-			} else {
-				gcDir(f.dir, keep)
 			}
 		}
+		f.gcLocked(nil) // no record on disk any more
 	} else {
 		// Keep everything: the snapshot goes back under the newer writes.
 		for i, b := range snap.blocks {
@@ -256,9 +254,7 @@ func (f *File) settle(snap *snapshot, base Base, rec *record, res *object.PutRes
 			f.dirty[i] = b
 		}
 		f.clip = min(f.clip, snap.clip)
-		if f.hasDir {
-			gcDir(f.dir, f.keepLocked())
-		}
+		f.gcLocked(rec) // rec stays on disk for the retry
 		f.touched = true
 		f.failures++
 		f.lastErr = err
@@ -269,8 +265,13 @@ func (f *File) settle(snap *snapshot, base Base, rec *record, res *object.PutRes
 // (fsynced, with the directory): its data now survives a power loss too.
 // The record's segment line, if any, is complete from then on.
 func (m *Manager) durable(dir string, rec *record) {
+	synced := map[string]bool{}
 	for _, name := range rec.Blocks {
-		_ = syncFile(filepath.Join(dir, name))
+		// One fsync of the slots file covers every slot.
+		if p := refOf(dir, name, rec.BlockSize).path; !synced[p] {
+			synced[p] = true
+			_ = syncFile(p)
+		}
 	}
 	if writeRecord(dir, rec) == nil {
 		m.seg.done(rec.ID)
@@ -302,10 +303,11 @@ func (f *File) snapshotContent(snap *snapshot, base Base) blockSource {
 			}
 			return data, nil
 		case b != nil:
+			ref := refOf(f.dir, file, bs)
 			if s := uploadReadBacksFrom(ctx); s != nil {
-				return s.read(ctx, filepath.Join(f.dir, file))
+				return s.read(ctx, ref)
 			}
-			return readBlockFile(filepath.Join(f.dir, file), bs)
+			return ref.readAll()
 		case i*bs >= snap.clip || i*bs >= base.Size:
 			return make([]byte, bs), nil
 		}

@@ -3,8 +3,6 @@ package writeback
 import (
 	"crypto/rand"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
@@ -118,10 +116,9 @@ func (f *File) seal(idxs []int64) []*sealedBlock {
 // unseal ends a round: each block the server now holds and that is still
 // the file's dirty block i becomes a stored block (in the round's journal
 // file; its memory is freed); a block replaced meanwhile is dropped; the
-// round's journal files nobody uses are removed.
+// round's journal slots nobody uses are released.
 func (f *File) unseal(items []*sealedBlock) {
 	f.mu.Lock()
-	var unused []string
 	for _, it := range items {
 		b := it.b
 		b.sealed = false
@@ -141,18 +138,12 @@ func (f *File) unseal(items []*sealedBlock) {
 			f.recycleMem(b)
 			b.hash, b.stored = it.hash, true
 		}
-		if it.file != "" {
-			unused = append(unused, it.file)
-		}
+		f.release(it.file) // not kept by the block: nothing names it
 	}
 	f.rounds--
 	close(f.roundWake)
 	f.roundWake = make(chan struct{})
-	dir := f.dir
 	f.mu.Unlock()
-	for _, n := range unused {
-		_ = os.Remove(filepath.Join(dir, n))
-	}
 }
 
 // waitRounds waits until no early-upload round of f is in flight.
@@ -177,6 +168,7 @@ func (m *Manager) eagerRound(f *File, items []*sealedBlock) error {
 	f.mu.Lock()
 	dir := f.dir
 	f.mu.Unlock()
+	bs := b.BlockSize
 	hashes := make([]string, 0, len(items)+1)
 	byHash := map[string][]*sealedBlock{}
 	// Spilled blocks are read back into buffers of the cache's free list,
@@ -198,7 +190,7 @@ func (m *Manager) eagerRound(f *File, items []*sealedBlock) error {
 			f.mu.Unlock()
 			it.back = heldReadBack{charged: m.reserveReadBack(b.BlockSize), buf: m.buffer(b.BlockSize)[:b.BlockSize]}
 			backs = append(backs, it)
-			if err := preadFile(filepath.Join(dir, name), it.back.buf, 0); err != nil {
+			if err := refOf(dir, name, bs).read(it.back.buf, 0); err != nil {
 				return err
 			}
 			it.data = it.back.buf
@@ -249,10 +241,10 @@ func (m *Manager) eagerRound(f *File, items []*sealedBlock) error {
 						return err
 					}
 					// The round's from now: unseal settles the name (and
-					// removes the file unless the block keeps it), also
+					// releases the slot unless the block keeps it), also
 					// when the write fails.
 					it.file = name
-					if err := writeBlockFileDirect(filepath.Join(dir, name), it.data); err != nil {
+					if err := refOf(dir, name, bs).put(it.data); err != nil {
 						return err
 					}
 				}

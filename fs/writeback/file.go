@@ -7,7 +7,6 @@ import (
 	"io"
 	"maps"
 	"math"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -101,9 +100,9 @@ type File struct {
 	dirty   map[int64]*block
 	clip    int64 // blocks below dirty at or past this offset read as zeros
 	frozen  *snapshot
-	touched bool // written or truncated since the last freeze
-	seq     int64
-	// fresh holds the journal file names issued (newFileName) that no
+	touched bool      // written or truncated since the last freeze
+	slots   slotAlloc // the journal's block slots (slots.go)
+	// fresh holds the journal names issued (newFileName) that no
 	// block or record names yet: a write spilling a block, an early
 	// upload's or a stream's copy being written. The journal GC (gcDir)
 	// of a commit running meanwhile must not take them for stale.
@@ -280,7 +279,7 @@ func (f *File) readBlock(b *block, dst []byte, boff int64) error {
 		copyZeroExtended(dst, b.data, boff)
 		return nil
 	}
-	return preadFile(filepath.Join(f.dir, b.file), dst, boff)
+	return f.ref(b.file).read(dst, boff)
 }
 
 // load returns the content of block i below the dirty layer as resolved by
@@ -345,7 +344,7 @@ func (f *File) WriteAt(ctx context.Context, p []byte, off int64) (int, error) {
 				b.data = b.data[:boff+int64(n)]
 			}
 			copy(b.data[boff:], p[done:done+n])
-		} else if err := pwriteFile(filepath.Join(f.dir, b.file), p[done:done+n], boff); err != nil {
+		} else if err := f.ref(b.file).writeAt(p[done:done+n], boff); err != nil {
 			f.mu.Unlock()
 			return done, err
 		}
@@ -451,7 +450,7 @@ func (f *File) Truncate(ctx context.Context, size int64) error {
 			// block grows again.
 			b.data = b.data[:min(int64(len(b.data)), size%bs)]
 		} else {
-			err2 = pwriteFile(filepath.Join(f.dir, b.file), make([]byte, bs-size%bs), size%bs)
+			err2 = f.ref(b.file).writeAt(make([]byte, bs-size%bs), size%bs)
 		}
 		f.mu.Unlock()
 		if err2 != nil {

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
-	"strconv"
 	"time"
 )
 
@@ -47,12 +45,9 @@ func (f *File) newBlock(buf []byte, want int64) (*block, error) {
 	if err != nil {
 		return nil, err
 	}
-	// A block about to be overwritten whole starts as an empty file: block
-	// files read as zeros past their end.
-	if err := writeBlockFile(filepath.Join(f.dir, name), buf, false); err != nil {
-		f.mu.Lock()
-		f.settleName(name)
-		f.mu.Unlock()
+	// A block about to be overwritten whole starts empty: a slot reads
+	// as zeros past what was put.
+	if err := f.putNew(name, buf); err != nil {
 		return nil, err
 	}
 	f.m.stats.spilled.Add(1)
@@ -138,10 +133,7 @@ func (f *File) fit(b *block, i, start, end int64) error {
 	if err != nil {
 		return err
 	}
-	if err := writeBlockFile(filepath.Join(f.dir, name), data, false); err != nil {
-		f.mu.Lock()
-		f.settleName(name)
-		f.mu.Unlock()
+	if err := f.putNew(name, data); err != nil {
 		return err
 	}
 	f.m.stats.spilled.Add(1)
@@ -203,25 +195,37 @@ func (f *File) freeMem(b *block) {
 func (f *File) drop(b *block) {
 	f.freeMem(b)
 	if b.file != "" && !b.frozen {
-		_ = os.Remove(filepath.Join(f.dir, b.file))
+		f.release(b.file)
 	}
 }
 
-// newFileName returns a fresh journal file name, creating the file's journal
-// directory if needed.
+// newFileName issues a journal block slot (slots.go) and returns its name,
+// creating the file's journal directory if needed.
 func (f *File) newFileName() (string, error) {
 	if _, err := f.makeDir(); err != nil {
 		return "", err
 	}
 	f.mu.Lock()
-	f.seq++
-	n := "b" + strconv.FormatInt(f.seq, 10)
+	n := slotName(f.slots.take())
 	if f.fresh == nil {
 		f.fresh = map[string]bool{}
 	}
 	f.fresh[n] = true
 	f.mu.Unlock()
 	return n, nil
+}
+
+// putNew puts data as the block named name (just issued by newFileName):
+// on failure the name is given up and released.
+func (f *File) putNew(name string, data []byte) error {
+	err := f.ref(name).put(data)
+	if err != nil {
+		f.mu.Lock()
+		f.settleName(name)
+		f.release(name)
+		f.mu.Unlock()
+	}
+	return err
 }
 
 // settleName ends name's protection from the journal GC (newFileName): a block

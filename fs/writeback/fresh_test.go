@@ -1,42 +1,43 @@
 package writeback
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 )
 
-// TestJournalGCKeepsIssuedNames: a journal file name issued (newFileName) but not yet named by a block —
-// an early-upload round's copy written while a commit of the same file runs its journal GC — is kept by
-// that GC (it used to be removed, and the block then named a missing file: every later write to it and
-// every commit failed with ENOENT); once settled, it is the GC's like any other.
+// TestJournalGCKeepsIssuedNames: a journal slot issued (newFileName) but not yet named by a block — an
+// early-upload round's copy written while a commit of the same file runs its journal GC — is kept by that
+// GC (a block file of earlier builds was once removed there, and the block then named a missing file:
+// every later write to it and every commit failed with ENOENT); once settled, it is the GC's like any
+// other. A slot the GC frees is the next one issued; one still held never is.
 func TestJournalGCKeepsIssuedNames(t *testing.T) {
-	dir := t.TempDir()
-	f := &File{dir: dir, hasDir: true, seq: 2, dirty: map[int64]*block{0: {file: "b1"}}}
+	f := &File{dir: t.TempDir(), hasDir: true, dirty: map[int64]*block{}}
+	f.mu.Lock()
+	f.slots.take() // s0: the dirty block's
+	f.slots.take() // s1: named by nothing any more (stale)
+	f.dirty[0] = &block{file: slotName(0)}
+	f.mu.Unlock()
 	round, err := f.newFileName()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range []string{"b1", "b2", round} {
-		if err := os.WriteFile(filepath.Join(dir, n), []byte(n), 0o600); err != nil {
-			t.Fatal(err)
-		}
+	if round != slotName(2) {
+		t.Fatalf("issued %s, want s2 (s0 and s1 are in use)", round)
 	}
-	exists := func(n string) bool { _, err := os.Stat(filepath.Join(dir, n)); return err == nil }
 	f.mu.Lock()
-	keep := f.keepLocked()
+	f.gcLocked(nil)
+	used := len(f.slots.used)
+	next := f.slots.take()
 	f.mu.Unlock()
-	gcDir(dir, keep)
-	if !exists("b1") || exists("b2") || !exists(round) {
-		t.Fatalf("after the GC: b1 %v, b2 %v, %s %v; want the dirty block's and the issued name's kept, the stale one removed",
-			exists("b1"), exists("b2"), round, exists(round))
+	if used != 2 || next != 1 {
+		t.Fatalf("after the GC: %d slots in use, next issued s%d; want 2 (the dirty block's and the issued one) and s1", used, next)
 	}
 	f.mu.Lock()
 	f.settleName(round) // the round found its block replaced: nobody names the copy
-	keep = f.keepLocked()
+	f.gcLocked(&record{Blocks: map[int64]string{3: slotName(1)}})
+	_, roundHeld := f.slots.used[2]
+	_, recHeld := f.slots.used[1]
 	f.mu.Unlock()
-	gcDir(dir, keep)
-	if exists(round) || !exists("b1") {
-		t.Fatalf("after settling: %s %v, b1 %v; want the copy collected, the dirty block's kept", round, exists(round), exists("b1"))
+	if roundHeld || !recHeld {
+		t.Fatalf("after settling: the copy's slot held %v, the record's %v; want the copy's freed, the record's kept", roundHeld, recHeld)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -24,8 +23,9 @@ import (
 //	.seg-<seq>.ndjson.oversized  a segment replay found a line too long in, kept aside
 //	<id>.json          the same, flat: written fsynced for a failed commit kept for a retry,
 //	                   and by earlier builds for every such commit
-//	<id>/record.json   the pending commit of a file with block files (written atomically)
-//	<id>/b<n>          one dirty block each (BlockSize bytes, or shorter: zero-extended)
+//	<id>/record.json   the pending commit of a file with blocks on disk (written atomically)
+//	<id>/slots         its dirty blocks, slot k at k·BlockSize, named s<k> (slots.go)
+//	<id>/b<n>          one dirty block each, in journals of earlier builds (read, never written)
 //
 // A block of at most inlineMax bytes held in memory goes into the record
 // itself (record.Inline) rather than into a file of its own. A file with no
@@ -109,7 +109,7 @@ func (r *record) readHeld(dir string, i, in int64, dst []byte) (ok bool, err err
 		return true, nil
 	}
 	if f, ok := r.Blocks[i]; ok {
-		return true, preadFile(filepath.Join(dir, f), dst, in)
+		return true, refOf(dir, f, r.BlockSize).read(dst, in)
 	}
 	return false, nil
 }
@@ -262,27 +262,6 @@ func journalIDs(root string) ([]string, error) {
 	return ids, nil
 }
 
-// writeBlockFile creates (or replaces) a block file with data, fsynced when
-// sync is set.
-func writeBlockFile(path string, data []byte, sync bool) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return fmt.Errorf("writeback: journal: %w", err)
-	}
-	_, err = f.Write(data)
-	if err == nil && sync {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		_ = os.Remove(path)
-		return fmt.Errorf("writeback: journal: %w", err)
-	}
-	return nil
-}
-
 func syncFile(path string) error {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
@@ -298,16 +277,6 @@ func syncFile(path string) error {
 	return nil
 }
 
-// readBlockFile reads a whole block file into a buffer of size bytes
-// (zero-extended when the file is shorter).
-func readBlockFile(path string, size int64) ([]byte, error) {
-	buf := make([]byte, size)
-	if err := preadFile(path, buf, 0); err != nil {
-		return nil, err
-	}
-	return buf, nil
-}
-
 // preadFile fills dst from path at off; bytes past the file's end are zeros.
 func preadFile(path string, dst []byte, off int64) error {
 	f, err := os.Open(path)
@@ -321,42 +290,4 @@ func preadFile(path string, dst []byte, off int64) error {
 	}
 	clear(dst[n:])
 	return nil
-}
-
-// pwriteFile writes p into path at off.
-func pwriteFile(path string, p []byte, off int64) error {
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
-	if err != nil {
-		return fmt.Errorf("writeback: journal: %w", err)
-	}
-	_, err = f.WriteAt(p, off)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("writeback: journal: %w", err)
-	}
-	return nil
-}
-
-// gcDir removes the block files of dir that are neither in keep nor
-// referenced by the record on disk.
-func gcDir(dir string, keep map[string]bool) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return
-	}
-	if r, err := readRecord(dir); err == nil {
-		for _, f := range r.Blocks {
-			keep[f] = true
-		}
-	}
-	for _, e := range entries {
-		n := e.Name()
-		if strings.HasPrefix(n, "b") && !keep[n] {
-			if _, err := strconv.ParseInt(n[1:], 10, 64); err == nil {
-				_ = os.Remove(filepath.Join(dir, n))
-			}
-		}
-	}
 }

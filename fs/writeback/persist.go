@@ -5,7 +5,6 @@ package writeback
 import (
 	"bytes"
 	"errors"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"time"
@@ -19,7 +18,7 @@ import (
 func (f *File) persist(snap *snapshot, base Base, create bool) (*record, error) {
 	bs := base.BlockSize
 	f.mu.Lock()
-	since, hadDir := f.since, f.hasDir
+	since := f.since
 	f.mu.Unlock()
 	if since.IsZero() {
 		since = time.Now()
@@ -74,17 +73,12 @@ func (f *File) persist(snap *snapshot, base Base, create bool) (*record, error) 
 	if err != nil {
 		return nil, err
 	}
-	if !hadDir {
-		// Made by this commit if at all: it holds nothing stale.
-		return rec, nil
-	}
 	f.mu.Lock()
 	for _, n := range rec.Blocks {
 		f.settleName(n) // named by the record on disk
 	}
-	keep := f.keepLocked()
+	f.gcLocked(rec)
 	f.mu.Unlock()
-	gcDir(f.dir, keep)
 	return rec, nil
 }
 
@@ -121,10 +115,7 @@ func (f *File) persistBlock(rec *record, rmu *sync.Mutex, snap *snapshot, base B
 			if err != nil {
 				return err
 			}
-			if err := writeBlockFile(filepath.Join(f.dir, name), used, false); err != nil {
-				f.mu.Lock()
-				f.settleName(name) // given up: nothing names it
-				f.mu.Unlock()
+			if err := f.putNew(name, used); err != nil {
 				return err
 			}
 			file = name

@@ -2,7 +2,6 @@ package writeback
 
 import (
 	"context"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"unsafe"
@@ -39,7 +38,7 @@ func (f *File) hashSpilled(file string, bs int64, hash func([]byte) string) (str
 		}
 		m.recycle(buf)
 	}()
-	if err := preadFile(filepath.Join(f.dir, file), buf, 0); err != nil {
+	if err := f.ref(file).read(buf, 0); err != nil {
 		return "", err
 	}
 	return hash(buf), nil
@@ -107,15 +106,15 @@ func uploadReadBacksFrom(ctx context.Context) *uploadReadBacks {
 	return s
 }
 
-// read reads the block file at path back (zero-extended to a block).
-func (s *uploadReadBacks) read(ctx context.Context, path string) ([]byte, error) {
+// read reads the journal block at ref back (zero-extended to a block).
+func (s *uploadReadBacks) read(ctx context.Context, ref slotRef) ([]byte, error) {
 	select {
 	case s.m.uploadBacks <- struct{}{}:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 	h := heldReadBack{charged: s.m.reserveReadBack(s.bs), buf: s.m.buffer(s.bs)[:s.bs]}
-	if err := preadFile(path, h.buf, 0); err != nil {
+	if err := ref.read(h.buf, 0); err != nil {
 		s.free(h)
 		return nil, err
 	}

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"path/filepath"
 	"testing"
 
 	"github.com/pithosfs/pithosfs/cache"
@@ -23,7 +21,7 @@ func TestUploadReadBacksBounded(t *testing.T) {
 	want := make([][]byte, uploadReadBackSlots+1)
 	for i := range want {
 		want[i] = bytes.Repeat([]byte{byte(i + 1)}, blk-i) // shorter files read back zero-extended
-		if err := writeBlockFile(filepath.Join(dir, fmt.Sprint(i)), want[i], false); err != nil {
+		if err := refOf(dir, slotName(int64(i)), blk).put(want[i]); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -33,7 +31,7 @@ func TestUploadReadBacksBounded(t *testing.T) {
 	}
 	var held [][]byte
 	for i := range uploadReadBackSlots {
-		data, err := s.read(ctx, filepath.Join(dir, fmt.Sprint(i)))
+		data, err := s.read(ctx, refOf(dir, slotName(int64(i)), blk))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,7 +46,7 @@ func TestUploadReadBacksBounded(t *testing.T) {
 	// Every slot taken: one more waits (here until its context ends).
 	done, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := s.read(done, filepath.Join(dir, fmt.Sprint(uploadReadBackSlots))); !errors.Is(err, context.Canceled) {
+	if _, err := s.read(done, refOf(dir, slotName(uploadReadBackSlots), blk)); !errors.Is(err, context.Canceled) {
 		t.Fatalf("a read-back beyond the slots: %v, want to wait", err)
 	}
 	s.release(held[0][:blk/2]) // the client releases the bytes it was given: a prefix of the buffer
@@ -56,7 +54,7 @@ func TestUploadReadBacksBounded(t *testing.T) {
 	if got := budget.Used(); got != (uploadReadBackSlots-1)*blk || len(m.uploadBacks) != uploadReadBackSlots-1 {
 		t.Fatalf("after one release: budget used %d, slots taken %d", got, len(m.uploadBacks))
 	}
-	if _, err := s.read(ctx, filepath.Join(dir, fmt.Sprint(uploadReadBackSlots))); err != nil {
+	if _, err := s.read(ctx, refOf(dir, slotName(uploadReadBackSlots), blk)); err != nil {
 		t.Fatal(err)
 	}
 	s.release(held[0]) // twice: nothing more

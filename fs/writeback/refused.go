@@ -58,6 +58,7 @@ func (f *File) toFailed(snap *snapshot, rec *record, reason error) bool {
 	delete(m.byID, f.id)
 	f.id = newID()
 	f.dir, f.hasDir = filepath.Join(m.cfg.JournalDir, f.id), false
+	f.gcLocked(nil) // the slots went with the directory: free in the next one
 	m.byID[f.id] = f
 	f.mu.Unlock()
 	m.mu.Unlock()

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"path/filepath"
 	"sync"
 
 	"github.com/pithosfs/pithosfs/pithos/object"
@@ -485,7 +484,7 @@ func (b *streamBody) load(it streamItem) (data []byte, wait func() string, err e
 		f.mu.Lock()
 		name := it.b.file
 		f.mu.Unlock()
-		data, err := readBlockFile(filepath.Join(f.dir, name), f.bs())
+		data, err := f.ref(name).readAll()
 		return data, func() string { return "" }, err
 	}
 	name, err := f.newFileName()
@@ -493,11 +492,13 @@ func (b *streamBody) load(it streamItem) (data []byte, wait func() string, err e
 		return it.data, func() string { return "" }, nil
 	}
 	done := make(chan error, 1)
-	go func() { done <- writeBlockFileDirect(filepath.Join(f.dir, name), it.data) }()
+	ref := f.ref(name)
+	go func() { done <- ref.put(it.data) }()
 	return it.data, func() string {
 		if <-done != nil {
 			f.mu.Lock()
 			f.settleName(name) // given up: nothing names it
+			f.release(name)
 			f.mu.Unlock()
 			return ""
 		}

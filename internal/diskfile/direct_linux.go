@@ -102,3 +102,29 @@ func (w *DirectWriter) Write(f *os.File, parts [][]byte) (int64, error) {
 	}
 	return size, nil
 }
+
+// WriteAtDirect writes data at off of the file at path (created, mode 0600,
+// if missing) with O_DIRECT. data's start, its length and off must be
+// Align-aligned (else nothing is written and the error is ErrNoDirect, as
+// when the file system refuses direct I/O): the caller then writes through
+// the page cache.
+func WriteAtDirect(path string, data []byte, off int64) error {
+	if !aligned(data) || len(data)%Align != 0 || off%Align != 0 {
+		return ErrNoDirect
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|syscall.O_DIRECT, 0o600)
+	if errors.Is(err, syscall.EINVAL) {
+		return ErrNoDirect
+	}
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteAt(data, off)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if errors.Is(err, syscall.EINVAL) {
+		return ErrNoDirect
+	}
+	return err
+}
