@@ -82,7 +82,7 @@ func NewHTTPClient(opts Options) (*http.Client, error) {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
+		DialContext:           BodyDialer(dialer.DialContext),
 		TLSClientConfig:       tlsConf,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ResponseHeaderTimeout: 60 * time.Second,
@@ -246,18 +246,23 @@ func prepareBody(req *Request) (getBody func() (io.ReadCloser, error), length in
 		}
 		return req.GetBody, length
 	}
-	var ra io.ReaderAt
-	var off, n int64
+	// Each attempt reads a copy of the reader (its slice and position), the
+	// caller's own is left as it was: a copy keeps the reader's WriteTo,
+	// by which the connection sends it without a buffer (bodyconn.go).
+	var n int64
 	switch b := req.Body.(type) {
 	case *bytes.Reader:
-		ra, n = b, int64(b.Len())
-		off = b.Size() - n
+		at := *b
+		n = int64(b.Len())
+		getBody = func() (io.ReadCloser, error) { r := at; return io.NopCloser(&r), nil }
 	case *strings.Reader:
-		ra, n = b, int64(b.Len())
-		off = b.Size() - n
+		at := *b
+		n = int64(b.Len())
+		getBody = func() (io.ReadCloser, error) { r := at; return io.NopCloser(&r), nil }
 	case *bytes.Buffer:
 		data := b.Bytes()
-		ra, n = bytes.NewReader(data), int64(len(data))
+		n = int64(len(data))
+		getBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
 	default:
 		if length == 0 {
 			length = -1
@@ -267,7 +272,7 @@ func prepareBody(req *Request) (getBody func() (io.ReadCloser, error), length in
 	if length <= 0 {
 		length = n
 	}
-	return func() (io.ReadCloser, error) { return io.NopCloser(io.NewSectionReader(ra, off, n)), nil }, length
+	return getBody, length
 }
 
 // Do sends the request with X-Auth-Token and returns the response for an accepted status (the caller closes

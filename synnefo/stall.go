@@ -158,12 +158,24 @@ type watchedWriter struct {
 	watch *stallWatch
 }
 
+// watchedPiece is the most a watchedWriter writes before it counts
+// progress: a body that writes a 4 MiB block in one call still shows
+// progress on a slow link.
+const watchedPiece = 1 << 20
+
 func (ww *watchedWriter) Write(p []byte) (int, error) {
-	n, err := ww.w.Write(p)
-	if n > 0 {
-		ww.watch.moved()
+	done := 0
+	for done < len(p) {
+		n, err := ww.w.Write(p[done:min(len(p), done+watchedPiece)])
+		done += n
+		if n > 0 {
+			ww.watch.moved()
+		}
+		if err != nil || n == 0 {
+			return done, err
+		}
 	}
-	return n, err
+	return done, nil
 }
 
 // watchedReply is a reply body: each read waits on the network; Close ends

@@ -457,7 +457,7 @@ func parseMountLimits(o *mountOptions) (mountLimits, error) {
 // newHTTPClient is the one HTTP client of every service client: the
 // mount's TLS settings, counted for the metrics and stats.json.
 func newHTTPClient(tlsConf *tls.Config, met *metrics.Metrics) *http.Client {
-	tr := &http.Transport{Proxy: http.ProxyFromEnvironment, DialContext: (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
+	tr := &http.Transport{Proxy: http.ProxyFromEnvironment, DialContext: synnefo.BodyDialer((&net.Dialer{Timeout: 10 * time.Second}).DialContext),
 		MaxIdleConns: 128, MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second, ResponseHeaderTimeout: 60 * time.Second,
 		TLSClientConfig: tlsConf, TLSHandshakeTimeout: 10 * time.Second}
 	return &http.Client{Transport: met.Transport(tr)}
