@@ -92,3 +92,31 @@ func TestPersistFailedBlockFileReleasesName(t *testing.T) {
 		t.Errorf("names still issued after the failed block file: %v, want none", f.fresh)
 	}
 }
+
+// TestStreamFailedCopyReleasesName: the Swift stream's journal copy of a
+// block it sends (streamBody.load) that cannot be written (the journal
+// directory is gone) gives its issued name back, as the two above: the
+// block is sent without a copy, and nothing names the file.
+func TestStreamFailedCopyReleasesName(t *testing.T) {
+	const bsz = 4096
+	m, err := New(Config{Client: &lackingStore{}, JournalDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	f := &File{m: m, dir: filepath.Join(t.TempDir(), "gone"), hasDir: true, base: Base{Container: "c", BlockSize: bsz}}
+	b := &block{data: make([]byte, bsz), mem: bsz}
+	body := &streamBody{st: &stream{f: f}}
+	data, wait, err := body.load(streamItem{i: 0, b: b, data: b.data, mem: true})
+	if err != nil || len(data) != bsz {
+		t.Fatalf("load: %d bytes, %v; want the block's %d", len(data), err, bsz)
+	}
+	if name := wait(); name != "" {
+		t.Fatalf("the copy into a missing directory was written as %q", name)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.fresh) != 0 {
+		t.Errorf("names still issued after the failed stream copy: %v, want none", f.fresh)
+	}
+}
