@@ -299,11 +299,42 @@ func (d *dirNode) invalidate() {
 	d.mu.Unlock()
 }
 
+// applyCtx is the context of a request a user's write, close or rm makes
+// (a create, an action, a delete): a FUSE interrupt must not abort it
+// half-way, and with no server there to answer (connection refused, no
+// route, no such host: nothing was sent) it is not retried, so the caller
+// gets EIO at once rather than after the client's retries (4–5 s for each
+// request, a minute when each dial times out), as a listing does. A server
+// that answers 5xx or drops the connection is retried as before where the
+// request is idempotent; a create (POST) never is once it may have been
+// sent, so a lost reply cannot make a second server.
+func applyCtx(ctx context.Context) context.Context {
+	return pithos.FailFast(context.WithoutCancel(ctx))
+}
+
+// outcome is what a failed request's .last-error line adds about the
+// cloud's state: nothing was sent, or it may have been applied.
+func outcome(op string, err error) string {
+	var ue *userError
+	switch {
+	case errors.As(err, &ue):
+		return ""
+	case errors.Is(err, fault.ErrUnreachable):
+		return "; the cloud is not reachable: nothing was sent"
+	case op != "create" && op != "update" && op != "rm" && op != "upload":
+		return ""
+	case errors.Is(err, fault.ErrUnavailable):
+		return "; the reply was lost or the cloud failed: the request may have been applied, look before trying again"
+	}
+	return ""
+}
+
 // fail records a rejected request in .last-error and the log, and returns
 // its errno.
 func (d *dirNode) fail(op, name string, err error) syscall.Errno {
 	errno := errnoOf(op, err)
-	msg := fmt.Sprintf("%s %s %s/%s: %v (%s)\n", time.Now().UTC().Format(time.RFC3339), op, d.name, name, err, errno)
+	msg := fmt.Sprintf("%s %s %s/%s: %v%s (%s)\n", time.Now().UTC().Format(time.RFC3339), op, d.name, name, err,
+		outcome(op, err), errno)
 	d.mu.Lock()
 	d.lastErr, d.lastErrAt = msg, time.Now()
 	d.mu.Unlock()
@@ -410,7 +441,7 @@ func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
 	if !ok {
 		return syscall.ENOENT
 	}
-	if err := d.kind.remove(context.WithoutCancel(ctx), e.id); err != nil {
+	if err := d.kind.remove(applyCtx(ctx), e.id); err != nil {
 		return d.fail("rm", name, err)
 	}
 	d.invalidate()

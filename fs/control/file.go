@@ -162,7 +162,9 @@ func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadRes
 // Write buffers the document. Once it parses as complete JSON it is
 // validated, so a bad spec fails at write() (EINVAL) before anything is
 // created; a malformed document fails as soon as it cannot be a prefix of
-// valid JSON.
+// valid JSON. The lookups a check
+// makes (a flavor, an image) are not retried when the cloud is not there:
+// write() fails at once with EIO.
 func (h *handle) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
 	if h.node == nil {
 		return 0, syscall.EBADF
@@ -179,7 +181,7 @@ func (h *handle) Write(ctx context.Context, data []byte, off int64) (uint32, sys
 	copy(h.buf[off:], data)
 	h.written, h.fresh = true, false
 	n := h.node
-	if err := n.dir.kind.check(ctx, n.name, n.getID(), h.buf); err != nil {
+	if err := n.dir.kind.check(pithos.FailFast(ctx), n.name, n.getID(), h.buf); err != nil {
 		h.buf, h.written = nil, false
 		return 0, n.dir.fail("write", n.name, err)
 	}
@@ -188,7 +190,9 @@ func (h *handle) Write(ctx context.Context, data []byte, off int64) (uint32, sys
 
 // Flush applies what was written: creates the resource for a new file, or
 // updates the existing one. Later flushes of the same handle (dup'ed
-// descriptors) have nothing left to do.
+// descriptors) have nothing left to do. When no server is there to answer
+// (fault.ErrUnreachable) nothing is retried: close() fails at once with EIO
+// and .last-error says nothing was sent (applyCtx).
 func (h *handle) Flush(ctx context.Context) syscall.Errno {
 	if h.node == nil {
 		return 0
@@ -208,8 +212,7 @@ func (h *handle) Flush(ctx context.Context) syscall.Errno {
 	h.buf, h.written = nil, false
 	n := h.node
 	d := n.dir
-	// A FUSE interrupt must not abort a create half-way.
-	ctx = context.WithoutCancel(ctx)
+	ctx = applyCtx(ctx)
 	if complete, err := decodeStrict(data, new(any)); err != nil || !complete {
 		switch {
 		case err != nil:
@@ -343,7 +346,7 @@ func (u *upload) Flush(ctx context.Context) syscall.Errno {
 		return syscall.EINVAL // an empty image; Release records it
 	}
 	u.done = true
-	ctx = context.WithoutCancel(ctx)
+	ctx = applyCtx(ctx)
 	if _, err := u.dir.kind.uploadAndRegister(ctx, u.name, u.tmp, u.size); err != nil {
 		return u.dir.fail("upload", u.name, err)
 	}
