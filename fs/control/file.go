@@ -3,6 +3,7 @@ package control
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"sync"
 	"syscall"
@@ -159,10 +160,16 @@ func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadRes
 	return fixed.ReadAt(h.content, dest, off), 0
 }
 
+// maxDocument bounds a control document (a spec, an action): the largest a
+// user can mean (a server's five 10 KiB personality files, escaped) is far
+// below it, and a write past it would otherwise hold any amount of memory
+// (or, at a huge offset, ask the runtime for it at once and end the mount).
+const maxDocument = 1 << 20
+
 // Write buffers the document. Once it parses as complete JSON it is
 // validated, so a bad spec fails at write() (EINVAL) before anything is
 // created; a malformed document fails as soon as it cannot be a prefix of
-// valid JSON. The lookups a check
+// valid JSON, one longer than maxDocument with EFBIG. The lookups a check
 // makes (a flavor, an image) are not retried when the cloud is not there:
 // write() fails at once with EIO.
 func (h *handle) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
@@ -171,6 +178,11 @@ func (h *handle) Write(ctx context.Context, data []byte, off int64) (uint32, sys
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if off < 0 || off+int64(len(data)) > maxDocument {
+		h.buf, h.written, h.fresh = nil, false, false
+		return 0, h.node.dir.fail("write", h.node.name, &userError{errno: syscall.EFBIG,
+			msg: fmt.Sprintf("a control document is at most %d bytes: nothing was applied", maxDocument)})
+	}
 	if off > int64(len(h.buf)) {
 		h.buf = append(h.buf, make([]byte, off-int64(len(h.buf)))...)
 	}
