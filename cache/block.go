@@ -109,9 +109,12 @@ func (p *bufPool) idle() int {
 // or never takes) while a reader still holds a Ref carries its charge until
 // the last reference goes (keepCharge). Before, such blocks were uncharged:
 // under 16 readers, each holding the block of its current READ reply, up to
-// 16 blocks lived outside the budget. A block handed out for good (escape)
+// 16 blocks lived outside the budget. A block handed out for good (markEscaped)
 // gives its charge back at once, as it did: its holders never say when they
-// are done.
+// are done; but not while the disk writer holds it (queued): that reference
+// is released, so the block keeps its charge until the writer lets go
+// (unqueue). Before, an escaped block the memory tier let go waited for the
+// disk uncharged, up to the 32 MiB of the queue.
 type blockBuf struct {
 	data []byte
 	// buf is the recyclable buffer data lies in, nil when there is none.
@@ -122,6 +125,9 @@ type blockBuf struct {
 	charge  atomic.Int64 // bytes of budget held until the last release
 	budget  atomic.Pointer[Budget]
 	escaped atomic.Bool
+	// queued: the disk writer holds a reference (set before the block's
+	// waiters take it, cleared by unqueue).
+	queued atomic.Bool
 }
 
 // newBlock returns a block with one reference, its creator's.
@@ -138,30 +144,38 @@ func plainBlock(data []byte) *blockBuf { return newBlock(data, nil, nil) }
 // lock that keeps one alive, as the memory tier's does for its entries).
 func (b *blockBuf) acquire() { b.refs.Add(1) }
 
-// escape hands the bytes out for good: the block is never recycled, and
-// the charge it carries, if any, goes back to the budget now.
-func (b *blockBuf) escape() []byte {
-	b.refs.Add(1)
-	b.markEscaped()
-	return b.data
-}
-
-// markEscaped records that a holder's reference is never released.
+// markEscaped records that a holder's reference is never released: the
+// block is never recycled, and the charge it carries, if any, goes back to
+// the budget now (once written, if queued for the disk: unqueue).
 func (b *blockBuf) markEscaped() {
 	b.escaped.Store(true)
-	b.dropCharge()
+	if !b.queued.Load() {
+		b.dropCharge()
+	}
+}
+
+// unqueue ends the disk writer's hold (before it releases its reference):
+// an escaped block gives its charge back now. (Sequentially consistent
+// atomics: of markEscaped and unqueue, at least one sees the other's store,
+// so an escaped block's charge is never kept for good.)
+func (b *blockBuf) unqueue() {
+	b.queued.Store(false)
+	if b.escaped.Load() {
+		b.dropCharge()
+	}
 }
 
 // keepCharge makes the block carry n bytes reserved from bg until its last
-// reference is released (at once if it has escaped: it returns the bytes
-// released then); the caller must hold a reference.
+// reference is released (at once if it has escaped and is not queued for
+// the disk: it returns the bytes released then); the caller must hold a
+// reference.
 func (b *blockBuf) keepCharge(bg *Budget, n int64) int64 {
 	if n <= 0 || bg == nil {
 		return 0
 	}
 	b.budget.Store(bg)
 	b.charge.Add(n)
-	if b.escaped.Load() {
+	if b.escaped.Load() && !b.queued.Load() {
 		return b.dropCharge()
 	}
 	return 0

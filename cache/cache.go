@@ -246,12 +246,9 @@ func (c *Cache) get(ctx context.Context, key Key, size int, fetch fetchFunc, mod
 		// nil: a flight ended between the memory lookup above and join,
 		// leaving its block in memory; look there again.
 	}
-	blk, err := c.await(ctx, id, key, size, f, prefetch)
+	blk, err := c.await(ctx, id, key, size, f, mode) // escaped there for modeEscape
 	if err != nil {
 		return nil, err
-	}
-	if mode == modeEscape {
-		blk.markEscaped()
 	}
 	if f.fromDisk {
 		c.stats.diskHits.Add(1)

@@ -243,9 +243,13 @@ func (d *diskTier) read(k Key, pool *bufPool) (*blockBuf, bool) {
 	shard, name := k.fileName()
 	d.mu.Lock()
 	if p, ok := d.pending[name]; ok {
-		data := p.escape() // the job's reference keeps it alive until here
+		// The queued block itself (the job's reference keeps it alive
+		// until here), for the memory tier to take over with its charge;
+		// it used to be handed out for good and wrapped anew, a second
+		// charge for the same bytes while they waited.
+		p.acquire()
 		d.mu.Unlock()
-		return plainBlock(data), true
+		return p, true
 	}
 	ok := d.touchLocked(name)
 	d.mu.Unlock()
@@ -324,17 +328,23 @@ type diskCharge struct{ queue, budget int64 }
 // reach the disk, one at a time). write hands it all back once the block is
 // written (or found already there).
 //
-// A block that is charged already (charged: the memory tier holds it, or it
-// carries its charge until its last reference, blockBuf.keepCharge, which
-// the disk writer's reference delays) takes room in diskQueueBytes only.
-// Before, such a block counted twice in the budget while it waited — up to
-// the 32 MiB of the queue that bought nothing — and in a 1 GiB cold read
-// that phantom room was what the reader's own reservations (its READ
-// buffers, its loads) evicted blocks read ahead and not yet read to find:
-// 20–40 of them, each read back from disk and hashed again or fetched again.
-// (A block handed out for good, blockBuf.escape, gives its charge back when
-// the tier lets it go; it then waits uncharged, within diskQueueBytes.)
-func (d *diskTier) tryReserve(n int, charged bool) (diskCharge, bool) {
+// A block the memory tier holds (charged) takes room in diskQueueBytes only:
+// its charge stays with it until its last reference, blockBuf.keepCharge,
+// which the disk writer's reference delays, even once handed out for good
+// (blockBuf.queued). Before, such a block counted twice in the budget while
+// it waited — up to the 32 MiB of the queue that bought nothing — and in a
+// 1 GiB cold read that phantom room was what the reader's own reservations
+// (its READ buffers, its loads) evicted blocks read ahead and not yet read
+// to find: 20–40 of them, each read back from disk and hashed again or
+// fetched again.
+//
+// A block the tier does not hold but that carries a charge (carried: a load
+// charged past the limit, overBudgetLoads) reserves room of its own within
+// the limit, which replaces that charge (the caller drops it), or skips the
+// disk: queued, the load's charge would outlive the load by the wait for
+// the disk, and loads past the limit would no longer be overBudgetLoads at
+// a time.
+func (d *diskTier) tryReserve(n int, charged, carried bool) (diskCharge, bool) {
 	c := queueCharge(n)
 	for {
 		q := d.queued.Load()
@@ -349,7 +359,7 @@ func (d *diskTier) tryReserve(n int, charged bool) (diskCharge, bool) {
 		case d.budget == nil || charged:
 		case d.budget.TryReserveAhead(c):
 			ch.budget = c
-		case q > 0:
+		case q > 0 || carried:
 			d.queued.Add(-c)
 			return diskCharge{}, false
 		}
@@ -377,6 +387,7 @@ func (d *diskTier) write(k Key, blk *blockBuf, charge diskCharge) {
 	_, hosted := d.hosted[name]
 	if d.closed || d.disabled || have || queued || hosted {
 		d.mu.Unlock()
+		blk.unqueue()
 		blk.release()
 		d.unreserve(charge)
 		return
@@ -396,6 +407,7 @@ func (d *diskTier) writer() {
 			continue
 		}
 		d.store(job)
+		job.blk.unqueue()
 		job.blk.release()
 		d.unreserve(job.charge)
 	}

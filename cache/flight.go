@@ -25,6 +25,9 @@ type flight struct {
 	err      error
 	finished bool
 	dropped  bool
+	// over: the load was charged past the limit and holds one of
+	// overBudgetLoads until the flight's reference is dropped (releaseFlight).
+	over bool
 }
 
 // dropRef reports, once, that the flight's reference to its block can be
@@ -35,6 +38,23 @@ func (f *flight) dropRef() bool {
 		return true
 	}
 	return false
+}
+
+// releaseFlight drops the flight's reference to its block (dropRef said so) and
+// then gives back its over-budget load slot, if it holds one: by then every
+// waiter has taken the block (handing it out for good gives a load's
+// charge past the limit back) or left, so such charges are at most
+// overBudgetLoads at a time but for blocks readers hold (GetRef). The slot
+// used to be given back when the load returned, while the block still
+// carried its charge until its waiters took it, or, with no waiter left
+// (all cancelled, or only prefetches), until the disk writer had written
+// it: TestConcurrentMixedUse's bound failed in 2 of 80 runs on a busy
+// machine, by up to three blocks with no load holding a slot.
+func (c *Cache) releaseFlight(f *flight) {
+	f.blk.release()
+	if f.over {
+		c.overSem.Release(1)
+	}
 }
 
 // join returns the flight loading id, starting one when none is in the
@@ -77,7 +97,8 @@ func (c *Cache) join(id string, key Key, size int, fetch fetchFunc, prefetch boo
 // with a reference taken for the caller (none for a prefetch, which gets a
 // nil block). A caller that gives up (ctx) leaves; the last one to leave
 // stops a fetch still in progress.
-func (c *Cache) await(ctx context.Context, id string, key Key, size int, f *flight, prefetch bool) (*blockBuf, error) {
+func (c *Cache) await(ctx context.Context, id string, key Key, size int, f *flight, mode getMode) (*blockBuf, error) {
+	prefetch := mode == modePrefetch
 	select {
 	case <-f.done:
 	case <-ctx.Done():
@@ -99,7 +120,7 @@ func (c *Cache) await(ctx context.Context, id string, key Key, size int, f *flig
 		}
 		c.mu.Unlock()
 		if drop {
-			f.blk.release()
+			c.releaseFlight(f)
 		}
 		return nil, ctx.Err()
 	}
@@ -110,13 +131,16 @@ func (c *Cache) await(ctx context.Context, id string, key Key, size int, f *flig
 	}
 	if err == nil && !prefetch {
 		blk.acquire() // safe: the flight's reference is held until we leave
+		if mode == modeEscape {
+			blk.markEscaped() // before the flight's slot can go (releaseFlight)
+		}
 	}
 	c.mu.Lock()
 	f.waiters--
 	drop := f.dropRef()
 	c.mu.Unlock()
 	if drop {
-		blk.release()
+		c.releaseFlight(f)
 	}
 	if err != nil {
 		return nil, err
@@ -134,30 +158,38 @@ func (c *Cache) await(ctx context.Context, id string, key Key, size int, f *flig
 // reads down.
 func (c *Cache) load(ctx context.Context, id string, key Key, size int, f *flight, fetch fetchFunc, charge bool, have int64) {
 	defer c.wg.Done()
-	blk, fromDisk, err := c.loadBlock(ctx, id, key, size, f, fetch, charge, have)
+	blk, fromDisk, over, err := c.loadBlock(ctx, id, key, size, f, fetch, charge, have)
+	if over && blk == nil {
+		c.overSem.Release(1)
+		over = false
+	}
 	toDisk := err == nil && !fromDisk && c.disk != nil
 	var queued diskCharge
 	if toDisk {
-		charged := c.mem.holds(id, blk) || blk.charge.Load() > 0
-		if queued, toDisk = c.disk.tryReserve(len(blk.data), charged); !toDisk {
+		held := c.mem.holds(id, blk)
+		carried := !held && blk.charge.Load() > 0
+		if queued, toDisk = c.disk.tryReserve(len(blk.data), held, carried); !toDisk {
 			c.stats.diskWritesSkipped.Add(1)
+		} else if carried {
+			blk.dropCharge() // the queue's room replaces it
 		}
 	}
 	if toDisk {
-		blk.acquire() // the disk writer's
+		blk.queued.Store(true) // before a waiter can hand it out for good
+		blk.acquire()          // the disk writer's
 	}
 	c.mu.Lock()
 	if c.flights[id] == f {
 		delete(c.flights, id)
 	}
-	f.blk, f.fromDisk, f.err = blk, fromDisk, err
+	f.blk, f.fromDisk, f.err, f.over = blk, fromDisk, err, over
 	f.finished = true
 	drop := f.dropRef()
 	c.mu.Unlock()
 	f.cancel()
 	close(f.done)
 	if drop {
-		blk.release()
+		c.releaseFlight(f)
 	}
 	if toDisk {
 		c.disk.write(key, blk, queued)
@@ -177,8 +209,9 @@ func (c *Cache) load(ctx context.Context, id string, key Key, size int, f *fligh
 // keeps such a block only if it finds room of its own. A load a prefetch
 // started holds the prefetch's reservation instead (have). Either covers
 // the block's whole charge in the memory tier (entryOverhead included), so
-// caching it evicts nothing.
-func (c *Cache) loadBlock(ctx context.Context, id string, key Key, size int, f *flight, fetch fetchFunc, charge bool, have int64) (blk *blockBuf, fromDisk bool, err error) {
+// caching it evicts nothing. slot reports that the load holds one of
+// overBudgetLoads, which its caller gives back (releaseFlight).
+func (c *Cache) loadBlock(ctx context.Context, id string, key Key, size int, f *flight, fetch fetchFunc, charge bool, have int64) (blk *blockBuf, fromDisk, slot bool, err error) {
 	charged, over := have, false
 	if charge {
 		n := int64(size) + entryOverhead
@@ -186,9 +219,9 @@ func (c *Cache) loadBlock(ctx context.Context, id string, key Key, size int, f *
 			charged = n
 		} else {
 			if err := c.overSem.Acquire(ctx, 1); err != nil {
-				return nil, false, err
+				return nil, false, false, err
 			}
-			defer c.overSem.Release(1)
+			slot = true
 			if n <= c.budget.Limit() {
 				c.budget.Charge(n)
 				charged, over = n, true
@@ -205,8 +238,10 @@ func (c *Cache) loadBlock(ctx context.Context, id string, key Key, size int, f *
 			// Charged past the limit: the memory tier keeps the block
 			// only if it finds room of its own for it; else the block
 			// carries this charge while readers hold it.
-			if c.mem.add(id, blk, c.prefetched(f)) {
-				return // the deferred release gives the charge back
+			if c.mem.add(id, blk, c.prefetched(f)) || blk.queued.Load() {
+				// The deferred release gives the charge back (a block
+				// queued for the disk is charged there, until written).
+				return
 			}
 			blk.keepCharge(c.budget, charged)
 			charged = 0
@@ -216,8 +251,19 @@ func (c *Cache) loadBlock(ctx context.Context, id string, key Key, size int, f *
 	}
 	if c.disk != nil {
 		if blk, ok := c.disk.read(key, c.pool); ok {
-			cacheLoaded(blk)
-			return blk, true, nil
+			if own := blk.takeCharge(); own > 0 {
+				// Still queued for the disk, let go by the tier: it takes
+				// the block's charge back (and the load's, unless that is
+				// past the limit: given back within the load's slot).
+				if !over {
+					own, charged = own+charged, 0
+				}
+				left, _ := c.mem.addCharged(id, blk, c.prefetched(f), own)
+				blk.keepCharge(c.budget, left)
+			} else {
+				cacheLoaded(blk)
+			}
+			return blk, true, slot, nil
 		}
 	}
 	c.stats.fetches.Add(1)
@@ -226,7 +272,7 @@ func (c *Cache) loadBlock(ctx context.Context, id string, key Key, size int, f *
 	c.stats.inFlight.Add(-1)
 	if err != nil {
 		c.stats.fetchErrors.Add(1)
-		return nil, false, fmt.Errorf("cache: fetch block %s: %w", key.id, err)
+		return nil, false, slot, fmt.Errorf("cache: fetch block %s: %w", key.id, err)
 	}
 	c.stats.bytesFetched.Add(int64(len(raw)))
 	if got := sh.sum(raw); got != "" {
@@ -241,19 +287,19 @@ func (c *Cache) loadBlock(ctx context.Context, id string, key Key, size int, f *
 		c.stats.fetchErrors.Add(1)
 		c.stats.badFetches.Add(1)
 		keepIfUsed(c.pool, nil, buf)
-		return nil, false, err
+		return nil, false, slot, err
 	}
 	if !key.hash && len(raw) != size {
 		// Nothing else can tell a short read from a block ending in zeros.
 		c.stats.fetchErrors.Add(1)
 		c.stats.badFetches.Add(1)
 		keepIfUsed(c.pool, nil, buf)
-		return nil, false, fmt.Errorf("%w: fetch of opaque block %q returned %d bytes, want %d", ErrSize, key.id, len(raw), size)
+		return nil, false, slot, fmt.Errorf("%w: fetch of opaque block %q returned %d bytes, want %d", ErrSize, key.id, len(raw), size)
 	}
 	data := strip(raw)
 	blk = newBlock(data, keepIfUsed(c.pool, data, buf), c.pool)
 	cacheLoaded(blk)
-	return blk, false, nil
+	return blk, false, slot, nil
 }
 
 // cacheLoaded puts a loaded block in the memory tier and gives back the

@@ -3,6 +3,7 @@ package cache
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -230,4 +231,84 @@ func gateDiskWrites(t *testing.T, c *Cache) (open func()) {
 		return os.CreateTemp(dir, "blk-*")
 	}
 	return open
+}
+
+// TestDiskQueueChargesEscapedBlock: a block handed out for good (Get) and
+// queued for the disk keeps its charge when the memory tier lets it go,
+// until the writer has written it: the writer holds its bytes. It used to
+// give its charge back at once and wait uncharged, up to the 32 MiB of the
+// queue. A read of a block still queued takes the queued block over (one
+// charge), not a second copy charged again.
+func TestDiskQueueChargesEscapedBlock(t *testing.T) {
+	const size = 64 << 10
+	const charge = size + entryOverhead
+	c := openCache(t, Config{Dir: t.TempDir(), MemBytes: 16 * charge})
+	open := gateDiskWrites(t, c)
+	ctx := context.Background()
+	var keys []Key
+	var fetches atomic.Int64
+	for i := range 3 {
+		data := block(uint64(700+i), size)
+		keys = append(keys, hashKey(data))
+		if _, err := c.Get(ctx, keys[i], size, countingFetch(data, &fetches)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.wg.Wait() // every load has queued its block
+	for _, k := range keys {
+		c.Drop(k)
+	}
+	if used := c.Budget().Used(); used != 3*charge {
+		t.Fatalf("three escaped blocks queued for the disk, dropped from memory: budget used %d, want %d", used, 3*charge)
+	}
+	if _, err := c.Get(ctx, keys[0], size, failFetch(t)); err != nil {
+		t.Fatal(err)
+	}
+	if used := c.Budget().Used(); used != 3*charge {
+		t.Fatalf("a queued block read again: budget used %d, want %d (one charge each)", used, 3*charge)
+	}
+	open()
+	c.disk.flush()
+	c.mem.purge()
+	if used := c.Budget().Used(); used != 0 {
+		t.Fatalf("once written and purged: budget used %d, want 0", used)
+	}
+	if n := fetches.Load(); n != 3 {
+		t.Errorf("%d fetches, want 3", n)
+	}
+}
+
+// TestOverBudgetChargeEndsWithItsLoad: a load charged past the limit (the
+// budget all firm reservations) whose readers gave up keeps no charge past
+// the limit once it ends: its block used to go to the disk queue carrying
+// that charge until written, so that, with overBudgetLoads free again, each
+// further such load added one more block beyond the limit (here three).
+func TestOverBudgetChargeEndsWithItsLoad(t *testing.T) {
+	const size = 4096
+	const limit = 8 * (size + entryOverhead)
+	c := openCache(t, Config{Dir: t.TempDir(), MemBytes: limit})
+	gateDiskWrites(t, c)
+	if err := c.Budget().Reserve(context.Background(), limit); err != nil { // the write path's dirty blocks, say
+		t.Fatal(err)
+	}
+	defer c.Budget().Release(limit)
+	for i := range 3 {
+		data := block(uint64(800+i), size)
+		fetching, reply := make(chan struct{}), make(chan struct{})
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() { <-fetching; cancel() }()
+		_, err := c.Get(ctx, hashKey(data), size, func(context.Context) ([]byte, error) {
+			close(fetching)
+			<-reply // the reader has left: the load goes on and ends without it
+			return bytes.Clone(data), nil
+		})
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("load %d: %v, want the reader's cancellation", i, err)
+		}
+		close(reply)
+		c.wg.Wait()
+		if used := c.Budget().Used(); used > limit {
+			t.Fatalf("after over-budget load %d ended: budget used %d, %d past the limit", i, used, used-limit)
+		}
+	}
 }

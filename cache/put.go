@@ -78,7 +78,8 @@ func (c *Cache) storeBlock(key Key, blk *blockBuf, disk bool) error {
 	}
 	c.mem.add(key.memID(), blk, false)
 	if c.disk != nil && disk {
-		if ch, ok := c.disk.tryReserve(len(blk.data), c.mem.holds(key.memID(), blk)); ok {
+		if ch, ok := c.disk.tryReserve(len(blk.data), c.mem.holds(key.memID(), blk), false); ok {
+			blk.queued.Store(true)
 			blk.acquire()
 			c.disk.write(key, blk, ch)
 		} else {
