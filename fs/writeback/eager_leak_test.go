@@ -95,8 +95,8 @@ func TestPersistFailedBlockFileReleasesName(t *testing.T) {
 
 // TestStreamFailedCopyReleasesName: the Swift stream's journal copy of a
 // block it sends (streamBody.load) that cannot be written (the journal
-// directory is gone) gives its issued name back, as the two above: the
-// block is sent without a copy, and nothing names the file.
+// directory is gone) gives its issued name back, and its slot, as the two
+// above: the block is sent without a copy, and nothing names the slot.
 func TestStreamFailedCopyReleasesName(t *testing.T) {
 	const bsz = 4096
 	m, err := New(Config{Client: &lackingStore{}, JournalDir: t.TempDir()})
@@ -111,12 +111,17 @@ func TestStreamFailedCopyReleasesName(t *testing.T) {
 	if err != nil || len(data) != bsz {
 		t.Fatalf("load: %d bytes, %v; want the block's %d", len(data), err, bsz)
 	}
-	if name := wait(); name != "" {
+	name := wait()
+	if name != "" {
 		t.Fatalf("the copy into a missing directory was written as %q", name)
 	}
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.fresh) != 0 {
+	fresh := len(f.fresh)
+	f.mu.Unlock()
+	if fresh != 0 {
 		t.Errorf("names still issued after the failed stream copy: %v, want none", f.fresh)
+	}
+	if next, err := f.newFileName(); err != nil || next != slotName(0) {
+		t.Errorf("the next name issued: %q, %v; want %q, the failed copy's slot given back", next, err, slotName(0))
 	}
 }
