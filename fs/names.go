@@ -204,12 +204,19 @@ func validComponent(d string) bool {
 // object has), EINVAL for a name that stands for no segment, and for "⧸":
 // an empty segment exists only through the names below it (its own object
 // would be named like its parent's "PATH/" marker, or be no name at all).
+// A name that is not UTF-8 is EILSEQ: object names are (Swift refuses
+// others, Pithos+ stores the bytes percent-escaped, and a listing's JSON
+// shows them as U+FFFD), so the file would be made and then never found
+// again by its name (a later open(O_CREAT) of it made a conflict copy).
 func newSegment(d string) (string, syscall.Errno) {
 	s, kind := decodeName(d)
 	switch kind {
 	case nameExact:
 		if s == "" {
 			return "", syscall.EINVAL
+		}
+		if !utf8.ValidString(s) {
+			return "", syscall.EILSEQ
 		}
 		return s, 0
 	case nameTooLong, nameHashed:

@@ -80,7 +80,7 @@ func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode ui
 	// Nothing reached the server: the listing stays valid, and the pending
 	// file shows in it through withPending until its commit puts it there.
 	d.entriesChanged(0)
-	return ch, &writeHandle{f: fn, wf: wf, acct: acct, path: acct.uuid + "/" + full}, 0, 0
+	return ch, &writeHandle{f: fn, wf: wf, acct: acct, path: full}, 0, 0
 }
 
 // Symlink creates a symlink object (If-None-Match: *: never over an
