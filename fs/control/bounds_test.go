@@ -1,8 +1,11 @@
 package control_test
 
 import (
+	"context"
 	"strings"
 	"testing"
+
+	"github.com/pithosfs/pithosfs/pithos"
 )
 
 // TestControlDocumentBounded: a document longer than a control file takes
@@ -27,5 +30,26 @@ func TestControlDocumentBounded(t *testing.T) {
 	}
 	if out, err := sh(mnt, "ls servers; cat flavors/"+e.flavor.Name+".json"); err != nil || !strings.Contains(out, `"ram"`) {
 		t.Fatalf("the mount after the oversized writes: %q, %v", out, err)
+	}
+}
+
+// TestControlNameNotUTF8: a new control file whose name is not UTF-8 is
+// EILSEQ, and nothing is made: a file copied into images/ under such a name
+// was uploaded to the images container, then its registration refused,
+// leaving an object no listing shows by its name.
+func TestControlNameNotUTF8(t *testing.T) {
+	e := setup(t)
+	mnt := mount(t, e.srv, false)
+	for _, dir := range []string{"images", "servers"} {
+		out, err := sh(mnt, `n=$(printf 'new\377'); printf 'x' > "`+dir+`/$n"`)
+		if err == nil || !strings.Contains(err.Error(), "Invalid or incomplete multibyte") {
+			t.Errorf("%s: %q, %v; want EILSEQ", dir, out, err)
+		}
+		if le := mustSh(t, mnt, "cat "+dir+"/.last-error"); !strings.Contains(le, "must be UTF-8") {
+			t.Errorf("%s/.last-error = %q", dir, le)
+		}
+	}
+	if objs, err := e.pithos.ListObjects(context.Background(), "images", pithos.ListOptions{}); err == nil && len(objs.Objects) > 0 {
+		t.Errorf("objects left in images/: %+v", objs.Objects)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -400,6 +401,12 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*gofs.Inode, gofs.FileHandle, uint32, syscall.Errno) {
 	if name == lastErrorName {
 		return nil, nil, 0, syscall.EACCES
+	}
+	if !utf8.ValidString(name) {
+		// Resource and object names are UTF-8: a file copied into images/
+		// was uploaded, then its registration refused (400), leaving an
+		// object no listing shows by its name.
+		return nil, nil, 0, d.fail("create", name, &userError{errno: syscall.EILSEQ, msg: "a name must be UTF-8: nothing was created"})
 	}
 	if e, ok, err := d.find(ctx, name); err == nil && ok {
 		// An existing resource: open it for writing (an update).
