@@ -2,6 +2,7 @@ package pithos
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -9,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/pithosfs/pithosfs/synnefo"
 )
@@ -134,11 +137,67 @@ func (c *Client) ReadRangeInto(ctx context.Context, container, name string, offs
 }
 
 // readRangeInto fills buf from offset (the range must lie inside the object) and returns the bytes read.
+// A reply whose body ends before its Content-Length (the connection dropped or was reset mid-body) is not
+// a shorter object: the rest is asked for again (a range from where it stopped, the same pinned version),
+// up to maxResumes times. Such a body used to be returned as it was, short: the block cache then refused
+// it (its hash, or for a Swift object its length) and the read failed with EIO.
 func (c *Client) readRangeInto(ctx context.Context, container, name string, offset int64, buf []byte, opts GetOptions) ([]byte, error) {
 	opts, err := c.pin(ctx, container, name, opts)
 	if err != nil {
 		return nil, err
 	}
+	progress := opts.Progress
+	n := 0
+	for resumes := 0; ; resumes++ {
+		if progress != nil {
+			done := n
+			opts.Progress = func(k int) { progress(done + k) }
+		}
+		m, err := c.readRangeOnce(ctx, container, name, offset+int64(n), buf[n:], opts)
+		n += m
+		var re *requestError
+		switch {
+		case err == nil:
+			return buf[:n], nil // all of it, or the object ends sooner
+		case errors.As(err, &re):
+			return nil, re.err // the request itself failed (the client retried what it could)
+		case !resumable(ctx, err) || resumes >= maxResumes:
+			return nil, fmt.Errorf("pithos: reading %s/%s: %w", container, name, err)
+		}
+		c.log.Debug("pithos: reply cut mid-body; reading the rest", zap.String("container", container),
+			zap.String("name", name), zap.Int64("offset", offset+int64(n)), zap.Int("resume", resumes+1), zap.Error(err))
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("pithos: reading %s/%s: %w", container, name, ctx.Err())
+		case <-time.After(time.Duration(resumes) * 100 * time.Millisecond):
+		}
+	}
+}
+
+// maxResumes bounds how often one range read asks again for the rest of a reply cut mid-body.
+const maxResumes = 5
+
+// errCut is a reply body that ended before its Content-Length.
+var errCut = errors.New("reply cut short")
+
+// requestError is a range read's request that failed (its status, or no reply after the client's
+// retries), as opposed to its body.
+type requestError struct{ err error }
+
+func (e *requestError) Error() string { return e.err.Error() }
+func (e *requestError) Unwrap() error { return e.err }
+
+// resumable reports whether a failed body read may be resumed: not when the caller gave up or the
+// request stalled (the I/O timeout bounds a server that stops sending).
+func resumable(ctx context.Context, err error) bool {
+	return ctx.Err() == nil && !errors.Is(err, synnefo.ErrStalled) && !errors.Is(err, context.Canceled) &&
+		!errors.Is(err, context.DeadlineExceeded)
+}
+
+// readRangeOnce makes one ranged GET into buf and returns the bytes read (fewer than len(buf) when the
+// object ends sooner). A failed request is a *requestError; a body that ends before its Content-Length
+// is errCut, and one that fails is the read's error, with the bytes read until then.
+func (c *Client) readRangeOnce(ctx context.Context, container, name string, offset int64, buf []byte, opts GetOptions) (int, error) {
 	length := int64(len(buf))
 	h := http.Header{}
 	applyConditions(opts.Conditions, h)
@@ -146,20 +205,29 @@ func (c *Client) readRangeInto(ctx context.Context, container, name string, offs
 	resp, err := c.http.Do(ctx, &synnefo.Request{Method: http.MethodGet, Path: c.objectPath(container, name),
 		Query: getQuery(opts), Header: h, Success: []int{http.StatusOK, http.StatusPartialContent}})
 	if err != nil {
-		return nil, err
+		return 0, &requestError{err}
 	}
 	defer resp.Body.Close()
+	want := resp.ContentLength // of the range, or of the whole object for a 200
 	if resp.StatusCode == http.StatusOK {
 		// Range ignored by the server: skip to the offset.
 		if _, err := io.CopyN(io.Discard, resp.Body, offset); err != nil {
-			return nil, fmt.Errorf("pithos: reading %s/%s: %w", container, name, err)
+			return 0, err
+		}
+		if want >= 0 {
+			want = max(want-offset, 0)
 		}
 	}
 	n, err := readFull(resp.Body, buf, opts.Progress)
-	if err != nil && err != io.ErrUnexpectedEOF {
-		return nil, fmt.Errorf("pithos: reading %s/%s: %w", container, name, err)
+	switch {
+	case err == nil:
+		return n, nil
+	case err == io.ErrUnexpectedEOF && want >= 0 && int64(n) < min(want, length):
+		return n, errCut
+	case err == io.ErrUnexpectedEOF:
+		return n, nil // the object ends before the range
 	}
-	return buf[:n], nil
+	return n, err
 }
 
 // progressChunk bounds each body read when a Progress callback is set: the
