@@ -442,14 +442,30 @@ func (c *Client) DoDecode(ctx context.Context, req *Request, in any, decode func
 	if decode != nil && r.Header.Get("Accept") == "" {
 		r.Header.Set("Accept", "application/json")
 	}
-	resp, err := c.Do(ctx, &r)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if decode != nil {
-		data, err := readBody(resp)
+	for attempt := 0; ; attempt++ {
+		resp, err := c.Do(ctx, &r)
 		if err != nil {
+			return nil, err
+		}
+		if decode == nil {
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+			_ = resp.Body.Close()
+			return resp, nil
+		}
+		data, err := readBody(resp)
+		_ = resp.Body.Close()
+		if err != nil {
+			// The reply was cut mid-body (the connection dropped or was
+			// reset): a request without a body that may be repeated is
+			// sent again, as one that got no reply would be. A listing
+			// failed with EIO at the first such cut.
+			if r.Body == nil && r.idempotent() && attempt < c.retry.max && bodyRetryable(ctx, err) {
+				c.log.Debug("synnefo: retrying after a reply cut mid-body", zap.String("method", r.Method),
+					zap.String("url", c.URL(&r)), zap.Int("attempt", attempt+1), zap.Error(err))
+				if c.retry.wait(ctx, attempt, 0) == nil {
+					continue
+				}
+			}
 			return resp, decodeError(r.Method, c.URL(&r), resp.StatusCode, err)
 		}
 		if len(bytes.TrimSpace(data)) > 0 {
@@ -457,8 +473,13 @@ func (c *Client) DoDecode(ctx context.Context, req *Request, in any, decode func
 				return resp, decodeError(r.Method, c.URL(&r), resp.StatusCode, err)
 			}
 		}
-	} else {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+		return resp, nil
 	}
-	return resp, nil
+}
+
+// bodyRetryable reports whether a reply's body that could not be read may
+// be asked for again: not when the caller gave up or the request stalled
+// (the I/O timeout bounds a server that stops sending).
+func bodyRetryable(ctx context.Context, err error) bool {
+	return ctx.Err() == nil && !errors.Is(err, ErrStalled) && !errors.Is(err, context.Canceled)
 }
