@@ -76,7 +76,7 @@ func (p *bufPool) put(b []byte) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if len(p.free) < poolBuffers && p.budget.Used()+int64(len(p.free)+1-poolSlack)*poolBlockSize <= p.budget.Limit() {
+	if len(p.free) < poolBuffers && p.budget.taken()+int64(len(p.free)+1-poolSlack)*poolBlockSize <= p.budget.Limit() {
 		p.free = append(p.free, b[:cap(b)])
 	}
 }
@@ -87,7 +87,7 @@ func (p *bufPool) put(b []byte) {
 func (p *bufPool) trim(need int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	room := p.budget.Limit() - p.budget.Used() - need + poolSlack*poolBlockSize
+	room := p.budget.Limit() - p.budget.taken() - need + poolSlack*poolBlockSize
 	for len(p.free) > 0 && int64(len(p.free))*poolBlockSize > room {
 		p.free[len(p.free)-1] = nil
 		p.free = p.free[:len(p.free)-1]

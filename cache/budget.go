@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // Budget is one byte budget shared by the memory tier's cached blocks, the
@@ -35,6 +36,8 @@ type Budget struct {
 	// reservation: the block cache drops free buffers it keeps in the room
 	// the reservation took.
 	reserved func()
+	// req is the room kept for FUSE request buffers (budgetreq.go).
+	req reqRoom
 }
 
 // ErrOverBudget is returned for a reservation larger than the whole budget.
@@ -97,6 +100,14 @@ func (b *Budget) Used() int64 {
 	return b.used
 }
 
+// taken is Used plus the room kept for requests (budgetreq.go): what the
+// cache's free block buffers must leave free.
+func (b *Budget) taken() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.used + b.keptLocked(time.Now())
+}
+
 // Dirty is the number of bytes TryReserveDirty holds now.
 func (b *Budget) Dirty() int64 {
 	b.mu.Lock()
@@ -107,20 +118,23 @@ func (b *Budget) Dirty() int64 {
 // tryTake reserves n bytes if they fit, or returns the shortfall and the
 // channel closed at the next Release. A dirty reservation beyond the dirty
 // limit returns a shortfall of -1: no eviction can make it fit.
+//
+// Room kept for request buffers (keptLocked) counts as taken.
 func (b *Budget) tryTake(n int64, dirty bool) (short int64, wake <-chan struct{}, reclaim func(int64) int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if dirty && b.dirty+n > b.dirtyLimit {
 		return -1, b.wake, nil
 	}
-	if b.used+n <= b.limit {
+	used := b.used + b.keptLocked(time.Now())
+	if used+n <= b.limit {
 		b.used += n
 		if dirty {
 			b.dirty += n
 		}
 		return 0, nil, nil
 	}
-	return b.used + n - b.limit, b.wake, b.reclaim
+	return used + n - b.limit, b.wake, b.reclaim
 }
 
 // TryReserve reserves n bytes, evicting cached blocks if needed, and reports
@@ -163,8 +177,9 @@ func (b *Budget) tryReserve(n int64, dirty, ahead bool) bool {
 // read each back from disk (SHA-256 again) or fetched it again.
 func (b *Budget) TryReserveAhead(n int64) bool { return b.tryReserve(n, false, true) }
 
-// Charge counts n bytes the caller already holds (a FUSE request's buffer:
-// memory that waiting would not give back) against the budget: it evicts
+// Charge counts n bytes the caller already holds (memory that waiting would
+// not give back: a read-back of a spilled block, a load over budget; FUSE
+// request buffers go through ChargeRequest) against the budget: it evicts
 // cached blocks to make room, as TryReserve does, and when they do not
 // suffice takes the bytes anyway, so that Used may pass the Limit for a
 // while. It never waits and never fails. What it took beyond the limit is
@@ -210,11 +225,16 @@ func (b *Budget) Reserve(ctx context.Context, n int64) error {
 		if reclaim != nil && reclaim(short) > 0 {
 			continue
 		}
+		// the room kept for requests shrinks without a Release
+		t := time.NewTimer(reqWindow)
 		select {
 		case <-wake:
+		case <-t.C:
 		case <-ctx.Done():
+			t.Stop()
 			return ctx.Err()
 		}
+		t.Stop()
 	}
 }
 

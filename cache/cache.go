@@ -318,6 +318,7 @@ func (c *Cache) Stats() Stats {
 		HostedSpilled:        c.stats.hostedSpilled.Load(),
 		BudgetUsed:           c.budget.Used(),
 		BudgetLimit:          c.budget.Limit(),
+		BudgetRequestRoom:    c.budget.RequestRoom(),
 	}
 	s.MemBlocks, s.MemBytes = c.mem.usage()
 	if c.disk != nil {

@@ -46,9 +46,12 @@ type Stats struct {
 	MemBytes    int64 `json:"mem_bytes"`
 	BudgetUsed  int64 `json:"budget_used"`
 	BudgetLimit int64 `json:"budget_limit"`
-	DiskBlocks  int   `json:"disk_blocks"`
-	DiskBytes   int64 `json:"disk_bytes"`
-	DiskLimit   int64 `json:"disk_limit"`
+	// BudgetRequestRoom is the room the budget keeps for FUSE request
+	// buffers, those held now included (budgetreq.go).
+	BudgetRequestRoom int64 `json:"budget_request_room"`
+	DiskBlocks        int   `json:"disk_blocks"`
+	DiskBytes         int64 `json:"disk_bytes"`
+	DiskLimit         int64 `json:"disk_limit"`
 	// DiskQueued is the bytes of fetched blocks waiting to be written to
 	// the disk tier.
 	DiskQueued int64 `json:"disk_queued_bytes"`

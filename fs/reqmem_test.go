@@ -100,3 +100,29 @@ func TestWriteBufferCharged(t *testing.T) {
 		})
 	}
 }
+
+// TestRequestBuffersKeepTheirRoom: the budget keeps the room of the READ and
+// WRITE buffers just handled for the next ones (cache.Budget.ChargeRequest):
+// a reservation of the whole budget right after them is refused, so that
+// firm reservations (dirty blocks, loads) cannot fill the budget and leave
+// the next burst of requests to go past its limit.
+func TestRequestBuffersKeepTheirRoom(t *testing.T) {
+	b := cache.NewBudget(16 << 20)
+	p := &readProbe{RawFileSystem: fuse.NewDefaultRawFileSystem(), budget: b}
+	fsys := reqMemFS{RawFileSystem: p, budget: b, stats: NewStats(nil)}
+	if _, st := fsys.Read(nil, &fuse.ReadIn{Size: 1 << 20}, make([]byte, 1<<20)); st != fuse.OK {
+		t.Fatal(st)
+	}
+	if _, st := fsys.Write(nil, &fuse.WriteIn{}, make([]byte, 1<<20)); st != fuse.OK {
+		t.Fatal(st)
+	}
+	if got := b.Used(); got != 0 {
+		t.Fatalf("budget used %d after the requests, want 0", got)
+	}
+	if b.TryReserve(b.Limit()) {
+		t.Fatal("a reservation took the room of the requests just handled")
+	}
+	if !b.TryReserve(b.Limit() - reqBufBytes) {
+		t.Fatal("a reservation beside the room of one request buffer refused")
+	}
+}
