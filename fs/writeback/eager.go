@@ -74,6 +74,24 @@ func (m *Manager) eagerUpload(f *File, idxs []int64) {
 	}()
 }
 
+// eagerReadBack reserves n bytes of the budget for an early-upload round to
+// read a spilled block back into, and reports whether it did (charged) and
+// whether the round may read the block back (ok): only when the budget has
+// the room (or there is no budget). A round is background work, and a
+// block it leaves is the commit's to hash and upload (within its read-back
+// slots, readback.go). Until session 11 rounds charged every read-back past
+// a full budget (Budget.Charge): under 16 writers and 16 readers the
+// writers spilled blocks for lack of room and their rounds read them
+// straight back, 16–28 MiB past the budget's limit, the largest part of the
+// mixed load's peaks over it (docs/comparison.md, "Session 11 — mem11").
+func (m *Manager) eagerReadBack(n int64) (charged, ok bool) {
+	if m.budget == nil {
+		return false, true
+	}
+	ok = m.budget.TryReserve(n)
+	return ok, ok
+}
+
 // sealedBlock is one block of an early-upload round.
 type sealedBlock struct {
 	i    int64
@@ -172,9 +190,9 @@ func (m *Manager) eagerRound(f *File, items []*sealedBlock) error {
 	hashes := make([]string, 0, len(items)+1)
 	byHash := map[string][]*sealedBlock{}
 	// Spilled blocks are read back into buffers of the cache's free list,
-	// charged to the budget (readback.go), and given back
-	// when the round is over: a fresh 4 MiB copy each was 16–24 MB of the
-	// mixed load's peak (session 8).
+	// within the budget's room (eagerReadBack), and given back when the
+	// round is over: a fresh 4 MiB copy each was 16–24 MB of the mixed
+	// load's peak (session 8).
 	var backs []*sealedBlock
 	defer func() {
 		for _, it := range backs {
@@ -184,11 +202,17 @@ func (m *Manager) eagerRound(f *File, items []*sealedBlock) error {
 	}()
 	for _, it := range items {
 		if it.data == nil {
-			// Spilled: its file is immutable while the block is sealed.
+			// Spilled: read back only into room the budget has, else left
+			// to the commit (eagerReadBack).
+			charged, ok := m.eagerReadBack(b.BlockSize)
+			if !ok {
+				continue
+			}
+			// Its file is immutable while the block is sealed.
 			f.mu.Lock()
 			name := it.b.file
 			f.mu.Unlock()
-			it.back = heldReadBack{charged: m.reserveReadBack(b.BlockSize), buf: m.buffer(b.BlockSize)[:b.BlockSize]}
+			it.back = heldReadBack{charged: charged, buf: m.buffer(b.BlockSize)[:b.BlockSize]}
 			backs = append(backs, it)
 			if err := refOf(dir, name, bs).read(it.back.buf, 0); err != nil {
 				return err
@@ -200,6 +224,9 @@ func (m *Manager) eagerRound(f *File, items []*sealedBlock) error {
 			hashes = append(hashes, it.hash)
 		}
 		byHash[it.hash] = append(byHash[it.hash], it)
+	}
+	if len(hashes) == 0 {
+		return nil // every block spilled and no room to read one back
 	}
 	var nonce [32]byte
 	_, _ = rand.Read(nonce[:])
