@@ -482,25 +482,33 @@ func controlConfig(ctx context.Context, o *mountOptions, identity control.Identi
 	return &ctl, nil
 }
 
+// memLimitOver is the Go runtime's memory limit's margin over the budget
+// (setMemoryLimit). 32 MiB until session 11: the live heap under 16 writers
+// and 16 readers then reached the limit (request buffers and early-upload
+// read-backs charged up to 24 MiB past the budget), and the RSS sat at the
+// limit + 14 MiB of text with peaks over it. With those within the budget
+// the live heap's peaks are ~10 MB lower and 24 MiB is enough: the RSS
+// sits ~8 MiB lower and the collector runs less often than it did at 32
+// (docs/comparison.md, "Session 11 — mem11"). A smaller budget (80 MiB)
+// under the same limit cut the collections 4–5× but slowed the cold read
+// by 10 % ("Session 9 — mem9").
+const memLimitOver = 24 << 20
+
 // setMemoryLimit sets the Go runtime's soft memory limit from the cache
 // budget, unless GOMEMLIMIT is set. Blocks are 4 MiB allocations: without
 // a limit the garbage collector lets the heap grow to twice the cache
 // budget before collecting, and the process's size follows this limit. The
 // budget covers cached blocks, readahead, fetches, blocks queued for the
 // disk cache, dirty blocks, read-backs of spilled blocks and go-fuse's
-// READ and WRITE buffers (fs/reqmem.go), the last two charged past the
-// limit when it is full (cache.Budget.Charge), so that the budget's other
-// users shrink by them; beyond it live go-fuse's idle buffers (1 MiB per
-// goroutine waiting for a request), up to 2 free block buffers
-// (cache.poolSlack) and the rest of the process: under 16 writers and 16
-// readers the live heap's peaks are 0–15 MB under this limit (they were at
-// or above it before those charges), and the collector runs 10–25 times a
-// second. 32 MiB keeps RSS within about budget + 48 MiB; a smaller budget
-// (80 MiB) under the same limit cut the collections 4–5× but slowed the
-// cold read by 10 % (docs/comparison.md, "Session 9 — mem9").
+// READ and WRITE buffers (fs/reqmem.go: the budget keeps room for as many as
+// were held at once in the last seconds, cache/budgetreq.go); beyond it live
+// go-fuse's idle buffers (1 MiB per goroutine waiting for a request, and
+// those its sync.Pools keep between collections), up to 2 free block
+// buffers (cache.poolSlack), the commits' read-backs and over-budget loads
+// charged past a full budget, and the rest of the process.
 func setMemoryLimit(budget int64) {
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(budget + 32<<20)
+		debug.SetMemoryLimit(budget + memLimitOver)
 	}
 }
 

@@ -102,7 +102,7 @@ func optionTable() []option {
 
 		{Name: "cache-dir", Group: groupCache, Help: "block cache, write journal and temporary files (kept across mounts)", Default: defaultCacheDir(), DocDefault: "$XDG_CACHE_HOME/pithosfs",
 			Field: func(o *mountOptions) any { return &o.CacheDir }},
-		{Name: "cache-mem", Group: groupCache, Help: "memory budget: the ceiling for everything the daemon holds (cached blocks, readahead, blocks waiting for the disk cache, dirty blocks, listings, READ replies); a plain mount stays within about this + 48 MiB (many parallel readers and writers go past it). More helps many parallel readers and writers", Default: "96MiB", Size: true,
+		{Name: "cache-mem", Group: groupCache, Help: "memory budget: the ceiling for everything the daemon holds (cached blocks, readahead, blocks waiting for the disk cache, dirty blocks, listings, READ replies); a plain mount stays within about this + 40 MiB (many parallel readers and writers go past it). More helps many parallel readers and writers", Default: "96MiB", Size: true,
 			Field: func(o *mountOptions) any { return &o.CacheMem }},
 		{Name: "passthrough", Group: groupCache, Help: "a file read whole is assembled in the disk cache, and later read-only opens let the kernel read that file directly (FUSE passthrough: Linux ≥ 6.9, mount as root); false, or a kernel without it, serves those reads through the daemon from the same file", Default: "true",
 			Field: func(o *mountOptions) any { return &o.Passthrough }},
