@@ -6,21 +6,29 @@ import (
 	"time"
 )
 
-// TestBudgetKeepsRequestRoom: the most FUSE request bytes held at once
-// recently stay room kept for requests after they are released: other
-// reservations do not take it, so that the next burst of requests stays
+// TestBudgetKeepsRequestRoom: while dirty blocks are held, the most FUSE
+// request bytes held at once recently stay room kept for requests after
+// they are released: other reservations do not take it, so that the next burst of requests stays
 // within the limit (charged as they came, a burst arriving at a budget
 // full of firm reservations went past it by its whole size); the room
 // lasts one to two windows after its peak, and is at most a third of the
-// limit.
+// limit. Without dirty blocks none is kept (a cold read's READs evict cached
+// blocks for their room, as before).
 func TestBudgetKeepsRequestRoom(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const mib = 1 << 20
-		b := NewBudget(12 * mib)
+		b := NewBudget(13 * mib)
 		for range 3 { // a burst of 3 requests
 			b.ChargeRequest(mib)
 		}
 		b.ReleaseRequest(3 * mib)
+		if b.RequestRoom() != 0 || !b.TryReserve(13*mib) {
+			t.Fatal("room kept for requests without dirty blocks")
+		}
+		b.Release(13 * mib)
+		if !b.TryReserveDirty(mib) { // a writer's block: from now on the room is kept
+			t.Fatal("reserve dirty")
+		}
 		if got := b.RequestRoom(); got != 3*mib {
 			t.Fatalf("room kept for requests %d after a burst of 3 MiB, want %d", got, 3*mib)
 		}
@@ -38,6 +46,10 @@ func TestBudgetKeepsRequestRoom(t *testing.T) {
 		}
 		b.ReleaseRequest(3 * mib)
 		b.Release(9 * mib)
+		b.ReleaseDirty(mib)
+		if !b.TryReserveDirty(mib) {
+			t.Fatal("reserve dirty")
+		}
 
 		time.Sleep(2*reqWindow + time.Millisecond) // no requests for two windows: no room kept
 		if got := b.RequestRoom(); got != 0 {
@@ -52,10 +64,10 @@ func TestBudgetKeepsRequestRoom(t *testing.T) {
 			b.ChargeRequest(mib)
 		}
 		b.ReleaseRequest(8 * mib)
-		if got, want := b.RequestRoom(), int64(12*mib/reqRoomShare); got != want {
+		if got, want := b.RequestRoom(), int64(13*mib/reqRoomShare); got != want {
 			t.Fatalf("room kept %d after 8 MiB of requests, want the cap %d", got, want)
 		}
-		if !b.TryReserve(12*mib - 12*mib/reqRoomShare) {
+		if !b.TryReserve(12*mib - 13*mib/reqRoomShare) {
 			t.Fatal("a reservation of all but the capped room refused")
 		}
 	})

@@ -101,13 +101,18 @@ func TestWriteBufferCharged(t *testing.T) {
 	}
 }
 
-// TestRequestBuffersKeepTheirRoom: the budget keeps the room of the READ and
-// WRITE buffers just handled for the next ones (cache.Budget.ChargeRequest):
-// a reservation of the whole budget right after them is refused, so that
-// firm reservations (dirty blocks, loads) cannot fill the budget and leave
-// the next burst of requests to go past its limit.
+// TestRequestBuffersKeepTheirRoom: while a writer holds dirty blocks, the
+// budget keeps the room of the READ and WRITE buffers just handled for the
+// next ones (cache.Budget.ChargeRequest): a reservation of the rest of the
+// budget right after them is refused, so that firm reservations (dirty
+// blocks, loads) cannot fill it and leave the next burst of requests to go
+// past its limit.
 func TestRequestBuffersKeepTheirRoom(t *testing.T) {
+	const dirty = 4 << 20
 	b := cache.NewBudget(16 << 20)
+	if !b.TryReserveDirty(dirty) {
+		t.Fatal("reserve dirty")
+	}
 	p := &readProbe{RawFileSystem: fuse.NewDefaultRawFileSystem(), budget: b}
 	fsys := reqMemFS{RawFileSystem: p, budget: b, stats: NewStats(nil)}
 	if _, st := fsys.Read(nil, &fuse.ReadIn{Size: 1 << 20}, make([]byte, 1<<20)); st != fuse.OK {
@@ -116,13 +121,13 @@ func TestRequestBuffersKeepTheirRoom(t *testing.T) {
 	if _, st := fsys.Write(nil, &fuse.WriteIn{}, make([]byte, 1<<20)); st != fuse.OK {
 		t.Fatal(st)
 	}
-	if got := b.Used(); got != 0 {
-		t.Fatalf("budget used %d after the requests, want 0", got)
+	if got := b.Used(); got != dirty {
+		t.Fatalf("budget used %d after the requests, want %d", got, dirty)
 	}
-	if b.TryReserve(b.Limit()) {
+	if b.TryReserve(b.Limit() - dirty) {
 		t.Fatal("a reservation took the room of the requests just handled")
 	}
-	if !b.TryReserve(b.Limit() - reqBufBytes) {
+	if !b.TryReserve(b.Limit() - dirty - reqBufBytes) {
 		t.Fatal("a reservation beside the room of one request buffer refused")
 	}
 }
