@@ -364,25 +364,28 @@ func (m *Manager) run(ctx context.Context, dir string, rec *record, src blockSou
 
 // alreadyCommitted reports whether the object already holds exactly the
 // hashmap rec describes (HEAD, comparing its Merkle hash with rec's top
-// hash), returning its ETag and version. Only hashmap commits can tell.
+// hash), returning its ETag and version. Only hashmap commits can tell, and
+// empty ones: an empty object is this version (a shell's ">" commits a new
+// file empty before the command writes; with that reply lost, its retry's
+// 412 made an empty conflict copy, and the data then went to a second one,
+// leaving the file empty).
 func (m *Manager) alreadyCommitted(ctx context.Context, rec *record) (*object.PutResult, bool) {
-	if rec.Swift || rec.Size == 0 || len(rec.Hashes) == 0 {
-		return nil, false
-	}
-	want, err := hashmap.TopHash(rec.Hashes)
-	if err != nil {
+	if rec.Size > 0 && (rec.Swift || len(rec.Hashes) == 0) {
 		return nil, false
 	}
 	info, err := m.cfg.Client.ObjectInfo(ctx, rec.Container, rec.Name, object.GetOptions{})
-	if err != nil {
+	if err != nil || info.Bytes != rec.Size {
 		return nil, false
 	}
-	got := info.Hash
-	if got == "" {
-		got = info.ETag
-	}
-	if !strings.EqualFold(got, want) || info.Bytes != rec.Size {
-		return nil, false
+	if rec.Size > 0 {
+		want, err := hashmap.TopHash(rec.Hashes)
+		got := info.Hash
+		if got == "" {
+			got = info.ETag
+		}
+		if err != nil || !strings.EqualFold(got, want) {
+			return nil, false
+		}
 	}
 	m.log.Info("writeback: precondition failed but the object already holds this version (a retried PUT whose reply was lost)",
 		"container", rec.Container, "name", rec.Name)
