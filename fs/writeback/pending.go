@@ -190,5 +190,29 @@ func (m *Manager) FlushAll(ctx context.Context, progress func(FlushProgress)) er
 			progress(p)
 		}
 	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, m.leftInJournal(files)...)...)
+}
+
+// leftInJournal returns an error for each pending commit FlushAll had no
+// file of its own to flush (flushed lists those it had): a record an
+// earlier run left that Recover could not complete (the server was down
+// at mount), or a file that became pending meanwhile. An unmount must not
+// report every write committed while one waits in the journal. Commits
+// the server refused (failed/) are not counted: they never will be.
+func (m *Manager) leftInJournal(flushed []*File) []error {
+	tried := make(map[string]bool, len(flushed))
+	for _, f := range flushed {
+		f.mu.Lock()
+		tried[f.id] = true
+		f.mu.Unlock()
+	}
+	var errs []error
+	for _, p := range m.Pending() {
+		if p.State == "failed" || tried[p.ID] {
+			continue
+		}
+		errs = append(errs, &CommitError{Container: p.Container, Name: p.Name,
+			Err: fmt.Errorf("left in the journal (%s), completed at the next mount", p.State)})
+	}
+	return errs
 }
