@@ -252,24 +252,23 @@ type fetchFunc struct {
 	ahead *atomic.Int64
 }
 
-func (f fetchFunc) call(ctx context.Context, p *bufPool, size int, key Key) (data, buf []byte, sh *streamHash, err error) {
+// call fetches a block, into a buffer of the pool when the fetch can fill
+// one; it returns the block's bytes and the buffer holding them (nil when
+// the bytes lie elsewhere).
+func (f fetchFunc) call(ctx context.Context, p *bufPool, size int) (data, buf []byte, err error) {
 	if f.into == nil {
 		data, err = f.plain(ctx)
-		return data, nil, nil, err
+		return data, nil, err
 	}
 	buf, recyclable := p.get(size)
-	if key.hash {
-		sh = newStreamHash(buf)
-		ctx = context.WithValue(ctx, progressKey{}, sh.progress)
-	}
 	data, err = f.into(ctx, buf)
 	if err != nil || !recyclable {
 		if recyclable {
 			p.put(buf)
 		}
-		return data, nil, sh, err
+		return data, nil, err
 	}
-	return data, keepIfUsed(p, data, buf), sh, nil
+	return data, keepIfUsed(p, data, buf), nil
 }
 
 // keepIfUsed returns buf if data lies in it; otherwise it gives buf back

@@ -307,7 +307,6 @@ func (c *Cache) Stats() Stats {
 		Prefetches:           c.stats.prefetches.Load(),
 		PrefetchesDropped:    c.stats.prefetchesDropped.Load(),
 		ReadaheadHits:        c.stats.readaheadHits.Load(),
-		StreamVerified:       c.stats.streamVerified.Load(),
 		FetchesInFlight:      c.stats.inFlight.Load(),
 		ObjectFiles:          c.stats.objectFiles.Load(),
 		ObjectFileOpens:      c.stats.objectFileOpens.Load(),

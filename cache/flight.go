@@ -268,22 +268,14 @@ func (c *Cache) loadBlock(ctx context.Context, id string, key Key, size int, f *
 	}
 	c.stats.fetches.Add(1)
 	c.stats.inFlight.Add(1)
-	raw, buf, sh, err := fetch.call(ctx, c.pool, size, key)
+	raw, buf, err := fetch.call(ctx, c.pool, size)
 	c.stats.inFlight.Add(-1)
 	if err != nil {
 		c.stats.fetchErrors.Add(1)
 		return nil, false, slot, fmt.Errorf("cache: fetch block %s: %w", key.id, err)
 	}
 	c.stats.bytesFetched.Add(int64(len(raw)))
-	if got := sh.sum(raw); got != "" {
-		c.stats.streamVerified.Add(1)
-		if got != key.id {
-			err = &VerifyError{Key: key, Got: got, From: "fetch"}
-		}
-	} else {
-		err = verify(key, raw, "fetch")
-	}
-	if err != nil {
+	if err = verify(key, raw, "fetch"); err != nil {
 		c.stats.fetchErrors.Add(1)
 		c.stats.badFetches.Add(1)
 		keepIfUsed(c.pool, nil, buf)

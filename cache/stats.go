@@ -39,8 +39,6 @@ type Stats struct {
 	Prefetches        int64 `json:"prefetches"`
 	PrefetchesDropped int64 `json:"prefetches_dropped"`
 	ReadaheadHits     int64 `json:"readahead_hits"`
-	// Fetched blocks verified while they streamed in (no second pass).
-	StreamVerified int64 `json:"stream_verified"`
 	// Current occupancy.
 	MemBlocks   int   `json:"mem_blocks"`
 	MemBytes    int64 `json:"mem_bytes"`
@@ -89,6 +87,5 @@ type counters struct {
 	objectFiles, objectFileOpens                  atomic.Int64
 	objectsAssembling, objectBlocksWritten        atomic.Int64
 	diskCopies, objectBlocksHosted, hostedSpilled atomic.Int64
-	streamVerified                                atomic.Int64
 	inFlight                                      atomic.Int64
 }

@@ -112,7 +112,7 @@ func (h *fileHandle) key(idx int64, opaque bool) cache.Key {
 // opened at, which Pithos+ keeps readable after the delete.
 func (h *fileHandle) fetch(idx int64) cache.FetchIntoFunc {
 	return func(ctx context.Context, buf []byte) ([]byte, error) {
-		opts := pithos.GetOptions{Conditions: pithos.Conditions{IfMatch: h.etag}, Progress: cache.FetchProgress(ctx)}
+		opts := pithos.GetOptions{Conditions: pithos.Conditions{IfMatch: h.etag}}
 		h.f.mu.Lock()
 		gone := h.f.gone
 		h.f.mu.Unlock()

@@ -3,8 +3,6 @@ package integration
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -24,8 +22,10 @@ import (
 // and SHA-256 over bytes just copied out of a socket runs at about half its in-process speed here
 // (docs/comparison.md, session 7). verifyingRead is that client, bare: in the bench process, no FUSE, no
 // cache, no disk; it GETs the object's blocks from the same server as the mount does (one ranged GET per
-// block, `parallel` at once, with If-Match) and hashes each 256 KiB piece as it arrives, as the cache does
-// (cache/stream.go), checking every block against the hashmap.
+// block, `parallel` at once, with If-Match), reads each block whole as the cache does (every read asks for
+// the rest of the block, so the kernel hands over all it holds) and then hashes it, checking every block
+// against the hashmap. Hashing each 256 KiB piece as it arrived instead cost this client and the daemon
+// more CPU (session 12).
 
 // floorParallel is how many block GETs the floor's block-by-block client runs at once: the mount's
 // readahead window (cache.DefaultReadaheadBlocks, cache.DefaultPrefetchConcurrency).
@@ -103,8 +103,7 @@ func verifyBlocks(t testing.TB, c *http.Client, url, token, etag string, hm *has
 }
 
 // getVerified GETs n bytes from off (a multiple of bs) and checks each block of bs bytes against hashes,
-// hashing every piece as it arrives: a run of zeros is held back until a non-zero byte follows it, since a
-// block's hash covers it without its trailing zeros.
+// reading each block whole before hashing it.
 func getVerified(c *http.Client, url, token, etag string, off, n, bs int64, hashes []string, buf []byte) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -123,30 +122,15 @@ func getVerified(c *http.Client, url, token, etag string, off, n, bs int64, hash
 	if resp.StatusCode != http.StatusPartialContent && !(resp.StatusCode == http.StatusOK && off == 0) {
 		return fmt.Errorf("GET %s range %d+%d: %s", url, off, n, resp.Status)
 	}
-	h := sha256.New()
 	for i, want := range hashes {
 		blen := min(bs, n-int64(i)*bs)
-		got, fed := 0, 0
-		for got < int(blen) {
-			m, err := resp.Body.Read(buf[got:min(got+256<<10, int(blen))])
-			if m > 0 {
-				got += m
-				if k := len(bytes.TrimRight(buf[fed:got], "\x00")); k > 0 {
-					h.Write(buf[fed : fed+k])
-					fed += k
-				}
-			}
-			if err == io.EOF && got < int(blen) {
-				return fmt.Errorf("GET %s: block %d short: %d of %d bytes", url, i, got, blen)
-			}
-			if err != nil && err != io.EOF {
-				return fmt.Errorf("GET %s: block %d: %w", url, i, err)
-			}
+		got, err := io.ReadFull(resp.Body, buf[:blen])
+		if err != nil {
+			return fmt.Errorf("GET %s: block %d: %d of %d bytes: %w", url, i, got, blen, err)
 		}
-		if sum := hex.EncodeToString(h.Sum(nil)); sum != want {
+		if sum := hashmap.BlockHashHex(buf[:blen]); sum != want {
 			return fmt.Errorf("GET %s: block %d hashes to %s, hashmap says %s", url, i, sum, want)
 		}
-		h.Reset()
 	}
 	return nil
 }

@@ -32,7 +32,7 @@ func benchSize() int64 {
 //	    CPU per GiB against what the same bytes cost without the mount (SHA-256 of them in-process plus
 //	    curl's CPU for the raw GET), the server's CPU for both, and the daemon's peak RSS; and beside them the
 //	    floor (floor_test.go): a bare Go client in the bench process that GETs the same blocks and verifies
-//	    each as it arrives (8 block GETs at once, as the mount's readahead, and one GET of the whole object),
+//	    each once it has arrived (8 block GETs at once, as the mount's readahead, and one GET of the whole object),
 //	    its MiB/s and CPU per GiB, and the daemon's CPU against the cheaper of the two;
 //	(b) a second read (page cache) vs cat of a local copy;
 //	(p) a re-read after `echo 3 > /proc/sys/vm/drop_caches` vs cat of a local copy after the same drop, with
@@ -108,7 +108,7 @@ func BenchmarkMount(b *testing.B) {
 				fmt.Printf("    CPU s/GiB: daemon %.2f | SHA-256 %.2f + curl %.2f = %.2f | ratio %.2f (goal ≤ 1.2) | server: for the mount %.2f, for the raw GET %.2f\n",
 					perGiB(cpu), perGiB(shaCPU), perGiB(curlCPU), perGiB(shaCPU+curlCPU), cpu.Seconds()/(shaCPU+curlCPU).Seconds(),
 					perGiB(srvCPU), perGiB(srvRawCPU))
-				fmt.Printf("    floor, a bare verifying client (no FUSE, no cache; SHA-256 of each piece as it arrives): %d block GETs at once %7.1f MiB/s, CPU %.2f s/GiB | one GET %7.1f MiB/s, CPU %.2f s/GiB | daemon ÷ the cheaper %.2f\n",
+				fmt.Printf("    floor, a bare verifying client (no FUSE, no cache; SHA-256 of each block once it has arrived): %d block GETs at once %7.1f MiB/s, CPU %.2f s/GiB | one GET %7.1f MiB/s, CPU %.2f s/GiB | daemon ÷ the cheaper %.2f\n",
 					floorParallel, mib/floorPar.wall.Seconds(), perGiB(floorPar.cpu), mib/floorOne.wall.Seconds(), perGiB(floorOne.cpu), cpu.Seconds()/floorCPU.Seconds())
 				fmt.Printf("    block fetches in flight during (a), sampled every 20 ms: %s\n", inFlight)
 				if bd.label == "current" {

@@ -18,7 +18,6 @@ type passthroughStats struct {
 	Cache            struct {
 		Fetches           int64 `json:"fetches"`
 		DiskHits          int64 `json:"disk_hits"`
-		StreamVerified    int64 `json:"stream_verified"`
 		ObjectFiles       int64 `json:"object_files_assembled"`
 		ObjectFileOpens   int64 `json:"object_file_opens"`
 		ObjectsAssembling int64 `json:"objects_assembling"`
@@ -84,9 +83,6 @@ func TestMountPassthrough(t *testing.T) {
 				t.Fatalf("object files: %v", files)
 			}
 			var st0 = ptStats(t, m)
-			if st0.Cache.StreamVerified < 3 {
-				t.Errorf("blocks verified while they streamed in: %d, want ≥ 3 (stats %+v)", st0.Cache.StreamVerified, st0)
-			}
 			var fst syscall.Stat_t
 			if err := syscall.Stat(files[0], &fst); err != nil || fst.Size != int64(len(data)) || fst.Blocks*512 > int64(len(data))-(6<<20) {
 				t.Errorf("object file: %d bytes taking %d (want %d, sparse over the 8 MiB of zeros): %v", fst.Size, fst.Blocks*512, len(data), err)

@@ -146,13 +146,8 @@ func (c *Client) readRangeInto(ctx context.Context, container, name string, offs
 	if err != nil {
 		return nil, err
 	}
-	progress := opts.Progress
 	n := 0
 	for resumes := 0; ; resumes++ {
-		if progress != nil {
-			done := n
-			opts.Progress = func(k int) { progress(done + k) }
-		}
 		m, err := c.readRangeOnce(ctx, container, name, offset+int64(n), buf[n:], opts)
 		n += m
 		var re *requestError
@@ -218,7 +213,7 @@ func (c *Client) readRangeOnce(ctx context.Context, container, name string, offs
 			want = max(want-offset, 0)
 		}
 	}
-	n, err := readFull(resp.Body, buf, opts.Progress)
+	n, err := io.ReadFull(resp.Body, buf)
 	switch {
 	case err == nil:
 		return n, nil
@@ -228,35 +223,6 @@ func (c *Client) readRangeOnce(ctx context.Context, container, name string, offs
 		return n, nil // the object ends before the range
 	}
 	return n, err
-}
-
-// progressChunk bounds each body read when a Progress callback is set: the
-// callback then sees bytes while they are still in the CPU's cache.
-const progressChunk = 256 << 10
-
-// readFull is io.ReadFull reporting each read to progress (if not nil).
-func readFull(r io.Reader, buf []byte, progress func(int)) (int, error) {
-	if progress == nil {
-		return io.ReadFull(r, buf)
-	}
-	n := 0
-	for n < len(buf) {
-		m, err := r.Read(buf[n:min(n+progressChunk, len(buf))])
-		n += m
-		if m > 0 {
-			progress(n)
-		}
-		if err == io.EOF {
-			if n == 0 {
-				return 0, io.EOF
-			}
-			return n, io.ErrUnexpectedEOF
-		}
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
 }
 
 func applyPut(p PutOptions, h http.Header, defaultType string) {

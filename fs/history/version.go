@@ -134,7 +134,7 @@ func (h *versionHandle) fetch(idx int64) cache.FetchIntoFunc {
 	v := h.f.ver
 	return func(ctx context.Context, buf []byte) ([]byte, error) {
 		return h.f.v.cfg.Client.ReadRangeInto(ctx, v.Container, v.Name, idx*h.bs, h.size, buf[:h.blockLen(idx)],
-			pithos.GetOptions{Version: v.ID, Conditions: pithos.Conditions{IfMatch: v.ETag}, Progress: cache.FetchProgress(ctx)})
+			pithos.GetOptions{Version: v.ID, Conditions: pithos.Conditions{IfMatch: v.ETag}})
 	}
 }
 

@@ -62,10 +62,6 @@ type Conditions struct {
 type GetOptions struct {
 	Version int64 // 0 = current
 	Conditions
-	// Progress, if set, is called by ReadRangeInto after each read from the
-	// response body with the number of bytes of buf filled so far, so the
-	// caller can work on them (hash them) while the rest streams in.
-	Progress func(n int)
 }
 
 // PutOptions are the attributes and preconditions of an object write (data, hashmap or manifest).

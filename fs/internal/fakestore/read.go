@@ -165,8 +165,5 @@ func (s *Store) ReadRangeInto(ctx context.Context, container, name string, offse
 		return nil, s.failure("GET", container, name, fault.ErrInvalid)
 	}
 	n := copy(buf, data[offset:])
-	if opts.Progress != nil {
-		opts.Progress(n)
-	}
 	return buf[:n], nil
 }
