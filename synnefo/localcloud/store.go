@@ -96,6 +96,7 @@ type store struct {
 	blockSize int64
 	now       func() int64 // unix nanoseconds
 	cloud     *Cloud       // users and projects, for quota
+	recs      *recCache    // decoded records of large objects
 }
 
 func openStore(dir string, blockSize int64) (*store, error) {
@@ -120,7 +121,8 @@ func openStore(dir string, blockSize int64) (*store, error) {
 		db.Close()
 		return nil, err
 	}
-	return &store{db: db, blocks: bs, blockSize: blockSize, now: func() int64 { return time.Now().UnixNano() }}, nil
+	return &store{db: db, blocks: bs, blockSize: blockSize, now: func() int64 { return time.Now().UnixNano() },
+		recs: newRecCache(recCacheBytes)}, nil
 }
 
 func (s *store) close() error { return s.db.Close() }
@@ -222,9 +224,20 @@ func (t *txn) containers(acct, marker string, fn func(name string, c *containerR
 }
 
 func (t *txn) object(acct, cont, name string) (*objectRec, bool) {
+	key := okey(acct, cont, name)
+	raw := t.tx.Bucket(bObjects).Get(key)
+	if raw == nil {
+		return &objectRec{}, false
+	}
+	if o, ok := t.s.recs.get(key, raw); ok {
+		return &o, true
+	}
 	var o objectRec
-	ok := getJSON(t.tx.Bucket(bObjects), okey(acct, cont, name), &o)
-	return &o, ok
+	if err := json.Unmarshal(raw, &o); err != nil {
+		panic(fmt.Sprintf("localcloud: corrupt record %q: %v", key, err))
+	}
+	t.s.recs.put(key, raw, &o)
+	return &o, true
 }
 
 func (t *txn) version(acct, cont, name string, id uint64) (*version, bool) {
