@@ -222,6 +222,9 @@ func (w *writeBench) rounds(requests func(before, after mountStats) string) {
 			for j, f := range w.fresh {
 				stamp(b, f, seq<<8|uint64(j))
 			}
+			// Write out what the set-up and the previous round left dirty (gigabytes of files and
+			// blocks), so that the kernel's writeback does not run beside this round's writes.
+			sh(b, "sync")
 			w.round(fmt.Sprintf("%d%s", r, label), fmt.Sprintf("%d-%d", r, k), bd, requests)
 		}
 	}
