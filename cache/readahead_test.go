@@ -244,3 +244,32 @@ func TestReadaheadNotEvicted(t *testing.T) {
 		t.Fatal("a reader's load did not make room by evicting the oldest block")
 	}
 }
+
+// TestReaderLoadEvictsReadBlocksFirst: a reader's load short of room evicts
+// a block already read rather than one read ahead and not read yet, even
+// when the block read ahead is the least recently used.
+func TestReaderLoadEvictsReadBlocksFirst(t *testing.T) {
+	const size = 4000
+	c := openCache(t, Config{MemBytes: 3 * (size + entryOverhead)})
+	pf := c.NewPrefetcher(context.Background())
+	defer pf.Close()
+	data := make([][]byte, 4)
+	for i := range data {
+		data[i] = block(uint64(1300+i), size)
+	}
+	for i := range 2 {
+		if !pf.Prefetch(hashKey(data[i]), size, func(context.Context) ([]byte, error) { return data[i], nil }) {
+			t.Fatalf("prefetch %d not started", i)
+		}
+		waitFor(t, fmt.Sprint("block ", i, " cached"), func() bool { return c.Contains(hashKey(data[i])) })
+	}
+	for _, i := range []int{2, 3} { // 2 is read and cached; 3 needs room
+		if _, err := c.Get(context.Background(), hashKey(data[i]), size, func(context.Context) ([]byte, error) { return data[i], nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !c.Contains(hashKey(data[0])) || !c.Contains(hashKey(data[1])) || c.Contains(hashKey(data[2])) {
+		t.Fatalf("cached: 0 %v, 1 %v, 2 %v; want the blocks read ahead kept and the read one evicted",
+			c.Contains(hashKey(data[0])), c.Contains(hashKey(data[1])), c.Contains(hashKey(data[2])))
+	}
+}
