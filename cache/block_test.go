@@ -3,6 +3,7 @@ package cache
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -320,5 +321,36 @@ func TestDiskReadRecycled(t *testing.T) {
 				t.Fatal("the next fetch did not reuse the disk block's buffer")
 			}
 		})
+	}
+}
+
+// TestGetRefVerifiesIntoBuffer: a block fetched into the cache's buffer is
+// verified once it is complete: a corrupt one is refused (and its buffer
+// not cached), a good one ending in zeros is kept without them.
+func TestGetRefVerifiesIntoBuffer(t *testing.T) {
+	c := openCache(t, Config{MemBytes: 64 << 20})
+	data := append(block(77, 3<<20), make([]byte, 1<<20)...)
+	bad := bytes.Clone(data)
+	bad[5] ^= 1
+	var got uintptr
+	_, err := c.GetRef(context.Background(), hashKey(data), len(data), intoFetch(bad, &got))
+	var ve *VerifyError
+	if !errors.As(err, &ve) || ve.From != "fetch" {
+		t.Fatalf("corrupt block: %v, want a VerifyError from fetch", err)
+	}
+	c.settle()
+	if c.Contains(hashKey(data)) {
+		t.Fatal("a corrupt block was cached")
+	}
+	r, err := c.GetRef(context.Background(), hashKey(data), len(data), intoFetch(data, &got))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Release()
+	if !bytes.Equal(r.Bytes(), bytes.TrimRight(data, "\x00")) {
+		t.Error("wrong bytes")
+	}
+	if st := c.Stats(); st.BadFetches != 1 || st.Fetches != 2 {
+		t.Errorf("stats %+v: want 1 bad fetch of 2", st)
 	}
 }
