@@ -18,8 +18,9 @@ import "time"
 // nothing can evict) are held: the most request bytes held at once over the
 // last one to two windows (reqWindow), at most a third of the limit, less
 // those held now, counts as taken for every other reservation (Reserve,
-// TryReserve*, Charge) and for the free block buffers the cache keeps. Requests themselves (ChargeRequest) take from that room first, so
-// a burst like the last ones stays within the limit. With one reader or
+// TryReserve*, Charge) and for the free block buffers the cache keeps.
+// Requests themselves (ChargeRequest) take from that room first, so a
+// burst like the last ones stays within the limit. With one reader or
 // writer the room is one or two buffers; under many it is what they held,
 // taken from the blocks (the dirty blocks' writers wait for their uploads
 // or spill sooner, loads go over budget within overBudgetLoads).
