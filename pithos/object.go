@@ -156,7 +156,7 @@ func (c *Client) readRangeInto(ctx context.Context, container, name string, offs
 			return buf[:n], nil // all of it, or the object ends sooner
 		case errors.As(err, &re):
 			return nil, re.err // the request itself failed (the client retried what it could)
-		case !resumable(ctx, err) || resumes >= maxResumes:
+		case !synnefo.BodyRetryable(ctx, err) || resumes >= maxResumes:
 			return nil, fmt.Errorf("pithos: reading %s/%s: %w", container, name, err)
 		}
 		c.log.Debug("pithos: reply cut mid-body; reading the rest", zap.String("container", container),
@@ -181,13 +181,6 @@ type requestError struct{ err error }
 
 func (e *requestError) Error() string { return e.err.Error() }
 func (e *requestError) Unwrap() error { return e.err }
-
-// resumable reports whether a failed body read may be resumed: not when the caller gave up or the
-// request stalled (the I/O timeout bounds a server that stops sending).
-func resumable(ctx context.Context, err error) bool {
-	return ctx.Err() == nil && !errors.Is(err, synnefo.ErrStalled) && !errors.Is(err, context.Canceled) &&
-		!errors.Is(err, context.DeadlineExceeded)
-}
 
 // readRangeOnce makes one ranged GET into buf and returns the bytes read (fewer than len(buf) when the
 // object ends sooner). A failed request is a *requestError; a body that ends before its Content-Length

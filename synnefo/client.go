@@ -459,7 +459,7 @@ func (c *Client) DoDecode(ctx context.Context, req *Request, in any, decode func
 			// reset): a request without a body that may be repeated is
 			// sent again, as one that got no reply would be. A listing
 			// failed with EIO at the first such cut.
-			if r.Body == nil && r.idempotent() && attempt < c.retry.max && bodyRetryable(ctx, err) {
+			if r.Body == nil && r.idempotent() && attempt < c.retry.max && BodyRetryable(ctx, err) {
 				c.log.Debug("synnefo: retrying after a reply cut mid-body", zap.String("method", r.Method),
 					zap.String("url", c.URL(&r)), zap.Int("attempt", attempt+1), zap.Error(err))
 				if c.retry.wait(ctx, attempt, 0) == nil {
@@ -477,9 +477,11 @@ func (c *Client) DoDecode(ctx context.Context, req *Request, in any, decode func
 	}
 }
 
-// bodyRetryable reports whether a reply's body that could not be read may
-// be asked for again: not when the caller gave up or the request stalled
-// (the I/O timeout bounds a server that stops sending).
-func bodyRetryable(ctx context.Context, err error) bool {
-	return ctx.Err() == nil && !errors.Is(err, ErrStalled) && !errors.Is(err, context.Canceled)
+// BodyRetryable reports whether a reply's body that could not be read (err)
+// may be asked for again, whole or from where it stopped: not when the
+// caller gave up or the request stalled (the I/O timeout bounds a server
+// that stops sending). DoDecode uses it, and pithos's ranged reads.
+func BodyRetryable(ctx context.Context, err error) bool {
+	return ctx.Err() == nil && !errors.Is(err, ErrStalled) && !errors.Is(err, context.Canceled) &&
+		!errors.Is(err, context.DeadlineExceeded)
 }
