@@ -2,10 +2,13 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -79,4 +82,39 @@ func startCeiling(t testing.TB, size int64) string {
 	pfs.RaiseReadahead(dir, zap.NewNop())
 	t.Cleanup(func() { _ = srv.Unmount() })
 	return filepath.Join(dir, "big")
+}
+
+// selfCPU is the CPU time so far of this process (its children not included): with the ceiling's
+// file served in-process, what go-fuse costs to deliver a read when the daemon does nothing else.
+func selfCPU(t testing.TB) time.Duration {
+	t.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// readBound is what a cold read through a verifying FUSE daemon must cost on this machine at the least,
+// each part measured beside the mount's read in the same round: SHA-256 of the bytes (in-process), their
+// receipt from the server (curl's CPU for one raw GET), their delivery through FUSE (the CPU of the
+// in-process ceiling's server while cat reads it), the server's CPU for one raw GET, and the reader's
+// (cat's CPU reading the ceiling: the kernel's FUSE side and the copy to cat). The first three are the
+// least the daemon can cost; with the other two, the least the whole read costs, which on a machine of
+// runtime.NumCPU() cores caps its throughput however well the stages overlap.
+type readBound struct {
+	sha, curl, fuse, server, reader time.Duration
+}
+
+// describe prints the bound beside the mount's own total (daemon + server + cat) for the cold read that
+// took cold, and the best ratio the bound allows against ref (the goal's reference time).
+func (r readBound) describe(perGiB func(time.Duration) float64, mountTotal, ref, cold time.Duration) string {
+	daemon := r.sha + r.curl + r.fuse
+	total := daemon + r.server + r.reader
+	cores := float64(runtime.NumCPU())
+	best := time.Duration(float64(total) / cores) // every core busy on the read, no stage ever waiting
+	return fmt.Sprintf("CPU bound, s/GiB: a verifying FUSE daemon at least SHA-256 %.2f + curl %.2f + FUSE ceiling's server %.2f = %.2f; "+
+		"whole read at least %.2f (+ server %.2f + cat %.2f), the mount's %.2f | on %d cores: ≥ %v, ratio to the lower ≤ %.2f (mount %.2f)",
+		perGiB(r.sha), perGiB(r.curl), perGiB(r.fuse), perGiB(daemon), perGiB(total), perGiB(r.server), perGiB(r.reader),
+		perGiB(mountTotal), int(cores), best.Round(time.Millisecond), ref.Seconds()/best.Seconds(), ref.Seconds()/cold.Seconds())
 }
