@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -58,8 +59,52 @@ func (c *ceilingFile) Read(ctx context.Context, fh fs.FileHandle, dest []byte, o
 	return fuse.ReadResultData(dest[:end-off]), 0
 }
 
+// ceilingSink is a file that takes every write and keeps nothing: what go-fuse costs to take a write on
+// this machine when the daemon does no work at all (BenchmarkMountWrite's write ceiling).
+type ceilingSink struct {
+	fs.Inode
+	written atomic.Int64
+}
+
+var (
+	_ = (fs.NodeOpener)((*ceilingSink)(nil))
+	_ = (fs.NodeWriter)((*ceilingSink)(nil))
+	_ = (fs.NodeGetattrer)((*ceilingSink)(nil))
+	_ = (fs.NodeSetattrer)((*ceilingSink)(nil))
+)
+
+func (c *ceilingSink) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
+	return nil, 0, 0
+}
+
+func (c *ceilingSink) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	out.Mode = fuse.S_IFREG | 0o666
+	out.Blksize = 1 << 20
+	return 0
+}
+
+func (c *ceilingSink) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	return c.Getattr(ctx, fh, out) // dd's O_TRUNC
+}
+
+func (c *ceilingSink) Write(ctx context.Context, fh fs.FileHandle, data []byte, off int64) (uint32, syscall.Errno) {
+	c.written.Add(int64(len(data)))
+	return uint32(len(data)), 0
+}
+
+// writeCeiling writes the local file at src into the ceiling's sink (dd bs=1M, as the write benchmark
+// writes through the mount) and returns the wall time and the CPU this process spent taking the writes.
+func writeCeiling(t testing.TB, ceiling, src string) (wall, cpu time.Duration) {
+	t.Helper()
+	sink := filepath.Join(filepath.Dir(ceiling), "sink")
+	cpu0 := selfCPU(t)
+	wall, _ = timedCmd(t, "dd", "if="+src, "of="+sink, "bs=1M", "status=none")
+	return wall, selfCPU(t) - cpu0
+}
+
 // startCeiling mounts, in this process and with the mount's own go-fuse options and kernel readahead, a
-// directory holding one ceilingFile of size bytes, and returns the file's path; unmounted at cleanup.
+// directory holding one ceilingFile of size bytes (and a ceilingSink beside it, "sink"), and returns the
+// file's path; unmounted at cleanup.
 func startCeiling(t testing.TB, size int64) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "ceiling")
@@ -74,6 +119,7 @@ func startCeiling(t testing.TB, size int64) string {
 	opts := pfs.Options(pfs.Config{}, "ceiling", false)
 	opts.OnAdd = func(ctx context.Context) {
 		root.AddChild("big", root.NewPersistentInode(ctx, &ceilingFile{size: size, pattern: pattern}, fs.StableAttr{Ino: 2}), false)
+		root.AddChild("sink", root.NewPersistentInode(ctx, &ceilingSink{}, fs.StableAttr{Ino: 3}), false)
 	}
 	srv, err := fs.Mount(dir, root, opts)
 	if err != nil {
