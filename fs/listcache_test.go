@@ -570,3 +570,70 @@ func TestListCacheDropsWhatItEvicts(t *testing.T) {
 	}
 	t.Fatal("a listing the cache dropped is still reachable after 20 collections")
 }
+
+// TestListCacheRefreshesBusyListing: a listing of a directory this mount is changing is fetched again in
+// the background once past three quarters of its TTL, while the cached one still answers at once; the
+// refreshed listing replaces it with the changes made meanwhile merged in. A listing nobody here changed is
+// not fetched again before it expires.
+func TestListCacheRefreshesBusyListing(t *testing.T) {
+	e := newSlowListEnv(t)
+	e.open()
+	e.putObject(t, "a")
+	lc := newListCache(4*time.Second, 16, nil, nil)
+	var mu sync.Mutex
+	clock := time.Unix(1_000_000, 0)
+	lc.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	advance := func(d time.Duration) { mu.Lock(); clock = clock.Add(d); mu.Unlock() }
+	get := func() *listing {
+		t.Helper()
+		l, err := lc.get(context.Background(), e.client, e.k, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	first := get()
+	// Quiet directory, past three quarters of its TTL: answered, not fetched again.
+	advance(3500 * time.Millisecond)
+	if get() != first {
+		t.Fatal("a quiet directory's fresh listing was not the one answering")
+	}
+	if got := e.listings.Load(); got != 1 {
+		t.Fatalf("%d listing requests for a quiet directory before its expiry, want 1", got)
+	}
+	// This mount changes it, and another client adds "other", which only a new listing shows.
+	lc.put(e.k, "b", e.putObject(t, "b"), false)
+	e.putObject(t, "other")
+	busy := get()
+	if _, ok := busy.find("b"); !ok {
+		t.Error("the cached listing answering meanwhile lacks this mount's change")
+	}
+	if _, ok := busy.find("other"); ok {
+		t.Error("the answer waited for the new listing")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		lc.mu.Lock()
+		l, _ := lc.lru.Peek(e.k)
+		inFlight := lc.fetches[e.k] != nil
+		lc.mu.Unlock()
+		if _, ok := l.find("other"); ok && !inFlight {
+			if _, ok := l.find("b"); !ok {
+				t.Error("the refreshed listing lacks this mount's change")
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the busy listing was not fetched again in the background")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := e.listings.Load(); got != 2 {
+		t.Errorf("%d listing requests, want 2", got)
+	}
+	// The refreshed listing is new and nothing changed since: asked again, it answers without a fetch.
+	get()
+	if got := e.listings.Load(); got != 2 {
+		t.Errorf("%d listing requests after the refresh, want 2", got)
+	}
+}
