@@ -154,6 +154,45 @@ func TestDiskIndexRebuiltAfterReopen(t *testing.T) {
 	}
 }
 
+// An opaque block file of the format before session 14 ("o" + hash, a SHA-256 trailer) is removed
+// when the cache opens, not left on disk uncounted; the block is fetched again and kept in the new format.
+func TestOldOpaqueBlockFileRemovedAtOpen(t *testing.T) {
+	dir := t.TempDir()
+	key, data := OpaqueKey("swift:o@e#1"), []byte("xyz")
+	c := openCache(t, Config{Dir: dir})
+	if _, err := c.Get(context.Background(), key, len(data), func(context.Context) ([]byte, error) { return data, nil }); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Close()
+	shard, name := key.fileName()
+	cur := filepath.Join(dir, blocksDir, shard, name)
+	old := filepath.Join(dir, blocksDir, shard, "o"+name[1:])
+	if err := os.Rename(cur, old); err != nil {
+		t.Fatal(err)
+	}
+
+	c2 := openCache(t, Config{Dir: dir})
+	if _, err := os.Stat(old); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("old-format file survived Open: %v", err)
+	}
+	if st := c2.Stats(); st.DiskBlocks != 0 || st.DiskBytes != 0 {
+		t.Fatalf("old-format file counted: %d blocks, %d bytes", st.DiskBlocks, st.DiskBytes)
+	}
+	var calls atomic.Int64
+	if got, err := c2.Get(context.Background(), key, len(data), countingFetch(data, &calls)); err != nil || !bytes.Equal(got, data) || calls.Load() != 1 {
+		t.Fatalf("Get: %q %v after %d fetches, want the block fetched again", got, err, calls.Load())
+	}
+}
+
+// The opaque trailer is part of the files a cache keeps across versions: pinned (the value from a
+// bitwise CRC-32C, reflected polynomial 0x82F63B78, written apart from this code).
+func TestOpaqueTrailerValue(t *testing.T) {
+	got := opaqueTrailer(OpaqueKey("swift:/a/c/o@1#0"), []byte("hello, block"))
+	if want := [trailerLen]byte{0x21, 0x78, 0xa9, 0x4e}; got != want {
+		t.Fatalf("trailer %x, want %x", got, want)
+	}
+}
+
 func TestDiskPermissions(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "cache")
 	c := openCache(t, Config{Dir: dir})

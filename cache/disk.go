@@ -2,9 +2,9 @@ package cache
 
 import (
 	"container/list"
-	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"log/slog"
 	"os"
@@ -20,12 +20,14 @@ import (
 )
 
 // The disk tier keeps one file per block under <Dir>/blocks/<xx>/<name>,
-// where <name> is the block's hex hash (or "o" + SHA-256 of an opaque key)
+// where <name> is the block's hex hash (or "c" + SHA-256 of an opaque key)
 // and <xx> its first two hex digits. Files are written to <Dir>/blocks/.tmp
 // and renamed into place, so a reader never sees a partial block. A hash
 // key's file holds the block stripped of trailing zeros; an opaque key's
-// file holds the same followed by a SHA-256 trailer over the key and the
-// data, which is how its corruption is detected.
+// file holds the same followed by a CRC-32C trailer over the key and the
+// data, which is how its corruption is detected (blockfile.go). Opaque
+// files named "o" + hash hold the SHA-256 trailer of the format before
+// session 14: the scan at Open removes them.
 //
 // LRU order is kept in memory while mounted and persisted through each
 // file's mtime, which is set when the block is written and on every disk
@@ -43,7 +45,7 @@ const (
 	// diskJobMin is what a queued block counts against diskQueueBytes at
 	// least (its file costs the writer that much however small it is).
 	diskJobMin = 4096
-	trailerLen = sha256.Size
+	trailerLen = crc32.Size
 )
 
 // tempFile is what the disk tier writes a block into; a seam so tests can
@@ -158,6 +160,12 @@ func openDisk(dir string, limit int64, log *slog.Logger, st *counters) (*diskTie
 
 // validName reports whether name is a block file name that belongs in
 // shard.
+// oldOpaqueName reports whether name, in shard, is an opaque key's block
+// file of the format before session 14 ("o" + hash, a SHA-256 trailer).
+func oldOpaqueName(shard, name string) bool {
+	return shard != objectsShard && len(name) == 65 && name[0] == 'o' && validName(shard, name[1:])
+}
+
 func validName(shard, name string) bool {
 	hexPart := name
 	if shard == objectsShard {
@@ -165,7 +173,7 @@ func validName(shard, name string) bool {
 			return false
 		}
 		hexPart = name[1:]
-	} else if len(name) == 65 && name[0] == 'o' {
+	} else if len(name) == 65 && name[0] == opaquePrefix {
 		hexPart = name[1:]
 	}
 	if len(hexPart) != 64 || (shard != objectsShard && hexPart[:2] != shard) {
@@ -209,6 +217,9 @@ func (d *diskTier) scan() error {
 				continue
 			}
 			if !f.Type().IsRegular() || !validName(s.Name(), f.Name()) {
+				if oldOpaqueName(s.Name(), f.Name()) {
+					_ = os.Remove(filepath.Join(d.dir, s.Name(), f.Name())) // its trailer no longer checks
+				}
 				continue
 			}
 			info, err := f.Info()

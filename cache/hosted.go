@@ -261,7 +261,7 @@ func readHostedRange(k Key, path string, hb hostedBlock, pool *bufPool) (*blockB
 
 // shardOf is the shard directory of the block file name.
 func shardOf(name string) string {
-	if len(name) == 65 && name[0] == 'o' {
+	if len(name) == 65 && name[0] == opaquePrefix {
 		return name[1:3]
 	}
 	return name[:2]

@@ -74,7 +74,11 @@ func (k Key) memID() string {
 	return "o" + k.id
 }
 
-// fileName is the key's file name in the disk tier: the hash itself, or "o"
+// opaquePrefix begins an opaque key's file name in the disk tier ("o"
+// before session 14, when the files' trailer was a SHA-256).
+const opaquePrefix = 'c'
+
+// fileName is the key's file name in the disk tier: the hash itself, or "c"
 // followed by the SHA-256 of the opaque string (so any string is safe as a
 // file name). The first two hex digits of the hash name the shard directory.
 func (k Key) fileName() (shard, name string) {
@@ -83,7 +87,7 @@ func (k Key) fileName() (shard, name string) {
 	}
 	sum := sha256.Sum256([]byte(k.id))
 	h := hex.EncodeToString(sum[:])
-	return h[:2], "o" + h
+	return h[:2], string(opaquePrefix) + h
 }
 
 // VerifyError reports block data that does not match its hash key.
