@@ -158,14 +158,14 @@ func openDisk(dir string, limit int64, log *slog.Logger, st *counters) (*diskTie
 	return d, nil
 }
 
-// validName reports whether name is a block file name that belongs in
-// shard.
 // oldOpaqueName reports whether name, in shard, is an opaque key's block
 // file of the format before session 14 ("o" + hash, a SHA-256 trailer).
 func oldOpaqueName(shard, name string) bool {
 	return shard != objectsShard && len(name) == 65 && name[0] == 'o' && validName(shard, name[1:])
 }
 
+// validName reports whether name is a block file name that belongs in
+// shard.
 func validName(shard, name string) bool {
 	hexPart := name
 	if shard == objectsShard {
